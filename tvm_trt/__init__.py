@@ -1,0 +1,24 @@
+"""tvm-trt: TensorRT offload for stock Apache TVM (Relax), as a plugin.
+
+    mod, config = tvm_trt.partition_for_tensorrt(mod, params)
+    ex = tvm_trt.build(mod, target)
+"""
+from . import backend, codegen, frontend, ops, registry, runtime  # noqa: F401  (ops registers converters)
+from .build import build
+from .partition import partition_for_tensorrt
+from .registry import PartitionOptions, register_op, supported_ops
+from .runtime import runtime_stats
+
+__version__ = "0.1.0"
+
+codegen.register()
+runtime.register()
+
+__all__ = [
+    "PartitionOptions",
+    "build",
+    "partition_for_tensorrt",
+    "register_op",
+    "runtime_stats",
+    "supported_ops",
+]

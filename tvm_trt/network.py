@@ -1,0 +1,201 @@
+"""Spec -> TensorRT network, through the registry's converters.
+
+Converters receive ``(ctx, node)``: ``node.args`` holds ITensors for tensor inputs, NumPy
+arrays for weights, Python values for shapes/scalars; ``node.attrs`` the Relax attrs as a dict.
+"""
+from __future__ import annotations
+
+import dataclasses
+from typing import Any, Dict, List, Optional, Sequence
+
+import numpy as np
+
+from . import backend, registry
+
+
+class ConversionError(RuntimeError):
+    """A converter failed; the message names the subgraph, op, Relax node and input types."""
+
+
+@dataclasses.dataclass
+class Node:
+    op: str
+    args: List[Any]
+    attrs: Dict[str, Any]
+    out: List[Dict[str, Any]]  # [{"shape": [...], "dtype": "float32"}] (several for tuple outputs)
+    index: int
+
+    @property
+    def out_shape(self):
+        return self.out[0]["shape"]
+
+    @property
+    def out_dtype(self):
+        return self.out[0]["dtype"]
+
+
+_NP_TO_TRT = {
+    "float32": "FLOAT",
+    "float16": "HALF",
+    "int32": "INT32",
+    "int64": "INT64",
+    "bool": "BOOL",
+    "int8": "INT8",
+    "uint8": "UINT8",
+    "bfloat16": "BF16",
+}
+
+
+def trt_dtype(dtype: str):
+    return getattr(backend.trt().DataType, _NP_TO_TRT[str(dtype)])
+
+
+def trt_dims(shape: Sequence) -> List[int]:
+    """Relax dims -> TensorRT dims; a symbolic dim becomes -1."""
+    return [d if isinstance(d, int) else -1 for d in shape]
+
+
+class ConvertContext:
+    """What converters build with: the network plus helpers shared by every op family."""
+
+    def __init__(self, network, subgraph: str = ""):
+        self.trt = backend.trt()
+        self.network = network
+        self.subgraph = subgraph
+
+    # --- constants ------------------------------------------------------------------------
+    def weights(self, array: np.ndarray):
+        """trt.Weights over an array kept alive for the network's lifetime."""
+        array = np.ascontiguousarray(array)
+        self._keep = getattr(self, "_keep", []) + [array]
+        return self.trt.Weights(array)
+
+    def constant(self, array, dtype: Optional[str] = None):
+        array = np.asarray(array, dtype=dtype) if dtype else np.asarray(array)
+        if array.dtype == np.float64:
+            array = array.astype(np.float32)
+        if array.dtype == np.int64 and backend.flavour() is None:
+            array = array.astype(np.int32)
+        layer = self.network.add_constant(tuple(array.shape), self.weights(array))
+        return layer.get_output(0)
+
+    def tensor(self, value, like=None):
+        """An ITensor for ``value``: ITensors pass through, arrays/scalars become constants
+        (scalars take ``like``'s dtype)."""
+        if isinstance(value, self.trt.ITensor):
+            return value
+        array = np.asarray(value)
+        if like is not None and array.ndim == 0:
+            array = array.astype(np_dtype(like.dtype))
+        return self.constant(array)
+
+    # --- shape helpers ---------------------------------------------------------------------
+    def reshape(self, x, shape: Sequence[int]):
+        layer = self.network.add_shuffle(x)
+        layer.reshape_dims = tuple(shape)
+        return layer.get_output(0)
+
+    def transpose(self, x, perm: Sequence[int]):
+        layer = self.network.add_shuffle(x)
+        layer.first_transpose = tuple(perm)
+        return layer.get_output(0)
+
+    def expand_rank(self, x, rank: int):
+        """Prepend size-1 dims (TensorRT elementwise needs equal ranks for broadcasting)."""
+        if len(x.shape) >= rank:
+            return x
+        layer = self.network.add_shuffle(x)
+        layer.reshape_dims = (1,) * (rank - len(x.shape)) + tuple(0 for _ in x.shape)
+        layer.zero_is_placeholder = True
+        return layer.get_output(0)
+
+    def broadcast_pair(self, a, b):
+        if isinstance(a, self.trt.ITensor):
+            b = self.tensor(b, like=a)
+        else:
+            b = self.tensor(b)
+            a = self.tensor(a, like=b)
+        rank = max(len(a.shape), len(b.shape))
+        return self.expand_rank(a, rank), self.expand_rank(b, rank)
+
+    def cast(self, x, dtype: str):
+        if x.dtype == trt_dtype(dtype):
+            return x
+        return self.network.add_cast(x, trt_dtype(dtype)).get_output(0)
+
+
+def np_dtype(trt_type) -> np.dtype:
+    name = {v: k for k, v in _NP_TO_TRT.items()}[trt_type.name]
+    if name == "bfloat16":
+        import ml_dtypes
+
+        return np.dtype(ml_dtypes.bfloat16)
+    return np.dtype(name)
+
+
+def _describe(value) -> str:
+    if isinstance(value, np.ndarray):
+        return f"weight{list(value.shape)}:{value.dtype}"
+    if isinstance(value, backend.trt().ITensor):
+        return f"tensor{list(value.shape)}:{np_dtype(value.dtype)}"
+    if isinstance(value, list):
+        return "(" + ", ".join(_describe(v) for v in value) + ")"
+    return repr(value)
+
+
+def build_network(spec: Dict, weights: Sequence[np.ndarray], builder, input_shapes=None):
+    """Adds the spec's ops to a new network. ``input_shapes`` overrides the spec's input dims."""
+    trt = backend.trt()
+    flags = 0
+    if backend.flavour() == "tensorrt" and hasattr(trt.NetworkDefinitionCreationFlag, "EXPLICIT_BATCH") \
+            and backend.version() < (10, 0, 0):
+        flags = 1 << int(trt.NetworkDefinitionCreationFlag.EXPLICIT_BATCH)
+    network = builder.create_network(flags)
+    ctx = ConvertContext(network, spec["symbol"])
+    values: List[Any] = []
+    inputs = []
+    for i, inp in enumerate(spec["inputs"]):
+        shape = input_shapes[i] if input_shapes is not None else trt_dims(inp["shape"])
+        inputs.append(network.add_input(f"input_{i}", trt_dtype(inp["dtype"]), tuple(shape)))
+
+    def resolve(ref):
+        if "input" in ref:
+            return inputs[ref["input"]]
+        if "weight" in ref:
+            return weights[ref["weight"]]
+        if "node" in ref:
+            out = values[ref["node"]]
+            return out[ref["item"]] if "item" in ref else out
+        if "tuple" in ref:
+            return [resolve(r) for r in ref["tuple"]]
+        if "shape" in ref:
+            return list(ref["shape"])
+        return ref["value"]
+
+    for index, desc in enumerate(spec["nodes"]):
+        node = Node(desc["op"], [resolve(a) for a in desc["args"]], desc["attrs"], desc["out"], index)
+        entry = registry.get(node.op)
+        first_layer = network.num_layers
+        try:
+            if entry is None:
+                raise NotImplementedError("no converter registered")
+            out = entry.converter(ctx, node)
+        except Exception as err:
+            raise ConversionError(
+                f"subgraph {spec['symbol']}: converting {node.op} (node {index}) with inputs "
+                f"{_describe(node.args)}: {type(err).__name__}: {err}"
+            ) from err
+        for k in range(first_layer, network.num_layers):
+            network.get_layer(k).name = f"{index}:{node.op}:{k - first_layer}"
+        values.append(out if desc.get("tuple_out") else (out[0] if isinstance(out, (list, tuple)) else out))
+
+    for i, ref in enumerate(spec["results"]):
+        tensor = resolve(ref)
+        if isinstance(tensor, np.ndarray):
+            tensor = ctx.constant(tensor)
+        tensor = network.add_identity(tensor).get_output(0) if tensor.is_network_input else tensor
+        want = spec["outputs"][i]["dtype"]
+        tensor = ctx.cast(tensor, want)
+        tensor.name = f"output_{i}"
+        network.mark_output(tensor)
+    return network, ctx  # ctx keeps the weight arrays TensorRT points into alive

@@ -1,0 +1,55 @@
+"""Helpers shared by op families: axis normalisation, batch-axis rules, argument checks."""
+from __future__ import annotations
+
+from typing import Iterable, List, Optional, Sequence
+
+from .. import ir
+
+
+def norm_axis(axis: int, rank: int) -> int:
+    return axis + rank if axis < 0 else axis
+
+
+def norm_axes(axes: Optional[Iterable[int]], rank: int) -> List[int]:
+    return list(range(rank)) if axes is None else sorted(norm_axis(int(a), rank) for a in axes)
+
+
+def axes_mask(axes: Iterable[int]) -> int:
+    mask = 0
+    for a in axes:
+        mask |= 1 << a
+    return mask
+
+
+def rank_of(expr) -> int:
+    return len(ir.dims(expr.ty))
+
+
+def batch_axis_rule(axes: Sequence[int], opts, what: str) -> Optional[str]:
+    """With use_implicit_batch, ops must leave axis 0 alone (one engine serves every batch size)."""
+    if opts.use_implicit_batch and 0 in axes:
+        return f"{what} touches the batch axis (axis 0) with use_implicit_batch=True"
+    return None
+
+
+def const_arg(index: int, what: str):
+    """Predicate: argument ``index`` must be a constant (TensorRT takes it as weights)."""
+
+    def check(call, opts):
+        if not ir.is_constant(call.args[index]):
+            return f"{what} must be a constant for TensorRT"
+        return None
+
+    return check
+
+
+def pair(values) -> List[int]:
+    return [int(v) for v in values]
+
+
+def same_out_dtype(call, opts):
+    """out_dtype unset or equal to the input dtype (TensorRT keeps the input's type)."""
+    out_dtype = str(call.attrs.out_dtype)
+    if out_dtype not in ("", "void", "None", str(call.args[0].ty.dtype)):
+        return f"out_dtype={out_dtype} differs from the input dtype"
+    return None

@@ -1,0 +1,145 @@
+"""Converter registry: one registration per op carries its predicate, TensorRT gate and converter.
+
+The annotation table used by partitioning is *derived* from this registry, so an op can never
+be offloaded without a converter, nor converted without a predicate having accepted it.
+
+    @register_op("relax.nn.relu")
+    def relu(ctx, node):
+        return ctx.add_activation(node.args[0], "RELU")
+
+A predicate is ``(call: relax.Call, opts: PartitionOptions) -> Optional[str]``: ``None`` when
+TensorRT can take the call, else a short human reason that the partition report shows.
+"""
+from __future__ import annotations
+
+import dataclasses
+from typing import Callable, Dict, Iterable, Optional, Sequence, Tuple
+
+Version = Tuple[int, int, int]
+Predicate = Callable[..., Optional[str]]
+
+FLOAT_TYPES = ("float32", "float16")
+
+
+@dataclasses.dataclass(frozen=True)
+class PartitionOptions:
+    """What predicates may depend on: the TensorRT API level targeted and the batch rule."""
+
+    version: Version = (10, 0, 0)
+    use_implicit_batch: bool = True
+
+
+@dataclasses.dataclass(frozen=True)
+class OpEntry:
+    op: str  # Relax op name, e.g. "relax.nn.conv2d"
+    converter: Callable
+    check: Optional[Predicate] = None
+    min_version: Version = (0, 0, 0)
+    mac: bool = False  # does multiply-accumulate work (conv, matmul, deconv)
+    dtypes: Tuple[str, ...] = FLOAT_TYPES  # accepted dtypes of tensor inputs and outputs
+    tuple_output: bool = False  # the Relax op returns a tuple (e.g. batch_norm, split)
+    arities: Tuple[int, ...] = ()  # argument counts to match; default: the op's declared inputs
+
+
+_REGISTRY: Dict[str, OpEntry] = {}
+
+
+def _as_version(v: Sequence[int]) -> Version:
+    if isinstance(v, str) or len(v) > 3 or not all(isinstance(p, int) for p in v):
+        raise TypeError(f"TensorRT versions are int tuples such as (6, 0, 1), got {v!r}")
+    return tuple(list(v) + [0] * (3 - len(v)))
+
+
+def register_op(
+    op: str,
+    *,
+    check: Optional[Predicate] = None,
+    min_version: Sequence[int] = (0, 0, 0),
+    mac: bool = False,
+    dtypes: Iterable[str] = FLOAT_TYPES,
+    tuple_output: bool = False,
+    arities: Iterable[int] = (),
+    override: bool = False,
+):
+    """Decorator registering ``converter(ctx, node) -> ITensor | list[ITensor]`` for a Relax op.
+
+    Registering an op twice raises unless ``override=True`` (users replacing a built-in)."""
+
+    def wrap(converter):
+        if op in _REGISTRY and not override:
+            raise ValueError(f"a TensorRT converter for {op} is already registered; pass override=True")
+        _REGISTRY[op] = OpEntry(
+            op=op,
+            converter=converter,
+            check=check,
+            min_version=_as_version(min_version),
+            mac=mac,
+            dtypes=tuple(dtypes),
+            tuple_output=tuple_output,
+            arities=tuple(arities),
+        )
+        return converter
+
+    return wrap
+
+
+def unregister_op(op: str) -> None:
+    _REGISTRY.pop(op, None)
+
+
+def get(op: str) -> Optional[OpEntry]:
+    return _REGISTRY.get(op)
+
+
+def entries() -> Dict[str, OpEntry]:
+    return dict(_REGISTRY)
+
+
+def supported_ops() -> Dict[str, Version]:
+    """``{relax_op_name: minimum TensorRT version}`` for every registered op."""
+    return {name: e.min_version for name, e in sorted(_REGISTRY.items())}
+
+
+def version_str(v: Sequence[int]) -> str:
+    return ".".join(str(p) for p in v)
+
+
+# ---- predicate combinators ---------------------------------------------------------------
+
+
+def all_of(*preds: Predicate) -> Predicate:
+    """The first reason any of ``preds`` gives, else None."""
+
+    def check(call, opts):
+        for p in preds:
+            reason = p(call, opts)
+            if reason:
+                return reason
+        return None
+
+    return check
+
+
+def requires_trt(version: Sequence[int], what: str = "") -> Predicate:
+    """A gate inside a predicate, for attribute-dependent requirements."""
+    v = _as_version(version)
+
+    def check(call, opts):
+        if tuple(opts.version) < v:
+            return f"{what or call.op.name} needs TensorRT >= {version_str(v)}"
+        return None
+
+    return check
+
+
+def attr_in(name: str, allowed: Iterable) -> Predicate:
+    allowed = tuple(allowed)
+
+    def check(call, opts):
+        value = getattr(call.attrs, name)
+        value = str(value) if not isinstance(value, (int, float)) else value
+        if value not in allowed:
+            return f"{name}={value} is not supported (supported: {', '.join(map(str, allowed))})"
+        return None
+
+    return check

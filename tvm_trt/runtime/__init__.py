@@ -1,0 +1,52 @@
+"""The runtime our generated stubs call: ``tvm_trt.run`` and ``tvm_trt.load``.
+
+Registered as TVM global functions when ``tvm_trt`` is imported, so a library exported
+with our codegen runs in any process that has done ``import tvm_trt``.
+"""
+from __future__ import annotations
+
+import threading
+from typing import Dict
+
+import tvm_ffi
+
+from .subgraph import STATS, Subgraph, _stats_lock
+
+_subgraphs: Dict[str, Subgraph] = {}
+_lock = threading.Lock()
+
+
+def _run(key, *handles) -> int:
+    subgraph = _subgraphs.get(key)
+    if subgraph is None:
+        return 1  # the stub then passes the blob to _load and calls again
+    subgraph.run(handles)
+    return 0
+
+
+def _load(key, blob) -> None:
+    with _lock:
+        if key not in _subgraphs:
+            _subgraphs[key] = Subgraph(str(key), str(blob))
+
+
+def register() -> None:
+    tvm_ffi.register_global_func("tvm_trt.run", _run, override=True)
+    tvm_ffi.register_global_func("tvm_trt.load", _load, override=True)
+
+
+def runtime_stats() -> Dict:
+    """Counters of this process: engines built / loaded from cache / held, executions."""
+    with _stats_lock:
+        stats = dict(STATS)
+    stats["subgraphs_loaded"] = len(_subgraphs)
+    return stats
+
+
+def reset() -> None:
+    """Forget loaded subgraphs, engines and counters (tests; freeing engines)."""
+    with _lock:
+        _subgraphs.clear()
+    with _stats_lock:
+        for k in STATS:
+            STATS[k] = 0 if isinstance(STATS[k], int) else 0.0

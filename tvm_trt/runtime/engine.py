@@ -1,0 +1,150 @@
+"""Build TensorRT plans from specs, and execute deserialised engines on CUDA memory."""
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import os
+import threading
+from typing import Dict, List, Optional, Sequence, Tuple
+
+from .. import backend
+from ..network import build_network
+
+Shape = Tuple[int, ...]
+
+
+class EngineBuildError(RuntimeError):
+    """TensorRT refused to build a subgraph; names the subgraph and carries TensorRT's message."""
+
+
+@dataclasses.dataclass(frozen=True)
+class BuildSettings:
+    fp16: bool
+    workspace: int
+
+    @classmethod
+    def from_env(cls, config: Dict) -> "BuildSettings":
+        """Environment variables override the config the model was partitioned with."""
+        fp16 = os.environ.get("TVM_TENSORRT_USE_FP16")
+        workspace = os.environ.get("TVM_TENSORRT_MAX_WORKSPACE_SIZE")
+        return cls(
+            fp16=(fp16.strip().lower() in ("1", "true", "yes", "on")) if fp16 else bool(config.get("use_fp16")),
+            workspace=int(workspace) if workspace else int(config.get("max_workspace_size", 1 << 30)),
+        )
+
+
+def profile_for(spec: Dict, max_shapes: Sequence[Shape]) -> Optional[List[Tuple[Shape, Shape, Shape]]]:
+    """(min, opt, max) per input when some dim is dynamic: the batch axis spans [1, max]."""
+    if not any(isinstance(d, str) for inp in spec["inputs"] for d in inp["shape"]):
+        return None
+    ranges = []
+    for inp, shape in zip(spec["inputs"], max_shapes):
+        lo = tuple(1 if isinstance(d, str) else s for d, s in zip(inp["shape"], shape))
+        ranges.append((lo, tuple(shape), tuple(shape)))
+    return ranges
+
+
+def gpu_name() -> str:
+    """What plans are built for: 'any' for plans built without a GPU (TensorRT-RTX AOT)."""
+    try:
+        import tvm
+
+        dev = tvm.cuda(0)
+        if dev.exist:
+            return f"{dev.device_name}:sm_{dev.compute_version.replace('.', '')}"
+    except Exception:
+        pass
+    return "any"
+
+
+def cache_key(content_hash: str, max_shapes: Sequence[Shape], settings: BuildSettings) -> str:
+    fields = {
+        "content": content_hash,
+        "shapes": [list(s) for s in max_shapes],
+        "fp16": settings.fp16,
+        "workspace": settings.workspace,
+        "flavour": backend.flavour(),
+        "version": list(backend.version() or ()),
+        "gpu": gpu_name(),
+    }
+    return hashlib.sha256(json.dumps(fields, sort_keys=True).encode()).hexdigest()[:40]
+
+
+def build_plan(spec: Dict, weights, max_shapes: Sequence[Shape], settings: BuildSettings) -> bytes:
+    trt = backend.trt()
+    builder = trt.Builder(backend.get_logger())
+    network, _ctx = build_network(spec, weights, builder)
+    config = builder.create_builder_config()
+    config.set_memory_pool_limit(trt.MemoryPoolType.WORKSPACE, settings.workspace)
+    if settings.fp16 and not backend.strongly_typed_only() and hasattr(trt.BuilderFlag, "FP16"):
+        config.set_flag(trt.BuilderFlag.FP16)
+    profile = profile_for(spec, max_shapes)
+    if profile:
+        opt = builder.create_optimization_profile()
+        for i, (lo, mid, hi) in enumerate(profile):
+            opt.set_shape(f"input_{i}", lo, mid, hi)
+        config.add_optimization_profile(opt)
+    recorder_msgs = _ErrorCapture.attach(builder)
+    plan = builder.build_serialized_network(network, config)
+    if plan is None:
+        detail = "; ".join(recorder_msgs()) or "see the tvm_trt.tensorrt log"
+        raise EngineBuildError(f"TensorRT could not build subgraph {spec['symbol']}: {detail}")
+    return bytes(plan)
+
+
+class _ErrorCapture:
+    """Collects TensorRT's error messages for a build, so failures carry them."""
+
+    @staticmethod
+    def attach(builder):
+        import logging
+
+        messages: List[str] = []
+
+        class _Handler(logging.Handler):
+            def emit(self, record):
+                if record.levelno >= logging.ERROR:
+                    messages.append(record.getMessage())
+
+        handler = _Handler()
+        logging.getLogger("tvm_trt.tensorrt").addHandler(handler)
+
+        def read():
+            logging.getLogger("tvm_trt.tensorrt").removeHandler(handler)
+            return messages
+
+        return read
+
+
+class Engine:
+    """A deserialised engine with one execution context per thread."""
+
+    def __init__(self, plan: bytes, symbol: str):
+        trt = backend.trt()
+        self.symbol = symbol
+        self.runtime = trt.Runtime(backend.get_logger())
+        self.engine = self.runtime.deserialize_cuda_engine(plan)
+        if self.engine is None:
+            raise RuntimeError(
+                f"TensorRT could not deserialise the engine of subgraph {symbol} on this machine "
+                "(no supported CUDA GPU for this TensorRT library). To check the conversion without "
+                "a TensorRT GPU, set TVM_TENSORRT_EXECUTOR=reference."
+            )
+        self._local = threading.local()
+
+    def context(self):
+        ctx = getattr(self._local, "ctx", None)
+        if ctx is None:
+            ctx = self._local.ctx = self.engine.create_execution_context()
+        return ctx
+
+    def execute(self, inputs, outputs, stream: int = 0) -> None:
+        ctx = self.context()
+        for i, ref in enumerate(inputs):
+            ctx.set_input_shape(f"input_{i}", ref.shape)
+            ctx.set_tensor_address(f"input_{i}", ref.ptr)
+        for i, ref in enumerate(outputs):
+            ctx.set_tensor_address(f"output_{i}", ref.ptr)
+        if not ctx.execute_async_v3(stream):
+            raise RuntimeError(f"TensorRT failed to execute subgraph {self.symbol}")
