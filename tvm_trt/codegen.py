@@ -21,6 +21,7 @@ from tvm import relax
 from tvm import tirx as tir
 
 from . import ir, partition, spec
+from .runtime import aot
 
 RUN_FUNC = "tvm_trt.run"
 LOAD_FUNC = "tvm_trt.load"
@@ -61,6 +62,8 @@ def compile_functions(functions, options=None) -> tvm.runtime.Module:
         host = host or config.get("host_target")
         subgraph, weights = spec.from_function(func, symbol, config)
         digest, blob = spec.pack(subgraph, weights)
+        if config.get("build_at_compile_time"):  # embed plans: the deployment needs no builder
+            blob = aot.attach(blob, aot.build_plans(subgraph, weights, digest))
         num_args = len(func.params) + len(subgraph["outputs"])
         stubs[symbol] = _stub(symbol, num_args, f"{symbol}:{digest[:20]}", blob)
     target = tvm.target.Target(host or "llvm")

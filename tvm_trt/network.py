@@ -10,7 +10,7 @@ from typing import Any, Dict, List, Optional, Sequence
 
 import numpy as np
 
-from . import backend, registry
+from . import backend, precision, registry
 
 
 class ConversionError(RuntimeError):
@@ -104,9 +104,14 @@ class ConvertContext:
         """Prepend size-1 dims (TensorRT elementwise needs equal ranks for broadcasting)."""
         if len(x.shape) >= rank:
             return x
+        ones = (1,) * (rank - len(x.shape))
         layer = self.network.add_shuffle(x)
-        layer.reshape_dims = (1,) * (rank - len(x.shape)) + tuple(0 for _ in x.shape)
-        layer.zero_is_placeholder = True
+        if all(d >= 0 for d in x.shape):
+            layer.reshape_dims = ones + tuple(x.shape)
+        else:  # a 0 placeholder copies the input dim at the *same* index, so build the shape
+            shape = self.network.add_shape(x).get_output(0)
+            lead = self.constant(np.array(ones, np_dtype(shape.dtype)))
+            layer.set_input(1, self.network.add_concatenation([lead, shape]).get_output(0))
         return layer.get_output(0)
 
     def broadcast_pair(self, a, b):
@@ -156,7 +161,8 @@ def build_network(spec: Dict, weights: Sequence[np.ndarray], builder, input_shap
     inputs = []
     for i, inp in enumerate(spec["inputs"]):
         shape = input_shapes[i] if input_shapes is not None else trt_dims(inp["shape"])
-        inputs.append(network.add_input(f"input_{i}", trt_dtype(inp["dtype"]), tuple(shape)))
+        tensor = network.add_input(f"input_{i}", trt_dtype(inp.get("io_dtype", inp["dtype"])), tuple(shape))
+        inputs.append(ctx.cast(tensor, inp["dtype"]))  # io_dtype: set by the fp16 rewrite (precision.py)
 
     def resolve(ref):
         if "input" in ref:
@@ -176,10 +182,15 @@ def build_network(spec: Dict, weights: Sequence[np.ndarray], builder, input_shap
         node = Node(desc["op"], [resolve(a) for a in desc["args"]], desc["attrs"], desc["out"], index)
         entry = registry.get(node.op)
         first_layer = network.num_layers
+        keep = desc.get("compute_dtype")  # an op the fp16 rewrite keeps in float32 (precision.py)
         try:
             if entry is None:
                 raise NotImplementedError("no converter registered")
+            if keep:
+                node.args = precision.cast_tree(ctx, node.args, "float16", keep)
             out = entry.converter(ctx, node)
+            if keep:
+                out = precision.cast_tree(ctx, out, keep, "float16")
         except Exception as err:
             raise ConversionError(
                 f"subgraph {spec['symbol']}: converting {node.op} (node {index}) with inputs "

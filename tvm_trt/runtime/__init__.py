@@ -36,10 +36,14 @@ def register() -> None:
 
 
 def runtime_stats() -> Dict:
-    """Counters of this process: engines built / loaded from cache / held, executions."""
+    """Counters of this process: engines built / loaded from cache / from the library / held
+    now / freed, executions."""
     with _stats_lock:
         stats = dict(STATS)
-    stats["subgraphs_loaded"] = len(_subgraphs)
+    with _lock:
+        subgraphs = list(_subgraphs.values())
+    stats["subgraphs_loaded"] = len(subgraphs)
+    stats["engines_held"] = sum(s.engines_held for s in subgraphs)
     return stats
 
 

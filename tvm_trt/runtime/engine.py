@@ -2,13 +2,14 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import json
 import os
 import threading
 from typing import Dict, List, Optional, Sequence, Tuple
 
-from .. import backend
+from .. import backend, precision
 from ..network import build_network
 
 Shape = Tuple[int, ...]
@@ -45,6 +46,7 @@ def profile_for(spec: Dict, max_shapes: Sequence[Shape]) -> Optional[List[Tuple[
     return ranges
 
 
+@functools.lru_cache(maxsize=None)
 def gpu_name() -> str:
     """What plans are built for: 'any' for plans built without a GPU (TensorRT-RTX AOT)."""
     try:
@@ -58,7 +60,8 @@ def gpu_name() -> str:
     return "any"
 
 
-def cache_key(content_hash: str, max_shapes: Sequence[Shape], settings: BuildSettings) -> str:
+def cache_key(content_hash: str, max_shapes: Sequence[Shape], settings: BuildSettings, gpu: Optional[str] = None) -> str:
+    """Content hash of everything a plan depends on (so many models can share one directory)."""
     fields = {
         "content": content_hash,
         "shapes": [list(s) for s in max_shapes],
@@ -66,15 +69,14 @@ def cache_key(content_hash: str, max_shapes: Sequence[Shape], settings: BuildSet
         "workspace": settings.workspace,
         "flavour": backend.flavour(),
         "version": list(backend.version() or ()),
-        "gpu": gpu_name(),
+        "gpu": gpu or gpu_name(),
     }
     return hashlib.sha256(json.dumps(fields, sort_keys=True).encode()).hexdigest()[:40]
 
 
-def build_plan(spec: Dict, weights, max_shapes: Sequence[Shape], settings: BuildSettings) -> bytes:
+def builder_config(builder, spec: Dict, max_shapes: Sequence[Shape], settings: BuildSettings):
+    """The IBuilderConfig: workspace limit, FP16 flag (weakly typed TensorRT), batch profile."""
     trt = backend.trt()
-    builder = trt.Builder(backend.get_logger())
-    network, _ctx = build_network(spec, weights, builder)
     config = builder.create_builder_config()
     config.set_memory_pool_limit(trt.MemoryPoolType.WORKSPACE, settings.workspace)
     if settings.fp16 and not backend.strongly_typed_only() and hasattr(trt.BuilderFlag, "FP16"):
@@ -85,10 +87,23 @@ def build_plan(spec: Dict, weights, max_shapes: Sequence[Shape], settings: Build
         for i, (lo, mid, hi) in enumerate(profile):
             opt.set_shape(f"input_{i}", lo, mid, hi)
         config.add_optimization_profile(opt)
+    return config
+
+
+def build_plan(spec: Dict, weights, max_shapes: Sequence[Shape], settings: BuildSettings) -> bytes:
+    trt = backend.trt()
+    if settings.fp16 and spec.get("precision") != "float16":
+        spec, weights = precision.to_fp16(spec, weights)
+    builder = trt.Builder(backend.get_logger())
+    network, _ctx = build_network(spec, weights, builder)
+    config = builder_config(builder, spec, max_shapes, settings)
     recorder_msgs = _ErrorCapture.attach(builder)
-    plan = builder.build_serialized_network(network, config)
+    try:
+        plan = builder.build_serialized_network(network, config)
+    finally:
+        messages = recorder_msgs()
     if plan is None:
-        detail = "; ".join(recorder_msgs()) or "see the tvm_trt.tensorrt log"
+        detail = "; ".join(messages) or "see the tvm_trt.tensorrt log"
         raise EngineBuildError(f"TensorRT could not build subgraph {spec['symbol']}: {detail}")
     return bytes(plan)
 

@@ -1,18 +1,25 @@
-"""One offloaded subgraph at run time: engines built lazily, cached, and executed."""
+"""One offloaded subgraph at run time: engines built lazily, cached, and executed.
+
+An engine slot holds a plan and what executes it (a TensorRT engine, or the TensorRT network
+the reference executor evaluates). Static subgraphs have one slot. A subgraph whose batch dim
+is dynamic follows ``TVM_TENSORRT_MULTI_ENGINE``: 0 (default) keeps one slot whose profile
+spans [1, largest batch seen], rebuilt (the old one freed) when a larger batch arrives; 1 keeps
+one slot per batch size met.
+"""
 from __future__ import annotations
 
 import logging
 import os
 import threading
 import time
-from typing import Dict, List, Tuple
+from typing import Dict, List, Optional, Tuple
 
 import numpy as np
 
-from .. import backend, spec as spec_mod
+from .. import backend, precision, spec as spec_mod
 from ..network import build_network
-from . import cache, dlpack
-from .engine import BuildSettings, Engine, build_plan, cache_key
+from . import aot, cache, dlpack
+from .engine import BuildSettings, Engine, build_plan, cache_key, gpu_name
 
 logger = logging.getLogger("tvm_trt")
 
@@ -20,12 +27,15 @@ _stats_lock = threading.Lock()
 STATS = {
     "engines_built": 0,
     "engines_loaded_from_cache": 0,
-    "engines_held": 0,
+    "engines_from_library": 0,
+    "engines_freed": 0,
     "executions": 0,
     "reference_executions": 0,
     "build_seconds": 0.0,
     "cache_load_seconds": 0.0,
 }
+
+Shapes = Tuple[Tuple[int, ...], ...]
 
 
 def bump(name: str, amount=1) -> None:
@@ -40,19 +50,42 @@ def executor_mode() -> str:
     return mode
 
 
+def multi_engine() -> bool:
+    return os.environ.get("TVM_TENSORRT_MULTI_ENGINE", "0").strip().lower() in ("1", "true", "yes", "on")
+
+
+class _Slot:
+    """One engine: its plan, build settings and (lazily) what executes it."""
+
+    def __init__(self, shapes: Shapes, plan: bytes, settings: BuildSettings):
+        self.shapes = shapes  # max input shapes the plan accepts
+        self.plan = plan
+        self.settings = settings
+        self.engine: Optional[Engine] = None
+        self.network = None  # (builder, network, ctx) for the reference executor
+        self.lock = threading.Lock()
+
+    def covers(self, shapes: Shapes) -> bool:
+        return all(s <= m for shape, top in zip(shapes, self.shapes) for s, m in zip(shape, top))
+
+
 class Subgraph:
     def __init__(self, key: str, blob: str):
         self.key = key
-        self.spec, self.weights, self.content_hash = spec_mod.unpack(blob)
+        spec_blob, self.embedded = aot.split(blob, key)
+        self.spec, self.weights, self.content_hash = spec_mod.unpack(spec_blob)
+        del spec_blob  # the weights are views into one decoded bytes object; drop the base64 text
         self.symbol = self.spec["symbol"]
         self.num_inputs = len(self.spec["inputs"])
+        self.dynamic = not aot.is_static(self.spec)
         self._lock = threading.Lock()
-        self.plans: Dict[Tuple, bytes] = {}  # max input shapes -> serialized plan
-        self.engines: Dict[Tuple, Engine] = {}
-        self._networks: Dict[Tuple, object] = {}
+        self.slots: Dict[Shapes, _Slot] = {}
+        self._fp16 = None  # (spec, weights) rewritten to float16, made on first need
 
     # --- checks ----------------------------------------------------------------------------
     def check_inputs(self, refs: List[dlpack.TensorRef]) -> None:
+        if len(refs) != self.num_inputs:
+            raise ValueError(f"subgraph {self.symbol}: got {len(refs)} inputs, expected {self.num_inputs}")
         for i, (ref, want) in enumerate(zip(refs, self.spec["inputs"])):
             shape = want["shape"]
             ok = len(ref.shape) == len(shape) and all(
@@ -65,26 +98,70 @@ class Subgraph:
                 )
 
     # --- plans -----------------------------------------------------------------------------
-    def plan_for(self, shapes: Tuple) -> bytes:
-        """The plan for these input shapes: memory, then the cache directory, else a build."""
-        with self._lock:
-            plan = self.plans.get(shapes)
+    def network_spec(self, settings: BuildSettings):
+        """(spec, weights) the network is built from: the fp16 rewrite when FP16 is on."""
+        if not settings.fp16:
+            return self.spec, self.weights
+        if self._fp16 is None:
+            self._fp16 = precision.to_fp16(self.spec, self.weights)
+        return self._fp16
+
+    def plan_for(self, shapes: Shapes, settings: BuildSettings) -> bytes:
+        """The plan for these max shapes: the library, then the cache directory, else a build."""
+        for gpu in dict.fromkeys((gpu_name(), "any")):
+            plan = self.embedded.get(cache_key(self.content_hash, shapes, settings, gpu))
             if plan is not None:
+                bump("engines_from_library")
                 return plan
-            settings = BuildSettings.from_env(self.spec["config"])
-            key = cache_key(self.content_hash, shapes, settings)
-            start = time.perf_counter()
-            plan = cache.load(key)
-            if plan is not None:
-                bump("engines_loaded_from_cache")
-                bump("cache_load_seconds", time.perf_counter() - start)
-            else:
-                plan = build_plan(self.spec, self.weights, shapes, settings)
-                bump("engines_built")
-                bump("build_seconds", time.perf_counter() - start)
-                cache.store(key, plan)
-            self.plans[shapes] = plan
+        key = cache_key(self.content_hash, shapes, settings)
+        start = time.perf_counter()
+        plan = cache.load(key)
+        if plan is not None:
+            bump("engines_loaded_from_cache")
+            bump("cache_load_seconds", time.perf_counter() - start)
             return plan
+        spec, weights = self.network_spec(settings)
+        plan = build_plan(spec, weights, shapes, settings)  # raises without leaving a cache entry
+        bump("engines_built")
+        bump("build_seconds", time.perf_counter() - start)
+        cache.store(key, plan)
+        return plan
+
+    def slot_for(self, shapes: Shapes) -> _Slot:
+        slots = self.slots  # replaced, never mutated: readers need no lock
+        slot = slots.get(shapes)
+        if slot is not None:
+            return slot
+        if self.dynamic and not multi_engine() and slots:
+            current = next(iter(slots.values()))
+            if current.covers(shapes):
+                return current
+        with self._lock:
+            if not self.dynamic or multi_engine():
+                target = shapes
+            else:
+                # One engine: reuse it when it covers this batch, else rebuild for the larger max.
+                current = next(iter(self.slots.values()), None)
+                if current is not None and current.covers(shapes):
+                    return current
+                if current is not None:
+                    shapes = tuple(
+                        tuple(max(a, b) for a, b in zip(s, c)) for s, c in zip(shapes, current.shapes)
+                    )
+                target = shapes
+            slot = self.slots.get(target)
+            if slot is None:
+                settings = BuildSettings.from_env(self.spec["config"])
+                slot = _Slot(target, self.plan_for(target, settings), settings)
+                if self.dynamic and not multi_engine() and self.slots:
+                    bump("engines_freed", len(self.slots))
+                    self.slots = {}  # the old engine goes once no call uses it any more
+                self.slots = {**self.slots, target: slot}
+            return slot
+
+    @property
+    def engines_held(self) -> int:
+        return len(self.slots)
 
     # --- execution -------------------------------------------------------------------------
     def run(self, handles) -> None:
@@ -105,15 +182,12 @@ class Subgraph:
                 "Compile for a CUDA target and run the VM on tvm.cuda(), or set "
                 "TVM_TENSORRT_EXECUTOR=reference to evaluate the built TensorRT network in NumPy."
             )
-        engine = self.engines.get(shapes)
-        if engine is None:
-            plan = self.plan_for(shapes)
-            with self._lock:
-                engine = self.engines.get(shapes) or Engine(plan, self.symbol)
-                if shapes not in self.engines:
-                    self.engines[shapes] = engine
-                    bump("engines_held")
-        engine.execute(inputs, outputs)
+        slot = self.slot_for(shapes)
+        if slot.engine is None:
+            with slot.lock:
+                if slot.engine is None:
+                    slot.engine = Engine(slot.plan, self.symbol)
+        slot.engine.execute(inputs, outputs)  # one execution context per thread inside
 
     def _run_reference(self, shapes, inputs, outputs) -> None:
         from ..reference import run_network
@@ -123,15 +197,18 @@ class Subgraph:
                 f"subgraph {self.symbol}: the reference executor evaluates on the host; "
                 "run the VM on tvm.cpu() (compile for an llvm target) to use TVM_TENSORRT_EXECUTOR=reference"
             )
-        if backend.available():
-            self.plan_for(shapes)  # TensorRT itself validates the network and builds the plan
-        network = self._networks.get(shapes)
-        if network is None:
-            builder = backend.trt().Builder(backend.get_logger())
-            network = (builder,) + build_network(self.spec, self.weights, builder, input_shapes=shapes)
-            self._networks[shapes] = network
+        if not backend.available():
+            raise backend.TensorRTNotAvailable(backend.INSTALL_HINT)
+        slot = self.slot_for(shapes)  # TensorRT itself validates the network and builds the plan
         feeds = {f"input_{i}": dlpack.as_numpy(r) for i, r in enumerate(inputs)}
-        results = run_network(network[1], feeds)
+        # The network the plan was built from (dynamic dims stay -1: the executor takes the
+        # feeds' shapes). TensorRT network objects are not thread-safe: one evaluation at a time.
+        with slot.lock:
+            if slot.network is None:
+                spec, weights = self.network_spec(slot.settings)
+                builder = backend.trt().Builder(backend.get_logger())
+                slot.network = (builder,) + build_network(spec, weights, builder)
+            results = run_network(slot.network[1], feeds)
         for i, ref in enumerate(outputs):
             out = dlpack.as_numpy(ref)
             value = np.asarray(results[f"output_{i}"])

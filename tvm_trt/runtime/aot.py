@@ -1,0 +1,69 @@
+"""Plans built at compile time and embedded in the library (``build_at_compile_time=True``).
+
+The stub's blob is ``<spec blob>`` or ``<spec blob>.<plans>``: '.' is not a base64 character.
+``<plans>`` = base64 of a checksummed cache entry (cache.encode) whose payload is a JSON line
+``[[cache key, size], ...]`` followed by the plans' bytes. Keys are the engine cache keys, so
+a deployment whose settings (FP16, workspace, TensorRT version) differ simply builds lazily.
+"""
+from __future__ import annotations
+
+import base64
+import json
+import logging
+from typing import Dict, List, Tuple
+
+from .. import backend
+from . import cache
+from .engine import BuildSettings, build_plan, cache_key
+
+logger = logging.getLogger("tvm_trt")
+
+SEPARATOR = "."
+
+
+def is_static(spec: Dict) -> bool:
+    return not any(isinstance(d, str) for inp in spec["inputs"] for d in inp["shape"])
+
+
+def build_plans(spec: Dict, weights: List, content_hash: str) -> Dict[str, bytes]:
+    """{cache key: plan} for a static-shaped subgraph; {} (with a warning) when none can be built now."""
+    if not is_static(spec):
+        logger.warning(
+            "tvm_trt: subgraph %s has a dynamic batch dim: its engines are built at run time", spec["symbol"]
+        )
+        return {}
+    if not backend.available():
+        logger.warning(
+            "tvm_trt: build_at_compile_time: no TensorRT builder here (%s); subgraph %s will be built "
+            "on first call", backend.INSTALL_HINT, spec["symbol"]
+        )
+        return {}
+    settings = BuildSettings.from_env(spec["config"])
+    shapes = tuple(tuple(inp["shape"]) for inp in spec["inputs"])
+    plan = build_plan(spec, weights, shapes, settings)
+    return {cache_key(content_hash, shapes, settings): plan}
+
+
+def attach(blob: str, plans: Dict[str, bytes]) -> str:
+    if not plans:
+        return blob
+    index = json.dumps([[k, len(p)] for k, p in plans.items()]).encode()
+    payload = index + b"\n" + b"".join(plans.values())
+    return blob + SEPARATOR + base64.b64encode(cache.encode(payload)).decode("ascii")
+
+
+def split(blob: str, symbol: str = "") -> Tuple[str, Dict[str, bytes]]:
+    """-> (spec blob, embedded plans). A damaged plan section is reported and ignored."""
+    spec_blob, _, section = blob.partition(SEPARATOR)
+    if not section:
+        return spec_blob, {}
+    payload = cache.decode(base64.b64decode(section))
+    if payload is None:
+        logger.warning("tvm_trt: the plans embedded for subgraph %s are corrupted; building at run time", symbol)
+        return spec_blob, {}
+    head, _, data = payload.partition(b"\n")
+    plans, offset = {}, 0
+    for key, size in json.loads(head):
+        plans[key] = data[offset : offset + size]
+        offset += size
+    return spec_blob, plans
