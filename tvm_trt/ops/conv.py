@@ -1,33 +1,82 @@
-"""Convolutions (multiply-accumulate ops)."""
+"""Convolutions and transposed convolutions, 1-D to 3-D (multiply-accumulate ops).
+
+TensorRT convolution needs at least two spatial dims, so the 1-D forms run as 2-D layers over
+a trailing unit axis (reshape in, reshape out)."""
 from __future__ import annotations
+
+import numpy as np
 
 from ..registry import all_of, attr_in, register_op
 from ._common import const_arg, pair, same_out_dtype
 
-
-_conv2d_check = all_of(
-    attr_in("data_layout", ["NCHW"]),
-    attr_in("kernel_layout", ["OIHW"]),
-    attr_in("out_layout", ["NCHW"]),
-    const_arg(1, "conv2d weight"),
-    same_out_dtype,
-)
+_LAYOUTS = {1: ("NCW", "OIW", "IOW"), 2: ("NCHW", "OIHW", "IOHW"), 3: ("NCDHW", "OIDHW", "IODHW")}
+CONV3D_VERSION = (6, 0, 1)
 
 
-def _conv(ctx, node, spatial: int):
-    x, weight = node.args[0], node.args[1]
+def _check(op: str, spatial: int, transpose: bool = False):
+    data, oihw, iohw = _LAYOUTS[spatial]
+    return all_of(
+        attr_in("data_layout", [data]),
+        attr_in("kernel_layout", [iohw if transpose else oihw]),
+        attr_in("out_layout", [data]),
+        const_arg(1, f"{op} weight"),
+        same_out_dtype,
+    )
+
+
+def _unit_axis(ctx, x, add: bool):
+    """(N, C, W) <-> (N, C, W, 1); zeros copy dims, so a free batch axis stays free."""
+    return ctx.reshape(x, (0, 0, 0, 1) if add else (0, 0, 0))
+
+
+def _layer(ctx, node, spatial: int, transpose: bool):
+    x, weight = node.args[0], np.asarray(node.args[1])
     a = node.attrs
-    kernel = tuple(weight.shape[2:])
-    layer = ctx.network.add_convolution_nd(x, int(weight.shape[0]), kernel, ctx.weights(weight), None)
-    layer.stride_nd = tuple(pair(a["strides"]))
-    layer.dilation_nd = tuple(pair(a["dilation"]))
-    pad = pair(a["padding"])
-    layer.pre_padding = tuple(pad[:spatial])
-    layer.post_padding = tuple(pad[spatial:])
-    layer.num_groups = int(a["groups"])
-    return layer.get_output(0)
+    strides, dilation, pad = pair(a["strides"]), pair(a["dilation"]), pair(a["padding"])
+    pre, post = pad[:spatial], pad[spatial:]
+    extra = [0] * spatial
+    if transpose:
+        # Relax: out = (I-1)*S + D*(K-1) + 1 - pre - post + output_padding. TensorRT crops pre and
+        # post from the full (I-1)*S + D*(K-1) + 1; output padding first gives back cropped rows,
+        # and past the full output it is zeros (no input reaches there).
+        out_pad = pair(a["output_padding"])
+        extra = [max(op - p, 0) for op, p in zip(out_pad, post)]
+        post = [max(p - op, 0) for op, p in zip(out_pad, post)]
+    if spatial == 1:
+        x, weight = _unit_axis(ctx, x, True), weight[..., None]
+        strides, dilation, pre, post, extra = strides + [1], dilation + [1], pre + [0], post + [0], extra + [0]
+    kernel = tuple(int(k) for k in weight.shape[2:])
+    groups = int(a["groups"])
+    if transpose:
+        maps = int(weight.shape[1]) * groups  # IOHW: (C_in, C_out / groups, *kernel)
+        layer = ctx.network.add_deconvolution_nd(x, maps, kernel, ctx.weights(weight), None)
+    else:
+        layer = ctx.network.add_convolution_nd(x, int(weight.shape[0]), kernel, ctx.weights(weight), None)
+    layer.stride_nd = tuple(strides)
+    layer.dilation_nd = tuple(dilation)
+    layer.pre_padding = tuple(pre)
+    layer.post_padding = tuple(post)
+    layer.num_groups = groups
+    y = layer.get_output(0)
+    if any(extra):
+        y = _zero_pad_end(ctx, y, extra)
+    return _unit_axis(ctx, y, False) if spatial == 1 else y
 
 
-@register_op("relax.nn.conv2d", check=_conv2d_check, mac=True)
-def conv2d(ctx, node):
-    return _conv(ctx, node, 2)
+def _zero_pad_end(ctx, y, extra):
+    """Appends ``extra`` zero rows at the end of each spatial (innermost) dim."""
+    return ctx.network.add_padding_nd(y, (0,) * len(extra), tuple(extra)).get_output(0)
+
+
+def _conv(spatial: int, transpose: bool = False):
+    def convert(ctx, node):
+        return _layer(ctx, node, spatial, transpose)
+
+    return convert
+
+
+for _n, _gate in ((1, (0, 0, 0)), (2, (0, 0, 0)), (3, CONV3D_VERSION)):
+    for _t in (False, True):
+        _op = f"relax.nn.conv{_n}d" + ("_transpose" if _t else "")
+        register_op(_op, check=_check(_op.split(".")[-1], _n, _t), min_version=_gate, mac=True)(_conv(_n, _t))
+

@@ -1,4 +1,5 @@
-"""Pooling: max/avg with padding, ceil_mode and count_include_pad; adaptive pooling."""
+"""Pooling, 1-D to 3-D: max/avg with padding, ceil_mode and count_include_pad; adaptive pooling
+with uniform windows. TensorRT pools over >= 2 spatial dims, so 1-D forms add a unit axis."""
 from __future__ import annotations
 
 import math
@@ -6,6 +7,9 @@ import math
 from .. import ir
 from ..registry import all_of, attr_in, register_op
 from ._common import pair
+
+POOL3D_VERSION = (6, 0, 1)
+_LAYOUT = {1: "NCW", 2: "NCHW", 3: "NCDHW"}
 
 
 def _trt_out_size(size, k, s, pre, post, ceil):
@@ -28,29 +32,42 @@ def _pool_check(call, opts):
     return None
 
 
-_check2d = all_of(attr_in("layout", ["NCHW"]), attr_in("out_layout", ["NCHW"]), _pool_check)
+def _layout_check(spatial: int):
+    layout = _LAYOUT[spatial]
+    return all_of(attr_in("layout", [layout]), attr_in("out_layout", [layout]))
 
 
-def _pool(kind):
+def _to_2d(ctx, x, spatial: int, add: bool):
+    if spatial != 1:
+        return x
+    return ctx.reshape(x, (0, 0, 0, 1) if add else (0, 0, 0))
+
+
+def _pool(kind: str, spatial: int):
     def convert(ctx, node):
         a = node.attrs
-        n = len(a["pool_size"])
-        layer = ctx.network.add_pooling_nd(node.args[0], getattr(ctx.trt.PoolingType, kind), tuple(pair(a["pool_size"])))
-        layer.stride_nd = tuple(pair(a["strides"]))
-        pad = pair(a["padding"])
-        layer.pre_padding = tuple(pad[:n])
-        layer.post_padding = tuple(pad[n:])
+        window, strides, pad = pair(a["pool_size"]), pair(a["strides"]), pair(a["padding"])
+        pre, post = pad[:spatial], pad[spatial:]
+        if spatial == 1:
+            window, strides, pre, post = window + [1], strides + [1], pre + [0], post + [0]
+        x = _to_2d(ctx, node.args[0], spatial, True)
+        layer = ctx.network.add_pooling_nd(x, getattr(ctx.trt.PoolingType, kind), tuple(window))
+        layer.stride_nd = tuple(strides)
+        layer.pre_padding = tuple(pre)
+        layer.post_padding = tuple(post)
         if a["ceil_mode"]:
             layer.padding_mode = ctx.trt.PaddingMode.EXPLICIT_ROUND_UP
         if kind == "AVERAGE":
             layer.average_count_excludes_padding = not a["count_include_pad"]
-        return layer.get_output(0)
+        return _to_2d(ctx, layer.get_output(0), spatial, False)
 
     return convert
 
 
-register_op("relax.nn.max_pool2d", check=_check2d)(_pool("MAX"))
-register_op("relax.nn.avg_pool2d", check=_check2d)(_pool("AVERAGE"))
+for _n, _gate in ((1, (0, 0, 0)), (2, (0, 0, 0)), (3, POOL3D_VERSION)):
+    _check = all_of(_layout_check(_n), _pool_check)
+    register_op(f"relax.nn.max_pool{_n}d", check=_check, min_version=_gate)(_pool("MAX", _n))
+    register_op(f"relax.nn.avg_pool{_n}d", check=_check, min_version=_gate)(_pool("AVERAGE", _n))
 
 
 def _adaptive_check(call, opts):
@@ -61,18 +78,23 @@ def _adaptive_check(call, opts):
     return None
 
 
-def _adaptive(kind):
+def _adaptive(kind: str, spatial: int):
     def convert(ctx, node):
         x = node.args[0]
-        in_hw = list(x.shape[2:])
-        out_hw = node.out_shape[2:]
-        window = tuple(i // o for i, o in zip(in_hw, out_hw))
-        layer = ctx.network.add_pooling_nd(x, getattr(ctx.trt.PoolingType, kind), window)
-        layer.stride_nd = window
-        return layer.get_output(0)
+        in_sizes, out_sizes = list(x.shape[2:]), node.out_shape[2:]
+        window = [i // o for i, o in zip(in_sizes, out_sizes)]  # uniform: stride = window
+        if spatial == 1:
+            window = window + [1]
+        layer = ctx.network.add_pooling_nd(_to_2d(ctx, x, spatial, True), getattr(ctx.trt.PoolingType, kind),
+                                           tuple(window))
+        layer.stride_nd = tuple(window)
+        return _to_2d(ctx, layer.get_output(0), spatial, False)
 
     return convert
 
 
-_adaptive_layout = all_of(attr_in("layout", ["NCHW"]), attr_in("out_layout", ["NCHW"]), _adaptive_check)
-register_op("relax.nn.adaptive_avg_pool2d", check=_adaptive_layout)(_adaptive("AVERAGE"))
+# Relax has adaptive average pooling only (adaptive max pooling is not a Relax op).
+for _n, _gate in ((1, (0, 0, 0)), (2, (0, 0, 0)), (3, POOL3D_VERSION)):
+    register_op(
+        f"relax.nn.adaptive_avg_pool{_n}d", check=all_of(_layout_check(_n), _adaptive_check), min_version=_gate
+    )(_adaptive("AVERAGE", _n))
