@@ -57,7 +57,8 @@ class _SpecBuilder(graph.Visitor):
         if ir.is_constant(expr):
             if expr not in self._weight_ids:
                 self._weight_ids[expr] = len(self.weights)
-                self.weights.append(np.ascontiguousarray(ir.const_value(expr)))
+                # np.require, not ascontiguousarray: that one turns 0-d arrays into 1-d
+                self.weights.append(np.require(ir.const_value(expr), requirements="C"))
             return {"weight": self._weight_ids[expr]}
         if isinstance(expr, relax.ShapeExpr):
             return {"shape": [ir.prim_to_py(v) for v in expr.values]}
@@ -72,6 +73,10 @@ def from_function(func: relax.Function, symbol: str, config: Dict[str, Any]) -> 
     builder = _SpecBuilder()
     result = graph.walk(func, [{"input": i} for i in range(len(func.params))], builder)
     results = result["tuple"] if "tuple" in result else [result]
+    if len(results) == 1 and "node" in results[0] and "item" not in results[0]:
+        node = builder.nodes[results[0]["node"]]
+        if node["tuple_out"]:  # the function returns a tuple-valued op (e.g. split) as it is
+            results = [{"node": results[0]["node"], "item": k} for k in range(len(node["out"]))]
     ret_types = ir.tensor_types(func.body.body)
     spec = {
         "format": FORMAT,

@@ -1,9 +1,12 @@
-"""Shape ops: reshape, flatten, concat, permute_dims, squeeze, expand_dims."""
+"""Shape ops: reshape, flatten, concat, permute_dims, layout_transform, squeeze, expand_dims, pad."""
 from __future__ import annotations
+
+import re
 
 from .. import ir
 from ..registry import register_op
 from ._common import batch_axis_rule, norm_axis, rank_of
+from .index import slice_nd
 
 
 def _same_batch(call, opts):
@@ -16,13 +19,39 @@ def _same_batch(call, opts):
 
 
 def _reshape_dims(node):
-    """Target dims; a symbolic batch dim becomes 0 ('copy from input')."""
+    """Target dims; a symbolic batch dim becomes 0 ('copy from input'). Partitioning only lets a
+    symbolic dim through at axis 0 of inputs and outputs, so 'copy' is always right."""
     return tuple(0 if isinstance(d, str) else int(d) for d in node.out_shape)
 
 
-@register_op("relax.reshape", check=_same_batch)
-def reshape(ctx, node):
+def _to_out_shape(ctx, node):
     return ctx.reshape(node.args[0], _reshape_dims(node))
+
+
+register_op("relax.reshape", check=_same_batch)(_to_out_shape)
+register_op("relax.nn.batch_flatten", check=_same_batch)(_to_out_shape)
+register_op("relax.flatten", check=_same_batch)(_to_out_shape)
+
+
+def _expand_dims_check(call, opts):
+    rank = rank_of(call)  # axes index the output
+    return batch_axis_rule([norm_axis(int(a), rank) for a in call.attrs.axis], opts, "expand_dims")
+
+
+register_op("relax.expand_dims", check=_expand_dims_check)(_to_out_shape)
+
+
+def _squeeze_axes(axis, shape):
+    if axis is None:
+        return [i for i, d in enumerate(shape) if d == 1]
+    return [norm_axis(int(a), len(shape)) for a in axis]
+
+
+def _squeeze_check(call, opts):
+    return batch_axis_rule(_squeeze_axes(call.attrs.axis, ir.dims(call.args[0].ty)), opts, "squeeze")
+
+
+register_op("relax.squeeze", check=_squeeze_check)(_to_out_shape)
 
 
 def _concat_check(call, opts):
@@ -42,14 +71,91 @@ def _perm(attrs_axes, rank):
     return list(range(rank))[::-1] if attrs_axes is None else [norm_axis(int(a), rank) for a in attrs_axes]
 
 
-def _permute_check(call, opts):
-    perm = _perm(call.attrs.axes, rank_of(call.args[0]))
+def _moves_batch(perm, opts):
     if opts.use_implicit_batch and perm[0] != 0:
         return "moves the batch axis with use_implicit_batch=True"
     return None
+
+
+def _permute_check(call, opts):
+    return _moves_batch(_perm(call.attrs.axes, rank_of(call.args[0])), opts)
 
 
 @register_op("relax.permute_dims", check=_permute_check)
 def permute_dims(ctx, node):
     x = node.args[0]
     return ctx.transpose(x, _perm(node.attrs["axes"], len(x.shape)))
+
+
+# ---- layout_transform: pure permutations only (NCHW <-> NHWC ...) ------------------------------
+
+_INDEX_MAP = re.compile(r"lambda\s*([^:]*):\s*\(([^()]*)\)")
+
+
+def _layout_perm(index_map: str):
+    """Permutation of a printed index map such as 'lambda n, c, h, w: (n, h, w, c)', or None
+    when the map computes indices (packing, splitting: c // 4, c % 4)."""
+    m = _INDEX_MAP.search(index_map)
+    if m is None:
+        return None
+    src = [s.strip() for s in m.group(1).split(",") if s.strip()]
+    dst = [s.strip() for s in m.group(2).split(",") if s.strip()]
+    if sorted(src) != sorted(dst) or len(set(src)) != len(src):
+        return None
+    return [src.index(d) for d in dst]
+
+
+def _layout_check(call, opts):
+    index_map = call.attrs.index_map
+    src = [str(v) for v in index_map.initial_indices]
+    dst = [str(v) for v in index_map.final_indices]
+    if sorted(src) != sorted(dst) or len(set(dst)) != len(dst):
+        return f"layout_transform {index_map} is not a pure permutation (packing/splitting layouts stay in TVM)"
+    perm = _layout_perm(str(ir.to_py(index_map)))
+    if perm is None:
+        return f"cannot read the permutation of layout_transform {index_map}"
+    return _moves_batch(perm, opts)
+
+
+@register_op("relax.layout_transform", check=_layout_check)
+def layout_transform(ctx, node):
+    return ctx.transpose(node.args[0], _layout_perm(node.attrs["index_map"]))
+
+
+# ---- pad: a slice that starts before the tensor and runs past it, filling or mirroring ------
+
+_PAD_MODES = {"constant": "FILL", "reflect": "REFLECT", "replicate": "CLAMP", "circular": "WRAP"}
+
+
+def _pad_widths(pad_width, rank):
+    widths = [int(w) for w in pad_width]
+    return widths[0::2][:rank], widths[1::2][:rank]
+
+
+def _pad_check(call, opts):
+    mode = str(call.attrs.pad_mode)
+    if mode not in _PAD_MODES:
+        return f"pad_mode={mode} is not supported (supported: {', '.join(_PAD_MODES)})"
+    rank = rank_of(call.args[0])
+    pre, post = _pad_widths(call.attrs.pad_width, rank)
+    if len(pre) != rank or len(post) != rank:
+        return "pad_width must give (before, after) for every axis"
+    if min(pre + post) < 0:
+        return "negative pad widths (cropping) are not supported"
+    shape = ir.dims(call.args[0].ty)
+    padded = [i for i in range(rank) if pre[i] or post[i]]
+    if mode == "reflect" and any(isinstance(shape[i], str) or shape[i] < 2 for i in padded):
+        return "reflect padding needs static axes of at least 2 elements"
+    return batch_axis_rule(padded, opts, "pad")
+
+
+@register_op("relax.nn.pad", check=_pad_check)
+def pad(ctx, node):
+    x = node.args[0]
+    rank = len(x.shape)
+    pre, post = _pad_widths(node.attrs["pad_width"], rank)
+    out = [int(d) if not isinstance(d, str) else -1 for d in node.out_shape]
+    mode = _PAD_MODES[node.attrs["pad_mode"]]
+    fill = float(node.attrs["pad_value"] or 0.0) if mode == "FILL" else None
+    return slice_nd(ctx, x, [-p for p in pre], out, [1] * rank, mode=mode, fill=fill,
+                    grow=[p + q for p, q in zip(pre, post)])

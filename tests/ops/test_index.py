@@ -1,0 +1,142 @@
+import numpy as np
+import pytest
+import tvm
+from tvm import relax
+
+from harness import assert_offloaded, assert_rejected, check_op, make_module, random_inputs, run_llvm, run_offloaded
+
+R = relax.op
+X = {"x": ((2, 3, 4, 5), "float32")}
+N = tvm.tirx.Var("n", "int64")
+
+
+@pytest.mark.parametrize(
+    "axes,begin,end,strides",
+    [
+        pytest.param([1], [1], [3], None, id="4-args"),
+        pytest.param([1, 3], [0, 4], [2, 0], [1, -2], id="negative-stride"),
+        pytest.param([-1, 2], [-3, 0], [100, 4], [2, 3], id="clamped-end"),
+    ],
+)
+def test_strided_slice(axes, begin, end, strides):
+    check_op(lambda x: R.strided_slice(x, axes, begin, end, strides), X)
+
+
+@pytest.mark.parametrize(
+    "sections,axis",
+    [pytest.param(3, 1, id="sections"), pytest.param([1, 3], -2, id="indices"), pytest.param([2], 3, id="two")],
+)
+def test_split(sections, axis):
+    check_op(lambda x: R.split(x, sections, axis=axis), X)
+
+
+def test_split_items_feed_other_ops():
+    """TupleGetItem stays inside the subgraph next to the split."""
+    inputs = {"x": ((2, 3, 4, 6), "float32")}
+    bb = relax.BlockBuilder()
+    x = relax.Var("x", relax.TensorType([2, 3, 4, 6], "float32"))
+    with bb.function("main", [x]):
+        with bb.dataflow():
+            parts = bb.emit(R.split(x, 2, axis=3))
+            a, b = bb.emit(relax.TupleGetItem(parts, 1)), bb.emit(relax.TupleGetItem(parts, 0))
+            out = bb.emit_output(R.concat([a, b], axis=3))
+        bb.emit_func_output(out)
+    mod = bb.get()
+    pmod = assert_offloaded(mod)
+    args = random_inputs(inputs)
+    np.testing.assert_array_equal(run_offloaded(pmod, args)[0], run_llvm(mod, args)[0])
+
+
+@pytest.mark.parametrize("dtype", ["int32", "int64"])
+def test_take_tensor_indices(dtype):
+    inputs = {"x": ((2, 3, 4), "float32"), "i": ((2, 5), dtype)}
+    args = random_inputs(inputs)
+    args[1] = np.array([[0, 2, 1, 1, 2], [2, 2, 0, 1, 0]], dtype)
+    check_op(lambda x, i: R.take(x, i, axis=1), inputs, args=args)
+
+
+@pytest.mark.parametrize(
+    "indices,mode",
+    [([0, 3, 2, 3], "fast"), ([-1, 5, 1], "wrap"), ([-1, 7, 2], "clip")],
+    ids=["fast", "wrap", "clip"],
+)
+def test_take_constant_indices(indices, mode):
+    idx = relax.const(np.array(indices, "int64"))
+    check_op(lambda x: R.take(x, idx, axis=-1, mode=mode), {"x": ((2, 3, 4), "float32")})
+
+
+def test_take_scalar_index():
+    check_op(lambda x: R.take(x, relax.const(np.array(2, "int32")), axis=2), X)
+
+
+@pytest.mark.parametrize(
+    "shape,target,implicit",
+    [
+        pytest.param((3, 1), (2, 3, 4), False, id="rank-up"),
+        pytest.param((2, 1, 5), (2, 4, 5), True, id="same-rank"),
+    ],
+)
+def test_broadcast_to(shape, target, implicit):
+    check_op(lambda x: R.broadcast_to(x, target), {"x": (shape, "float32")}, use_implicit_batch=implicit)
+
+
+@pytest.mark.parametrize(
+    "repeats,implicit",
+    [pytest.param((2, 3), True, id="inner"), pytest.param((2, 1, 1, 2), False, id="batch"),
+     pytest.param((2, 1, 1, 1, 1), False, id="rank-up")],
+)
+def test_tile(repeats, implicit):
+    check_op(lambda x: R.tile(x, repeats), X, use_implicit_batch=implicit)
+
+
+@pytest.mark.parametrize(
+    "build",
+    [
+        pytest.param(lambda x: R.strided_slice(x, [0], [0], [1]), id="strided_slice"),
+        pytest.param(lambda x: R.split(x, 2, axis=0), id="split"),
+        pytest.param(lambda x: R.take(x, relax.const(np.array([1, 0], "int64")), axis=0), id="take"),
+    ],
+)
+def test_batch_axis_offloaded_without_implicit_batch(build):
+    check_op(build, X, use_implicit_batch=False)
+
+
+@pytest.mark.parametrize(
+    "build,op,reason",
+    [
+        (lambda x: R.strided_slice(x, [0], [0], [1]), "relax.strided_slice", "strided_slice touches the batch axis"),
+        (lambda x: R.split(x, 2, axis=0), "relax.split", "split touches the batch axis"),
+        (lambda x: R.take(x, relax.const(np.array([1, 0], "int64")), axis=0), "relax.take", "take touches the batch"),
+        (lambda x: R.broadcast_to(x, (2, 2, 3, 4, 5)), "relax.broadcast_to", "changes the batch axis"),
+        (lambda x: R.tile(x, (2, 1, 1, 1)), "relax.tile", "repeats the batch axis"),
+    ],
+    ids=["strided_slice", "split", "take", "broadcast_to", "tile"],
+)
+def test_batch_axis_rejected_with_implicit_batch(build, op, reason):
+    assert_rejected(make_module(build, X), op, reason)
+
+
+def test_take_int_data_rejected():
+    mod = make_module(lambda x, i: R.take(x, i, axis=1), {"x": ((2, 3), "int32"), "i": ((2,), "int32")})
+    assert_rejected(mod, "relax.take", "take of int32 data")
+
+
+def test_gates_below_5_1_5():
+    mod = make_module(lambda x: R.strided_slice(x, [1], [1], [3]), X)
+    assert_rejected(mod, "relax.strided_slice", "needs TensorRT >= 5.1.5", version=(5, 1, 0))
+    mod = make_module(lambda x: R.split(x, 2, axis=3), {"x": ((2, 3, 4, 6), "float32")})
+    assert_rejected(mod, "relax.split", "needs TensorRT >= 5.1.5", version=(5, 0, 2))
+
+
+@pytest.mark.parametrize(
+    "build",
+    [
+        pytest.param(lambda x: R.strided_slice(x, [2], [1], [3]), id="strided_slice"),
+        pytest.param(lambda x: R.split(x, [1, 3], axis=3), id="split"),
+        pytest.param(lambda x: R.take(x, relax.const(np.array([3, 0], "int64")), axis=3), id="take"),
+        pytest.param(lambda x: R.tile(x, (1, 1, 2)), id="tile"),
+    ],
+)
+def test_symbolic_batch(build):
+    x = np.random.default_rng(0).standard_normal((3, 3, 4, 5)).astype("float32")
+    check_op(build, {"x": ((N, 3, 4, 5), "float32")}, args=[x])
