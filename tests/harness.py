@@ -1,0 +1,117 @@
+"""Shared harness for converter tests: one Relax op -> partition -> TensorRT-RTX plan ->
+reference executor, compared with TVM-LLVM on the same module."""
+from __future__ import annotations
+
+import os
+from typing import Callable, Dict, Optional, Sequence, Tuple
+
+import numpy as np
+import tvm
+from tvm import relax
+
+import tvm_trt
+from tvm_trt import partition as part
+
+InputSpec = Dict[str, Tuple[Sequence, str]]  # name -> (shape, dtype)
+
+
+def make_module(build: Callable, inputs: InputSpec) -> tvm.IRModule:
+    """``build(*vars)`` returns a Relax expr (or a list of exprs to emit in order, last = output)."""
+    bb = relax.BlockBuilder()
+    params = [relax.Var(name, relax.TensorType(list(shape), dtype)) for name, (shape, dtype) in inputs.items()]
+    with bb.function("main", params):
+        with bb.dataflow():
+            out = build(*params)
+            exprs = out if isinstance(out, (list, tuple)) else [out]
+            value = None
+            for e in exprs[:-1]:
+                value = bb.emit(e)
+            value = bb.emit_output(exprs[-1])
+        bb.emit_func_output(value)
+    return bb.get()
+
+
+def remaining_ops(mod: tvm.IRModule):
+    """Op calls left to TVM in main."""
+    calls = []
+    for block in mod["main"].body.blocks:
+        for binding in block.bindings:
+            v = binding.value
+            if isinstance(v, relax.Call) and isinstance(v.op, tvm.ir.Op):
+                calls.append(v)
+    return calls
+
+
+def reasons(mod: tvm.IRModule, **options):
+    """{op name: reason} for each op call ``partition_for_tensorrt`` leaves in TVM."""
+    pmod, _ = tvm_trt.partition_for_tensorrt(mod, **options)
+    opts = tvm_trt.PartitionOptions(
+        version=part.target_version(options.get("version")),
+        use_implicit_batch=options.get("use_implicit_batch", True),
+    )
+    return {c.op.name: part.check_call(c, opts) for c in remaining_ops(pmod)}
+
+
+def assert_offloaded(mod: tvm.IRModule, **options) -> tvm.IRModule:
+    pmod, _ = tvm_trt.partition_for_tensorrt(mod, **options)
+    left = [c.op.name for c in remaining_ops(pmod)]
+    assert not left, f"left in TVM: {left} ({reasons(mod, **options)})"
+    assert len(part.offloaded_functions(pmod)) == 1
+    return pmod
+
+
+def assert_rejected(mod: tvm.IRModule, op: str, reason: str, **options) -> None:
+    got = reasons(mod, **options)
+    assert op in got, f"{op} was offloaded; left in TVM: {got}"
+    assert reason in (got[op] or ""), f"reason for {op}: {got[op]!r}, expected to contain {reason!r}"
+
+
+def run_llvm(mod: tvm.IRModule, args: Sequence[np.ndarray]):
+    ex = tvm.compile(mod, "llvm")
+    vm = relax.VirtualMachine(ex, tvm.cpu())
+    out = vm["main"](*[tvm.runtime.tensor(a) for a in args])
+    return _to_numpy(out)
+
+
+def _to_numpy(out):
+    if isinstance(out, tvm.runtime.Tensor):
+        return [out.numpy()]
+    return [o.numpy() for o in out]
+
+
+def run_offloaded(pmod: tvm.IRModule, args: Sequence[np.ndarray]):
+    ex = tvm_trt.build(pmod, "llvm")
+    vm = relax.VirtualMachine(ex, tvm.cpu())
+    out = vm["main"](*[tvm.runtime.tensor(a) for a in args])
+    return _to_numpy(out)
+
+
+def random_inputs(inputs: InputSpec, seed: int = 0, low: float = -1.0, high: float = 1.0):
+    rng = np.random.default_rng(seed)
+    out = []
+    for shape, dtype in inputs.values():
+        if dtype.startswith("float"):
+            out.append(rng.uniform(low, high, size=shape).astype(dtype))
+        elif dtype == "bool":
+            out.append(rng.random(size=shape) > 0.5)
+        else:
+            out.append(rng.integers(0, 4, size=shape).astype(dtype))
+    return out
+
+
+def check_op(build: Callable, inputs: InputSpec, *, rtol=1e-4, atol=1e-4, args=None, **options):
+    """The op is offloaded whole, TensorRT builds a plan, and the reference executor's numbers
+    match TVM-LLVM."""
+    mod = make_module(build, inputs)
+    pmod = assert_offloaded(mod, **options)
+    args = args if args is not None else random_inputs(inputs)
+    want = run_llvm(mod, args)
+    built_before = tvm_trt.runtime_stats()["engines_built"] + tvm_trt.runtime_stats()["engines_loaded_from_cache"]
+    got = run_offloaded(pmod, args)
+    stats = tvm_trt.runtime_stats()
+    assert stats["engines_built"] + stats["engines_loaded_from_cache"] > built_before, "no TensorRT plan was built"
+    assert len(got) == len(want)
+    for g, w in zip(got, want):
+        assert g.shape == w.shape and g.dtype == w.dtype, (g.shape, g.dtype, w.shape, w.dtype)
+        np.testing.assert_allclose(g.astype("float64"), w.astype("float64"), rtol=rtol, atol=atol)
+    return pmod
