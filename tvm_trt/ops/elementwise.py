@@ -1,8 +1,9 @@
-"""Binary elementwise ops with NumPy broadcasting (ranks equalised by prepending 1s)."""
+"""Binary elementwise ops, comparisons, logic, where and astype, with NumPy broadcasting
+(ranks equalised by prepending 1s)."""
 from __future__ import annotations
 
 from .. import ir
-from ..registry import register_op
+from ..registry import all_of, register_op
 
 
 def _batch_rule(call, opts):
@@ -18,10 +19,14 @@ def _batch_rule(call, opts):
     return None
 
 
+def _ew(ctx, a, b, op: str):
+    a, b = ctx.broadcast_pair(a, b)
+    return ctx.network.add_elementwise(a, b, getattr(ctx.trt.ElementWiseOperation, op)).get_output(0)
+
+
 def _binary(op_name: str):
     def convert(ctx, node):
-        a, b = ctx.broadcast_pair(node.args[0], node.args[1])
-        return ctx.network.add_elementwise(a, b, getattr(ctx.trt.ElementWiseOperation, op_name)).get_output(0)
+        return _ew(ctx, node.args[0], node.args[1], op_name)
 
     return convert
 
@@ -36,3 +41,86 @@ for _relax, _trt in [
     ("minimum", "MIN"),
 ]:
     register_op(f"relax.{_relax}", check=_batch_rule)(_binary(_trt))
+
+# floor(a / b) for floats, as Relax's floor_divide computes it.
+register_op("relax.floor_divide", check=_batch_rule, min_version=(8, 0, 0))(_binary("FLOOR_DIV"))
+
+
+# ---- comparisons and logic (bool results; TensorRT 7 added them) ---------------------------
+
+_COMPARED = ("float32", "float16", "int32", "bool")
+
+
+def _numeric_inputs(call, opts):
+    if any(ir.is_tensor(a) and str(a.ty.dtype) == "bool" for a in call.args):
+        return "TensorRT compares numeric tensors only (bool operands)"
+    return None
+
+
+def _not(ctx, x):
+    return ctx.network.add_unary(x, ctx.trt.UnaryOperation.NOT).get_output(0)
+
+
+def _compare(*ops: str, negate: bool = False):
+    """OR of the ``ops`` results (e.g. GREATER | EQUAL), optionally negated: exact for NaN too."""
+
+    def convert(ctx, node):
+        a, b = node.args
+        out = None
+        for op in ops:
+            r = _ew(ctx, a, b, op)
+            out = r if out is None else ctx.network.add_elementwise(out, r, ctx.trt.ElementWiseOperation.OR).get_output(0)
+        return _not(ctx, out) if negate else out
+
+    return convert
+
+
+_check_compare = all_of(_numeric_inputs, _batch_rule)
+for _relax, _ops, _negate in [
+    ("equal", ("EQUAL",), False),
+    ("not_equal", ("EQUAL",), True),
+    ("greater", ("GREATER",), False),
+    ("less", ("LESS",), False),
+    ("greater_equal", ("GREATER", "EQUAL"), False),
+    ("less_equal", ("LESS", "EQUAL"), False),
+]:
+    register_op(f"relax.{_relax}", check=_check_compare, min_version=(7, 0, 0), dtypes=_COMPARED)(
+        _compare(*_ops, negate=_negate)
+    )
+
+for _relax, _trt in [("logical_and", "AND"), ("logical_or", "OR"), ("logical_xor", "XOR")]:
+    register_op(f"relax.{_relax}", check=_batch_rule, min_version=(7, 0, 0), dtypes=("bool",))(_binary(_trt))
+
+
+@register_op("relax.logical_not", min_version=(7, 0, 0), dtypes=("bool",))
+def logical_not(ctx, node):
+    return _not(ctx, node.args[0])
+
+
+# ---- where ---------------------------------------------------------------------------------
+
+
+def _where_check(call, opts):
+    if str(call.ty.dtype) == "bool":
+        return "where selecting bool values"
+    return _batch_rule(call, opts)
+
+
+@register_op("relax.where", check=_where_check, min_version=(8, 0, 0), dtypes=("bool", "float32", "float16", "int32"))
+def where(ctx, node):
+    cond, a, b = (ctx.tensor(v) for v in node.args)  # constants keep their Relax dtype
+    rank = max(len(t.shape) for t in (cond, a, b))
+    cond, a, b = (ctx.expand_rank(t, rank) for t in (cond, a, b))
+    return ctx.network.add_select(cond, a, b).get_output(0)
+
+
+# ---- astype --------------------------------------------------------------------------------
+
+_CASTABLE = ("float32", "float16", "int32", "bool")
+
+
+@register_op("relax.astype", min_version=(8, 6, 0), dtypes=_CASTABLE)
+def astype(ctx, node):
+    x = node.args[0]
+    out = ctx.cast(x, node.out_dtype)
+    return ctx.network.add_identity(x).get_output(0) if out is x else out

@@ -1,11 +1,13 @@
-"""Normalisation: batch_norm in inference form (what FoldBatchnormToConv2D could not fold)."""
+"""Normalisation: batch_norm in inference form (what FoldBatchnormToConv2D could not fold),
+layer/RMS norm and group/instance norm."""
 from __future__ import annotations
 
 import numpy as np
 
 from .. import ir
+from ..network import np_dtype
 from ..registry import register_op
-from ._common import norm_axis, rank_of
+from ._common import axes_mask, batch_axis_rule, norm_axis, rank_of
 
 
 def _batch_norm_check(call, opts):
@@ -36,3 +38,114 @@ def batch_norm(ctx, node):
     b = ctx.constant(shift.astype(dtype).reshape(shape))
     prod = ctx.network.add_elementwise(x, s, ctx.trt.ElementWiseOperation.PROD).get_output(0)
     return [ctx.network.add_elementwise(prod, b, ctx.trt.ElementWiseOperation.SUM).get_output(0)]
+
+
+# ---- layer / group / instance / RMS norm ----------------------------------------------------
+
+
+def _norm_axes(call):
+    return sorted(norm_axis(int(a), rank_of(call.args[0])) for a in call.attrs.axes)
+
+
+def _layer_norm_check(call, opts):
+    return batch_axis_rule(_norm_axes(call), opts, call.op.name[len("relax.nn."):])
+
+
+def _affine_operand(ctx, value, x, axes, fill: float, used: bool):
+    """gamma/beta (shaped like x's ``axes``) as a tensor of x's rank, or a constant ``fill``."""
+    rank = len(x.shape)
+    shape = [int(x.shape[a]) if a in axes else 1 for a in range(rank)]
+    if not used:
+        return ctx.constant(np.full(shape, fill, np_dtype(x.dtype)))
+    if isinstance(value, np.ndarray):
+        return ctx.constant(value.astype(np_dtype(x.dtype)).reshape(shape))
+    return ctx.reshape(value, shape)
+
+
+def _ew(ctx, a, b, op: str):
+    a, b = ctx.broadcast_pair(a, b)
+    return ctx.network.add_elementwise(a, b, getattr(ctx.trt.ElementWiseOperation, op)).get_output(0)
+
+
+def _mean(ctx, x, axes):
+    return ctx.network.add_reduce(x, ctx.trt.ReduceOperation.AVG, axes_mask(axes), True).get_output(0)
+
+
+def _divide_by_rms(ctx, x, centred_square_source, axes, eps: float):
+    """x / sqrt(mean(source^2) + eps): the shared tail of the layer and RMS norm compositions."""
+    sq = _ew(ctx, centred_square_source, centred_square_source, "PROD")
+    var = _ew(ctx, _mean(ctx, sq, axes), ctx.tensor(np.float32(eps), like=x), "SUM")
+    std = ctx.network.add_unary(var, ctx.trt.UnaryOperation.SQRT).get_output(0)
+    return _ew(ctx, x, std, "DIV")
+
+
+def has_normalization_layer(ctx) -> bool:
+    """INormalizationLayer came with TensorRT 8.6; older ones get an exact composition."""
+    return hasattr(ctx.network, "add_normalization")
+
+
+@register_op("relax.nn.layer_norm", check=_layer_norm_check)
+def layer_norm(ctx, node):
+    x, gamma, beta = node.args
+    a = node.attrs
+    axes = [norm_axis(int(v), len(x.shape)) for v in a["axes"]]
+    scale = _affine_operand(ctx, gamma, x, axes, 1.0, a.get("scale", True))
+    bias = _affine_operand(ctx, beta, x, axes, 0.0, a.get("center", True))
+    if has_normalization_layer(ctx):
+        layer = ctx.network.add_normalization(x, scale, bias, axes_mask(axes))
+        layer.epsilon = float(a["epsilon"])
+        return layer.get_output(0)
+    centred = _ew(ctx, x, _mean(ctx, x, axes), "SUB")
+    y = _divide_by_rms(ctx, centred, centred, axes, float(a["epsilon"]))
+    return _ew(ctx, _ew(ctx, y, scale, "PROD"), bias, "SUM")
+
+
+@register_op("relax.nn.rms_norm", check=_layer_norm_check)
+def rms_norm(ctx, node):
+    x, weight = node.args
+    axes = [norm_axis(int(v), len(x.shape)) for v in node.attrs["axes"]]
+    y = _divide_by_rms(ctx, x, x, axes, float(node.attrs["epsilon"]))
+    return _ew(ctx, y, _affine_operand(ctx, weight, x, axes, 1.0, True), "PROD")
+
+
+def _channel_norm_check(call, opts):
+    """TensorRT normalises groups/instances over every axis after the channel axis 1."""
+    rank = rank_of(call.args[0])
+    if rank < 3:
+        return f"{call.op.name} of a rank-{rank} tensor (needs N, C and spatial axes)"
+    if norm_axis(int(call.attrs.channel_axis), rank) != 1:
+        return f"channel_axis={int(call.attrs.channel_axis)} (TensorRT needs the channel axis at 1)"
+    if _norm_axes(call) != list(range(2, rank)):
+        return f"axes={[int(v) for v in call.attrs.axes]} (TensorRT normalises all spatial axes 2..{rank - 1})"
+    return None
+
+
+def _channel_norm(ctx, node, groups: int):
+    """Normalise per (sample, group) with unit affine, then apply the per-channel gamma/beta:
+    portable across TensorRT versions whose group-norm scale is per group or per channel."""
+    x, gamma, beta = node.args
+    a = node.attrs
+    rank = len(x.shape)
+    unit = [1, groups] + [1] * (rank - 2)
+    dtype = np_dtype(x.dtype)
+    layer = ctx.network.add_normalization(
+        x, ctx.constant(np.ones(unit, dtype)), ctx.constant(np.zeros(unit, dtype)), axes_mask(range(2, rank))
+    )
+    layer.epsilon = float(a["epsilon"])
+    layer.num_groups = groups
+    y = layer.get_output(0)
+    if a.get("scale", True):
+        y = _ew(ctx, y, _affine_operand(ctx, gamma, x, [1], 1.0, True), "PROD")
+    if a.get("center", True):
+        y = _ew(ctx, y, _affine_operand(ctx, beta, x, [1], 0.0, True), "SUM")
+    return y
+
+
+@register_op("relax.nn.group_norm", check=_channel_norm_check, min_version=(8, 6, 0))
+def group_norm(ctx, node):
+    return _channel_norm(ctx, node, int(node.attrs["num_groups"]))
+
+
+@register_op("relax.nn.instance_norm", check=_channel_norm_check, min_version=(8, 6, 0))
+def instance_norm(ctx, node):
+    return _channel_norm(ctx, node, int(node.args[0].shape[1]))

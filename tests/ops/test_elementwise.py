@@ -1,0 +1,152 @@
+import numpy as np
+import pytest
+from tvm import relax
+
+from harness import assert_offloaded, assert_rejected, check_op, make_module
+
+R = relax.op
+BINARY = ["add", "subtract", "multiply", "divide", "power", "maximum", "minimum", "floor_divide"]
+_rng = np.random.default_rng(7)
+
+
+def _operands(shape_a, shape_b, dtype="float32"):
+    # Positive, away from zero: valid for power and divide alike.
+    return [_rng.uniform(0.5, 2.0, s).astype(dtype) for s in (shape_a, shape_b)]
+
+
+@pytest.mark.parametrize("op", BINARY)
+def test_binary(op):
+    inputs = {"a": ((2, 3, 4), "float32"), "b": ((3, 1), "float32")}  # b broadcast from a lower rank
+    check_op(lambda a, b: getattr(R, op)(a, b), inputs, args=_operands((2, 3, 4), (3, 1)))
+
+
+@pytest.mark.parametrize(
+    "shape_a,shape_b",
+    [
+        pytest.param((2, 3, 4), (2, 3, 4), id="same"),
+        pytest.param((2, 3, 1), (2, 1, 4), id="both-broadcast"),
+        pytest.param((4,), (2, 3, 4), id="lower-rank-first"),
+    ],
+)
+def test_broadcast(shape_a, shape_b):
+    inputs = {"a": (shape_a, "float32"), "b": (shape_b, "float32")}
+    check_op(lambda a, b: R.subtract(a, b), inputs, args=_operands(shape_a, shape_b))
+
+
+@pytest.mark.parametrize("op", ["add", "divide"])
+def test_binary_fp16(op):
+    inputs = {"a": ((2, 3, 4), "float16"), "b": ((4,), "float16")}
+    check_op(lambda a, b: getattr(R, op)(a, b), inputs, args=_operands((2, 3, 4), (4,), "float16"), rtol=2e-3, atol=2e-3)
+
+
+@pytest.mark.parametrize("side", ["left", "right"])
+def test_binary_with_constant(side):
+    c = relax.const(np.array([0.5, -1.0, 2.0, 3.0], "float32"))
+    build = (lambda x: R.subtract(c, x)) if side == "left" else (lambda x: R.subtract(x, c))
+    check_op(build, {"x": ((2, 3, 4), "float32")})
+
+
+def test_broadcast_across_batch_rejected():
+    build = lambda a, b: R.add(a, b)  # noqa: E731
+    inputs = {"a": ((1, 3), "float32"), "b": ((4, 3), "float32")}
+    assert_rejected(make_module(build, inputs), "relax.add", "across the batch axis")
+    check_op(build, inputs, use_implicit_batch=False)
+
+
+# ---- comparisons and logic ------------------------------------------------------------------
+
+COMPARISONS = ["equal", "not_equal", "greater", "less", "greater_equal", "less_equal"]
+
+
+@pytest.mark.parametrize(
+    "op,dtype", [pytest.param(op, "float32", id=op) for op in COMPARISONS]
+    + [pytest.param(op, "int32", id=f"{op}-int32") for op in ("equal", "greater_equal")],
+)
+def test_comparison(op, dtype):
+    a = np.array([[0, 1, 2, 3], [3, 2, 1, 0]], dtype)
+    b = np.array([1, 1, 2, 2], dtype)
+    check_op(lambda x, y: getattr(R, op)(x, y), {"a": ((2, 4), dtype), "b": ((4,), dtype)}, args=[a, b])
+
+
+def test_comparison_with_nan():
+    # greater_equal is GREATER | EQUAL, not NOT(LESS): NaN compares false either way.
+    # (not_equal is left out: TVM-LLVM's fast-math folds NaN comparisons, so it is no reference.)
+    a = np.array([np.nan, 1.0, 2.0, np.nan], "float32")
+    b = np.array([1.0, np.nan, 2.0, np.nan], "float32")
+    for op in ("greater_equal", "less_equal"):
+        check_op(lambda x, y: getattr(R, op)(x, y), {"a": ((4,), "float32"), "b": ((4,), "float32")}, args=[a, b])
+
+
+@pytest.mark.parametrize("op", ["logical_and", "logical_or", "logical_xor"])
+def test_logical(op):
+    check_op(lambda x, y: getattr(R, op)(x, y), {"a": ((2, 6), "bool"), "b": ((6,), "bool")})
+
+
+def test_logical_not():
+    check_op(lambda x: R.logical_not(x), {"a": ((2, 6), "bool")})
+
+
+def test_compare_bool_rejected():
+    mod = make_module(lambda x, y: R.equal(x, y), {"a": ((2, 6), "bool"), "b": ((2, 6), "bool")})
+    assert_rejected(mod, "relax.equal", "bool operands")
+
+
+# ---- where / astype -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "dtype,cond_shape,value_shape",
+    [
+        pytest.param("float32", (2, 3, 4), (2, 3, 4), id="f32-same"),
+        pytest.param("float32", (2, 1, 4), (3, 1), id="f32-broadcast"),
+        pytest.param("float16", (2, 3, 4), (4,), id="f16"),
+        pytest.param("int32", (2, 3, 4), (2, 3, 4), id="i32"),
+    ],
+)
+def test_where(dtype, cond_shape, value_shape):
+    inputs = {"c": (cond_shape, "bool"), "a": (value_shape, dtype), "b": ((2, 3, 4), dtype)}
+    check_op(lambda c, a, b: R.where(c, a, b), inputs)
+
+
+def test_where_from_comparison_with_constant():
+    check_op(lambda x: R.where(R.greater(x, relax.const(0.0)), x, relax.const(np.float32(-2))),
+             {"x": ((2, 5), "float32")})
+
+
+@pytest.mark.parametrize(
+    "src,dst",
+    [
+        ("float32", "int32"),
+        ("float32", "float16"),
+        ("float16", "float32"),
+        ("int32", "float32"),
+        ("float32", "bool"),
+        ("bool", "float32"),
+        ("bool", "int32"),
+    ],
+)
+def test_astype(src, dst):
+    x = np.array([[-2.7, -0.5, 0.0, 0.4, 1.0, 3.9]], "float32").astype(src)
+    check_op(lambda v: R.astype(v, dst), {"x": ((1, 6), src)}, args=[x], rtol=0, atol=1e-3)
+
+
+def test_astype_int64_rejected():
+    mod = make_module(lambda v: R.astype(v, "int64"), {"x": ((2, 3), "float32")})
+    assert_rejected(mod, "relax.astype", "dtype int64")
+
+
+@pytest.mark.parametrize(
+    "op,build,inputs,version,needs",
+    [
+        pytest.param("relax.equal", lambda a, b: R.equal(a, b), {"a": ((2, 3), "float32"), "b": ((2, 3), "float32")},
+                     (6, 0, 0), "7.0.0", id="equal"),
+        pytest.param("relax.where", lambda c, a: R.where(c, a, a), {"c": ((2, 3), "bool"), "a": ((2, 3), "float32")},
+                     (7, 2, 0), "8.0.0", id="where"),
+        pytest.param("relax.astype", lambda a: R.astype(a, "int32"), {"a": ((2, 3), "float32")},
+                     (8, 5, 0), "8.6.0", id="astype"),
+    ],
+)
+def test_version_gate(op, build, inputs, version, needs):
+    mod = make_module(build, inputs)
+    assert_rejected(mod, op, f"needs TensorRT >= {needs}", version=version)
+    assert_offloaded(mod, version=tuple(int(p) for p in needs.split(".")))

@@ -1,0 +1,57 @@
+"""Elementwise unary math through IUnaryLayer (plus rsqrt and square, composed exactly)."""
+from __future__ import annotations
+
+from ..registry import register_op
+
+
+def _unary_layer(ctx, x, op: str):
+    return ctx.network.add_unary(x, getattr(ctx.trt.UnaryOperation, op)).get_output(0)
+
+
+def _unary(op: str):
+    def convert(ctx, node):
+        return _unary_layer(ctx, node.args[0], op)
+
+    return convert
+
+
+# (Relax op, TensorRT UnaryOperation, first TensorRT version that has it)
+_TABLE = [
+    ("exp", "EXP", (0, 0, 0)),
+    ("log", "LOG", (0, 0, 0)),
+    ("sqrt", "SQRT", (0, 0, 0)),
+    ("abs", "ABS", (0, 0, 0)),
+    ("negative", "NEG", (0, 0, 0)),
+    # TensorRT 5.1 added trigonometry, ceil and floor
+    ("sin", "SIN", (5, 1, 5)),
+    ("cos", "COS", (5, 1, 5)),
+    ("tan", "TAN", (5, 1, 5)),
+    ("sinh", "SINH", (5, 1, 5)),
+    ("cosh", "COSH", (5, 1, 5)),
+    ("asin", "ASIN", (5, 1, 5)),
+    ("acos", "ACOS", (5, 1, 5)),
+    ("atan", "ATAN", (5, 1, 5)),
+    ("asinh", "ASINH", (5, 1, 5)),
+    ("acosh", "ACOSH", (5, 1, 5)),
+    ("atanh", "ATANH", (5, 1, 5)),
+    ("ceil", "CEIL", (5, 1, 5)),
+    ("floor", "FLOOR", (5, 1, 5)),
+    ("erf", "ERF", (7, 0, 0)),
+    # sign and round (half to even, as Relax's round) came with TensorRT 8.2
+    ("sign", "SIGN", (8, 2, 0)),
+    ("round", "ROUND", (8, 2, 0)),
+]
+
+for _relax, _trt, _version in _TABLE:
+    register_op(f"relax.{_relax}", min_version=_version)(_unary(_trt))
+
+
+@register_op("relax.rsqrt")
+def rsqrt(ctx, node):
+    return _unary_layer(ctx, _unary_layer(ctx, node.args[0], "SQRT"), "RECIP")
+
+
+@register_op("relax.square")
+def square(ctx, node):
+    x = node.args[0]
+    return ctx.network.add_elementwise(x, x, ctx.trt.ElementWiseOperation.PROD).get_output(0)
