@@ -1,0 +1,121 @@
+import io
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import onnx
+import pytest
+from onnx import TensorProto, helper, numpy_helper
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+@pytest.fixture(scope="module")
+def tiny_onnx(tmp_path_factory):
+    w = numpy_helper.from_array(np.random.default_rng(0).standard_normal((4, 3, 3, 3)).astype("float32"), "w")
+    nodes = [helper.make_node("Conv", ["x", "w"], ["c"], pads=[1, 1, 1, 1]), helper.make_node("Relu", ["c"], ["y"])]
+    graph = helper.make_graph(
+        nodes,
+        "tiny",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, 8, 8])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 4, 8, 8])],
+        [w],
+    )
+    path = tmp_path_factory.mktemp("model") / "tiny.onnx"
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)]), str(path))
+    return str(path)
+
+
+def cli(*args):
+    env = dict(os.environ, TVM_TENSORRT_EXECUTOR="reference")
+    return subprocess.run(
+        [sys.executable, "-m", "tvm_trt.cli", *args], capture_output=True, text=True, cwd=ROOT, env=env, timeout=120
+    )
+
+
+def test_report_json_svg(tiny_onnx, tmp_path):
+    r = cli("report", tiny_onnx, "--input-shape", "x=2,3,8,8", "--json", str(tmp_path / "r.json"),
+            "--svg", str(tmp_path / "r.svg"))
+    assert r.returncode == 0, r.stderr
+    assert "2/2 ops (100.0%)" in r.stdout
+    data = json.loads((tmp_path / "r.json").read_text())
+    assert data["ops_offloaded"] == 2 and data["subgraphs"][0]["has_mac"]
+    assert (tmp_path / "r.svg").read_text().startswith("<svg")
+
+
+def test_compile_and_run(tiny_onnx, tmp_path):
+    lib = str(tmp_path / "m.so")
+    r = cli("compile", tiny_onnx, "-o", lib, "--target", "llvm", "--config", "configs/server.json")
+    assert r.returncode == 0, r.stderr
+    meta = json.loads(open(lib + ".json").read())
+    assert meta["inputs"] == [{"name": "x", "shape": [1, 3, 8, 8], "dtype": "float32"}]
+    assert meta["config"]["max_workspace_size"] == 1 << 32
+    x = np.random.default_rng(1).standard_normal((1, 3, 8, 8)).astype("float32")
+    np.save(tmp_path / "x.npy", x)
+    r = cli("run", lib, "--input", f"x={tmp_path / 'x.npy'}", "--repeat", "2")
+    assert r.returncode == 0, r.stderr
+    assert "output 0: shape [1, 4, 8, 8] float32" in r.stdout and "latency" in r.stdout
+
+
+@pytest.mark.parametrize(
+    "args,message",
+    [
+        (("report", "missing.onnx"), "not found"),
+        (("report", "{model}", "--input-shape", "x=1,a"), "bad --input-shape"),
+        (("report", "{model}", "--input-shape", "nope=1,3,8,8"), "unknown input name 'nope'"),
+        (("report", "{model}", "--version", "x.y"), "bad --version"),
+        (("compile", "{model}", "-o", "/nonexistent-dir/m.so", "--target", "llvm"), "does not exist"),
+        (("compile", "{model}", "-o", "m.so", "--config", "missing.json"), "cannot read config"),
+        (("run", "missing.so"), "not found"),
+    ],
+    ids=["model-path", "shape", "input-name", "version", "output-dir", "config", "library"],
+)
+def test_bad_arguments(tiny_onnx, args, message):
+    r = cli(*[a.format(model=tiny_onnx) for a in args])
+    assert r.returncode == 2
+    assert message in r.stderr and "Traceback" not in r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1
+
+
+def test_configs_are_partition_kwargs():
+    import tvm_trt
+    from tvm_trt.report import partition_report
+
+    from harness import make_module
+    from tvm import relax
+
+    mod = make_module(lambda x: relax.op.nn.relu(x), {"x": ((1, 4), "float32")})
+    for name in ("jetson-orin.json", "server.json"):
+        with open(os.path.join(ROOT, "configs", name)) as f:
+            options = json.load(f)
+        _, config = tvm_trt.partition_for_tensorrt(mod, **options)
+        assert all(config[k] == v for k, v in options.items())
+    assert partition_report(mod, **options).ops_total == 1
+
+
+class _FakeTerminal(io.StringIO):
+    def isatty(self):
+        return True
+
+
+def test_progress_bar_on_terminal_only():
+    from tvm_trt import backend, progress
+
+    trt = backend.trt()
+    builder = trt.Builder(backend.get_logger())
+    network = builder.create_network(0)
+    x = network.add_input("x", trt.float32, (1, 4))
+    network.mark_output(network.add_activation(x, trt.ActivationType.RELU).get_output(0))
+    config = builder.create_builder_config()
+    if not hasattr(config, "progress_monitor"):
+        pytest.skip("this TensorRT has no IProgressMonitor")
+    term, pipe = _FakeTerminal(), io.StringIO()
+    with progress.build_progress(config, "sub0", stream=term, delay=0.0) as monitor:
+        assert builder.build_serialized_network(network, config) is not None
+    assert monitor is not None and "building TensorRT engine sub0" in term.getvalue()
+    config = builder.create_builder_config()
+    with progress.build_progress(config, "sub0", stream=pipe, delay=0.0) as monitor:
+        assert builder.build_serialized_network(network, config) is not None
+    assert monitor is None and pipe.getvalue() == ""

@@ -1,0 +1,322 @@
+"""``tvm-trt``: report, compile and run models with TensorRT offload.
+
+    tvm-trt report model.onnx --input-shape data=1,3,224,224 --svg model.svg
+    tvm-trt compile model.onnx -o model.so --target cuda --arch sm_87 --config configs/jetson-orin.json
+    tvm-trt run model.so --repeat 20
+
+MODEL is an ONNX file, an MXNet checkpoint prefix (PREFIX-symbol.json + PREFIX-0000.params) or
+``module:function`` returning ``(mod, params)``. ``compile`` writes ``OUTPUT.json`` next to the
+library (inputs and target) so ``run`` can make inputs and pick the device.
+"""
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import os
+import sys
+import time
+from typing import Dict, List, Optional, Sequence, Tuple
+
+
+class UsageError(Exception):
+    """A bad path, shape or option: reported in one line, exit code 2."""
+
+
+# ---- argument parsing helpers --------------------------------------------------------------
+
+
+def parse_shapes(items: Optional[Sequence[str]]) -> Optional[Dict[str, Tuple[int, ...]]]:
+    if not items:
+        return None
+    shapes = {}
+    for item in items:
+        name, sep, dims = item.partition("=")
+        try:
+            if not sep or not name:
+                raise ValueError
+            shapes[name] = tuple(int(d) for d in dims.split(","))
+            if any(d <= 0 for d in shapes[name]):
+                raise ValueError
+        except ValueError:
+            raise UsageError(f"bad --input-shape {item!r}: expected NAME=D1,D2,... with positive ints") from None
+    return shapes
+
+
+def parse_version(text: Optional[str]) -> Optional[Tuple[int, int, int]]:
+    if text is None:
+        return None
+    try:
+        parts = [int(p) for p in text.split(".")]
+        if not 1 <= len(parts) <= 3:
+            raise ValueError
+    except ValueError:
+        raise UsageError(f"bad --version {text!r}: expected e.g. 8.6.1") from None
+    return tuple(parts + [0] * (3 - len(parts)))
+
+
+def load_config(path: Optional[str]) -> Dict:
+    if path is None:
+        return {}
+    try:
+        with open(path) as f:
+            config = json.load(f)
+    except OSError as err:
+        raise UsageError(f"cannot read config {path!r}: {err.strerror}") from None
+    except json.JSONDecodeError as err:
+        raise UsageError(f"config {path!r} is not valid JSON: {err}") from None
+    if not isinstance(config, dict):
+        raise UsageError(f"config {path!r} must hold a JSON object of partition_for_tensorrt options")
+    return config
+
+
+def load_model(spec: str, shapes):
+    """(mod, params) from an ONNX file, an MXNet checkpoint prefix or ``module:function``."""
+    from . import frontend
+
+    if os.path.isfile(spec):
+        return frontend.from_onnx(spec, shape=shapes)
+    if os.path.isfile(f"{spec}-symbol.json"):
+        if not shapes:
+            raise UsageError(f"MXNet model {spec!r} needs --input-shape for every input")
+        return frontend.from_mxnet(spec, shape=shapes)
+    module_name, sep, func_name = spec.partition(":")
+    if sep and module_name and func_name:
+        try:
+            module = importlib.import_module(module_name)
+        except ImportError as err:
+            raise UsageError(f"cannot import {module_name!r} for MODEL {spec!r}: {err}") from None
+        func = getattr(module, func_name, None)
+        if not callable(func):
+            raise UsageError(f"{module_name!r} has no function {func_name!r}")
+        result = func()
+        if not (isinstance(result, tuple) and len(result) == 2):
+            raise UsageError(f"{spec} must return (mod, params), got {type(result).__name__}")
+        return result
+    raise UsageError(
+        f"MODEL {spec!r} not found: expected an .onnx file, an MXNet prefix with {spec}-symbol.json, "
+        "or module:function"
+    )
+
+
+def partition_options(args) -> Dict:
+    options = load_config(getattr(args, "config", None))
+    version = parse_version(args.version)
+    if version is not None:
+        options["version"] = version
+    if args.no_implicit_batch:
+        options["use_implicit_batch"] = False
+    if getattr(args, "fp16", False):
+        options["use_fp16"] = True
+    if getattr(args, "build_at_compile_time", False):
+        options["build_at_compile_time"] = True
+    return options
+
+
+def make_target(kind: str, arch: Optional[str], host_triple: Optional[str]):
+    import tvm
+
+    host = {"kind": "llvm"}
+    if host_triple:
+        host["mtriple"] = host_triple
+    if kind == "llvm":
+        if arch:
+            raise UsageError("--arch applies to --target cuda only")
+        return tvm.target.Target(host)
+    spec = {"kind": "cuda"}
+    if arch:
+        if not (arch.startswith("sm_") and arch[3:].isdigit()):
+            raise UsageError(f"bad --arch {arch!r}: expected e.g. sm_87")
+        spec["arch"] = arch
+    return tvm.target.Target(spec, host=host)
+
+
+def triple_of(cc: Optional[str]) -> Optional[str]:
+    """aarch64-linux-gnu-g++ -> aarch64-linux-gnu (the host code must match the linker)."""
+    if not cc:
+        return None
+    base = os.path.basename(cc)
+    for suffix in ("-g++", "-gcc", "-c++", "-clang++", "-clang"):
+        if base.endswith(suffix) and base.count("-") >= 2:
+            return base[: -len(suffix)]
+    return None
+
+
+# ---- commands ------------------------------------------------------------------------------
+
+
+def cmd_report(args) -> int:
+    from .report import partition_report
+
+    mod, params = load_model(args.model, parse_shapes(args.input_shape))
+    report = partition_report(mod, params, **partition_options(args))
+    print(report)
+    if args.json:
+        _write(args.json, report.to_json())
+    if args.svg:
+        _write(args.svg, report.to_svg())
+    return 0
+
+
+def _write(path: str, text: str) -> None:
+    try:
+        with open(path, "w") as f:
+            f.write(text)
+    except OSError as err:
+        raise UsageError(f"cannot write {path!r}: {err.strerror}") from None
+
+
+def _inputs_of(mod) -> List[Dict]:
+    from . import ir
+
+    return [{"name": p.name, "shape": ir.dims(p.ty), "dtype": str(p.ty.dtype)} for p in mod["main"].params]
+
+
+def cmd_compile(args) -> int:
+    import tvm_trt
+
+    from .report import partition_with_report
+
+    options = partition_options(args)
+    out_dir = os.path.dirname(os.path.abspath(args.output))
+    if not os.path.isdir(out_dir):
+        raise UsageError(f"output directory {out_dir!r} does not exist")
+    target = make_target(args.target, args.arch, args.host_triple or triple_of(args.cc))
+    mod, params = load_model(args.model, parse_shapes(args.input_shape))
+    pmod, config, report = partition_with_report(mod, params, **options)
+    start = time.perf_counter()
+    ex = tvm_trt.build(pmod, target)
+    ex.export_library(args.output, **({"cc": args.cc} if args.cc else {}))
+    meta = {"target": args.target, "arch": args.arch, "inputs": _inputs_of(pmod), "config": config}
+    _write(args.output + ".json", json.dumps(meta, indent=2))
+    print(
+        f"{args.output}: {report.ops_offloaded}/{report.ops_total} ops in {len(report.subgraphs)} TensorRT "
+        f"subgraph(s), target {target.kind.name}, built in {time.perf_counter() - start:.1f}s"
+    )
+    return 0
+
+
+def _load_inputs(items: Optional[Sequence[str]]) -> Dict:
+    import numpy as np
+
+    arrays = {}
+    for item in items or []:
+        name, sep, path = item.partition("=")
+        if not sep or not name:
+            raise UsageError(f"bad --input {item!r}: expected NAME=file.npy")
+        try:
+            arrays[name] = np.load(path)
+        except (OSError, ValueError) as err:
+            raise UsageError(f"cannot read input {name!r} from {path!r}: {err}") from None
+    return arrays
+
+
+def cmd_run(args) -> int:
+    import numpy as np
+    import tvm
+    from tvm import relax
+
+    import tvm_trt  # noqa: F401  (registers the runtime the library's TensorRT stubs call)
+
+    if not os.path.isfile(args.library):
+        raise UsageError(f"library {args.library!r} not found")
+    meta = {}
+    if os.path.isfile(args.library + ".json"):
+        with open(args.library + ".json") as f:
+            meta = json.load(f)
+    given = _load_inputs(args.input)
+    specs = meta.get("inputs") or [{"name": n, "shape": list(a.shape), "dtype": str(a.dtype)} for n, a in given.items()]
+    if not specs:
+        raise UsageError(f"no {args.library}.json beside the library: give every input with --input NAME=file.npy")
+    unknown = set(given) - {s["name"] for s in specs}
+    if unknown:
+        raise UsageError(f"unknown input(s) {sorted(unknown)}; the model's inputs are {[s['name'] for s in specs]}")
+
+    rng = np.random.default_rng(0)
+    arrays = []
+    for s in specs:
+        if s["name"] in given:
+            arrays.append(given[s["name"]].astype(s["dtype"]))
+        else:
+            shape = [d if isinstance(d, int) else 1 for d in s["shape"]]  # symbolic dims: 1
+            arrays.append(rng.standard_normal(shape).astype(s["dtype"]))
+
+    on_cuda = meta.get("target") == "cuda"
+    if on_cuda and not tvm.cuda(0).exist:
+        raise UsageError(f"{args.library} was built for cuda but no CUDA GPU is visible")
+    dev = tvm.cuda(0) if on_cuda else tvm.cpu()
+    lib = tvm.runtime.load_module(args.library)
+    vm = relax.VirtualMachine(lib, dev)
+    tensors = [tvm.runtime.tensor(a, dev) for a in arrays]
+    out = vm["main"](*tensors)  # first call builds or loads the TensorRT engines
+    times = []
+    for _ in range(max(args.repeat, 1)):
+        start = time.perf_counter()
+        out = vm["main"](*tensors)
+        dev.sync()
+        times.append(time.perf_counter() - start)
+    outputs = [out] if isinstance(out, tvm.runtime.Tensor) else list(out)
+    for i, o in enumerate(outputs):
+        a = o.numpy()
+        print(
+            f"output {i}: shape {list(a.shape)} {a.dtype} min {a.min():.6g} max {a.max():.6g} "
+            f"mean {a.mean():.6g}"
+        )
+    times.sort()
+    if os.environ.get("TVM_TENSORRT_EXECUTOR", "").strip().lower() == "reference":
+        print("TensorRT subgraphs were evaluated by the reference executor (TVM_TENSORRT_EXECUTOR=reference)")
+    print(f"latency on {dev}: median {1e3 * times[len(times) // 2]:.3f} ms over {len(times)} run(s)")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="tvm-trt", description="TensorRT offload for Apache TVM (Relax)")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def model_args(p):
+        p.add_argument("model", help="ONNX file, MXNet checkpoint prefix, or module:function")
+        p.add_argument("--input-shape", action="append", metavar="NAME=D1,D2,...", help="repeatable")
+        p.add_argument("--version", help="target TensorRT version, e.g. 8.6.1 (default: the installed one)")
+        p.add_argument("--no-implicit-batch", action="store_true", help="allow ops on the batch axis")
+
+    p = sub.add_parser("report", help="show what TensorRT would take and why the rest stays in TVM")
+    model_args(p)
+    p.add_argument("--json", metavar="FILE", help="write the report as JSON")
+    p.add_argument("--svg", metavar="FILE", help="draw the graph, TensorRT and TVM parts coloured")
+    p.set_defaults(func=cmd_report)
+
+    p = sub.add_parser("compile", help="partition, build and export a library")
+    model_args(p)
+    p.add_argument("-o", "--output", required=True, metavar="LIB.so")
+    p.add_argument("--target", choices=("cuda", "llvm"), default="cuda")
+    p.add_argument("--arch", help="CUDA arch, e.g. sm_87 (Jetson Orin)")
+    p.add_argument("--fp16", action="store_true", help="let TensorRT use FP16")
+    p.add_argument("--cc", help="cross compiler to link with, e.g. aarch64-linux-gnu-g++")
+    p.add_argument("--host-triple", help="LLVM triple of the host code (default: derived from --cc)")
+    p.add_argument("--config", metavar="FILE.json", help="partition_for_tensorrt options, e.g. configs/server.json")
+    p.add_argument("--build-at-compile-time", action="store_true", help="build TensorRT engines now")
+    p.set_defaults(func=cmd_compile)
+
+    p = sub.add_parser("run", help="run an exported library on random or given inputs")
+    p.add_argument("library")
+    p.add_argument("--input", action="append", metavar="NAME=FILE.npy", help="repeatable; default random")
+    p.add_argument("--repeat", type=int, default=10)
+    p.set_defaults(func=cmd_run)
+    return parser
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except (UsageError, FileNotFoundError, ValueError, TypeError, ImportError) as err:
+        print(f"tvm-trt {args.command}: error: {err}", file=sys.stderr)
+        return 2
+    except RuntimeError as err:  # TensorRT missing or refusing a subgraph: not a usage error
+        print(f"tvm-trt {args.command}: failed: {err}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
