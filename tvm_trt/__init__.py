@@ -7,6 +7,7 @@ from . import backend, codegen, frontend, ops, registry, runtime  # noqa: F401  
 from .build import build
 from .partition import partition_for_tensorrt
 from .registry import PartitionOptions, register_op, supported_ops
+from .report import PartitionReport, partition_report
 from .runtime import runtime_stats
 
 __version__ = "0.1.0"
@@ -16,8 +17,10 @@ runtime.register()
 
 __all__ = [
     "PartitionOptions",
+    "PartitionReport",
     "build",
     "partition_for_tensorrt",
+    "partition_report",
     "register_op",
     "runtime_stats",
     "supported_ops",

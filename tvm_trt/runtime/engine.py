@@ -9,7 +9,7 @@ import os
 import threading
 from typing import Dict, List, Optional, Sequence, Tuple
 
-from .. import backend, precision
+from .. import backend, precision, progress
 from ..network import build_network
 
 Shape = Tuple[int, ...]
@@ -99,7 +99,8 @@ def build_plan(spec: Dict, weights, max_shapes: Sequence[Shape], settings: Build
     config = builder_config(builder, spec, max_shapes, settings)
     recorder_msgs = _ErrorCapture.attach(builder)
     try:
-        plan = builder.build_serialized_network(network, config)
+        with progress.build_progress(config, spec["symbol"]):
+            plan = builder.build_serialized_network(network, config)
     finally:
         messages = recorder_msgs()
     if plan is None:
