@@ -1,4 +1,5 @@
-"""matmul (dense, batch_matmul): TensorRT broadcasts batch dims once ranks are equal."""
+"""matmul (dense, batch_matmul, matrix-vector): TensorRT broadcasts batch dims once ranks are
+equal; a 1-D operand is a VECTOR operand, whose rank is one less than the other's."""
 from __future__ import annotations
 
 from .. import ir
@@ -6,23 +7,48 @@ from ..registry import register_op
 from ._common import same_out_dtype
 
 
+def _batch_rule(call, opts):
+    """With use_implicit_batch every non-constant input must carry the batch axis (axis 0 of
+    the result): an operand shared by all batch elements cannot be fed per batch element."""
+    out = ir.dims(call.ty)
+    for name, x in zip(("first", "second"), call.args):
+        if ir.is_constant(x):
+            continue
+        shape = ir.dims(x.ty)
+        # The second operand of a rank-2 result never holds the batch (rows come from the first).
+        shared = len(shape) < len(out) or (name == "second" and len(out) < 3)
+        if shared:
+            return f"{name} operand is shared across the batch but not constant (use_implicit_batch=True)"
+        if shape[0] != out[0]:
+            return f"{name} operand broadcasts across the batch axis (use_implicit_batch=True)"
+    return None
+
+
 def _matmul_check(call, opts):
     a, b = call.args
     reason = same_out_dtype(call, opts)
     if reason:
         return reason
-    if len(ir.dims(a.ty)) < 2 or len(ir.dims(b.ty)) < 2:
-        return "matmul with a 1-D operand"
-    if opts.use_implicit_batch and not ir.is_constant(b) and len(ir.dims(b.ty)) < len(ir.dims(call.ty)):
-        return "second operand is shared across the batch but not constant (use_implicit_batch=True)"
-    if opts.use_implicit_batch and not ir.is_constant(b) and len(ir.dims(b.ty)) == len(ir.dims(call.ty)) \
-            and ir.dims(b.ty)[0] != ir.dims(call.ty)[0]:
-        return "second operand broadcasts across the batch axis (use_implicit_batch=True)"
+    if len(ir.dims(a.ty)) == 1 and len(ir.dims(b.ty)) == 1:
+        return "matmul of two 1-D operands (a 0-d result)"
+    if opts.use_implicit_batch:
+        return _batch_rule(call, opts)
     return None
 
 
 @register_op("relax.matmul", check=_matmul_check, mac=True)
 def matmul(ctx, node):
-    a, b = ctx.broadcast_pair(node.args[0], node.args[1])
-    none = ctx.trt.MatrixOperation.NONE
-    return ctx.network.add_matrix_multiply(a, none, b, none).get_output(0)
+    trt = ctx.trt
+    a, b = (ctx.tensor(v) for v in node.args)
+    ops = [trt.MatrixOperation.NONE, trt.MatrixOperation.NONE]
+    ranks = [len(a.shape), len(b.shape)]
+    if 1 in ranks:
+        vec = ranks.index(1)  # the vector gets the other operand's batch dims as leading 1s
+        ops[vec] = trt.MatrixOperation.VECTOR
+        if vec == 0:
+            a = ctx.expand_rank(a, ranks[1] - 1)
+        else:
+            b = ctx.expand_rank(b, ranks[0] - 1)
+    else:
+        a, b = ctx.broadcast_pair(a, b)
+    return ctx.network.add_matrix_multiply(a, ops[0], b, ops[1]).get_output(0)

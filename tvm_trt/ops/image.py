@@ -1,0 +1,83 @@
+"""Image resizing: relax.image.resize2d -> IResizeLayer.
+
+Only attribute combinations with an exact TensorRT equivalent are offloaded (the subset TVM's
+own TensorRT pattern table accepts): Relax's "round" is ties-to-even, which no ResizeRoundMode
+is, and the tf_* coordinate transformations have no TensorRT counterpart.
+"""
+from __future__ import annotations
+
+import numpy as np
+from tvm import relax
+
+from .. import ir
+from ..network import np_dtype
+from ..registry import all_of, attr_in, register_op
+
+_MODES = {"nearest_neighbor": "NEAREST", "linear": "LINEAR", "cubic": "CUBIC"}
+# Relax coordinate_transformation_mode -> (ResizeCoordinateTransformation, ResizeSelector):
+# pytorch_half_pixel is half_pixel except that a 1-pixel output samples coordinate 0.
+_COORDS = {
+    "asymmetric": ("ASYMMETRIC", "FORMULA"),
+    "align_corners": ("ALIGN_CORNERS", "FORMULA"),
+    "half_pixel": ("HALF_PIXEL", "FORMULA"),
+    "pytorch_half_pixel": ("HALF_PIXEL", "UPPER"),
+}
+_ROUNDING = {"floor": "FLOOR", "ceil": "CEIL", "round_prefer_ceil": "HALF_UP", "round_prefer_floor": "HALF_DOWN"}
+
+
+def _rounding(method: str, transform: str) -> str:
+    """The rounding TVM applies for nearest_neighbor ("" picks a default per transformation)."""
+    if method == "":
+        return "round" if transform == "align_corners" else "floor"
+    return method
+
+
+def _resize_check(call, opts):
+    size = call.args[1]
+    if not isinstance(size, relax.ShapeExpr) or not all(isinstance(v, int) for v in ir.dims(call.ty)[2:]):
+        return "resize2d output size must be static"
+    out_dtype = str(call.attrs.out_dtype)
+    if out_dtype not in ("", "void", "None", str(call.args[0].ty.dtype)):
+        return f"out_dtype={out_dtype} differs from the input dtype"
+    rounding = _rounding(str(call.attrs.rounding_method), str(call.attrs.coordinate_transformation_mode))
+    if str(call.attrs.method) == "nearest_neighbor" and rounding not in _ROUNDING:
+        return f"rounding_method={rounding} (ties to even) has no TensorRT ResizeRoundMode"
+    return None
+
+
+_check = all_of(
+    attr_in("layout", ["NCHW"]),
+    attr_in("method", list(_MODES)),
+    attr_in("coordinate_transformation_mode", list(_COORDS)),
+    _resize_check,
+)
+
+
+@register_op("relax.image.resize2d", check=_check)
+def resize2d(ctx, node):
+    trt, a = ctx.trt, node.attrs
+    x = node.args[0]
+    layer = ctx.network.add_resize(x)
+    out = node.out_shape
+    if isinstance(out[0], int):
+        layer.shape = tuple(out)
+    else:  # free batch axis: batch and channels from the input's runtime shape, H and W fixed
+        layer.set_input(1, _runtime_shape(ctx, x, out[2:]))
+    layer.resize_mode = getattr(trt.InterpolationMode, _MODES[a["method"]])
+    transform, selector = _COORDS[a["coordinate_transformation_mode"]]
+    layer.coordinate_transformation = getattr(trt.ResizeCoordinateTransformation, transform)
+    layer.selector_for_single_pixel = getattr(trt.ResizeSelector, selector)
+    if a["method"] == "nearest_neighbor":
+        layer.nearest_rounding = getattr(trt.ResizeRoundMode, _ROUNDING[_rounding(a["rounding_method"], a["coordinate_transformation_mode"])])
+    if a["method"] == "cubic":
+        layer.cubic_coeff = float(a["cubic_alpha"])
+        layer.exclude_outside = bool(a["cubic_exclude"])
+    return layer.get_output(0)
+
+
+def _runtime_shape(ctx, x, spatial):
+    """[N, C, *spatial] as a shape tensor, N and C read from ``x`` at run time."""
+    shape = ctx.network.add_shape(x).get_output(0)
+    lead = ctx.network.add_slice(shape, (0,), (2,), (1,)).get_output(0)
+    tail = ctx.constant(np.asarray(spatial, dtype=np_dtype(shape.dtype)))
+    return ctx.network.add_concatenation([lead, tail]).get_output(0)
