@@ -47,16 +47,23 @@ def _norm_axes(call):
     return sorted(norm_axis(int(a), rank_of(call.args[0])) for a in call.attrs.axes)
 
 
+def _affine_flags(call, opts):
+    # TVM's own legalisation applies gamma and beta whatever these flags say; following either
+    # reading would disagree with the other, so such calls stay in TVM.
+    if not (call.attrs.center and call.attrs.scale):
+        return "center=False / scale=False (TVM itself ignores these flags, so the meaning is ambiguous)"
+    return None
+
+
 def _layer_norm_check(call, opts):
-    return batch_axis_rule(_norm_axes(call), opts, call.op.name[len("relax.nn."):])
+    reason = _affine_flags(call, opts) if hasattr(call.attrs, "center") else None
+    return reason or batch_axis_rule(_norm_axes(call), opts, call.op.name[len("relax.nn."):])
 
 
-def _affine_operand(ctx, value, x, axes, fill: float, used: bool):
-    """gamma/beta (shaped like x's ``axes``) as a tensor of x's rank, or a constant ``fill``."""
+def _affine_operand(ctx, value, x, axes):
+    """gamma/beta (shaped like x's ``axes``) as a tensor of x's rank."""
     rank = len(x.shape)
     shape = [int(x.shape[a]) if a in axes else 1 for a in range(rank)]
-    if not used:
-        return ctx.constant(np.full(shape, fill, np_dtype(x.dtype)))
     if isinstance(value, np.ndarray):
         return ctx.constant(value.astype(np_dtype(x.dtype)).reshape(shape))
     return ctx.reshape(value, shape)
@@ -89,8 +96,8 @@ def layer_norm(ctx, node):
     x, gamma, beta = node.args
     a = node.attrs
     axes = [norm_axis(int(v), len(x.shape)) for v in a["axes"]]
-    scale = _affine_operand(ctx, gamma, x, axes, 1.0, a.get("scale", True))
-    bias = _affine_operand(ctx, beta, x, axes, 0.0, a.get("center", True))
+    scale = _affine_operand(ctx, gamma, x, axes)
+    bias = _affine_operand(ctx, beta, x, axes)
     if has_normalization_layer(ctx):
         layer = ctx.network.add_normalization(x, scale, bias, axes_mask(axes))
         layer.epsilon = float(a["epsilon"])
@@ -105,7 +112,7 @@ def rms_norm(ctx, node):
     x, weight = node.args
     axes = [norm_axis(int(v), len(x.shape)) for v in node.attrs["axes"]]
     y = _divide_by_rms(ctx, x, x, axes, float(node.attrs["epsilon"]))
-    return _ew(ctx, y, _affine_operand(ctx, weight, x, axes, 1.0, True), "PROD")
+    return _ew(ctx, y, _affine_operand(ctx, weight, x, axes), "PROD")
 
 
 def _channel_norm_check(call, opts):
@@ -117,35 +124,34 @@ def _channel_norm_check(call, opts):
         return f"channel_axis={int(call.attrs.channel_axis)} (TensorRT needs the channel axis at 1)"
     if _norm_axes(call) != list(range(2, rank)):
         return f"axes={[int(v) for v in call.attrs.axes]} (TensorRT normalises all spatial axes 2..{rank - 1})"
-    return None
+    return _affine_flags(call, opts)
 
 
-def _channel_norm(ctx, node, groups: int):
-    """Normalise per (sample, group) with unit affine, then apply the per-channel gamma/beta:
-    portable across TensorRT versions whose group-norm scale is per group or per channel."""
+def _channel_norm(ctx, node, groups: int, axes):
+    """Normalise with unit affine, then apply the per-channel gamma/beta: portable across
+    TensorRT versions whose group-norm scale is per group or per channel."""
     x, gamma, beta = node.args
     a = node.attrs
     rank = len(x.shape)
     unit = [1, groups] + [1] * (rank - 2)
     dtype = np_dtype(x.dtype)
     layer = ctx.network.add_normalization(
-        x, ctx.constant(np.ones(unit, dtype)), ctx.constant(np.zeros(unit, dtype)), axes_mask(range(2, rank))
+        x, ctx.constant(np.ones(unit, dtype)), ctx.constant(np.zeros(unit, dtype)), axes_mask(axes)
     )
     layer.epsilon = float(a["epsilon"])
     layer.num_groups = groups
-    y = layer.get_output(0)
-    if a.get("scale", True):
-        y = _ew(ctx, y, _affine_operand(ctx, gamma, x, [1], 1.0, True), "PROD")
-    if a.get("center", True):
-        y = _ew(ctx, y, _affine_operand(ctx, beta, x, [1], 0.0, True), "SUM")
-    return y
+    y = _ew(ctx, layer.get_output(0), _affine_operand(ctx, gamma, x, [1]), "PROD")
+    return _ew(ctx, y, _affine_operand(ctx, beta, x, [1]), "SUM")
 
 
 @register_op("relax.nn.group_norm", check=_channel_norm_check, min_version=(8, 6, 0))
 def group_norm(ctx, node):
-    return _channel_norm(ctx, node, int(node.attrs["num_groups"]))
+    groups, rank = int(node.attrs["num_groups"]), len(node.args[0].shape)
+    if groups == 1:  # TensorRT groups only when num_groups > 1: one group spans the channels too
+        return _channel_norm(ctx, node, 1, range(1, rank))
+    return _channel_norm(ctx, node, groups, range(2, rank))
 
 
 @register_op("relax.nn.instance_norm", check=_channel_norm_check, min_version=(8, 6, 0))
 def instance_norm(ctx, node):
-    return _channel_norm(ctx, node, int(node.args[0].shape[1]))
+    return _channel_norm(ctx, node, 1, range(2, len(node.args[0].shape)))
