@@ -59,7 +59,7 @@ class _Slot:
 
     def __init__(self, shapes: Shapes, plan: bytes, settings: BuildSettings):
         self.shapes = shapes  # max input shapes the plan accepts
-        self.plan = plan
+        self.plan: Optional[bytes] = plan  # dropped once an engine / network holds the model
         self.settings = settings
         self.engine: Optional[Engine] = None
         self.network = None  # (builder, network, ctx) for the reference executor
@@ -187,6 +187,7 @@ class Subgraph:
             with slot.lock:
                 if slot.engine is None:
                     slot.engine = Engine(slot.plan, self.symbol)
+                    slot.plan = None  # the engine holds its own copy; the file cache has the plan
         slot.engine.execute(inputs, outputs)  # one execution context per thread inside
 
     def _run_reference(self, shapes, inputs, outputs) -> None:
@@ -208,6 +209,7 @@ class Subgraph:
                 spec, weights = self.network_spec(slot.settings)
                 builder = backend.trt().Builder(backend.get_logger())
                 slot.network = (builder,) + build_network(spec, weights, builder)
+                slot.plan = None  # only needed to validate the network with TensorRT
             results = run_network(slot.network[1], feeds)
         for i, ref in enumerate(outputs):
             out = dlpack.as_numpy(ref)
