@@ -1,8 +1,9 @@
 import numpy as np
 import pytest
+import tvm
 from tvm import relax
 
-from harness import assert_rejected, check_op, make_module
+from harness import assert_rejected, check_op, make_module, random_inputs
 
 R = relax.op
 
@@ -179,3 +180,13 @@ def test_conv3d_needs_trt_601(name):
     mod = make_module(lambda x: make(x, w), {"x": ((1, 2, 5, 5, 5), "float32")})
     assert_rejected(mod, f"relax.nn.{name}", "needs TensorRT >= 6.0.1", version=(5, 1, 5))
     check_op(lambda x: make(x, w), {"x": ((1, 2, 5, 5, 5), "float32")}, version=(6, 0, 1))
+
+
+def test_conv1d_transpose_dynamic_batch():
+    # The unit-axis reshapes copy the free batch dim (placeholder zeros), so one plan serves any batch.
+    n = tvm.tirx.Var("n", "int64")
+    w = _wt((4, 3, 3))
+    args = random_inputs({"x": ((3, 4, 7), "float32")})
+    check_op(
+        lambda x: R.nn.conv1d_transpose(x, w, strides=2, output_padding=1), {"x": ((n, 4, 7), "float32")}, args=args
+    )

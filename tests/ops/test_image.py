@@ -55,7 +55,8 @@ def test_resize2d_linear(size, transform):
 def test_resize2d_cubic(transform, alpha, exclude):
     check_op(
         lambda x: R.image.resize2d(
-            x, (7, 9), method="cubic", coordinate_transformation_mode=transform, cubic_alpha=alpha, cubic_exclude=exclude
+            x, (7, 9), method="cubic", coordinate_transformation_mode=transform,
+            cubic_alpha=alpha, cubic_exclude=exclude,
         ),
         {"x": ((1, 2, 4, 6), "float32")},
     )

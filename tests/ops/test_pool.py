@@ -19,7 +19,10 @@ _WINDOWS = [
 
 @pytest.mark.parametrize("pool_size,strides,padding,ceil_mode", _WINDOWS)
 def test_max_pool2d(pool_size, strides, padding, ceil_mode):
-    check_op(lambda x: R.nn.max_pool2d(x, pool_size, strides, padding, ceil_mode=ceil_mode), {"x": ((1, 3, 10, 10), "float32")})
+    check_op(
+        lambda x: R.nn.max_pool2d(x, pool_size, strides, padding, ceil_mode=ceil_mode),
+        {"x": ((1, 3, 10, 10), "float32")},
+    )
 
 
 @pytest.mark.parametrize("count_include_pad", [False, True], ids=["exclude-pad", "include-pad"])
@@ -27,7 +30,9 @@ def test_max_pool2d(pool_size, strides, padding, ceil_mode):
 def test_avg_pool2d(pool_size, strides, padding, ceil_mode, count_include_pad):
     # 10x10: in ceil_mode the last window runs past the padded input (partial window).
     check_op(
-        lambda x: R.nn.avg_pool2d(x, pool_size, strides, padding, ceil_mode=ceil_mode, count_include_pad=count_include_pad),
+        lambda x: R.nn.avg_pool2d(
+            x, pool_size, strides, padding, ceil_mode=ceil_mode, count_include_pad=count_include_pad
+        ),
         {"x": ((1, 3, 10, 10), "float32")},
     )
 

@@ -12,6 +12,7 @@ from tvm import relax
 from .. import ir
 from ..network import np_dtype
 from ..registry import all_of, attr_in, register_op
+from ._common import same_out_dtype
 
 _MODES = {"nearest_neighbor": "NEAREST", "linear": "LINEAR", "cubic": "CUBIC"}
 # Relax coordinate_transformation_mode -> (ResizeCoordinateTransformation, ResizeSelector):
@@ -36,9 +37,6 @@ def _resize_check(call, opts):
     size = call.args[1]
     if not isinstance(size, relax.ShapeExpr) or not all(isinstance(v, int) for v in ir.dims(call.ty)[2:]):
         return "resize2d output size must be static"
-    out_dtype = str(call.attrs.out_dtype)
-    if out_dtype not in ("", "void", "None", str(call.args[0].ty.dtype)):
-        return f"out_dtype={out_dtype} differs from the input dtype"
     rounding = _rounding(str(call.attrs.rounding_method), str(call.attrs.coordinate_transformation_mode))
     if str(call.attrs.method) == "nearest_neighbor" and rounding not in _ROUNDING:
         return f"rounding_method={rounding} (ties to even) has no TensorRT ResizeRoundMode"
@@ -49,6 +47,7 @@ _check = all_of(
     attr_in("layout", ["NCHW"]),
     attr_in("method", list(_MODES)),
     attr_in("coordinate_transformation_mode", list(_COORDS)),
+    same_out_dtype,
     _resize_check,
 )
 
@@ -68,7 +67,8 @@ def resize2d(ctx, node):
     layer.coordinate_transformation = getattr(trt.ResizeCoordinateTransformation, transform)
     layer.selector_for_single_pixel = getattr(trt.ResizeSelector, selector)
     if a["method"] == "nearest_neighbor":
-        layer.nearest_rounding = getattr(trt.ResizeRoundMode, _ROUNDING[_rounding(a["rounding_method"], a["coordinate_transformation_mode"])])
+        rounding = _rounding(a["rounding_method"], a["coordinate_transformation_mode"])
+        layer.nearest_rounding = getattr(trt.ResizeRoundMode, _ROUNDING[rounding])
     if a["method"] == "cubic":
         layer.cubic_coeff = float(a["cubic_alpha"])
         layer.exclude_outside = bool(a["cubic_exclude"])
