@@ -39,11 +39,9 @@ def test_binary_fp16(op):
     check_op(lambda a, b: getattr(R, op)(a, b), inputs, args=_operands((2, 3, 4), (4,), "float16"), rtol=2e-3, atol=2e-3)
 
 
-@pytest.mark.parametrize("side", ["left", "right"])
-def test_binary_with_constant(side):
+def test_binary_with_constant_first():
     c = relax.const(np.array([0.5, -1.0, 2.0, 3.0], "float32"))
-    build = (lambda x: R.subtract(c, x)) if side == "left" else (lambda x: R.subtract(x, c))
-    check_op(build, {"x": ((2, 3, 4), "float32")})
+    check_op(lambda x: R.subtract(c, x), {"x": ((2, 3, 4), "float32")})
 
 
 def test_broadcast_across_batch_rejected():

@@ -49,7 +49,7 @@ def test_round_half_to_even_and_sign_of_zero():
     check_op(lambda v: R.sign(v), {"x": ((8,), "float32")}, args=[x], rtol=0, atol=0)
 
 
-@pytest.mark.parametrize("op,bounds", [pytest.param(o, b, id=o) for o, b in UNARY if o in ("exp", "sqrt", "abs", "erf", "rsqrt", "sin")])
+@pytest.mark.parametrize("op,bounds", [pytest.param(o, b, id=o) for o, b in UNARY if o in ("exp", "sqrt", "erf")])
 def test_unary_fp16(op, bounds):
     x = _rng.uniform(*bounds, SHAPE).astype("float16")
     check_op(lambda v: getattr(R, op)(v), {"x": (SHAPE, "float16")}, args=[x], rtol=2e-3, atol=2e-3)
