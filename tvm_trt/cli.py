@@ -278,6 +278,7 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--input-shape", action="append", metavar="NAME=D1,D2,...", help="repeatable")
         p.add_argument("--version", help="target TensorRT version, e.g. 8.6.1 (default: the installed one)")
         p.add_argument("--no-implicit-batch", action="store_true", help="allow ops on the batch axis")
+        p.add_argument("--config", metavar="FILE.json", help="partition_for_tensorrt options, e.g. configs/server.json")
 
     p = sub.add_parser("report", help="show what TensorRT would take and why the rest stays in TVM")
     model_args(p)
@@ -293,7 +294,6 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--fp16", action="store_true", help="let TensorRT use FP16")
     p.add_argument("--cc", help="cross compiler to link with, e.g. aarch64-linux-gnu-g++")
     p.add_argument("--host-triple", help="LLVM triple of the host code (default: derived from --cc)")
-    p.add_argument("--config", metavar="FILE.json", help="partition_for_tensorrt options, e.g. configs/server.json")
     p.add_argument("--build-at-compile-time", action="store_true", help="build TensorRT engines now")
     p.set_defaults(func=cmd_compile)
 
