@@ -1,5 +1,6 @@
 import numpy as np
 import pytest
+import tvm
 from tvm import relax
 
 from harness import assert_offloaded, assert_rejected, check_op, make_module
@@ -105,3 +106,10 @@ def test_softplus_small_threshold_rejected():
 def test_version_gate(op, build, version, needs):
     assert_rejected(make_module(build, X), op, f"needs TensorRT >= {needs}", version=version)
     assert_offloaded(make_module(build, X), version=tuple(int(p) for p in needs.split(".")))
+
+
+def test_dropout_mask_with_symbolic_batch():
+    """With a free batch dim the mask of ones cannot be a constant: it is computed from x."""
+    n = tvm.tirx.Var("n", "int64")
+    x = np.random.default_rng(0).standard_normal((3, 4)).astype("float32")
+    check_op(lambda v: relax.TupleGetItem(R.nn.dropout(v, 0.5), 1), {"x": ((n, 4), "float32")}, args=[x])

@@ -1,5 +1,6 @@
 import numpy as np
 import pytest
+import tvm
 from tvm import relax
 
 from harness import assert_offloaded, assert_rejected, check_op, make_module
@@ -125,3 +126,10 @@ def test_group_norm_version_gate():
     mod = make_module(lambda x: R.nn.group_norm(x, _c(4), _c(4), 2, 1, [2, 3]), {"x": ((2, 4, 5, 5), "float32")})
     assert_rejected(mod, "relax.nn.group_norm", "needs TensorRT >= 8.6.0", version=(8, 5, 3))
     assert_offloaded(mod, version=(8, 6, 0))
+
+
+def test_layer_and_group_norm_with_symbolic_batch():
+    n = tvm.tirx.Var("n", "int64")
+    x = _rng.standard_normal((3, 4, 5)).astype("float32")
+    build = lambda v: R.nn.group_norm(R.nn.layer_norm(v, _c(5), _c(5), [-1]), _c(4), _c(4), 2, 1, [2])  # noqa: E731
+    check_op(build, {"x": ((n, 4, 5), "float32")}, args=[x])
