@@ -66,10 +66,9 @@ def _compare(*ops: str, negate: bool = False):
 
     def convert(ctx, node):
         a, b = node.args
-        out = None
-        for op in ops:
-            r = _ew(ctx, a, b, op)
-            out = r if out is None else ctx.network.add_elementwise(out, r, ctx.trt.ElementWiseOperation.OR).get_output(0)
+        out = _ew(ctx, a, b, ops[0])
+        for op in ops[1:]:
+            out = _ew(ctx, out, _ew(ctx, a, b, op), "OR")
         return _not(ctx, out) if negate else out
 
     return convert
