@@ -7,6 +7,8 @@ from typing import Any, Dict, Optional
 import tvm
 from tvm import relax
 
+from .partition import offloaded_functions
+
 
 def build(mod: tvm.IRModule, target, config: Optional[Dict[str, Any]] = None, **options: Any):
     """Generate the TensorRT stubs for the partitioned ``mod`` and compile the rest for ``target``.
@@ -20,5 +22,20 @@ def build(mod: tvm.IRModule, target, config: Optional[Dict[str, Any]] = None, **
     if host is not None:
         codegen_options["host_target"] = str(host)  # a Target's str() is its JSON form
     codegen_options = {k: (json.dumps(v) if isinstance(v, (list, dict)) else v) for k, v in codegen_options.items()}
+    symbols = list(offloaded_functions(mod))
     mod = relax.transform.RunCodegen({"tensorrt": codegen_options})(mod)
-    return tvm.compile(mod, target)
+    return tvm.compile(drop_lifted_constants(mod, symbols), target)
+
+
+def drop_lifted_constants(mod: tvm.IRModule, symbols) -> tvm.IRModule:
+    """RunCodegen also lifts every constant of an offloaded function into the module attribute
+    ``const_name_to_constant``, which tvm.compile turns into a constant-loader module that loads
+    all of them into memory at load time. Our stubs carry their weights in the spec blob and
+    never read those, so drop ours (a second full copy of the weights in the library)."""
+    lifted = mod.attrs.get("const_name_to_constant") if mod.attrs is not None else None
+    if not lifted:
+        return mod
+    prefixes = tuple(f"{s}_" for s in symbols)
+    keep = {k: v for k, v in lifted.items() if not str(k).startswith(prefixes)}
+    mod = mod.without_attr("const_name_to_constant")
+    return mod.with_attr("const_name_to_constant", keep) if keep else mod
