@@ -253,3 +253,34 @@ def _clip_rewriter():
             return relax.op.minimum(x, self._const(bound, x))
 
     return ClipRewriter
+
+
+# -------------------------------------------------------------------------------- PyTorch
+
+TORCH_HINT = "PyTorch is required to import torch modules: pip install torch"
+
+
+def from_torch(module, example_inputs: Sequence[Any]) -> Tuple[Any, Params]:
+    """Import a ``torch.nn.Module`` through ``torch.export`` and TVM's exported-program frontend.
+
+    ``example_inputs`` (a tuple of tensors) fix the input shapes and dtypes. Returns
+    ``(mod, params)`` as :func:`from_onnx`: weights are trailing parameters of ``main``, keyed
+    by their Relax names. The module is exported in eval mode.
+    """
+    try:
+        import torch
+        from tvm.relax.frontend import detach_params
+        from tvm.relax.frontend.torch import from_exported_program
+    except ImportError as err:
+        raise ImportError(TORCH_HINT) from err
+
+    if not isinstance(module, torch.nn.Module):
+        raise TypeError(f"expected a torch.nn.Module, got {type(module)!r}")
+    example_inputs = tuple(example_inputs) if isinstance(example_inputs, (list, tuple)) else (example_inputs,)
+    with torch.no_grad():
+        exported = torch.export.export(module.eval(), example_inputs)
+        mod = from_exported_program(exported, keep_params_as_input=True, unwrap_unit_return_tuple=True)
+    mod, detached = detach_params(mod)
+    values = detached.get("main", [])
+    weight_vars = list(mod["main"].params)[len(mod["main"].params) - len(values):]
+    return mod, {var.name: tensor.numpy() for var, tensor in zip(weight_vars, values)}
