@@ -119,3 +119,22 @@ def test_progress_bar_on_terminal_only():
     with progress.build_progress(config, "sub0", stream=pipe, delay=0.0) as monitor:
         assert builder.build_serialized_network(network, config) is not None
     assert monitor is None and pipe.getvalue() == ""
+
+
+def test_log_level_env(monkeypatch):
+    import logging
+
+    from tvm_trt import progress
+
+    logger = logging.getLogger("tvm_trt")
+    level, handlers = logger.level, list(logger.handlers)
+    try:
+        monkeypatch.setenv("TVM_TENSORRT_LOG_LEVEL", "verbose")
+        progress.configure_logging()
+        assert logger.level == logging.DEBUG and logging.getLogger("tvm_trt.tensorrt").isEnabledFor(logging.DEBUG)
+        monkeypatch.setenv("TVM_TENSORRT_LOG_LEVEL", "loud")
+        with pytest.raises(ValueError, match="TVM_TENSORRT_LOG_LEVEL"):
+            progress.configure_logging()
+    finally:
+        logger.setLevel(level)
+        logger.handlers[:] = handlers

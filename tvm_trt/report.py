@@ -234,7 +234,8 @@ def render_text(r: PartitionReport) -> str:
     if r.subgraphs:
         lines += ["", "subgraphs:"]
         for s in r.subgraphs:
-            lines.append(f"  {s.name}: {s.ops} ops{'' if s.has_mac else ' (no multiply-accumulate)'}")
+            name = s.name if len(s.name) <= 60 else f"{s.name[:40]}…{s.name[-16:]}"  # merged names grow long
+            lines.append(f"  {name}: {s.ops} ops{'' if s.has_mac else ' (no multiply-accumulate)'}")
     if r.rejected:
         lines += ["", "left in TVM:"]
         for rej in r.rejected:
