@@ -114,7 +114,7 @@ def test_progress_bar_on_terminal_only():
     term, pipe = _FakeTerminal(), io.StringIO()
     with progress.build_progress(config, "sub0", stream=term, delay=0.0) as monitor:
         assert builder.build_serialized_network(network, config) is not None
-    assert monitor is not None and "building TensorRT engine sub0" in term.getvalue()
+    assert monitor is not None and "TensorRT build sub0" in term.getvalue()
     config = builder.create_builder_config()
     with progress.build_progress(config, "sub0", stream=pipe, delay=0.0) as monitor:
         assert builder.build_serialized_network(network, config) is not None

@@ -13,6 +13,7 @@ import os
 import sys
 import threading
 import time
+from typing import Optional
 
 from . import backend
 
@@ -38,57 +39,63 @@ def configure_logging() -> None:
 
 def _monitor_class(trt):
     class _Monitor(trt.IProgressMonitor):
-        """Draws ``label: phase [####    ] step/steps`` once the build has run for ``delay`` s."""
+        """Draws ``label [####    ] step/steps  current phase`` once the build has run ``delay`` s.
+
+        The bar follows the outermost phase; the text names the innermost one running."""
 
         def __init__(self, label, stream, delay):
             trt.IProgressMonitor.__init__(self)
-            self.label, self.stream, self.delay = label, stream, delay
+            self.label = label if len(label) <= 40 else f"{label[:22]}...{label[-15:]}"
+            self.stream, self.delay = stream, delay
             self.start = time.monotonic()
-            self.phases = {}  # name -> (steps done, steps)
+            self.phases = {}  # name -> [steps done, steps, parent]
             self.current = ""
-            self.drawn = False
+            self.width = 0  # of the last line drawn, to clear it
             self.lock = threading.Lock()
 
         def phase_start(self, phase_name, parent_phase, num_steps):
             with self.lock:
-                self.phases[phase_name] = (0, max(int(num_steps), 1))
+                self.phases[phase_name] = [0, max(int(num_steps), 1), parent_phase]
                 self.current = phase_name
                 self._draw()
 
         def step_complete(self, phase_name, step):
             with self.lock:
-                _, steps = self.phases.get(phase_name, (0, 1))
-                self.phases[phase_name] = (int(step) + 1, steps)
-                self.current = phase_name
+                if phase_name in self.phases:
+                    self.phases[phase_name][0] = int(step) + 1
                 self._draw()
             return True  # keep building
 
         def phase_finish(self, phase_name):
             with self.lock:
-                self.phases.pop(phase_name, None)
+                finished = self.phases.pop(phase_name, None)
+                if finished and finished[2]:
+                    self.current = finished[2]  # back to the parent phase
 
         def _draw(self):
             if time.monotonic() - self.start < self.delay:
                 return
-            done, steps = self.phases.get(self.current, (0, 1))
+            top = next((p for p in self.phases.values() if not p[2]), None)
+            done, steps = (top[0], top[1]) if top else (0, 1)
             filled = int(20 * min(done, steps) / steps)
-            line = f"\rbuilding TensorRT engine {self.label}: {self.current[:32]:<32} [{'#' * filled:<20}] {done}/{steps}"
-            self.stream.write(line)
+            line = f"TensorRT build {self.label} [{'#' * filled:<20}] {done}/{steps}  {self.current[:32]}"
+            self.stream.write("\r" + line.ljust(self.width))
             self.stream.flush()
-            self.drawn = True
+            self.width = len(line)
 
         def close(self):
-            if self.drawn:
-                self.stream.write("\r" + " " * 100 + "\r")
+            if self.width:
+                self.stream.write("\r" + " " * self.width + "\r")
                 self.stream.flush()
 
     return _Monitor
 
 
 @contextlib.contextmanager
-def build_progress(builder_config, label: str, stream=None, delay: float = DELAY_S):
+def build_progress(builder_config, label: str, stream=None, delay: Optional[float] = None):
     """Attach a progress bar to ``builder_config`` for the builds inside the ``with``."""
     configure_logging()
+    delay = DELAY_S if delay is None else delay
     stream = stream if stream is not None else sys.stderr
     trt = backend.trt()
     if not (hasattr(builder_config, "progress_monitor") and hasattr(trt, "IProgressMonitor")) or not (

@@ -234,7 +234,7 @@ def render_text(r: PartitionReport) -> str:
     if r.subgraphs:
         lines += ["", "subgraphs:"]
         for s in r.subgraphs:
-            name = s.name if len(s.name) <= 60 else f"{s.name[:40]}…{s.name[-16:]}"  # merged names grow long
+            name = s.name if len(s.name) <= 60 else f"{s.name[:40]}...{s.name[-16:]}"  # merged names grow long
             lines.append(f"  {name}: {s.ops} ops{'' if s.has_mac else ' (no multiply-accumulate)'}")
     if r.rejected:
         lines += ["", "left in TVM:"]
@@ -294,7 +294,7 @@ def render_svg(r: PartitionReport) -> str:
     for n in r.nodes:
         x, y = pos[n.id]
         title = html.escape(n.label + (f" [{n.subgraph}]" if n.subgraph else ""))
-        label = html.escape(n.label if len(n.label) <= 18 else n.label[:17] + "…")
+        label = html.escape(n.label if len(n.label) <= 18 else n.label[:16] + "...")
         out.append(
             f'<g><title>{title}</title><rect x="{x:.0f}" y="{y:.0f}" width="{box_w}" height="{box_h}" rx="5" '
             f'fill="{fill[n.kind]}" stroke="#333"/><text x="{x + box_w / 2:.0f}" y="{y + box_h / 2 + 4:.0f}" '
