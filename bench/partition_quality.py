@@ -1,0 +1,182 @@
+"""Partition quality: tvm_trt.partition_for_tensorrt vs TVM's own pattern table, per model.
+
+For each model: TensorRT subgraphs, ops offloaded, ops left to TVM, and the share of
+multiply-accumulate work (conv / matmul MACs, from shapes) that runs in TensorRT. Both
+partitioners get the same imported module with the weights bound as constants.
+
+    python bench/partition_quality.py [--models resnet18_v1,transformer_block] [--quick]
+"""
+from __future__ import annotations
+
+import argparse
+import collections
+import math
+import sys
+from typing import Dict
+
+import _common  # noqa: F401  (puts the checkout on sys.path)
+from _common import table, timed, write_results
+from _models import EXTRA_ZOO, ONNX_MODELS, onnx_module, zoo_module
+
+import tvm
+from tvm import relax
+
+CODEGEN = "tensorrt"
+QUICK = ["resnet18_v1", "mobilenet1.0", "transformer_block", "mlp"]
+
+
+# ------------------------------------------------------------------------------ MAC counting
+def _shape(expr):
+    ty = expr.ty
+    if not isinstance(ty, relax.TensorType) or ty.shape is None:
+        return None
+    try:
+        return [int(d) for d in ty.shape]
+    except TypeError:  # symbolic dim
+        return None
+
+
+def call_macs(call: relax.Call) -> int:
+    """Multiply-accumulates of one conv / matmul op call (0 for others or unknown shapes)."""
+    name = call.op.name
+    if name.startswith("relax.nn.conv") and len(call.args) >= 2:
+        out, weight, data = _shape(call), _shape(call.args[1]), _shape(call.args[0])
+        if out is None or weight is None or data is None:
+            return 0
+        # Kernel layouts from importers are OI.. (conv) / IO.. (transpose); per output (input)
+        # element the work is weight[1:] products.
+        if "transpose" in name:
+            return math.prod(data) * math.prod(weight[1:])
+        return math.prod(out) * math.prod(weight[1:])
+    if name == "relax.matmul":
+        out, a = _shape(call), _shape(call.args[0])
+        if out is None or a is None:
+            return 0
+        return math.prod(out) * a[-1]
+    return 0
+
+
+def _op_calls(expr):
+    """All op calls inside ``expr`` (nested local functions included)."""
+    calls = []
+
+    def visit(node):
+        if isinstance(node, relax.Call) and isinstance(node.op, tvm.ir.Op):
+            calls.append(node)
+
+    relax.analysis.post_order_visit(expr, visit)
+    return calls
+
+
+def _is_offloaded(func) -> bool:
+    return isinstance(func, relax.Function) and func.attrs is not None and func.attrs.get("Codegen") == CODEGEN
+
+
+def analyse(mod: tvm.IRModule) -> Dict:
+    """Subgraphs, op counts and MACs inside / outside the offloaded functions reached from main."""
+    offloaded_ops, left_ops = 0, collections.Counter()
+    mac_in, mac_out, subgraphs, sizes = 0, 0, 0, []
+    seen = set()
+
+    def visit(node):
+        nonlocal offloaded_ops, mac_in, mac_out, subgraphs
+        if not isinstance(node, relax.Call):
+            return
+        if isinstance(node.op, relax.GlobalVar):
+            func = mod[node.op]
+            if _is_offloaded(func):
+                subgraphs += 1
+                calls = _op_calls(func)
+                sizes.append(len(calls))
+                offloaded_ops += len(calls)
+                mac_in += sum(call_macs(c) for c in calls)
+            elif node.op.name_hint not in seen and isinstance(func, relax.Function):
+                seen.add(node.op.name_hint)
+                relax.analysis.post_order_visit(func, visit)
+        elif isinstance(node.op, tvm.ir.Op):
+            left_ops[node.op.name] += 1
+            mac_out += call_macs(node)
+
+    relax.analysis.post_order_visit(mod["main"], visit)
+    total = mac_in + mac_out
+    return {
+        "subgraphs": subgraphs,
+        "largest_subgraph_ops": max(sizes, default=0),
+        "ops_offloaded": offloaded_ops,
+        "ops_left_to_tvm": sum(left_ops.values()),
+        "left_to_tvm_by_op": dict(left_ops.most_common()),
+        "gmacs_total": total / 1e9,
+        "gmacs_offloaded": mac_in / 1e9,
+        "mac_share_offloaded": (mac_in / total) if total else None,
+    }
+
+
+# ---------------------------------------------------------------------------------- drivers
+def load(name: str):
+    return onnx_module(name) if name in ONNX_MODELS else zoo_module(name)
+
+
+def compare(name: str) -> Dict:
+    import tvm_trt
+    from tvm.relax.backend.contrib.tensorrt import partition_for_tensorrt as tvm_partition
+
+    (mod, params), import_s = timed(load, name)
+    (ours, _), ours_s = timed(tvm_trt.partition_for_tensorrt, mod, params)
+    bound = relax.transform.BindParams("main", params)(mod)
+    theirs, theirs_s = timed(tvm_partition, bound)
+    return {
+        "model": name,
+        "import_seconds": import_s,
+        "ours": {**analyse(ours), "partition_seconds": ours_s},
+        "tvm": {**analyse(theirs), "partition_seconds": theirs_s},
+    }
+
+
+def _share(r):
+    return "-" if r["mac_share_offloaded"] is None else f"{100 * r['mac_share_offloaded']:.1f}%"
+
+
+def render(results) -> str:
+    rows = []
+    for r in results:
+        o, t = r["ours"], r["tvm"]
+        rows.append([
+            r["model"], f"{o['gmacs_total']:.3g}",
+            o["subgraphs"], t["subgraphs"],
+            o["ops_left_to_tvm"], t["ops_left_to_tvm"],
+            _share(o), _share(t),
+        ])
+    return table(
+        ["model", "GMACs", "subgraphs (ours)", "subgraphs (TVM)", "ops left in TVM (ours)",
+         "ops left in TVM (TVM)", "MACs offloaded (ours)", "MACs offloaded (TVM)"],
+        rows,
+    )
+
+
+def all_models():
+    from tvm_trt import zoo
+
+    return list(zoo.GLUON_ZOO) + EXTRA_ZOO + list(ONNX_MODELS)
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--models", help="comma-separated model names (default: all)")
+    parser.add_argument("--quick", action="store_true", help=f"only {', '.join(QUICK)}")
+    args = parser.parse_args(argv)
+    names = args.models.split(",") if args.models else (QUICK if args.quick else all_models())
+    results = []
+    for name in names:
+        print(f"[partition_quality] {name} ...", file=sys.stderr, flush=True)
+        results.append(compare(name))
+    print(render(results))
+    left = {r["model"]: {"ours": r["ours"]["left_to_tvm_by_op"], "tvm": r["tvm"]["left_to_tvm_by_op"]} for r in results}
+    for model, by in left.items():
+        print(f"\n{model}: left in TVM (ours) {by['ours'] or '{}'}; (TVM) {by['tvm'] or '{}'}")
+    path = write_results("partition_quality", {"models": results})
+    print(f"\nwrote {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
