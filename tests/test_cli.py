@@ -138,3 +138,20 @@ def test_log_level_env(monkeypatch):
     finally:
         logger.setLevel(level)
         logger.handlers[:] = handlers
+
+
+def test_report_mxnet_prefix(tmp_path):
+    mx = pytest.importorskip("mxnet")
+    net = mx.gluon.nn.HybridSequential()
+    net.add(mx.gluon.nn.Conv2D(4, 3, padding=1), mx.gluon.nn.BatchNorm(), mx.gluon.nn.Activation("relu"))
+    net.initialize(mx.init.Xavier())
+    net.hybridize()
+    net(mx.nd.zeros((1, 3, 8, 8)))
+    prefix = str(tmp_path / "net")
+    net.export(prefix, epoch=0)
+    r = cli("report", prefix)
+    assert r.returncode == 2 and "needs --input-shape" in r.stderr
+    r = cli("report", prefix, "--input-shape", "data=1,3,8,8", "--json", str(tmp_path / "r.json"))
+    assert r.returncode == 0, r.stderr
+    data = json.loads((tmp_path / "r.json").read_text())
+    assert data["ops_offloaded"] == data["ops_total"] > 0 and data["per_op"]["relax.nn.conv2d"]["offloaded"] == 1

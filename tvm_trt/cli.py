@@ -309,6 +309,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
+        from .progress import configure_logging
+
+        configure_logging()
         return args.func(args)
     except (UsageError, FileNotFoundError, ValueError, TypeError, ImportError) as err:
         print(f"tvm-trt {args.command}: error: {err}", file=sys.stderr)
