@@ -291,14 +291,20 @@ def render_svg(r: PartitionReport) -> str:
             f'<path d="M{x1:.0f},{y1:.0f} C{x1 + bend:.0f},{y1 + gap_y:.0f} {x2 + bend:.0f},{y2 - gap_y:.0f} '
             f'{x2:.0f},{y2:.0f}" fill="none" stroke="#888" stroke-width="1"/>'
         )
+    subgraph_index = {s.name: i for i, s in enumerate(r.subgraphs)}
     for n in r.nodes:
         x, y = pos[n.id]
         title = html.escape(n.label + (f" [{n.subgraph}]" if n.subgraph else ""))
+        tag = (  # which TensorRT subgraph: a small index in the corner
+            f'<text x="{x + box_w - 4:.0f}" y="{y + 9:.0f}" font-size="8" text-anchor="end">#{subgraph_index[n.subgraph]}</text>'
+            if n.subgraph
+            else ""
+        )
         label = html.escape(n.label if len(n.label) <= 18 else n.label[:16] + "...")
         out.append(
             f'<g><title>{title}</title><rect x="{x:.0f}" y="{y:.0f}" width="{box_w}" height="{box_h}" rx="5" '
             f'fill="{fill[n.kind]}" stroke="#333"/><text x="{x + box_w / 2:.0f}" y="{y + box_h / 2 + 4:.0f}" '
-            f'text-anchor="middle">{label}</text></g>'
+            f'text-anchor="middle">{label}</text>{tag}</g>'
         )
     out.append("</svg>")
     return "\n".join(out)
