@@ -1,5 +1,6 @@
 """Importers: MXNet / ONNX -> Relax, checked against MXNet on the CPU (no TensorRT needed)."""
 import builtins
+import os
 
 import numpy as np
 import pytest
@@ -160,3 +161,22 @@ def test_from_mxnet_without_mxnet(monkeypatch):
     monkeypatch.setattr(builtins, "__import__", no_mxnet)
     with pytest.raises(ImportError, match=r"pip install 'tvm-trt\[mxnet\]'"):
         from_mxnet("some/prefix", {"data": (1, 3, 224, 224)})
+
+
+def test_zoo_deterministic_and_onnx_cache(tmp_path):
+    from tvm_trt.zoo import onnx_path_for
+
+    a, shape = build_gluon_model("squeezenet1.0")
+    b, _ = build_gluon_model("squeezenet1.0")
+    pa, pb = a.collect_params(), b.collect_params()
+    assert list(pa) == list(pb)  # names do not depend on earlier builds
+    for name in pa:
+        np.testing.assert_array_equal(pa[name].data().asnumpy(), pb[name].data().asnumpy())
+
+    path = onnx_path_for("squeezenet1.0", tmp_path)
+    stamp = os.stat(path).st_mtime_ns
+    assert onnx_path_for("squeezenet1.0", tmp_path) == path
+    assert os.stat(path).st_mtime_ns == stamp
+    assert frontend.onnx_input_names(onnx.load(path)) == ["data"]
+    mod, _ = from_onnx(path)
+    assert [int(d) for d in mod["main"].params[0].ty.shape] == list(shape["data"])
