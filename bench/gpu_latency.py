@@ -114,11 +114,13 @@ def measure(model: str, batch: int, precision: str, iters: int) -> Dict:
 
     row = {"model": model, "batch": batch, "precision": precision, "subgraphs": len(tvm_trt.runtime._subgraphs)}
     variants = {"tvm_cuda": (lambda: tvm_vm["main"](x), want), "tvm_trt": (lambda: ours_vm["main"](x), ours_out)}
-    if row["subgraphs"] == 1:
-        sg = next(iter(tvm_trt.runtime._subgraphs.values()))
+    sg = next(iter(tvm_trt.runtime._subgraphs.values())) if row["subgraphs"] == 1 else None
+    if sg is not None and len(sg.spec["inputs"]) == 1 and len(sg.spec["outputs"]) == 1:
+        # The whole model is one engine with one input and one output: time it without TVM.
         settings = engine_mod.BuildSettings.from_env(sg.spec["config"])
         eng = engine_mod.Engine(engine_mod.build_plan(sg.spec, sg.weights, [x_np.shape], settings), sg.symbol)
-        out = tvm.runtime.empty(want.shape, "float32", dev)
+        out = tvm.runtime.empty(want.shape, sg.spec["outputs"][0]["dtype"], dev)
+
         def ref(t):
             return TensorRef(t.data_ptr(), t.device.dlpack_device_type(), t.device.index, tuple(t.shape), str(t.dtype))
 
