@@ -21,14 +21,16 @@ def test_eight_threads_share_a_model():
     mod = make_module(lambda x: relax.op.nn.relu(relax.op.multiply(x, relax.const(np.float32(2)))),
                       {"x": ((4,), "float32")})
     pmod, _ = tvm_trt.partition_for_tensorrt(mod)
-    ex = tvm_trt.build(pmod, "llvm")
+    # JIT-link once: VirtualMachine(executable) exports and reloads it, which TVM does not
+    # make thread-safe (concurrent exports abort).
+    lib = tvm_trt.build(pmod, "llvm").jit()
     tvm_trt.runtime.reset()
     errors = []
 
     def work(seed):
         # One VM per thread (TVM's VM keeps its program counter in the instance); the library,
         # our subgraph and its engine are shared.
-        vm = relax.VirtualMachine(ex, tvm.cpu())
+        vm = relax.VirtualMachine(lib, tvm.cpu())
         rng = np.random.default_rng(seed)
         try:
             for _ in range(200):
