@@ -38,7 +38,6 @@ NOOP_FUNC = "tvm_trt_bench.noop"
 
 
 def _relu_module():
-    import tvm
     from tvm import relax
 
     bb = relax.BlockBuilder()

@@ -2,8 +2,7 @@
 reference executor, compared with TVM-LLVM on the same module."""
 from __future__ import annotations
 
-import os
-from typing import Callable, Dict, Optional, Sequence, Tuple
+from typing import Callable, Dict, Sequence, Tuple
 
 import numpy as np
 import tvm

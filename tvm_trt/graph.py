@@ -7,7 +7,7 @@ walker flattens that nesting into the op calls in order, so codegen (spec) and p
 """
 from __future__ import annotations
 
-from typing import Any, Callable, Sequence
+from typing import Any, Sequence
 
 import tvm
 from tvm import relax

@@ -52,13 +52,13 @@ def _patterns(opts: PartitionOptions):
         variants = []
         for n in arities:
             root = is_op(name)(*[wildcard() for _ in range(n)])
-            variants.append((root, {"root": root}))
+            variants.append((root, {"root": root}))  # (pattern, annotations)
 
         def check(ctx, _opts=opts):
             return check_call(ctx.annotated_expr["root"], _opts) is None
 
-        for pattern, annotations in variants:
-            pats.append((f"{CODEGEN}.{name[len('relax.'):]}", pattern, annotations, check))
+        for pattern, annotated in variants:
+            pats.append((f"{CODEGEN}.{name[len('relax.'):]}", pattern, annotated, check))
     return pats
 
 
