@@ -81,9 +81,17 @@ class Subgraph:
         self._lock = threading.Lock()
         self.slots: Dict[Shapes, _Slot] = {}
         self._fp16 = None  # (spec, weights) rewritten to float16, made on first need
+        self._accepted = set()  # input signatures already checked: the hot path skips the walk
 
     # --- checks ----------------------------------------------------------------------------
     def check_inputs(self, refs: List[dlpack.TensorRef]) -> None:
+        signature = tuple((r.shape, r.dtype) for r in refs)
+        if signature in self._accepted:
+            return
+        self._check_inputs(refs)
+        self._accepted.add(signature)
+
+    def _check_inputs(self, refs: List[dlpack.TensorRef]) -> None:
         if len(refs) != self.num_inputs:
             raise ValueError(f"subgraph {self.symbol}: got {len(refs)} inputs, expected {self.num_inputs}")
         for i, (ref, want) in enumerate(zip(refs, self.spec["inputs"])):
