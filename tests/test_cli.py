@@ -1,6 +1,7 @@
 import io
 import json
 import os
+import shutil
 import subprocess
 import sys
 
@@ -57,6 +58,18 @@ def test_compile_and_run(tiny_onnx, tmp_path):
     r = cli("run", lib, "--input", f"x={tmp_path / 'x.npy'}", "--repeat", "2")
     assert r.returncode == 0, r.stderr
     assert "output 0: shape [1, 4, 8, 8] float32" in r.stdout and "latency" in r.stdout
+
+
+@pytest.mark.skipif(shutil.which("aarch64-linux-gnu-g++") is None,
+                    reason="cross compiler not installed (Debian: g++-aarch64-linux-gnu)")
+def test_cross_compile_for_jetson(tiny_onnx, tmp_path):
+    """The Jetson recipe of the README: CUDA sm_87 device code, aarch64 host code and library."""
+    lib = tmp_path / "jetson.so"
+    r = cli("compile", tiny_onnx, "-o", str(lib), "--target", "cuda", "--arch", "sm_87",
+            "--cc", "aarch64-linux-gnu-g++")
+    assert r.returncode == 0, r.stderr
+    header = lib.read_bytes()[:20]
+    assert header[:4] == b"\x7fELF" and int.from_bytes(header[18:20], "little") == 183  # EM_AARCH64
 
 
 @pytest.mark.parametrize(

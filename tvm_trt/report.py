@@ -286,7 +286,8 @@ def render_svg(r: PartitionReport) -> str:
     for src, dst in r.edges:
         (x1, y1), (x2, y2) = pos[src], pos[dst]
         x1, y1, x2 = x1 + box_w / 2, y1 + box_h, x2 + box_w / 2
-        bend = 45 * (depth[dst] - depth[src] - 1)  # edges skipping rows bow out to stay visible
+        # edges skipping rows bow out to stay visible, but no further than the canvas edge
+        bend = min(45 * (depth[dst] - depth[src] - 1), width - margin / 2 - max(x1, x2))
         out.append(
             f'<path d="M{x1:.0f},{y1:.0f} C{x1 + bend:.0f},{y1 + gap_y:.0f} {x2 + bend:.0f},{y2 - gap_y:.0f} '
             f'{x2:.0f},{y2:.0f}" fill="none" stroke="#888" stroke-width="1"/>'
