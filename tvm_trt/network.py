@@ -62,19 +62,20 @@ class ConvertContext:
         self.trt = backend.trt()
         self.network = network
         self.subgraph = subgraph
+        self._keep: List[np.ndarray] = []  # TensorRT's Weights point into these arrays
 
     # --- constants ------------------------------------------------------------------------
     def weights(self, array: np.ndarray):
         """trt.Weights over an array kept alive for the network's lifetime."""
         array = np.ascontiguousarray(array)
-        self._keep = getattr(self, "_keep", []) + [array]
+        self._keep.append(array)
         return self.trt.Weights(array)
 
     def constant(self, array, dtype: Optional[str] = None):
         array = np.asarray(array, dtype=dtype) if dtype else np.asarray(array)
         if array.dtype == np.float64:
             array = array.astype(np.float32)
-        if array.dtype == np.int64 and backend.flavour() is None:
+        if array.dtype == np.int64 and not hasattr(self.trt.DataType, "INT64"):  # TensorRT < 9
             array = array.astype(np.int32)
         layer = self.network.add_constant(tuple(array.shape), self.weights(array))
         return layer.get_output(0)
@@ -148,6 +149,24 @@ def _describe(value) -> str:
     return repr(value)
 
 
+def _check_shapes(symbol: str, node: Node, out) -> None:
+    """A converter's static output dims must be Relax's: a mismatch is a mistranslation, caught
+    here instead of surfacing as wrong numbers."""
+    outs = out if isinstance(out, (list, tuple)) else [out]
+    for tensor, want in zip(outs, node.out):
+        if not isinstance(tensor, backend.trt().ITensor) or want["shape"] is None:
+            continue
+        got = tuple(tensor.shape)
+        expected = want["shape"]
+        if len(got) != len(expected) or any(
+            isinstance(e, int) and g >= 0 and g != e for g, e in zip(got, expected)
+        ):
+            raise ConversionError(
+                f"subgraph {symbol}: converter for {node.op} (node {node.index}) produced shape "
+                f"{list(got)}, Relax infers {expected}"
+            )
+
+
 def build_network(spec: Dict, weights: Sequence[np.ndarray], builder, input_shapes=None):
     """Adds the spec's ops to a new network. ``input_shapes`` overrides the spec's input dims."""
     trt = backend.trt()
@@ -198,6 +217,7 @@ def build_network(spec: Dict, weights: Sequence[np.ndarray], builder, input_shap
             ) from err
         for k in range(first_layer, network.num_layers):
             network.get_layer(k).name = f"{index}:{node.op}:{k - first_layer}"
+        _check_shapes(spec["symbol"], node, out)
         values.append(out if desc.get("tuple_out") else (out[0] if isinstance(out, (list, tuple)) else out))
 
     for i, ref in enumerate(spec["results"]):
