@@ -124,6 +124,15 @@ class ConvertContext:
         rank = max(len(a.shape), len(b.shape))
         return self.expand_rank(a, rank), self.expand_rank(b, rank)
 
+    def elementwise(self, a, b, op: str):
+        """``a <op> b`` (an ElementWiseOperation name), operands broadcast NumPy-style."""
+        a, b = self.broadcast_pair(a, b)
+        return self.network.add_elementwise(a, b, getattr(self.trt.ElementWiseOperation, op)).get_output(0)
+
+    def unary(self, x, op: str):
+        """``op(x)`` for a UnaryOperation name."""
+        return self.network.add_unary(x, getattr(self.trt.UnaryOperation, op)).get_output(0)
+
     def cast(self, x, dtype: str):
         if x.dtype == trt_dtype(dtype):
             return x

@@ -26,11 +26,6 @@ def _activation(kind: str, alpha=None, beta=None):
     return convert
 
 
-def _ew(ctx, a, b, op: str):
-    a, b = ctx.broadcast_pair(a, b)
-    return ctx.network.add_elementwise(a, b, getattr(ctx.trt.ElementWiseOperation, op)).get_output(0)
-
-
 def _scalar(ctx, value, like):
     """A rank-matched scalar constant of ``like``'s dtype (elementwise needs equal ranks)."""
     return ctx.expand_rank(ctx.tensor(np.float32(value), like=like), len(like.shape))
@@ -44,7 +39,7 @@ register_op("relax.tanh")(_activation("TANH"))
 @register_op("relax.nn.silu")
 def silu(ctx, node):
     x = node.args[0]
-    return _ew(ctx, x, _act(ctx, x, "SIGMOID"), "PROD")
+    return ctx.elementwise(x, _act(ctx, x, "SIGMOID"), "PROD")
 
 
 # ---- (5, 1, 5): the parametrised activations -------------------------------------------
@@ -99,19 +94,15 @@ def has_activation(ctx, kind: str) -> bool:
     return hasattr(ctx.trt.ActivationType, kind)
 
 
-def _erf(ctx, x):
-    return ctx.network.add_unary(x, ctx.trt.UnaryOperation.ERF).get_output(0)
-
-
 @register_op("relax.nn.gelu", min_version=(7, 0, 0))
 def gelu(ctx, node):
     x = node.args[0]
     if has_activation(ctx, "GELU_ERF"):
         return _act(ctx, x, "GELU_ERF")
     # 0.5 * x * (1 + erf(x / sqrt(2))), exact up to the kernels' rounding (needs unary ERF)
-    inner = _erf(ctx, _ew(ctx, x, _scalar(ctx, 1 / math.sqrt(2), x), "PROD"))
-    half_x = _ew(ctx, x, _scalar(ctx, 0.5, x), "PROD")
-    return _ew(ctx, half_x, _ew(ctx, inner, _scalar(ctx, 1.0, x), "SUM"), "PROD")
+    inner = ctx.unary(ctx.elementwise(x, _scalar(ctx, 1 / math.sqrt(2), x), "PROD"), "ERF")
+    half_x = ctx.elementwise(x, _scalar(ctx, 0.5, x), "PROD")
+    return ctx.elementwise(half_x, ctx.elementwise(inner, _scalar(ctx, 1.0, x), "SUM"), "PROD")
 
 
 @register_op("relax.nn.gelu_tanh")
@@ -120,11 +111,11 @@ def gelu_tanh(ctx, node):
     if has_activation(ctx, "GELU_TANH"):
         return _act(ctx, x, "GELU_TANH")
     # 0.5 * x * (1 + tanh(sqrt(2/pi) * (x + 0.044715 * x^3)))
-    cube = _ew(ctx, _ew(ctx, x, x, "PROD"), x, "PROD")
-    inner = _ew(ctx, x, _ew(ctx, cube, _scalar(ctx, 0.044715, x), "PROD"), "SUM")
-    t = _act(ctx, _ew(ctx, inner, _scalar(ctx, math.sqrt(2 / math.pi), x), "PROD"), "TANH")
-    half_x = _ew(ctx, x, _scalar(ctx, 0.5, x), "PROD")
-    return _ew(ctx, half_x, _ew(ctx, t, _scalar(ctx, 1.0, x), "SUM"), "PROD")
+    cube = ctx.elementwise(ctx.elementwise(x, x, "PROD"), x, "PROD")
+    inner = ctx.elementwise(x, ctx.elementwise(cube, _scalar(ctx, 0.044715, x), "PROD"), "SUM")
+    t = _act(ctx, ctx.elementwise(inner, _scalar(ctx, math.sqrt(2 / math.pi), x), "PROD"), "TANH")
+    half_x = ctx.elementwise(x, _scalar(ctx, 0.5, x), "PROD")
+    return ctx.elementwise(half_x, ctx.elementwise(t, _scalar(ctx, 1.0, x), "SUM"), "PROD")
 
 
 # ---- PReLU ---------------------------------------------------------------------------------
@@ -177,10 +168,10 @@ def log_softmax(ctx, node):
     """(x - max) - log(sum(exp(x - max))): stable where log(softmax(x)) would give -inf."""
     x = node.args[0]
     axis = norm_axis(node.attrs["axis"], len(x.shape))
-    shifted = _ew(ctx, x, _reduce(ctx, x, "MAX", axis), "SUB")
-    exp = ctx.network.add_unary(shifted, ctx.trt.UnaryOperation.EXP).get_output(0)
-    log_sum = ctx.network.add_unary(_reduce(ctx, exp, "SUM", axis), ctx.trt.UnaryOperation.LOG).get_output(0)
-    return _ew(ctx, shifted, log_sum, "SUB")
+    shifted = ctx.elementwise(x, _reduce(ctx, x, "MAX", axis), "SUB")
+    exp = ctx.unary(shifted, "EXP")
+    log_sum = ctx.unary(_reduce(ctx, exp, "SUM", axis), "LOG")
+    return ctx.elementwise(shifted, log_sum, "SUB")
 
 
 # ---- dropout -------------------------------------------------------------------------------

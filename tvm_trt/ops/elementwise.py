@@ -19,14 +19,9 @@ def _batch_rule(call, opts):
     return None
 
 
-def _ew(ctx, a, b, op: str):
-    a, b = ctx.broadcast_pair(a, b)
-    return ctx.network.add_elementwise(a, b, getattr(ctx.trt.ElementWiseOperation, op)).get_output(0)
-
-
 def _binary(op_name: str):
     def convert(ctx, node):
-        return _ew(ctx, node.args[0], node.args[1], op_name)
+        return ctx.elementwise(node.args[0], node.args[1], op_name)
 
     return convert
 
@@ -57,19 +52,15 @@ def _numeric_inputs(call, opts):
     return None
 
 
-def _not(ctx, x):
-    return ctx.network.add_unary(x, ctx.trt.UnaryOperation.NOT).get_output(0)
-
-
 def _compare(*ops: str, negate: bool = False):
     """OR of the ``ops`` results (e.g. GREATER | EQUAL), optionally negated: exact for NaN too."""
 
     def convert(ctx, node):
         a, b = node.args
-        out = _ew(ctx, a, b, ops[0])
+        out = ctx.elementwise(a, b, ops[0])
         for op in ops[1:]:
-            out = _ew(ctx, out, _ew(ctx, a, b, op), "OR")
-        return _not(ctx, out) if negate else out
+            out = ctx.elementwise(out, ctx.elementwise(a, b, op), "OR")
+        return ctx.unary(out, "NOT") if negate else out
 
     return convert
 
@@ -93,7 +84,7 @@ for _relax, _trt in [("logical_and", "AND"), ("logical_or", "OR"), ("logical_xor
 
 @register_op("relax.logical_not", min_version=(7, 0, 0), dtypes=("bool",))
 def logical_not(ctx, node):
-    return _not(ctx, node.args[0])
+    return ctx.unary(node.args[0], "NOT")
 
 
 # ---- where ---------------------------------------------------------------------------------

@@ -36,8 +36,7 @@ def batch_norm(ctx, node):
     dtype = node.out_dtype
     s = ctx.constant(scale.astype(dtype).reshape(shape))
     b = ctx.constant(shift.astype(dtype).reshape(shape))
-    prod = ctx.network.add_elementwise(x, s, ctx.trt.ElementWiseOperation.PROD).get_output(0)
-    return [ctx.network.add_elementwise(prod, b, ctx.trt.ElementWiseOperation.SUM).get_output(0)]
+    return [ctx.elementwise(ctx.elementwise(x, s, "PROD"), b, "SUM")]
 
 
 # ---- layer / group / instance / RMS norm ----------------------------------------------------
@@ -69,21 +68,16 @@ def _affine_operand(ctx, value, x, axes):
     return ctx.reshape(value, shape)
 
 
-def _ew(ctx, a, b, op: str):
-    a, b = ctx.broadcast_pair(a, b)
-    return ctx.network.add_elementwise(a, b, getattr(ctx.trt.ElementWiseOperation, op)).get_output(0)
-
-
 def _mean(ctx, x, axes):
     return ctx.network.add_reduce(x, ctx.trt.ReduceOperation.AVG, axes_mask(axes), True).get_output(0)
 
 
 def _divide_by_rms(ctx, x, centred_square_source, axes, eps: float):
     """x / sqrt(mean(source^2) + eps): the shared tail of the layer and RMS norm compositions."""
-    sq = _ew(ctx, centred_square_source, centred_square_source, "PROD")
-    var = _ew(ctx, _mean(ctx, sq, axes), ctx.tensor(np.float32(eps), like=x), "SUM")
-    std = ctx.network.add_unary(var, ctx.trt.UnaryOperation.SQRT).get_output(0)
-    return _ew(ctx, x, std, "DIV")
+    sq = ctx.elementwise(centred_square_source, centred_square_source, "PROD")
+    var = ctx.elementwise(_mean(ctx, sq, axes), ctx.tensor(np.float32(eps), like=x), "SUM")
+    std = ctx.unary(var, "SQRT")
+    return ctx.elementwise(x, std, "DIV")
 
 
 def has_normalization_layer(ctx) -> bool:
@@ -102,9 +96,9 @@ def layer_norm(ctx, node):
         layer = ctx.network.add_normalization(x, scale, bias, axes_mask(axes))
         layer.epsilon = float(a["epsilon"])
         return layer.get_output(0)
-    centred = _ew(ctx, x, _mean(ctx, x, axes), "SUB")
+    centred = ctx.elementwise(x, _mean(ctx, x, axes), "SUB")
     y = _divide_by_rms(ctx, centred, centred, axes, float(a["epsilon"]))
-    return _ew(ctx, _ew(ctx, y, scale, "PROD"), bias, "SUM")
+    return ctx.elementwise(ctx.elementwise(y, scale, "PROD"), bias, "SUM")
 
 
 @register_op("relax.nn.rms_norm", check=_layer_norm_check)
@@ -112,7 +106,7 @@ def rms_norm(ctx, node):
     x, weight = node.args
     axes = [norm_axis(int(v), len(x.shape)) for v in node.attrs["axes"]]
     y = _divide_by_rms(ctx, x, x, axes, float(node.attrs["epsilon"]))
-    return _ew(ctx, y, _affine_operand(ctx, weight, x, axes), "PROD")
+    return ctx.elementwise(y, _affine_operand(ctx, weight, x, axes), "PROD")
 
 
 def _channel_norm_check(call, opts):
@@ -140,8 +134,8 @@ def _channel_norm(ctx, node, groups: int, axes):
     )
     layer.epsilon = float(a["epsilon"])
     layer.num_groups = groups
-    y = _ew(ctx, layer.get_output(0), _affine_operand(ctx, gamma, x, [1]), "PROD")
-    return _ew(ctx, y, _affine_operand(ctx, beta, x, [1]), "SUM")
+    y = ctx.elementwise(layer.get_output(0), _affine_operand(ctx, gamma, x, [1]), "PROD")
+    return ctx.elementwise(y, _affine_operand(ctx, beta, x, [1]), "SUM")
 
 
 @register_op("relax.nn.group_norm", check=_channel_norm_check, min_version=(8, 6, 0))

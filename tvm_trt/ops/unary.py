@@ -4,13 +4,9 @@ from __future__ import annotations
 from ..registry import register_op
 
 
-def _unary_layer(ctx, x, op: str):
-    return ctx.network.add_unary(x, getattr(ctx.trt.UnaryOperation, op)).get_output(0)
-
-
 def _unary(op: str):
     def convert(ctx, node):
-        return _unary_layer(ctx, node.args[0], op)
+        return ctx.unary(node.args[0], op)
 
     return convert
 
@@ -48,10 +44,10 @@ for _relax, _trt, _version in _TABLE:
 
 @register_op("relax.rsqrt")
 def rsqrt(ctx, node):
-    return _unary_layer(ctx, _unary_layer(ctx, node.args[0], "SQRT"), "RECIP")
+    return ctx.unary(ctx.unary(node.args[0], "SQRT"), "RECIP")
 
 
 @register_op("relax.square")
 def square(ctx, node):
     x = node.args[0]
-    return ctx.network.add_elementwise(x, x, ctx.trt.ElementWiseOperation.PROD).get_output(0)
+    return ctx.elementwise(x, x, "PROD")
