@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 import os
 import tempfile
-from typing import Dict, Tuple
+from typing import Dict, Sequence, Tuple
 
 import numpy as np
 
@@ -40,20 +40,27 @@ def input_shape(batch: int = 1, image: int = 224) -> Dict[str, Tuple[int, int, i
     return {INPUT_NAME: (int(batch), 3, int(image), int(image))}
 
 
-def build_gluon_model(name: str, batch: int = 1, image: int = 224, seed: int = 0):
+def _check_name(name: str, choices: Sequence[str]) -> None:
+    if name not in choices:
+        raise ValueError(f"unknown zoo model {name!r}; choose one of {list(choices)}")
+
+
+def build_gluon_model(
+    name: str, batch: int = 1, image: int = 224, seed: int = 0, *, choices: Sequence[str] = GLUON_ZOO
+):
     """Build and deterministically initialise a Gluon model-zoo vision model.
 
     Returns ``(block, shape_dict)``: an initialised, hybridized ``HybridBlock`` (already run
     once, so it can be exported) and ``{"data": (batch, 3, image, image)}``. The same
-    ``(name, seed)`` gives the same weights in any process.
+    ``(name, seed)`` gives the same weights in any process. ``choices`` are the accepted
+    names (the benchmarks add more model-zoo models that build offline).
     """
     from .frontend import _import_mxnet
 
     mx = _import_mxnet()
     from mxnet.gluon.model_zoo import vision
 
-    if name not in GLUON_ZOO:
-        raise ValueError(f"unknown zoo model {name!r}; choose one of {GLUON_ZOO}")
+    _check_name(name, choices)
     shape = input_shape(batch, image)
     # A fresh NameManager makes parameter prefixes (e.g. "resnetv10_") independent of how
     # many models this process built before.
@@ -83,7 +90,7 @@ def build_gluon_model(name: str, batch: int = 1, image: int = 224, seed: int = 0
 
 
 def onnx_path_for(
-    name: str, cache_dir, batch: int = 1, image: int = 224, seed: int = 0
+    name: str, cache_dir, batch: int = 1, image: int = 224, seed: int = 0, *, choices: Sequence[str] = GLUON_ZOO
 ) -> str:
     """Path of the ONNX export of zoo model ``name``, exporting it only if not cached.
 
@@ -95,14 +102,13 @@ def onnx_path_for(
 
     from .frontend import mxnet_to_onnx
 
-    if name not in GLUON_ZOO:
-        raise ValueError(f"unknown zoo model {name!r}; choose one of {GLUON_ZOO}")
+    _check_name(name, choices)
     cache_dir = os.fspath(cache_dir)
     os.makedirs(cache_dir, exist_ok=True)
     path = os.path.join(cache_dir, f"{name}_b{batch}_i{image}_s{seed}.onnx")
     if os.path.isfile(path):
         return path
-    block, shape = build_gluon_model(name, batch=batch, image=image, seed=seed)
+    block, shape = build_gluon_model(name, batch=batch, image=image, seed=seed, choices=choices)
     model = mxnet_to_onnx(block, shape)
     fd, tmp = tempfile.mkstemp(dir=cache_dir, suffix=".onnx.tmp")
     os.close(fd)
