@@ -6,7 +6,7 @@
     report.to_svg("model.svg")  # the op graph, TensorRT and TVM parts in two colours
 
 Counts are of Relax op calls in ``main`` after the simplification ``partition_for_tensorrt``
-applies (constant folding, batch_norm folded into conv2d), so they describe what is offloaded,
+applies (constant folding; batch_norm is kept and converted), so they describe what is offloaded,
 not what the frontend emitted.
 """
 from __future__ import annotations

@@ -3,7 +3,7 @@
 No pretrained weights are downloaded: every model is built with ``pretrained=False`` and
 initialised deterministically from ``seed``: weights with a seeded ``mx.init.Xavier``, then
 BatchNorm gamma/beta/running statistics (positive variances) and all biases are set to small
-random values, so that batch-norm folding and bias handling are exercised with non-trivial
+random values, so that batch-norm and bias handling are exercised with non-trivial
 values rather than the identity (mean 0, var 1, gamma 1, beta 0, bias 0).
 
 ONNX export through MXNet is slow (seconds per model); :func:`onnx_path_for` exports each
