@@ -32,6 +32,12 @@ def batch_axis_rule(axes: Sequence[int], opts, what: str) -> Optional[str]:
     return None
 
 
+def unit_axis(ctx, x, add: bool):
+    """(N, C, W) <-> (N, C, W, 1): TensorRT convolves and pools over >= 2 spatial dims. Zeros
+    copy dims, so a free batch axis stays free."""
+    return ctx.reshape(x, (0, 0, 0, 1) if add else (0, 0, 0))
+
+
 def const_arg(index: int, what: str):
     """Predicate: argument ``index`` must be a constant (TensorRT takes it as weights)."""
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..registry import all_of, attr_in, register_op
-from ._common import const_arg, pair, same_out_dtype
+from ._common import const_arg, pair, same_out_dtype, unit_axis
 
 _LAYOUTS = {1: ("NCW", "OIW", "IOW"), 2: ("NCHW", "OIHW", "IOHW"), 3: ("NCDHW", "OIDHW", "IODHW")}
 CONV3D_VERSION = (6, 0, 1)
@@ -24,11 +24,6 @@ def _check(op: str, spatial: int, transpose: bool = False):
     )
 
 
-def _unit_axis(ctx, x, add: bool):
-    """(N, C, W) <-> (N, C, W, 1); zeros copy dims, so a free batch axis stays free."""
-    return ctx.reshape(x, (0, 0, 0, 1) if add else (0, 0, 0))
-
-
 def _layer(ctx, node, spatial: int, transpose: bool):
     x, weight = node.args[0], np.asarray(node.args[1])
     a = node.attrs
@@ -43,7 +38,7 @@ def _layer(ctx, node, spatial: int, transpose: bool):
         extra = [max(op - p, 0) for op, p in zip(out_pad, post)]
         post = [max(p - op, 0) for op, p in zip(out_pad, post)]
     if spatial == 1:
-        x, weight = _unit_axis(ctx, x, True), weight[..., None]
+        x, weight = unit_axis(ctx, x, True), weight[..., None]
         strides, dilation, pre, post, extra = strides + [1], dilation + [1], pre + [0], post + [0], extra + [0]
     kernel = tuple(int(k) for k in weight.shape[2:])
     groups = int(a["groups"])
@@ -60,7 +55,7 @@ def _layer(ctx, node, spatial: int, transpose: bool):
     y = layer.get_output(0)
     if any(extra):
         y = _zero_pad_end(ctx, y, extra)
-    return _unit_axis(ctx, y, False) if spatial == 1 else y
+    return unit_axis(ctx, y, False) if spatial == 1 else y
 
 
 def _zero_pad_end(ctx, y, extra):

@@ -6,7 +6,7 @@ import math
 
 from .. import ir
 from ..registry import all_of, attr_in, register_op
-from ._common import pair
+from ._common import pair, unit_axis
 
 POOL3D_VERSION = (6, 0, 1)
 _LAYOUT = {1: "NCW", 2: "NCHW", 3: "NCDHW"}
@@ -38,9 +38,7 @@ def _layout_check(spatial: int):
 
 
 def _to_2d(ctx, x, spatial: int, add: bool):
-    if spatial != 1:
-        return x
-    return ctx.reshape(x, (0, 0, 0, 1) if add else (0, 0, 0))
+    return unit_axis(ctx, x, add) if spatial == 1 else x
 
 
 def _pool(kind: str, spatial: int):
