@@ -9,6 +9,8 @@ import os
 import threading
 from typing import Dict, List, Optional, Sequence, Tuple
 
+import tvm_ffi
+
 from .. import backend, precision, progress
 from ..network import build_network
 
@@ -155,12 +157,21 @@ class Engine:
             ctx = self._local.ctx = self.engine.create_execution_context()
         return ctx
 
-    def execute(self, inputs, outputs, stream: int = 0) -> None:
+    def execute(self, inputs, outputs, stream: Optional[int] = None) -> None:
+        """Enqueues the engine on ``stream``; by default TVM's current stream of the tensors'
+        device (the one TVM's own kernels launch on), so the VM's ops order with ours."""
         ctx = self.context()
         for i, ref in enumerate(inputs):
-            ctx.set_input_shape(f"input_{i}", ref.shape)
+            # False: a shape outside the engine's profile (TensorRT logs the reason)
+            if not ctx.set_input_shape(f"input_{i}", ref.shape):
+                raise RuntimeError(
+                    f"TensorRT rejected shape {list(ref.shape)} for input {i} of subgraph {self.symbol}"
+                )
             ctx.set_tensor_address(f"input_{i}", ref.ptr)
         for i, ref in enumerate(outputs):
             ctx.set_tensor_address(f"output_{i}", ref.ptr)
+        if stream is None:
+            first = (inputs or outputs)[0]
+            stream = tvm_ffi.get_raw_stream(tvm_ffi.Device(first.device_type, first.device_id))
         if not ctx.execute_async_v3(stream):
             raise RuntimeError(f"TensorRT failed to execute subgraph {self.symbol}")
