@@ -9,7 +9,7 @@ from typing import List, Optional, Sequence
 import numpy as np
 
 from .. import ir
-from ..network import np_dtype
+from ..network import np_dtype, trt_dims
 from ..registry import FLOAT_TYPES, register_op
 from ._common import batch_axis_rule, norm_axis, rank_of
 
@@ -101,7 +101,7 @@ def split(ctx, node):
     for out in node.out:  # the output types already hold each piece's extent
         start = [0] * rank
         start[axis] = offset
-        size = [int(d) if not isinstance(d, str) else -1 for d in out["shape"]]
+        size = trt_dims(out["shape"])
         outs.append(slice_nd(ctx, x, start, size, [1] * rank))
         offset += size[axis]
     return outs
@@ -154,7 +154,7 @@ def _broadcast_check(call, opts):
 
 @register_op("relax.broadcast_to", check=_broadcast_check)
 def broadcast_to(ctx, node):
-    out = [int(d) if not isinstance(d, str) else -1 for d in node.out_shape]
+    out = trt_dims(node.out_shape)
     x = ctx.expand_rank(node.args[0], len(out))
     stride = [0 if (d == 1 and n != 1) else 1 for d, n in zip(x.shape, out)]
     return slice_nd(ctx, x, [0] * len(out), out, stride)
@@ -175,6 +175,6 @@ def _tile_check(call, opts):
 
 @register_op("relax.tile", check=_tile_check)
 def tile(ctx, node):
-    out = [int(d) if not isinstance(d, str) else -1 for d in node.out_shape]
+    out = trt_dims(node.out_shape)
     x = ctx.expand_rank(node.args[0], len(out))
     return slice_nd(ctx, x, [0] * len(out), out, [1] * len(out), mode="WRAP")

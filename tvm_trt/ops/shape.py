@@ -4,6 +4,7 @@ from __future__ import annotations
 import re
 
 from .. import ir
+from ..network import trt_dims
 from ..registry import register_op
 from ._common import batch_axis_rule, norm_axis, rank_of
 from .index import slice_nd
@@ -154,7 +155,7 @@ def pad(ctx, node):
     x = node.args[0]
     rank = len(x.shape)
     pre, post = _pad_widths(node.attrs["pad_width"], rank)
-    out = [int(d) if not isinstance(d, str) else -1 for d in node.out_shape]
+    out = trt_dims(node.out_shape)
     mode = _PAD_MODES[node.attrs["pad_mode"]]
     fill = float(node.attrs["pad_value"] or 0.0) if mode == "FILL" else None
     return slice_nd(ctx, x, [-p for p in pre], out, [1] * rank, mode=mode, fill=fill,
