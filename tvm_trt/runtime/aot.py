@@ -14,15 +14,11 @@ from typing import Dict, List, Tuple
 
 from .. import backend
 from . import cache
-from .engine import BuildSettings, build_plan, cache_key
+from .engine import BuildSettings, build_plan, cache_key, is_static
 
 logger = logging.getLogger("tvm_trt")
 
 SEPARATOR = "."
-
-
-def is_static(spec: Dict) -> bool:
-    return not any(isinstance(d, str) for inp in spec["inputs"] for d in inp["shape"])
 
 
 def build_plans(spec: Dict, weights: List, content_hash: str) -> Dict[str, bytes]:

@@ -37,9 +37,14 @@ class BuildSettings:
         )
 
 
+def is_static(spec: Dict) -> bool:
+    """No input dim is symbolic (dynamic dims are named in specs)."""
+    return not any(isinstance(d, str) for inp in spec["inputs"] for d in inp["shape"])
+
+
 def profile_for(spec: Dict, max_shapes: Sequence[Shape]) -> Optional[List[Tuple[Shape, Shape, Shape]]]:
     """(min, opt, max) per input when some dim is dynamic: the batch axis spans [1, max]."""
-    if not any(isinstance(d, str) for inp in spec["inputs"] for d in inp["shape"]):
+    if is_static(spec):
         return None
     ranges = []
     for inp, shape in zip(spec["inputs"], max_shapes):

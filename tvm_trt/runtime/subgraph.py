@@ -19,7 +19,7 @@ import numpy as np
 from .. import backend, precision, spec as spec_mod
 from ..network import build_network
 from . import aot, cache, dlpack
-from .engine import BuildSettings, Engine, build_plan, cache_key, gpu_name
+from .engine import BuildSettings, Engine, build_plan, cache_key, gpu_name, is_static
 
 logger = logging.getLogger("tvm_trt")
 
@@ -77,7 +77,7 @@ class Subgraph:
         del spec_blob  # the weights are views into one decoded bytes object; drop the base64 text
         self.symbol = self.spec["symbol"]
         self.num_inputs = len(self.spec["inputs"])
-        self.dynamic = not aot.is_static(self.spec)
+        self.dynamic = not is_static(self.spec)
         self._lock = threading.Lock()
         self.slots: Dict[Shapes, _Slot] = {}
         self._fp16 = None  # (spec, weights) rewritten to float16, made on first need
