@@ -44,6 +44,7 @@ _NP_TO_TRT = {
     "uint8": "UINT8",
     "bfloat16": "BF16",
 }
+_TRT_TO_NP = {v: k for k, v in _NP_TO_TRT.items()}
 
 
 def trt_dtype(dtype: str):
@@ -140,7 +141,8 @@ class ConvertContext:
 
 
 def np_dtype(trt_type) -> np.dtype:
-    name = {v: k for k, v in _NP_TO_TRT.items()}[trt_type.name]
+    """NumPy dtype of a TensorRT DataType; KeyError for types without one (FP8, INT4, ...)."""
+    name = _TRT_TO_NP[trt_type.name]
     if name == "bfloat16":
         import ml_dtypes
 

@@ -19,6 +19,7 @@ from typing import Callable, Dict, List, Optional, Sequence, Tuple
 import numpy as np
 
 from tvm_trt import backend
+from tvm_trt.network import np_dtype
 
 __all__ = ["run_network"]
 
@@ -170,26 +171,11 @@ def _evaluates(kind: str, class_name: str):
 # ----------------------------------------------------------------------------------------------
 # Shared helpers
 
-_DTYPES = {
-    "FLOAT": np.float32,
-    "HALF": np.float16,
-    "INT8": np.int8,
-    "INT32": np.int32,
-    "INT64": np.int64,
-    "BOOL": np.bool_,
-    "UINT8": np.uint8,
-}
-
-
 def _np_dtype(trt_dtype, where: str = "tensor") -> np.dtype:
-    name = trt_dtype.name
-    if name == "BF16":
-        import ml_dtypes
-
-        return np.dtype(ml_dtypes.bfloat16)
-    if name not in _DTYPES:  # FP8, INT4, FP4, E8M0 need quantization semantics not modelled here
-        raise NotImplementedError(f"reference executor: {where} dtype={name} is not supported")
-    return np.dtype(_DTYPES[name])
+    try:
+        return np_dtype(trt_dtype)
+    except KeyError:  # FP8, INT4, FP4, E8M0 need quantization semantics not modelled here
+        raise NotImplementedError(f"reference executor: {where} dtype={trt_dtype.name} is not supported") from None
 
 
 def _is_low_float(dtype: np.dtype) -> bool:
