@@ -127,7 +127,6 @@ def from_onnx(
         The file is not a readable ONNX model, or ``shape`` names an input that the model
         does not have (the message lists the model's inputs).
     """
-    from tvm.relax.frontend import detach_params
     from tvm.relax.frontend.onnx import from_onnx as _relax_from_onnx
 
     model = _load_onnx(model_or_path)
@@ -152,6 +151,17 @@ def from_onnx(
         if len(model.graph.input) != len(saved_inputs):
             del model.graph.input[:]
             model.graph.input.extend(saved_inputs)
+    mod, params = _detach_weights(mod, "ONNX")
+    if canonicalize:
+        mod, params = _canonicalize(mod, params)
+    return mod, params
+
+
+def _detach_weights(mod, what: str):
+    """``(mod, params)``: the importer's weight parameters of ``main`` (those after its
+    ``num_input`` model inputs, values kept in its "params" attribute) moved out into a dict."""
+    from tvm.relax.frontend import detach_params
+
     mod, detached = detach_params(mod)
     values = detached.get("main", [])
     func = mod["main"]
@@ -159,13 +169,10 @@ def from_onnx(
     weight_vars = list(func.params)[num_input:]
     if len(weight_vars) != len(values):  # pragma: no cover - importer invariant
         raise RuntimeError(
-            f"ONNX import: {len(weight_vars)} weight parameters but {len(values)} values"
+            f"{what} import: {len(weight_vars)} weight parameters but {len(values)} values"
         )
     # Re-key by parameter name: the form BindParams takes (it matches names to vars).
-    params = {var.name: tensor.numpy() for var, tensor in zip(weight_vars, values)}
-    if canonicalize:
-        mod, params = _canonicalize(mod, params)
-    return mod, params
+    return mod, {var.name: tensor.numpy() for var, tensor in zip(weight_vars, values)}
 
 
 def _is_weight(value: np.ndarray) -> bool:
@@ -275,7 +282,6 @@ def from_torch(module, example_inputs: Sequence[Any]) -> Tuple[Any, Params]:
     """
     try:
         import torch
-        from tvm.relax.frontend import detach_params
         from tvm.relax.frontend.torch import from_exported_program
     except ImportError as err:
         raise ImportError(TORCH_HINT) from err
@@ -286,10 +292,7 @@ def from_torch(module, example_inputs: Sequence[Any]) -> Tuple[Any, Params]:
     with torch.no_grad():
         exported = torch.export.export(module.eval(), example_inputs)
         mod = from_exported_program(exported, keep_params_as_input=True, unwrap_unit_return_tuple=True)
-    mod, detached = detach_params(mod)
-    values = detached.get("main", [])
-    weight_vars = list(mod["main"].params)[len(mod["main"].params) - len(values):]
-    return mod, {var.name: tensor.numpy() for var, tensor in zip(weight_vars, values)}
+    return _detach_weights(mod, "PyTorch")
 
 
 # ---------------------------------------------------------------------------------- MXNet
