@@ -14,6 +14,8 @@ from typing import Dict, List, Sequence, Tuple
 
 import numpy as np
 
+from . import backend
+
 FULL, HALF = "float32", "float16"
 
 # Kept in float32: exponentials, variances and long sums lose too much in half precision.
@@ -45,7 +47,7 @@ def _half_type(t: Dict) -> Dict:
 def to_fp16(spec: Dict, weights: Sequence[np.ndarray]) -> Tuple[Dict, List[np.ndarray]]:
     """The spec and weights rewritten to compute in float16 (see the module docstring)."""
     spec = copy.deepcopy(spec)
-    spec["inputs"] = [dict(inp, io_dtype=inp["dtype"], **_half_type({"dtype": inp["dtype"]})) for inp in spec["inputs"]]
+    spec["inputs"] = [dict(_half_type(inp), io_dtype=inp["dtype"]) for inp in spec["inputs"]]
     for node in spec["nodes"]:
         if node["op"] in KEEP_FLOAT32:
             node["compute_dtype"] = FULL  # its types stay float32; arguments are cast to it
@@ -79,7 +81,7 @@ def cast_tree(ctx, value, src: str, dst: str):
 
 def has_half_tensors(network) -> bool:
     """Whether any layer of a built network produces HALF tensors (tests, reports)."""
-    half = network.get_input(0).dtype.__class__.HALF if network.num_inputs else None
+    half = backend.trt().DataType.HALF
     return any(
         network.get_layer(i).get_output(j).dtype == half
         for i in range(network.num_layers)
