@@ -1,10 +1,12 @@
 """Build TensorRT plans from specs, and execute deserialised engines on CUDA memory."""
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import functools
 import hashlib
 import json
+import logging
 import os
 import threading
 from typing import Dict, List, Optional, Sequence, Tuple
@@ -104,40 +106,33 @@ def build_plan(spec: Dict, weights, max_shapes: Sequence[Shape], settings: Build
     builder = trt.Builder(backend.get_logger())
     network, _ctx = build_network(spec, weights, builder)
     config = builder_config(builder, spec, max_shapes, settings)
-    recorder_msgs = _ErrorCapture.attach(builder)
-    try:
-        with progress.build_progress(config, spec["symbol"]):
-            plan = builder.build_serialized_network(network, config)
-    finally:
-        messages = recorder_msgs()
+    with _tensorrt_errors() as messages, progress.build_progress(config, spec["symbol"]):
+        plan = builder.build_serialized_network(network, config)
     if plan is None:
         detail = "; ".join(messages) or "see the tvm_trt.tensorrt log"
         raise EngineBuildError(f"TensorRT could not build subgraph {spec['symbol']}: {detail}")
     return bytes(plan)
 
 
-class _ErrorCapture:
-    """Collects TensorRT's error messages for a build, so failures carry them."""
+class _ErrorList(logging.Handler):
+    def __init__(self):
+        super().__init__(level=logging.ERROR)
+        self.messages: List[str] = []
 
-    @staticmethod
-    def attach(builder):
-        import logging
+    def emit(self, record):
+        self.messages.append(record.getMessage())
 
-        messages: List[str] = []
 
-        class _Handler(logging.Handler):
-            def emit(self, record):
-                if record.levelno >= logging.ERROR:
-                    messages.append(record.getMessage())
-
-        handler = _Handler()
-        logging.getLogger("tvm_trt.tensorrt").addHandler(handler)
-
-        def read():
-            logging.getLogger("tvm_trt.tensorrt").removeHandler(handler)
-            return messages
-
-        return read
+@contextlib.contextmanager
+def _tensorrt_errors():
+    """The errors TensorRT logs meanwhile, so a failed build can carry them."""
+    handler = _ErrorList()
+    tensorrt_logger = logging.getLogger("tvm_trt.tensorrt")
+    tensorrt_logger.addHandler(handler)
+    try:
+        yield handler.messages
+    finally:
+        tensorrt_logger.removeHandler(handler)
 
 
 class Engine:
