@@ -26,11 +26,6 @@ def _activation(kind: str, alpha=None, beta=None):
     return convert
 
 
-def _scalar(ctx, value, like):
-    """A rank-matched scalar constant of ``like``'s dtype (elementwise needs equal ranks)."""
-    return ctx.expand_rank(ctx.tensor(np.float32(value), like=like), len(like.shape))
-
-
 register_op("relax.nn.relu")(_activation("RELU"))
 register_op("relax.sigmoid")(_activation("SIGMOID"))
 register_op("relax.tanh")(_activation("TANH"))
@@ -100,9 +95,9 @@ def gelu(ctx, node):
     if has_activation(ctx, "GELU_ERF"):
         return _act(ctx, x, "GELU_ERF")
     # 0.5 * x * (1 + erf(x / sqrt(2))), exact up to the kernels' rounding (needs unary ERF)
-    inner = ctx.unary(ctx.elementwise(x, _scalar(ctx, 1 / math.sqrt(2), x), "PROD"), "ERF")
-    half_x = ctx.elementwise(x, _scalar(ctx, 0.5, x), "PROD")
-    return ctx.elementwise(half_x, ctx.elementwise(inner, _scalar(ctx, 1.0, x), "SUM"), "PROD")
+    inner = ctx.unary(ctx.elementwise(x, 1 / math.sqrt(2), "PROD"), "ERF")
+    half_x = ctx.elementwise(x, 0.5, "PROD")
+    return ctx.elementwise(half_x, ctx.elementwise(inner, 1.0, "SUM"), "PROD")
 
 
 @register_op("relax.nn.gelu_tanh")
@@ -112,10 +107,10 @@ def gelu_tanh(ctx, node):
         return _act(ctx, x, "GELU_TANH")
     # 0.5 * x * (1 + tanh(sqrt(2/pi) * (x + 0.044715 * x^3)))
     cube = ctx.elementwise(ctx.elementwise(x, x, "PROD"), x, "PROD")
-    inner = ctx.elementwise(x, ctx.elementwise(cube, _scalar(ctx, 0.044715, x), "PROD"), "SUM")
-    t = _act(ctx, ctx.elementwise(inner, _scalar(ctx, math.sqrt(2 / math.pi), x), "PROD"), "TANH")
-    half_x = ctx.elementwise(x, _scalar(ctx, 0.5, x), "PROD")
-    return ctx.elementwise(half_x, ctx.elementwise(t, _scalar(ctx, 1.0, x), "SUM"), "PROD")
+    inner = ctx.elementwise(x, ctx.elementwise(cube, 0.044715, "PROD"), "SUM")
+    t = _act(ctx, ctx.elementwise(inner, math.sqrt(2 / math.pi), "PROD"), "TANH")
+    half_x = ctx.elementwise(x, 0.5, "PROD")
+    return ctx.elementwise(half_x, ctx.elementwise(t, 1.0, "SUM"), "PROD")
 
 
 # ---- PReLU ---------------------------------------------------------------------------------
