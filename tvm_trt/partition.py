@@ -32,8 +32,7 @@ def check_call(call: relax.Call, opts: PartitionOptions) -> Optional[str]:
         return f"no TensorRT converter registered for {name}"
     if tuple(opts.version) < entry.min_version:
         return f"{name} needs TensorRT >= {version_str(entry.min_version)} (target {version_str(opts.version)})"
-    tensors = [a for a in call.args if ir.is_tensor(a) or isinstance(a.ty, relax.TupleType)]
-    for ty in [t for a in tensors for t in ir.tensor_types(a)] + ir.tensor_types(call):
+    for ty in [t for a in call.args for t in ir.tensor_types(a)] + ir.tensor_types(call):
         if ty.dtype not in entry.dtypes:
             return f"dtype {ty.dtype} is not supported by the TensorRT converter for {name}"
         shape = ir.dims(ty)
@@ -46,19 +45,14 @@ def check_call(call: relax.Call, opts: PartitionOptions) -> Optional[str]:
 
 
 def _patterns(opts: PartitionOptions):
+    def check(ctx):
+        return check_call(ctx.annotated_expr["root"], opts) is None
+
     pats = []
     for name, entry in registry.entries().items():
-        arities = entry.arities or (tvm.ir.Op.get(name).num_inputs,)
-        variants = []
-        for n in arities:
+        for n in entry.arities or (tvm.ir.Op.get(name).num_inputs,):
             root = is_op(name)(*[wildcard() for _ in range(n)])
-            variants.append((root, {"root": root}))  # (pattern, annotations)
-
-        def check(ctx, _opts=opts):
-            return check_call(ctx.annotated_expr["root"], _opts) is None
-
-        for pattern, annotated in variants:
-            pats.append((f"{CODEGEN}.{name[len('relax.'):]}", pattern, annotated, check))
+            pats.append((f"{CODEGEN}.{name[len('relax.'):]}", root, {"root": root}, check))
     return pats
 
 
@@ -85,9 +79,7 @@ def offloaded_functions(mod: tvm.IRModule) -> Dict[str, relax.Function]:
 
 
 def is_mac_subgraph(func: relax.Function) -> bool:
-    return any(
-        (registry.get(c.op.name) is not None and registry.get(c.op.name).mac) for c in graph.op_calls(func)
-    )
+    return any(getattr(registry.get(c.op.name), "mac", False) for c in graph.op_calls(func))
 
 
 @relax.expr_functor.mutator
