@@ -5,8 +5,8 @@
     tvm-trt run model.so --repeat 20
 
 MODEL is an ONNX file, an MXNet checkpoint prefix (PREFIX-symbol.json + PREFIX-0000.params) or
-``module:function`` returning ``(mod, params)``. ``compile`` writes ``OUTPUT.json`` next to the
-library (inputs and target) so ``run`` can make inputs and pick the device.
+``module:function`` returning ``(mod, params)``. ``compile`` writes ``LIB.so.json`` next to the
+library (inputs, target, config) so ``run`` can make inputs and pick the device.
 """
 from __future__ import annotations
 
