@@ -65,24 +65,20 @@ def assert_rejected(mod: tvm.IRModule, op: str, reason: str, **options) -> None:
     assert reason in (got[op] or ""), f"reason for {op}: {got[op]!r}, expected to contain {reason!r}"
 
 
-def run_llvm(mod: tvm.IRModule, args: Sequence[np.ndarray]):
-    ex = tvm.compile(mod, "llvm")
-    vm = relax.VirtualMachine(ex, tvm.cpu())
-    out = vm["main"](*[tvm.runtime.tensor(a) for a in args])
-    return _to_numpy(out)
-
-
-def _to_numpy(out):
+def _run(ex, args: Sequence[np.ndarray]):
+    """main(*args) of a compiled module on the CPU, as a list of arrays."""
+    out = relax.VirtualMachine(ex, tvm.cpu())["main"](*[tvm.runtime.tensor(a) for a in args])
     if isinstance(out, tvm.runtime.Tensor):
         return [out.numpy()]
     return [o.numpy() for o in out]
 
 
+def run_llvm(mod: tvm.IRModule, args: Sequence[np.ndarray]):
+    return _run(tvm.compile(mod, "llvm"), args)
+
+
 def run_offloaded(pmod: tvm.IRModule, args: Sequence[np.ndarray]):
-    ex = tvm_trt.build(pmod, "llvm")
-    vm = relax.VirtualMachine(ex, tvm.cpu())
-    out = vm["main"](*[tvm.runtime.tensor(a) for a in args])
-    return _to_numpy(out)
+    return _run(tvm_trt.build(pmod, "llvm"), args)
 
 
 def random_inputs(inputs: InputSpec, seed: int = 0, low: float = -1.0, high: float = 1.0):
@@ -98,6 +94,11 @@ def random_inputs(inputs: InputSpec, seed: int = 0, low: float = -1.0, high: flo
     return out
 
 
+def _plans_made() -> int:
+    stats = tvm_trt.runtime_stats()
+    return stats["engines_built"] + stats["engines_loaded_from_cache"]
+
+
 def check_op(build: Callable, inputs: InputSpec, *, rtol=1e-4, atol=1e-4, args=None, **options):
     """The op is offloaded whole, TensorRT builds a plan, and the reference executor's numbers
     match TVM-LLVM."""
@@ -105,10 +106,9 @@ def check_op(build: Callable, inputs: InputSpec, *, rtol=1e-4, atol=1e-4, args=N
     pmod = assert_offloaded(mod, **options)
     args = args if args is not None else random_inputs(inputs)
     want = run_llvm(mod, args)
-    built_before = tvm_trt.runtime_stats()["engines_built"] + tvm_trt.runtime_stats()["engines_loaded_from_cache"]
+    built_before = _plans_made()
     got = run_offloaded(pmod, args)
-    stats = tvm_trt.runtime_stats()
-    assert stats["engines_built"] + stats["engines_loaded_from_cache"] > built_before, "no TensorRT plan was built"
+    assert _plans_made() > built_before, "no TensorRT plan was built"
     assert len(got) == len(want)
     for g, w in zip(got, want):
         assert g.shape == w.shape and g.dtype == w.dtype, (g.shape, g.dtype, w.shape, w.dtype)
