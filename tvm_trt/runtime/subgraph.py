@@ -145,26 +145,20 @@ class Subgraph:
             if current.covers(shapes):
                 return current
         with self._lock:
-            if not self.dynamic or multi_engine():
-                target = shapes
-            else:
+            single = self.dynamic and not multi_engine()
+            current = next(iter(self.slots.values()), None) if single else None
+            if current is not None:
                 # One engine: reuse it when it covers this batch, else rebuild for the larger max.
-                current = next(iter(self.slots.values()), None)
-                if current is not None and current.covers(shapes):
+                if current.covers(shapes):
                     return current
-                if current is not None:
-                    shapes = tuple(
-                        tuple(max(a, b) for a, b in zip(s, c)) for s, c in zip(shapes, current.shapes)
-                    )
-                target = shapes
-            slot = self.slots.get(target)
+                shapes = tuple(tuple(max(a, b) for a, b in zip(s, c)) for s, c in zip(shapes, current.shapes))
+            slot = self.slots.get(shapes)
             if slot is None:
                 settings = BuildSettings.from_env(self.spec["config"])
-                slot = _Slot(target, self.plan_for(target, settings), settings)
-                if self.dynamic and not multi_engine() and self.slots:
-                    bump("engines_freed", len(self.slots))
-                    self.slots = {}  # the old engine goes once no call uses it any more
-                self.slots = {**self.slots, target: slot}
+                slot = _Slot(shapes, self.plan_for(shapes, settings), settings)
+                if current is not None:
+                    bump("engines_freed")  # the old engine goes once no call uses it any more
+                self.slots = {shapes: slot} if single else {**self.slots, shapes: slot}
             return slot
 
     @property
