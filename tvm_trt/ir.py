@@ -6,11 +6,9 @@ from typing import Any, Dict, List, Optional, Union
 import numpy as np
 import tvm
 from tvm import relax
+from tvm.ir.prim.expr import FloatImm, IntImm  # 0.27 keeps prim imms here
 
 Dim = Union[int, str]  # static extent, or the name of a symbolic dim
-
-
-from tvm.ir.prim.expr import FloatImm, IntImm  # noqa: E402  (0.27 keeps prim imms here)
 
 
 def is_constant(expr) -> bool:
@@ -31,7 +29,7 @@ def is_tensor(expr) -> bool:
 def dims(ty) -> Optional[List[Dim]]:
     """Shape of a TensorType as ints, with symbolic dims by name; None when the rank is unknown."""
     shape = getattr(ty, "shape", None)
-    if shape is None or not isinstance(shape, relax.ShapeExpr):
+    if not isinstance(shape, relax.ShapeExpr):
         return None
     return [prim_to_py(v) for v in shape.values]
 
