@@ -41,10 +41,6 @@ class TensorRef(NamedTuple):
     def on_host(self) -> bool:
         return self.device_type in (KDL_CPU, KDL_CUDA_HOST)
 
-    @property
-    def nbytes(self) -> int:
-        return int(np.prod(self.shape, dtype=np.int64)) * np.dtype(self.dtype).itemsize
-
 
 def read(handle) -> TensorRef:
     address = handle.value if isinstance(handle, ctypes.c_void_p) else int(handle)
