@@ -179,7 +179,9 @@ def dropout(ctx, node):
     shape, dtype = node.out[1]["shape"], node.out[1]["dtype"]
     if all(isinstance(d, int) for d in shape):
         mask = ctx.constant(np.ones(shape, dtype))
-    else:  # dynamic batch: ones shaped like x (x == x, cast)
-        same = ctx.network.add_elementwise(x, x, ctx.trt.ElementWiseOperation.EQUAL).get_output(0)
-        mask = ctx.cast(same, dtype)
+    else:  # dynamic batch: a one broadcast (stride-0 slice) to x's run-time shape; NaN-proof
+        rank = len(shape)
+        layer = ctx.network.add_slice(ctx.constant(np.ones([1] * rank, dtype)), (0,) * rank, (1,) * rank, (0,) * rank)
+        layer.set_input(2, ctx.network.add_shape(x).get_output(0))
+        mask = layer.get_output(0)
     return [ctx.network.add_identity(x).get_output(0), mask]
