@@ -20,7 +20,7 @@ DEFAULT_VERSION = (10, 0, 0)  # when no TensorRT is installed: a TensorRT 10 era
 
 def target_version(version: Optional[Sequence[int]]) -> Tuple[int, int, int]:
     if version is not None:
-        return registry._as_version(tuple(version))
+        return registry.as_version(tuple(version))
     return backend.capability_version() or DEFAULT_VERSION
 
 

@@ -44,7 +44,7 @@ class OpEntry:
 _REGISTRY: Dict[str, OpEntry] = {}
 
 
-def _as_version(v: Sequence[int]) -> Version:
+def as_version(v: Sequence[int]) -> Version:
     if isinstance(v, str) or len(v) > 3 or not all(isinstance(p, int) for p in v):
         raise TypeError(f"TensorRT versions are int tuples such as (6, 0, 1), got {v!r}")
     return tuple(list(v) + [0] * (3 - len(v)))
@@ -72,7 +72,7 @@ def register_op(
             op=op,
             converter=converter,
             check=check,
-            min_version=_as_version(min_version),
+            min_version=as_version(min_version),
             mac=mac,
             dtypes=tuple(dtypes),
             tuple_output=tuple_output,
@@ -122,7 +122,7 @@ def all_of(*preds: Predicate) -> Predicate:
 
 def requires_trt(version: Sequence[int], what: str = "") -> Predicate:
     """A gate inside a predicate, for attribute-dependent requirements."""
-    v = _as_version(version)
+    v = as_version(version)
 
     def check(call, opts):
         if tuple(opts.version) < v:

@@ -157,6 +157,24 @@ class Engine:
             ctx = self._local.ctx = self.engine.create_execution_context()
         return ctx
 
+    def _check_outputs(self, ctx, inputs, outputs) -> None:
+        """Once per input signature and thread: the engine's output shapes must be the buffers TVM
+        allocated (a mismatch would write past them)."""
+        checked = getattr(self._local, "checked", None)
+        if checked is None:
+            checked = self._local.checked = set()
+        signature = tuple(r.shape for r in inputs)
+        if signature in checked:
+            return
+        for i, ref in enumerate(outputs):
+            shape = tuple(ctx.get_tensor_shape(f"output_{i}"))
+            if shape != tuple(ref.shape):
+                raise RuntimeError(
+                    f"subgraph {self.symbol}: TensorRT's output {i} has shape {list(shape)}, "
+                    f"TVM allocated {list(ref.shape)}"
+                )
+        checked.add(signature)
+
     def execute(self, inputs, outputs, stream: Optional[int] = None) -> None:
         """Enqueues the engine on ``stream``; by default TVM's current stream of the tensors'
         device (the one TVM's own kernels launch on), so the VM's ops order with ours."""
@@ -168,6 +186,7 @@ class Engine:
                     f"TensorRT rejected shape {list(ref.shape)} for input {i} of subgraph {self.symbol}"
                 )
             ctx.set_tensor_address(f"input_{i}", ref.ptr)
+        self._check_outputs(ctx, inputs, outputs)
         for i, ref in enumerate(outputs):
             ctx.set_tensor_address(f"output_{i}", ref.ptr)
         if stream is None:
