@@ -75,8 +75,8 @@ def main(argv=None) -> int:
     import tvm
 
     import tvm_trt
-    from tvm_trt import partition as part
     from tvm_trt import zoo
+    from tvm_trt.report import partition_with_report
 
     times = {}
     workdir = args.workdir or tempfile.mkdtemp(prefix="tvm_trt_demo_")
@@ -93,20 +93,9 @@ def main(argv=None) -> int:
     times["import (MXNet -> ONNX -> Relax)"] = time.perf_counter() - t
 
     t = time.perf_counter()
-    mod, config = tvm_trt.partition_for_tensorrt(mod, params)
-    times["partition_for_tensorrt"] = time.perf_counter() - t
-    offloaded = part.offloaded_functions(mod)
-    left = [
-        b.value.op.name
-        for blk in mod["main"].body.blocks
-        for b in blk.bindings
-        if hasattr(b.value, "op") and isinstance(b.value.op, tvm.ir.Op)
-    ]
-    print(f"partition: {len(offloaded)} TensorRT subgraph(s), {len(left)} op(s) left to TVM {sorted(set(left))}")
-    for name, func in offloaded.items():
-        from tvm_trt import graph
-
-        print(f"  {name[:70]}...: {len(graph.op_calls(func))} ops")
+    mod, config, report = partition_with_report(mod, params)  # partition_for_tensorrt + its report
+    times["partition_for_tensorrt (+ report)"] = time.perf_counter() - t
+    print(report)
 
     on_gpu = _gpu_can_run_tensorrt()
     target = tvm.target.Target({"kind": "cuda"}, host="llvm") if on_gpu else tvm.target.Target("llvm")
