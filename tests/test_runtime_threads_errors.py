@@ -102,3 +102,29 @@ def test_partition_flag_embeds_plans_and_dynamic_falls_back(caplog):
     tvm_trt.runtime.reset()
     relax.VirtualMachine(ex, tvm.cpu())["main"](tvm.runtime.tensor(np.ones((3, 3, 6, 6), "float32")))
     assert tvm_trt.runtime_stats()["engines_built"] == 1
+
+
+def test_engine_refused_here_carries_tensorrt_reason():
+    """No GPU here can run an engine: the error says why (TensorRT's words) and names the
+    reference executor."""
+    if tvm.cuda(0).exist:
+        pytest.skip("a GPU is present; deserialisation may succeed")
+    pmod, _ = tvm_trt.partition_for_tensorrt(make_module(relax.op.nn.relu, {"x": ((1, 4), "float32")}))
+    (name, func), = tvm_trt.partition.offloaded_functions(pmod).items()
+    sub, weights = spec.from_function(func, name, {"max_workspace_size": 1 << 20})
+    plan = engine.build_plan(sub, weights, ((1, 4),), engine.BuildSettings(fp16=False, workspace=1 << 20))
+    with pytest.raises(RuntimeError) as info:
+        engine.Engine(plan, name)
+    message = str(info.value)
+    assert name in message and "Error Code" in message and "TVM_TENSORRT_EXECUTOR=reference" in message
+
+
+def test_build_errors_are_collected_per_thread():
+    """Concurrent builds share TensorRT's logger: each build keeps only its own thread's errors."""
+    log = logging.getLogger("tvm_trt.tensorrt")
+    with engine._tensorrt_errors() as messages:
+        other = threading.Thread(target=log.error, args=("from another build",))
+        other.start()
+        other.join()
+        log.error("from this build")
+    assert messages == ["from this build"]

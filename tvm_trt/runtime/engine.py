@@ -115,12 +115,16 @@ def build_plan(spec: Dict, weights, max_shapes: Sequence[Shape], settings: Build
 
 
 class _ErrorList(logging.Handler):
+    """Errors logged by this thread only: builds in other threads log to the same logger."""
+
     def __init__(self):
         super().__init__(level=logging.ERROR)
         self.messages: List[str] = []
+        self.thread = threading.get_ident()
 
     def emit(self, record):
-        self.messages.append(record.getMessage())
+        if record.thread == self.thread:
+            self.messages.append(record.getMessage())
 
 
 @contextlib.contextmanager
@@ -142,12 +146,13 @@ class Engine:
         trt = backend.trt()
         self.symbol = symbol
         self.runtime = trt.Runtime(backend.get_logger())
-        self.engine = self.runtime.deserialize_cuda_engine(plan)
+        with _tensorrt_errors() as messages:
+            self.engine = self.runtime.deserialize_cuda_engine(plan)
         if self.engine is None:
+            detail = "; ".join(messages) or "no supported CUDA GPU for this TensorRT library"
             raise RuntimeError(
-                f"TensorRT could not deserialise the engine of subgraph {symbol} on this machine "
-                "(no supported CUDA GPU for this TensorRT library). To check the conversion without "
-                "a TensorRT GPU, set TVM_TENSORRT_EXECUTOR=reference."
+                f"TensorRT could not deserialise the engine of subgraph {symbol} on this machine ({detail}). "
+                "To check the conversion without a TensorRT GPU, set TVM_TENSORRT_EXECUTOR=reference."
             )
         self._local = threading.local()
 
