@@ -23,6 +23,12 @@ class EngineBuildError(RuntimeError):
     """TensorRT refused to build a subgraph; names the subgraph and carries TensorRT's message."""
 
 
+def env_flag(name: str, default: bool) -> bool:
+    """A boolean environment switch ("1"/"true"/"yes"/"on"); unset or empty -> ``default``."""
+    value = os.environ.get(name, "").strip().lower()
+    return value in ("1", "true", "yes", "on") if value else default
+
+
 @dataclasses.dataclass(frozen=True)
 class BuildSettings:
     fp16: bool
@@ -31,10 +37,9 @@ class BuildSettings:
     @classmethod
     def from_env(cls, config: Dict) -> "BuildSettings":
         """Environment variables override the config the model was partitioned with."""
-        fp16 = os.environ.get("TVM_TENSORRT_USE_FP16")
         workspace = os.environ.get("TVM_TENSORRT_MAX_WORKSPACE_SIZE")
         return cls(
-            fp16=(fp16.strip().lower() in ("1", "true", "yes", "on")) if fp16 else bool(config.get("use_fp16")),
+            fp16=env_flag("TVM_TENSORRT_USE_FP16", bool(config.get("use_fp16"))),
             workspace=int(workspace) if workspace else int(config.get("max_workspace_size", 1 << 30)),
         )
 

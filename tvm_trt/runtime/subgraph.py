@@ -19,7 +19,7 @@ import numpy as np
 from .. import backend, precision, spec as spec_mod
 from ..network import build_network
 from . import aot, cache, dlpack
-from .engine import BuildSettings, Engine, build_plan, cache_key, gpu_name, is_static
+from .engine import BuildSettings, Engine, build_plan, cache_key, env_flag, gpu_name, is_static
 
 logger = logging.getLogger("tvm_trt")
 
@@ -51,7 +51,7 @@ def executor_mode() -> str:
 
 
 def multi_engine() -> bool:
-    return os.environ.get("TVM_TENSORRT_MULTI_ENGINE", "0").strip().lower() in ("1", "true", "yes", "on")
+    return env_flag("TVM_TENSORRT_MULTI_ENGINE", False)
 
 
 class _Slot:
