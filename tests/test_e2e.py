@@ -101,3 +101,21 @@ def test_exported_library_holds_weights_once(tmp_path):
     tvm_trt.build(pmod, "llvm").export_library(str(lib))
     size = os.path.getsize(lib)
     assert size < w.nbytes * 4 / 3 + 1_500_000, f"{size} bytes for {w.nbytes} bytes of weights"
+
+
+def test_build_config_reaches_the_spec_with_its_types(monkeypatch):
+    """Options passed to tvm_trt.build travel through RunCodegen as values, not JSON text."""
+    from tvm_trt import codegen
+
+    seen = {}
+    real = codegen.spec.from_function
+
+    def record(func, symbol, config):
+        seen.update(config)
+        return real(func, symbol, config)
+
+    monkeypatch.setattr(codegen.spec, "from_function", record)
+    pmod, config = tvm_trt.partition_for_tensorrt(_tiny_module(), version=(8, 6, 1))
+    tvm_trt.build(pmod, "llvm", config=config, max_workspace_size=1 << 20)
+    assert seen["tensorrt_version"] == [8, 6, 1] and seen["max_workspace_size"] == 1 << 20
+    assert type(seen["use_fp16"]) is bool

@@ -1,7 +1,6 @@
 """tvm_trt.build: RunCodegen (our relax.ext.tensorrt) + tvm.compile."""
 from __future__ import annotations
 
-import json
 from typing import Any, Dict, Optional
 
 import tvm
@@ -21,7 +20,6 @@ def build(mod: tvm.IRModule, target, config: Optional[Dict[str, Any]] = None, **
     host = target.host if target.host is not None else (target if target.kind.name in ("llvm", "c") else None)
     if host is not None:
         codegen_options["host_target"] = str(host)  # a Target's str() is its JSON form
-    codegen_options = {k: (json.dumps(v) if isinstance(v, (list, dict)) else v) for k, v in codegen_options.items()}
     symbols = list(offloaded_functions(mod))
     mod = relax.transform.RunCodegen({"tensorrt": codegen_options})(mod)
     return tvm.compile(drop_lifted_constants(mod, symbols), target)

@@ -57,8 +57,12 @@ def tensor_types(expr) -> List[relax.TensorType]:
 
 def to_py(value) -> Any:
     """Attr values -> JSON-able Python values."""
-    if value is None or isinstance(value, (bool, int, float, str)):
+    if isinstance(value, str):
+        return str(value)  # also tvm_ffi's String
+    if value is None or isinstance(value, (bool, int, float)):
         return value
+    if isinstance(value, dict) or type(value).__name__ == "Map":
+        return {str(k): to_py(v) for k, v in value.items()}
     if isinstance(value, (IntImm, FloatImm)):
         return prim_to_py(value)
     if isinstance(value, (list, tuple)) or type(value).__name__ == "Array":
