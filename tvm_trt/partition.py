@@ -172,7 +172,50 @@ def partition_for_tensorrt(
         no_mac = [name for name, f in offloaded_functions(mod).items() if not is_mac_subgraph(f)]
         if no_mac:
             mod = _inline(mod, no_mac)
+    mod = rename_offloaded(mod)
     config_json = json.dumps(config, sort_keys=True)
     for name, func in offloaded_functions(mod).items():
         mod[name] = func.with_attr(CONFIG_ATTR, config_json)
     return mod, config
+
+
+@relax.expr_functor.mutator
+class _Renamer(relax.expr_functor.PyExprMutator):
+    def __init__(self, mapping):
+        super().__init__()
+        self.mapping = mapping
+
+    def visit_global_var_(self, gv):
+        return self.mapping.get(gv.name_hint, gv)
+
+
+def rename_offloaded(mod: tvm.IRModule) -> tvm.IRModule:
+    """Offloaded functions become ``tensorrt_0``, ``tensorrt_1``, ... in the order ``main`` calls
+    them: short, stable names for symbols, logs and errors (MergeCompositeFunctions names them
+    after every op they hold, ~1,000 characters on a CNN). The report keeps the op summary."""
+    offloaded = offloaded_functions(mod)
+    order: List[str] = []
+
+    for block in mod["main"].body.blocks:
+        for binding in block.bindings:
+            value = binding.value
+            if isinstance(value, relax.Call) and isinstance(value.op, relax.GlobalVar):
+                name = value.op.name_hint
+                if name in offloaded and name not in order:
+                    order.append(name)
+    order += sorted(n for n in offloaded if n not in order)  # called from elsewhere: still named
+    mapping = {}
+    for i, old in enumerate(order):
+        mapping[old] = relax.GlobalVar(f"{CODEGEN}_{i}")
+        relax.expr._update_type(mapping[old], mod.get_global_var(old).ty)  # callers are typed through it
+    renamer = _Renamer(mapping)
+    out = tvm.IRModule(attrs=mod.attrs, global_infos=mod.global_infos)
+    for gv, func in mod.functions.items():
+        if gv.name_hint in mapping:
+            new_gv = mapping[gv.name_hint]
+            out[new_gv] = func.with_attr("global_symbol", new_gv.name_hint)
+        elif isinstance(func, relax.Function):
+            out[gv] = renamer.visit_expr(func)
+        else:
+            out[gv] = func
+    return out
