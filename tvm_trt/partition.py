@@ -20,7 +20,7 @@ DEFAULT_VERSION = (10, 0, 0)  # when no TensorRT is installed: a TensorRT 10 era
 
 def target_version(version: Optional[Sequence[int]]) -> Tuple[int, int, int]:
     if version is not None:
-        return registry.as_version(tuple(version))
+        return registry.as_version(version)
     return backend.capability_version() or DEFAULT_VERSION
 
 
@@ -124,6 +124,40 @@ def _inline(mod: tvm.IRModule, names: List[str]) -> tvm.IRModule:
     return mod
 
 
+# Every partition_for_tensorrt option with its default, in one place: these keys are all that
+# partition_for_tensorrt, --config files and tvm_trt.build accept (anything else raises TypeError
+# naming it and these). A new option: add it here, then read it from the config where it acts.
+OPTIONS: Dict[str, Any] = {
+    "version": None,  # target TensorRT: (8, 6), "8.6.1"; default the installed one
+    "use_implicit_batch": True,
+    "remove_no_mac_subgraphs": False,
+    "max_workspace_size": 1 << 30,
+    "use_fp16": False,
+    "build_at_compile_time": False,
+}
+# Keys a config carries beyond the options: the resolved version, and the host tvm_trt.build sets.
+CONFIG_ONLY = ("tensorrt_version", "host_target")
+
+
+def check_options(options: Dict[str, Any], what: str = "partition_for_tensorrt") -> None:
+    """TypeError for an option nobody reads (a typo such as use_fp17 would pass silently)."""
+    known = set(OPTIONS) | (set(CONFIG_ONLY) if what != "partition_for_tensorrt" else set())
+    unknown = sorted(k for k in options if k not in known)
+    if unknown:
+        raise TypeError(
+            f"{what}: unknown option{'s' if len(unknown) > 1 else ''} {', '.join(map(repr, unknown))}; "
+            f"known: {', '.join(sorted(known))}"
+        )
+    size = options.get("max_workspace_size")
+    if size is not None and (isinstance(size, bool) or not isinstance(size, int) or size <= 0):
+        raise TypeError(f"{what}: max_workspace_size must be a positive int (bytes), got {size!r}")
+
+
+def check_params(params) -> None:
+    if params is not None and not isinstance(params, dict):
+        raise TypeError(f"params must be a dict {{name: array}}, got {type(params).__name__}")
+
+
 def default_config(**overrides) -> Dict[str, Any]:
     config = {
         "tensorrt_version": list(DEFAULT_VERSION),
@@ -151,8 +185,11 @@ def partition_for_tensorrt(
 
     Returns ``(mod, config)``: offloaded functions carry ``Codegen="tensorrt"`` and the config
     (JSON) as the attribute ``tvm_trt.config``, so plain ``relax.transform.RunCodegen()`` +
-    ``tvm.compile`` build them with these settings.
+    ``tvm.compile`` build them with these settings. Options beyond the named ones must be keys
+    of ``OPTIONS``.
     """
+    check_options({**extra, "max_workspace_size": max_workspace_size})
+    check_params(params)
     opts = PartitionOptions(version=target_version(version), use_implicit_batch=use_implicit_batch)
     config = default_config(
         tensorrt_version=list(opts.version),
