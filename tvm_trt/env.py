@@ -82,3 +82,12 @@ LOG_LEVELS = ("error", "warning", "info", "verbose", "debug")
 
 def executor() -> str:
     return choice(EXECUTOR, EXECUTORS, "tensorrt")
+
+
+def check_all() -> None:
+    """Parse every variable now (the CLI does, so a typo stops it before any work)."""
+    flag(USE_FP16, False)
+    flag(MULTI_ENGINE, False)
+    positive_int(MAX_WORKSPACE_SIZE, 1)
+    executor()
+    choice(LOG_LEVEL, LOG_LEVELS, "")
