@@ -48,7 +48,7 @@ def test_report_json_svg(tiny_onnx, tmp_path):
 
 def test_compile_and_run(tiny_onnx, tmp_path):
     lib = str(tmp_path / "m.so")
-    r = cli("compile", tiny_onnx, "-o", lib, "--target", "llvm", "--config", "configs/server.json")
+    r = cli("compile", tiny_onnx, "-o", lib, "--target", "llvm", "--config", "server")
     assert r.returncode == 0, r.stderr
     meta = json.loads(open(lib + ".json").read())
     assert meta["inputs"] == [{"name": "x", "shape": [1, 3, 8, 8], "dtype": "float32"}]
@@ -153,8 +153,9 @@ def test_log_level_env(monkeypatch):
         logger.handlers[:] = handlers
 
 
+@pytest.mark.mxnet
 def test_report_mxnet_prefix(tmp_path):
-    mx = pytest.importorskip("mxnet")
+    import mxnet as mx
     net = mx.gluon.nn.HybridSequential()
     net.add(mx.gluon.nn.Conv2D(4, 3, padding=1), mx.gluon.nn.BatchNorm(), mx.gluon.nn.Activation("relu"))
     net.initialize(mx.init.Xavier())

@@ -1,7 +1,7 @@
 """``tvm-trt``: report, compile and run models with TensorRT offload.
 
     tvm-trt report model.onnx --input-shape data=1,3,224,224 --svg model.svg
-    tvm-trt compile model.onnx -o model.so --target cuda --arch sm_87 --config configs/jetson-orin.json
+    tvm-trt compile model.onnx -o model.so --target cuda --arch sm_87 --config jetson-orin
     tvm-trt run model.so --repeat 20
 
 MODEL is an ONNX file, an MXNet checkpoint prefix (PREFIX-symbol.json + PREFIX-0000.params) or
@@ -59,19 +59,37 @@ def parse_version(text: Optional[str]) -> Optional[Tuple[int, int, int]]:
         raise UsageError(f"bad --version {text!r}: expected MAJOR.MINOR or MAJOR.MINOR.PATCH, e.g. 8.6.1") from None
 
 
-def load_config(path: Optional[str]) -> Dict:
-    if path is None:
+def load_config(name_or_path: Optional[str]) -> Dict:
+    """Options from a JSON file, or from a preset shipped with the package (``--config jetson-orin``)."""
+    from . import configs
+
+    if name_or_path is None:
         return {}
     try:
-        with open(path) as f:
-            config = json.load(f)
+        return configs.load(name_or_path)
     except OSError as err:
-        raise UsageError(f"cannot read config {path!r}: {err.strerror}") from None
-    except json.JSONDecodeError as err:
-        raise UsageError(f"config {path!r} is not valid JSON: {err}") from None
-    if not isinstance(config, dict):
-        raise UsageError(f"config {path!r} must hold a JSON object of partition_for_tensorrt options")
-    return config
+        raise UsageError(f"cannot read config {name_or_path!r}: {err.strerror}") from None
+    except ValueError as err:
+        raise UsageError(str(err)) from None
+
+
+def version_text() -> str:
+    """``tvm-trt --version``: ours, TVM's and the TensorRT flavour found (or "not installed")."""
+    import tvm
+
+    from . import __version__, backend
+
+    trt = f"{backend.flavour()} {backend.trt().__version__}" if backend.available() else "not installed"
+    return f"tvm-trt {__version__}\nTVM {tvm.__version__}\nTensorRT: {trt}"
+
+
+class _VersionAction(argparse.Action):
+    def __init__(self, option_strings, dest, **kwargs):
+        super().__init__(option_strings, dest, nargs=0, help="show the versions of tvm-trt, TVM and TensorRT")
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        print(version_text())
+        parser.exit()
 
 
 def load_model(spec: str, shapes):
@@ -371,6 +389,7 @@ def cmd_run(args) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="tvm-trt", description="TensorRT offload for Apache TVM (Relax)")
+    parser.add_argument("--version", action=_VersionAction)
     sub = parser.add_subparsers(dest="command", required=True)
 
     def model_args(p):
@@ -378,7 +397,8 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--input-shape", action="append", metavar="NAME=D1,D2,...", help="repeatable")
         p.add_argument("--version", help="target TensorRT version, e.g. 8.6.1 (default: the installed one)")
         p.add_argument("--no-implicit-batch", action="store_true", help="allow ops on the batch axis")
-        p.add_argument("--config", metavar="FILE.json", help="partition_for_tensorrt options, e.g. configs/server.json")
+        p.add_argument("--config", metavar="NAME|FILE.json",
+                       help="partition_for_tensorrt options: a preset (jetson-orin, server) or a JSON file")
 
     p = sub.add_parser("report", help="show what TensorRT would take and why the rest stays in TVM")
     model_args(p)
