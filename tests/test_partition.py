@@ -31,7 +31,7 @@ def _chain(x):
 @pytest.mark.parametrize("remove", [True, False], ids=["remove", "keep"])
 def test_remove_no_mac_subgraphs(remove):
     mod = make_module(_chain, {"x": ((2, 3, 8, 8), "float32")})
-    pmod, config = tvm_trt.partition_for_tensorrt(mod, remove_no_mac_subgraphs=remove)
+    pmod, config = tvm_trt.partition_for_tensorrt(mod, remove_no_mac_subgraphs=remove, use_implicit_batch=True)
     funcs = part.offloaded_functions(pmod)
     ops = sorted(c.op.name for f in funcs.values() for c in tvm_trt.graph.op_calls(f))
     left = sorted(c.op.name for c in remaining_ops(pmod))

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 import tvm
@@ -16,12 +17,23 @@ CODEGEN = "tensorrt"
 CONFIG_ATTR = "tvm_trt.config"
 NO_MAC_REASON = "in a subgraph without multiply-accumulate ops (remove_no_mac_subgraphs=True)"
 DEFAULT_VERSION = (10, 0, 0)  # when no TensorRT is installed: a TensorRT 10 era target
+IMPLICIT_BATCH_BELOW = (7, 0, 0)  # TensorRT < 7 has only implicit-batch networks
+
+log = logging.getLogger(__name__)
 
 
 def target_version(version: Optional[Sequence[int]]) -> Tuple[int, int, int]:
     if version is not None:
         return registry.as_version(version)
     return backend.capability_version() or DEFAULT_VERSION
+
+
+def resolve_implicit_batch(use_implicit_batch: Optional[bool], version: Sequence[int]) -> bool:
+    """None (the default) -> the batch-axis rule only where the target has nothing but implicit
+    batch (TensorRT < 7); an explicit True/False is kept."""
+    if use_implicit_batch is None:
+        return tuple(version) < IMPLICIT_BATCH_BELOW
+    return bool(use_implicit_batch)
 
 
 def check_call(call: relax.Call, opts: PartitionOptions) -> Optional[str]:
@@ -161,7 +173,7 @@ def check_params(params) -> None:
 def default_config(**overrides) -> Dict[str, Any]:
     config = {
         "tensorrt_version": list(DEFAULT_VERSION),
-        "use_implicit_batch": True,
+        "use_implicit_batch": False,
         "remove_no_mac_subgraphs": False,
         "max_workspace_size": 1 << 30,
         "use_fp16": False,
@@ -170,12 +182,39 @@ def default_config(**overrides) -> Dict[str, Any]:
     return config
 
 
+def _merged(mod: tvm.IRModule, opts: PartitionOptions) -> tvm.IRModule:
+    """Maximal cycle-free subgraphs (TVM's FuseOpsByPattern + MergeCompositeFunctions)."""
+    mod, casts = ir.hide_match_casts(mod)
+    mod = FuseOpsByPattern(_patterns(opts), bind_constants=True, annotate_codegen=False)(mod)
+    mod = MergeCompositeFunctions()(mod)
+    return ir.restore_match_casts(mod, casts)
+
+
+def _per_op(mod: tvm.IRModule, opts: PartitionOptions) -> tvm.IRModule:
+    """One subgraph per supported op: no merging pass."""
+    return FuseOpsByPattern(_patterns(opts), bind_constants=True, annotate_codegen=True)(mod)
+
+
+def offload(mod: tvm.IRModule, opts: PartitionOptions) -> tvm.IRModule:
+    """Groups the supported ops into offloaded functions. Where TVM's passes fail on a module,
+    one subgraph per op, and failing that nothing is offloaded: partitioning never raises for
+    a module TVM itself can compile."""
+    for strategy in (_merged, _per_op):
+        try:
+            return strategy(mod, opts)
+        except Exception as err:  # TVM raises InternalError/TypeError/ValueError alike
+            last = (str(err).strip().splitlines() or [""])[-1]
+            log.warning("partitioning (%s) failed, trying a simpler one: %s: %s",
+                        strategy.__name__.strip("_"), type(err).__name__, last)
+    return mod
+
+
 def partition_for_tensorrt(
     mod: tvm.IRModule,
     params: Optional[Dict[str, Any]] = None,
     *,
     version: Optional[Sequence[int]] = None,
-    use_implicit_batch: bool = True,
+    use_implicit_batch: Optional[bool] = None,
     remove_no_mac_subgraphs: bool = False,
     max_workspace_size: int = 1 << 30,
     use_fp16: bool = False,
@@ -190,10 +229,11 @@ def partition_for_tensorrt(
     """
     check_options({**extra, "max_workspace_size": max_workspace_size})
     check_params(params)
-    opts = PartitionOptions(version=target_version(version), use_implicit_batch=use_implicit_batch)
+    version = target_version(version)
+    opts = PartitionOptions(version=version, use_implicit_batch=resolve_implicit_batch(use_implicit_batch, version))
     config = default_config(
         tensorrt_version=list(opts.version),
-        use_implicit_batch=use_implicit_batch,
+        use_implicit_batch=opts.use_implicit_batch,
         remove_no_mac_subgraphs=remove_no_mac_subgraphs,
         max_workspace_size=int(max_workspace_size),
         use_fp16=bool(use_fp16),
@@ -203,8 +243,7 @@ def partition_for_tensorrt(
     if params:
         mod = relax.transform.BindParams("main", params)(mod)
     mod = simplify(mod)
-    mod = FuseOpsByPattern(_patterns(opts), bind_constants=True, annotate_codegen=False)(mod)
-    mod = MergeCompositeFunctions()(mod)
+    mod = offload(mod, opts)
     if remove_no_mac_subgraphs:
         no_mac = [name for name, f in offloaded_functions(mod).items() if not is_mac_subgraph(f)]
         if no_mac:
