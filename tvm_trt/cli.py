@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import gc
 import importlib
 import io
 import json
 import os
 import re
 import sys
+import tempfile
 import time
 from typing import Dict, List, Optional, Sequence, Tuple
 
@@ -98,7 +100,9 @@ def load_model(spec: str, shapes):
 
     if os.path.isfile(spec):
         check_onnx_shapes(spec, shapes)
-        return frontend.from_onnx(spec, shape=shapes)
+        if not shapes:
+            return frontend.from_onnx(spec)
+        return _from_onnx_with_shapes(spec, shapes)
     if os.path.isfile(f"{spec}-symbol.json"):
         if not shapes:
             raise UsageError(f"MXNet model {spec!r} needs --input-shape for every input")
@@ -113,8 +117,7 @@ def load_model(spec: str, shapes):
 
 
 def check_onnx_shapes(path: str, shapes) -> None:
-    """--input-shape must keep each input's rank and the dims the model fixes (TVM's importer
-    would fail deep inside with its own messages)."""
+    """--input-shape must keep each input's rank (TVM's importer would fail deep inside)."""
     if not shapes:
         return
     import onnx
@@ -128,12 +131,57 @@ def check_onnx_shapes(path: str, shapes) -> None:
             continue
         dims = [d.dim_value if d.HasField("dim_value") else (d.dim_param or "?") for d in inp.type.tensor_type.shape.dim]
         given = list(shapes[inp.name])
-        fixed_ok = all(not isinstance(d, int) or d in (0, g) for d, g in zip(dims, given))
-        if len(dims) != len(given) or not fixed_ok:
+        if len(dims) != len(given):
             raise UsageError(
                 f"--input-shape {inp.name}={','.join(map(str, given))} does not fit the model's input "
                 f"{inp.name} of shape [{', '.join(map(str, dims))}]"
             )
+
+
+@contextlib.contextmanager
+def _captured_output():
+    """Python's and the C++ side's stdout/stderr, as text (TVM's importer prints and logs when an
+    operator does not convert); the caller re-emits it when it is not replacing it by one line."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    saved = [os.dup(1), os.dup(2)]
+    text = []
+    with tempfile.TemporaryFile(mode="w+") as sink:
+        os.dup2(sink.fileno(), 1)
+        os.dup2(sink.fileno(), 2)
+        try:
+            with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
+                yield text
+        finally:
+            gc.collect()  # TVM's BlockBuilder logs when the failed import's builder goes
+            sink.flush()
+            os.dup2(saved[0], 1)
+            os.dup2(saved[1], 2)
+            for fd in saved:
+                os.close(fd)
+            sink.seek(0)
+            text.append(sink.read())
+
+
+def _from_onnx_with_shapes(path: str, shapes):
+    """Fixed dims may be overridden (a batch of 8 for a model exported with 1); when TVM's importer
+    then cannot convert an operator, one line says which shape did not fit and why."""
+    from . import frontend
+
+    failure = None
+    with _captured_output() as captured:
+        try:
+            model = frontend.from_onnx(path, shape=shapes)
+        except (ValueError, TypeError, RuntimeError) as err:  # TVM's errors derive from these
+            failure = (_one_line(err), [ln for ln in str(err).splitlines() if ln.strip()])
+    noise = "".join(captured)
+    if failure is None:
+        sys.stderr.write(noise)
+        return model
+    given = " ".join(f"{k}={','.join(map(str, v))}" for k, v in shapes.items())
+    op = re.search(r"Error converting operator (\w+)", noise)
+    where = f" at {op.group(1)}" if op else ""
+    raise UsageError(f"the model does not take --input-shape {given}{where}: {failure[0]}")
 
 
 def _from_mxnet(prefix: str, shapes):

@@ -157,7 +157,7 @@ def _inline(mod: tvm.IRModule, names: List[str]) -> tvm.IRModule:
 # naming it and these). A new option: add it here, then read it from the config where it acts.
 OPTIONS: Dict[str, Any] = {
     "version": None,  # target TensorRT: (8, 6), "8.6.1"; default the installed one
-    "use_implicit_batch": None,  # None: the batch-axis rule only below TensorRT 7
+    "use_implicit_batch": None,  # None: the batch-axis rule below TensorRT 7 only
     "remove_no_mac_subgraphs": False,
     "max_workspace_size": 1 << 30,
     "use_fp16": False,
