@@ -109,12 +109,12 @@ def test_duplicate_registration_raises():
         tvm_trt.register_op("relax.nn.conv2d")(lambda ctx, node: None)
 
 
-def test_versions_are_tuples():
-    with pytest.raises(TypeError, match="int tuples"):
-        tvm_trt.register_op("relax.flip", min_version="7.0")(lambda ctx, node: None)
-    assert registry.get("relax.flip") is None
-    with pytest.raises(TypeError):
-        tvm_trt.partition_for_tensorrt(make_module(lambda x: R.nn.relu(x), {"x": ((1, 2), "float32")}), version="8.6")
+def test_versions_tuple_or_string():
+    mod = make_module(lambda x: R.nn.relu(x), {"x": ((1, 2), "float32")})
+    for version in ((8, 6), "8.6", "8.6.0", [8, 6, 0]):
+        assert tvm_trt.partition_for_tensorrt(mod, version=version)[1]["tensorrt_version"] == [8, 6, 0]
+    with pytest.raises(TypeError, match="ambiguous"):
+        tvm_trt.partition_for_tensorrt(mod, version=8)
 
 
 def test_tvm_own_annotation_compiles_through_the_plugin():

@@ -25,7 +25,7 @@ log = logging.getLogger(__name__)
 
 def target_version(version: Optional[Sequence[int]]) -> Tuple[int, int, int]:
     if version is not None:
-        return registry.as_version(tuple(version))
+        return registry.as_version(version)
     return backend.capability_version() or DEFAULT_VERSION
 
 
@@ -158,6 +158,40 @@ def _inline(mod: tvm.IRModule, names: List[str]) -> tvm.IRModule:
     return mod
 
 
+# Every partition_for_tensorrt option with its default, in one place: these keys are all that
+# partition_for_tensorrt, --config files and tvm_trt.build accept (anything else raises TypeError
+# naming it and these). A new option: add it here, then read it from the config where it acts.
+OPTIONS: Dict[str, Any] = {
+    "version": None,  # target TensorRT: (8, 6), "8.6.1"; default the installed one
+    "use_implicit_batch": None,  # None: the batch-axis rule below TensorRT 7 only
+    "remove_no_mac_subgraphs": False,
+    "max_workspace_size": 1 << 30,
+    "use_fp16": False,
+    "build_at_compile_time": False,
+}
+# Keys a config carries beyond the options: the resolved version, and the host tvm_trt.build sets.
+CONFIG_ONLY = ("tensorrt_version", "host_target")
+
+
+def check_options(options: Dict[str, Any], what: str = "partition_for_tensorrt") -> None:
+    """TypeError for an option nobody reads (a typo such as use_fp17 would pass silently)."""
+    known = set(OPTIONS) | (set(CONFIG_ONLY) if what != "partition_for_tensorrt" else set())
+    unknown = sorted(k for k in options if k not in known)
+    if unknown:
+        raise TypeError(
+            f"{what}: unknown option{'s' if len(unknown) > 1 else ''} {', '.join(map(repr, unknown))}; "
+            f"known: {', '.join(sorted(known))}"
+        )
+    size = options.get("max_workspace_size")
+    if size is not None and (isinstance(size, bool) or not isinstance(size, int) or size <= 0):
+        raise TypeError(f"{what}: max_workspace_size must be a positive int (bytes), got {size!r}")
+
+
+def check_params(params) -> None:
+    if params is not None and not isinstance(params, dict):
+        raise TypeError(f"params must be a dict {{name: array}}, got {type(params).__name__}")
+
+
 def default_config(**overrides) -> Dict[str, Any]:
     config = {
         "tensorrt_version": list(DEFAULT_VERSION),
@@ -220,8 +254,11 @@ def partition_for_tensorrt(
 
     Returns ``(mod, config)``: offloaded functions carry ``Codegen="tensorrt"`` and the config
     (JSON) as the attribute ``tvm_trt.config``, so plain ``relax.transform.RunCodegen()`` +
-    ``tvm.compile`` build them with these settings.
+    ``tvm.compile`` build them with these settings. Options beyond the named ones must be keys
+    of ``OPTIONS``.
     """
+    check_options({**extra, "max_workspace_size": max_workspace_size})
+    check_params(params)
     version = target_version(version)
     opts = PartitionOptions(version=version, use_implicit_batch=resolve_implicit_batch(use_implicit_batch, version))
     config = default_config(
@@ -243,7 +280,50 @@ def partition_for_tensorrt(
             mod = _inline(mod, no_mac)
     if not offloaded_functions(mod):
         return given, config  # nothing for TensorRT: the module exactly as TVM alone compiles it
+    mod = rename_offloaded(mod)
     config_json = json.dumps(config, sort_keys=True)
     for name, func in offloaded_functions(mod).items():
         mod[name] = func.with_attr(CONFIG_ATTR, config_json)
     return mod, config
+
+
+@relax.expr_functor.mutator
+class _Renamer(relax.expr_functor.PyExprMutator):
+    def __init__(self, mapping):
+        super().__init__()
+        self.mapping = mapping
+
+    def visit_global_var_(self, gv):
+        return self.mapping.get(gv.name_hint, gv)
+
+
+def rename_offloaded(mod: tvm.IRModule) -> tvm.IRModule:
+    """Offloaded functions become ``tensorrt_0``, ``tensorrt_1``, ... in the order ``main`` calls
+    them: short, stable names for symbols, logs and errors (MergeCompositeFunctions names them
+    after every op they hold, ~1,000 characters on a CNN). The report keeps the op summary."""
+    offloaded = offloaded_functions(mod)
+    order: List[str] = []
+
+    for block in mod["main"].body.blocks:
+        for binding in block.bindings:
+            value = binding.value
+            if isinstance(value, relax.Call) and isinstance(value.op, relax.GlobalVar):
+                name = value.op.name_hint
+                if name in offloaded and name not in order:
+                    order.append(name)
+    order += sorted(n for n in offloaded if n not in order)  # called from elsewhere: still named
+    mapping = {}
+    for i, old in enumerate(order):
+        mapping[old] = relax.GlobalVar(f"{CODEGEN}_{i}")
+        relax.expr._update_type(mapping[old], mod.get_global_var(old).ty)  # callers are typed through it
+    renamer = _Renamer(mapping)
+    out = tvm.IRModule(attrs=mod.attrs, global_infos=mod.global_infos)
+    for gv, func in mod.functions.items():
+        if gv.name_hint in mapping:
+            new_gv = mapping[gv.name_hint]
+            out[new_gv] = func.with_attr("global_symbol", new_gv.name_hint)
+        elif isinstance(func, relax.Function):
+            out[gv] = renamer.visit_expr(func)
+        else:
+            out[gv] = func
+    return out
