@@ -202,15 +202,27 @@ def _compare(got: np.ndarray, want: np.ndarray, rtol: float, atol: float) -> str
     return f"{int(bad.sum())}/{bad.size} values differ (max abs diff {worst:.3g})"
 
 
-def _array(value):
-    """Test data as an ndarray (cases hold arrays, NumPy scalars or TensorProtos); None for sequences."""
+def _array(value, info):
+    """Test data as an ndarray (cases hold arrays, NumPy scalars or TensorProtos) of the type the
+    graph declares; None for sequences and optionals."""
     from onnx import TensorProto, numpy_helper
 
     if isinstance(value, TensorProto):
-        return numpy_helper.to_array(value)
-    if isinstance(value, (np.ndarray, np.generic)):
-        return np.asarray(value)
-    return None
+        array = numpy_helper.to_array(value)
+    elif isinstance(value, (np.ndarray, np.generic)):
+        array = np.asarray(value)
+    else:
+        return None
+    # Older onnx holds bfloat16 / float8 data as float32 values or as raw uint16 / uint8 bits.
+    exotic = {TensorProto.BFLOAT16: "bfloat16", TensorProto.FLOAT8E4M3FN: "float8_e4m3fn"}.get(
+        info.type.tensor_type.elem_type
+    )
+    if exotic is not None and array.dtype.name != exotic:
+        import ml_dtypes
+
+        target = np.dtype(getattr(ml_dtypes, exotic))
+        array = array.view(target) if array.dtype.kind == "u" else array.astype(target)
+    return array
 
 
 def _with_dynamic_dims(model):
@@ -237,10 +249,12 @@ def run_case(trt, logger, case, dynamic: bool = False):
     network = parsed[1]
     graph = case.model.graph
     initialized = {t.name for t in graph.initializer}
-    input_names = [i.name for i in graph.input if i.name not in initialized]
+    graph_inputs = [i for i in graph.input if i.name not in initialized]
+    input_names = [i.name for i in graph_inputs]
     output_names = [o.name for o in graph.output]
     for inputs, outputs in case.data_sets:
-        inputs, outputs = [_array(v) for v in inputs], [_array(v) for v in outputs]
+        inputs = [_array(v, info) for v, info in zip(inputs, graph_inputs)]
+        outputs = [_array(v, info) for v, info in zip(outputs, graph.output)]
         if any(v is None for v in inputs + outputs):
             return "unparsed", "sequence or optional values"
         feeds = dict(zip(input_names, inputs))
