@@ -302,7 +302,8 @@ def _measure_in_subprocess(dynamic: bool, tmp_path):
         "json.dump({'results': results, 'seconds': seconds}, open(sys.argv[1], 'w'))\n"
     )
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([os.path.dirname(__file__)] + [p for p in sys.path if p]))
-    proc = subprocess.run([sys.executable, "-c", code, str(out), str(progress)], env=env, capture_output=True, text=True)
+    command = [sys.executable, "-c", code, str(out), str(progress)]
+    proc = subprocess.run(command, env=env, capture_output=True, text=True)
     if proc.returncode != 0:
         names = progress.read_text().split() if progress.exists() else []
         last = names[-1] if names else "(before the first case)"
