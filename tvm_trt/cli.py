@@ -88,12 +88,12 @@ class _VersionAction(argparse.Action):
         parser.exit()
 
 
-def load_model(spec: str, shapes):
+def load_model(spec: str, shapes, simplify: Optional[bool] = None):
     """(mod, params) from an ONNX file, an MXNet checkpoint prefix or ``module:function``."""
     from . import frontend
 
     if os.path.isfile(spec):
-        return frontend.from_onnx(spec, shape=shapes)
+        return frontend.from_onnx(spec, shape=shapes, simplify=simplify)
     if os.path.isfile(f"{spec}-symbol.json"):
         if not shapes:
             raise UsageError(f"MXNet model {spec!r} needs --input-shape for every input")
@@ -115,6 +115,10 @@ def load_model(spec: str, shapes):
         f"MODEL {spec!r} not found: expected an .onnx file, an MXNet prefix with {spec}-symbol.json, "
         "or module:function"
     )
+
+
+def _simplify(args) -> Optional[bool]:
+    return False if args.no_simplify else None
 
 
 def partition_options(args) -> Dict:
@@ -166,7 +170,7 @@ def triple_of(cc: Optional[str]) -> Optional[str]:
 def cmd_report(args) -> int:
     from .report import partition_report
 
-    mod, params = load_model(args.model, parse_shapes(args.input_shape))
+    mod, params = load_model(args.model, parse_shapes(args.input_shape), _simplify(args))
     report = partition_report(mod, params, **partition_options(args))
     print(report)
     if args.json:
@@ -200,7 +204,7 @@ def cmd_compile(args) -> int:
     if not os.path.isdir(out_dir):
         raise UsageError(f"output directory {out_dir!r} does not exist")
     target = make_target(args.target, args.arch, args.host_triple or triple_of(args.cc))
-    mod, params = load_model(args.model, parse_shapes(args.input_shape))
+    mod, params = load_model(args.model, parse_shapes(args.input_shape), _simplify(args))
     pmod, config, report = partition_with_report(mod, params, **options)
     start = time.perf_counter()
     ex = tvm_trt.build(pmod, target)
@@ -297,6 +301,8 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--input-shape", action="append", metavar="NAME=D1,D2,...", help="repeatable")
         p.add_argument("--version", help="target TensorRT version, e.g. 8.6.1 (default: the installed one)")
         p.add_argument("--no-implicit-batch", action="store_true", help="allow ops on the batch axis")
+        p.add_argument("--no-simplify", action="store_true",
+                       help="import the ONNX file as it is (default: ONNX shape inference + onnxslim when installed)")
         p.add_argument("--config", metavar="NAME|FILE.json",
                        help="partition_for_tensorrt options: a preset (jetson-orin, server) or a JSON file")
 
