@@ -1,6 +1,5 @@
 import io
 import json
-import os
 import shutil
 import time
 
@@ -9,8 +8,6 @@ import onnx
 import pytest
 from cli_runner import cli
 from onnx import TensorProto, helper, numpy_helper
-
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 @pytest.fixture(scope="module")
@@ -73,9 +70,10 @@ def test_configs_are_partition_kwargs():
     from tvm import relax
 
     mod = make_module(lambda x: relax.op.nn.relu(x), {"x": ((1, 4), "float32")})
-    for name in ("jetson-orin.json", "server.json"):
-        with open(os.path.join(ROOT, "configs", name)) as f:
-            options = json.load(f)
+    from tvm_trt import configs
+
+    for name in configs.names():
+        options = configs.load(name)
         _, config = tvm_trt.partition_for_tensorrt(mod, **options)
         assert all(config[k] == v for k, v in options.items())
     assert partition_report(mod, **options).ops_total == 1
