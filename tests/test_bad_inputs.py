@@ -237,3 +237,10 @@ def test_known_options_are_one_table():
 
     named = [p for p in inspect.signature(partition.partition_for_tensorrt).parameters if p not in ("mod", "params", "extra")]
     assert set(named) <= set(partition.OPTIONS)
+
+
+def test_unknown_variable_is_named(files, monkeypatch):
+    monkeypatch.setenv("TVM_TENSORRT_USE_FP17", "1")
+    r = cli("report", files / "tiny.onnx")
+    assert r.returncode == 0
+    assert r.stderr.startswith("tvm-trt: warning: TVM_TENSORRT_USE_FP17 is not a variable tvm-trt reads (known: ")
