@@ -59,8 +59,8 @@ def positive_int(name: str, default: int) -> int:
             number = int(text)
     except ValueError:
         number = None
-    if number is None or number <= 0:
-        raise EnvError(f"{name}={value!r} is not a positive integer (bytes, e.g. 1073741824 or 1<<30)")
+    if number is None or not 0 < number < 1 << 63:  # TensorRT takes a 64-bit size
+        raise EnvError(f"{name}={value!r} is not a positive integer below 2**63 (bytes, e.g. 1073741824 or 1<<30)")
     return number
 
 

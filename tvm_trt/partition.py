@@ -177,8 +177,8 @@ def check_options(options: Dict[str, Any], what: str = "partition_for_tensorrt")
             f"known: {', '.join(sorted(known))}"
         )
     size = options.get("max_workspace_size")
-    if size is not None and (isinstance(size, bool) or not isinstance(size, int) or size <= 0):
-        raise TypeError(f"{what}: max_workspace_size must be a positive int (bytes), got {size!r}")
+    if size is not None and (isinstance(size, bool) or not isinstance(size, int) or not 0 < size < 1 << 63):
+        raise TypeError(f"{what}: max_workspace_size must be a positive int (bytes) below 2**63, got {size!r}")
 
 
 def check_params(params) -> None:
