@@ -165,7 +165,7 @@ API_CASES = [
     ("workspace", lambda m: tvm_trt.partition_for_tensorrt(m, max_workspace_size=-5), TypeError,
      "max_workspace_size must be a positive int (bytes) below 2**63, got -5"),
     ("version-int", lambda m: tvm_trt.partition_for_tensorrt(m, version=8), TypeError,
-     "TensorRT version 8 is ambiguous: give major and minor, e.g. (8, 6) or '8.6'"),
+     "TensorRT version 8 is ambiguous: give major and minor, e.g. (8, 0) or '8.0'"),
     ("version-text", lambda m: tvm_trt.partition_for_tensorrt(m, version="8.x"), ValueError,
      "TensorRT version '8.x': expected e.g. '8.6' or '8.6.1'"),
     ("version-long", lambda m: tvm_trt.partition_for_tensorrt(m, version=(8, 6, 1, 2)), TypeError,
