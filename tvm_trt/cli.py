@@ -487,7 +487,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     try:
         from .progress import configure_logging
 
-        env.check_all()  # a bad TVM_TENSORRT_* value is named before any work
+        for name in env.check_all():  # a bad TVM_TENSORRT_* value is named before any work
+            print(f"tvm-trt: warning: {name} is not a variable tvm-trt reads (known: {', '.join(env.CHECKS)})",
+                  file=sys.stderr)
         configure_logging()
         return args.func(args)
     except (UsageError, FileNotFoundError, ValueError, TypeError, ImportError) as err:
