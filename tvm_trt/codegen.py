@@ -5,9 +5,10 @@ Each offloaded function becomes a TIR PrimFunc named by its symbol whose body is
     if tvm_trt.run(key, *tensors) != 0:         # 1 = this process has not seen the subgraph yet
         tvm_trt.load(key, blob); tvm_trt.run(key, *tensors)
 
-``blob`` (spec + weights, base64) is a string constant inside the library, so an exported
-``.so`` carries everything; it crosses into Python once per process, not per call. Tensors
-are passed as raw DLTensor handles (device and shape intact) to our Python runtime, which
+``blob`` (the spec's JSON text) is a string constant inside the library; it crosses into
+Python once per process, not per call. The weights are the stub's trailing arguments: VM
+constants, stored in binary in the exported ``.so`` (see ``tvm_trt.weights``). Tensors are
+passed as raw DLTensor handles (device and shape intact) to our Python runtime, which
 ``import tvm_trt`` registers.
 """
 from __future__ import annotations
@@ -20,7 +21,7 @@ import tvm_ffi
 from tvm import relax
 from tvm import tirx as tir
 
-from . import ir, partition, spec
+from . import ir, partition, spec, weights
 from .runtime import aot
 
 RUN_FUNC = "tvm_trt.run"
@@ -60,10 +61,12 @@ def compile_functions(functions, options=None) -> tvm.runtime.Module:
         symbol = str(func.attrs["global_symbol"])
         config = function_config(func, options)
         host = host or config.get("host_target")
-        subgraph, weights = spec.from_function(func, symbol, config)
-        digest, blob = spec.pack(subgraph, weights)
+        subgraph, embedded = spec.from_function(func, symbol, config)
+        digest, blob = spec.pack(subgraph, embedded)
         if config.get("build_at_compile_time"):  # embed plans: the deployment needs no builder
-            blob = aot.attach(blob, aot.build_plans(subgraph, weights, digest))
+            values = embedded if embedded is not None else weights.pending(symbol)
+            if values is not None:
+                blob = aot.attach(blob, aot.build_plans(subgraph, values, digest))
         num_args = len(func.params) + len(subgraph["outputs"])
         stubs[symbol] = _stub(symbol, num_args, f"{symbol}:{digest[:20]}", blob)
     target = tvm.target.Target(host or "llvm")

@@ -3,15 +3,21 @@
 A spec lists the subgraph's inputs, its op nodes in order (Relax op name, attrs, argument
 references, output types) and its weights. References: {"input": i}, {"weight": k},
 {"node": j} / {"node": j, "item": k} (tuple outputs), {"tuple": [...]}, {"shape": [...]},
-{"value": v}. The blob = JSON + newline + raw weight bytes; its sha256 is the content hash
-that engine cache keys start from, so weights are hashed once, at compile time.
+{"value": v}.
+
+Weights lifted by ``tvm_trt.build`` (``tvm_trt.weights``) are the function's trailing
+parameters: the stub receives them as arguments (VM constants) and the spec carries only their
+shapes, dtypes and the digest of their bytes; the blob is the spec's JSON text. A function that
+still binds its constants (plain ``RunCodegen`` without ``tvm_trt.build``) embeds them: blob =
+base64(JSON + newline + raw weight bytes). Either way the blob's sha256 is the content hash
+engine cache keys start from, computed at compile time.
 """
 from __future__ import annotations
 
 import base64
 import hashlib
 import json
-from typing import Any, Dict, List, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 
 import numpy as np
 import tvm
@@ -69,9 +75,15 @@ class _SpecBuilder(graph.Visitor):
         raise NotImplementedError(f"cannot serialise argument {type(expr).__name__}: {expr}")
 
 
-def from_function(func: relax.Function, symbol: str, config: Dict[str, Any]) -> Tuple[Dict, List[np.ndarray]]:
+def from_function(func: relax.Function, symbol: str, config: Dict[str, Any]) -> Tuple[Dict, Optional[List[np.ndarray]]]:
+    """-> (spec, embedded weights); None for weights passed as arguments."""
+    from .weights import COUNT_ATTR, DIGEST_ATTR
+
+    num_args = int(func.attrs.get(COUNT_ATTR, 0)) if func.attrs is not None else 0
+    num_inputs = len(func.params) - num_args
     builder = _SpecBuilder()
-    result = graph.walk(func, [{"input": i} for i in range(len(func.params))], builder)
+    refs = [{"input": i} for i in range(num_inputs)] + [{"weight": k} for k in range(num_args)]
+    result = graph.walk(func, refs, builder)
     results = result["tuple"] if "tuple" in result else [result]
     if len(results) == 1 and "node" in results[0] and "item" not in results[0]:
         node = builder.nodes[results[0]["node"]]
@@ -81,13 +93,20 @@ def from_function(func: relax.Function, symbol: str, config: Dict[str, Any]) -> 
     spec = {
         "format": FORMAT,
         "symbol": symbol,
-        "inputs": [dict(name=str(p.name), **_type_json(p.ty)) for p in func.params],
+        "inputs": [dict(name=str(p.name), **_type_json(p.ty)) for p in func.params[:num_inputs]],
         "outputs": [_type_json(t) for t in ret_types],
         "nodes": builder.nodes,
         "results": results,
         "weights": [],
         "config": config,
     }
+    if num_args:
+        if builder.weights:
+            raise ValueError(f"{symbol}: constants left inside a function whose weights are arguments")
+        spec["weights"] = [_type_json(p.ty) for p in func.params[num_inputs:]]
+        spec["weights_from"] = "arguments"
+        spec["weights_digest"] = str(func.attrs[DIGEST_ATTR])
+        return spec, None
     offset = 0
     for w in builder.weights:
         spec["weights"].append({"shape": list(w.shape), "dtype": str(w.dtype), "offset": offset})
@@ -95,13 +114,25 @@ def from_function(func: relax.Function, symbol: str, config: Dict[str, Any]) -> 
     return spec, builder.weights
 
 
-def pack(spec: Dict, weights: List[np.ndarray]) -> Tuple[str, str]:
-    """-> (content hash hex, base64 blob). Base64: the blob travels as a NUL-free C string."""
+def weights_in_arguments(spec: Dict) -> int:
+    """How many trailing stub arguments (after the inputs) are weights."""
+    return len(spec["weights"]) if spec.get("weights_from") == "arguments" else 0
+
+
+def pack(spec: Dict, weights: Optional[List[np.ndarray]]) -> Tuple[str, str]:
+    """-> (content hash hex, blob). The blob travels as a NUL-free C string: the JSON text when
+    the weights are arguments, else base64 of JSON + newline + weight bytes."""
+    if weights is None:
+        text = json.dumps(spec, sort_keys=True)
+        return hashlib.sha256(text.encode()).hexdigest(), text
     raw = json.dumps(spec, sort_keys=True).encode() + b"\n" + b"".join(w.tobytes() for w in weights)
     return hashlib.sha256(raw).hexdigest(), base64.b64encode(raw).decode("ascii")
 
 
-def unpack(blob: str) -> Tuple[Dict, List[np.ndarray], str]:
+def unpack(blob: str) -> Tuple[Dict, Optional[List[np.ndarray]], str]:
+    """-> (spec, embedded weights or None when they are arguments, content hash)."""
+    if blob.startswith("{"):
+        return json.loads(blob), None, hashlib.sha256(blob.encode()).hexdigest()
     raw = base64.b64decode(blob)
     head, _, data = raw.partition(b"\n")
     spec = json.loads(head)

@@ -10,6 +10,7 @@ from typing import Dict
 
 import tvm_ffi
 
+from . import fallback
 from .subgraph import STATS, Subgraph, _stats_lock
 
 _subgraphs: Dict[str, Subgraph] = {}
@@ -33,11 +34,12 @@ def _load(key, blob) -> None:
 def register() -> None:
     tvm_ffi.register_global_func("tvm_trt.run", _run, override=True)
     tvm_ffi.register_global_func("tvm_trt.load", _load, override=True)
+    tvm_ffi.register_global_func(fallback.OK_FUNC, fallback.ok, override=True)
 
 
 def runtime_stats() -> Dict:
     """Counters of this process: engines built / loaded from cache / from the library / held
-    now / freed, executions."""
+    now / freed, executions (TensorRT, reference executor, TVM fallback)."""
     with _stats_lock:
         stats = dict(STATS)
     with _lock:
