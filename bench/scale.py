@@ -32,6 +32,14 @@ def _rss_mib() -> float:
         return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
 
 
+def _status_mib(field: str) -> float:
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith(field + ":"):
+                return int(line.split()[1]) / 1024
+    return float("nan")
+
+
 def _peak_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
@@ -95,6 +103,7 @@ def child_build(side: str, mib: int, path: str, fallback: bool) -> dict:
         "total_s": round(t3 - t0, 2),
         "rss_before_mib": round(start_rss),
         "peak_rss_mib": round(_peak_mib()),
+        "peak_rss_children_mib": round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024),
         "library_mib": round(os.path.getsize(path) / 2**20, 1),
     }
 
@@ -108,7 +117,7 @@ def child_load(side: str, path: str, dim: int) -> dict:
         import tvm_trt  # noqa: F401  (registers the runtime the stubs call)
     os.environ.pop("TVM_TENSORRT_EXECUTOR", None)
     x = tvm.runtime.tensor(np.ones((1, dim), "float32"))
-    base = _rss_mib()
+    base, anon0, file0 = _rss_mib(), _status_mib("RssAnon"), _status_mib("RssFile")
     t0 = time.perf_counter()
     lib = tvm.runtime.load_module(path)
     vm = relax.VirtualMachine(lib, tvm.cpu())
@@ -119,6 +128,9 @@ def child_load(side: str, path: str, dim: int) -> dict:
         "load_s": round(t1 - t0, 2),
         "first_call_s": round(t2 - t1, 2),
         "rss_after_load_call_mib": round(_rss_mib() - base),
+        "anon_after_load_call_mib": round(_status_mib("RssAnon") - anon0),  # private heap
+        "file_after_load_call_mib": round(_status_mib("RssFile") - file0),  # pages of the library file
+        "peak_load_mib": round(_peak_mib() - base),
         "checksum": float(np.abs(out).sum()),
     }
     if side == "ours":
@@ -181,7 +193,8 @@ def main(argv=None) -> int:
                 f"{r['export_s']:.1f}",
                 f"{r['total_s']:.1f}",
                 f"{r['peak_rss_mib'] / 1024:.2f} GiB ({r['peak_rss_mib'] / weights_mib:.1f}x)",
-                f"{r['rss_after_load_call_mib'] / weights_mib:.2f}x",
+                f"{r['rss_after_load_call_mib'] / weights_mib:.2f}x (heap {r.get('anon_after_load_call_mib', 0) / weights_mib:.2f}x"
+                f" + file {r.get('file_after_load_call_mib', 0) / weights_mib:.2f}x)",
             ]
         )
     headers = ["", "library / weights", "partition s", "compile s", "export s", "total s",

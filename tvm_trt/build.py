@@ -14,8 +14,8 @@ def build(mod: tvm.IRModule, target, config: Optional[Dict[str, Any]] = None, **
     """Generate the TensorRT stubs for the partitioned ``mod`` and compile the rest for ``target``.
 
     ``config`` (as returned by ``partition_for_tensorrt``) and ``options`` override what the
-    partitioned functions carry. The stubs are compiled for the target's host. Weights become
-    VM constants passed to the stubs (binary in the library, see ``tvm_trt.weights``). With
+    partitioned functions carry. The stubs are compiled for the target's host; the weights go
+    into an object file linked into the library (``tvm_trt.weights``). With
     ``fallback`` (default on; also ``config["fallback"]``) each offloaded function is also
     compiled by TVM for ``target``, and runs when TensorRT cannot run the subgraph."""
     target = target if isinstance(target, tvm.target.Target) else tvm.target.Target(target)
@@ -26,13 +26,8 @@ def build(mod: tvm.IRModule, target, config: Optional[Dict[str, Any]] = None, **
     if host is not None:
         codegen_options["host_target"] = str(host)  # a Target's str() is its JSON form
     symbols = list(offloaded_functions(mod))
-    mod, values = weights.lift(mod, symbols, fallback)
-    weights.set_pending(values)
-    try:
-        mod = relax.transform.RunCodegen({"tensorrt": codegen_options})(mod)
-    finally:
-        weights.set_pending({})
-    del values
+    mod = weights.lift(mod, symbols, fallback)
+    mod = relax.transform.RunCodegen({"tensorrt": codegen_options})(mod)
     return tvm.compile(drop_lifted_constants(mod, symbols), target)
 
 

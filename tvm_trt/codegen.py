@@ -1,20 +1,20 @@
-"""``relax.ext.tensorrt``: offloaded functions -> one host module of small stubs.
+"""``relax.ext.tensorrt``: offloaded functions -> a host module of small stubs + a weights object.
 
 Each offloaded function becomes a TIR PrimFunc named by its symbol whose body is
 
     if tvm_trt.run(key, *tensors) != 0:         # 1 = this process has not seen the subgraph yet
         tvm_trt.load(key, blob); tvm_trt.run(key, *tensors)
 
-``blob`` (the spec's JSON text) is a string constant inside the library; it crosses into
-Python once per process, not per call. The weights are the stub's trailing arguments: VM
-constants, stored in binary in the exported ``.so`` (see ``tvm_trt.weights``). Tensors are
-passed as raw DLTensor handles (device and shape intact) to our Python runtime, which
-``import tvm_trt`` registers.
+``blob`` is the spec's JSON text, a string constant inside the library; it crosses into Python
+once per process, not per call. The weights are raw bytes in a second module (an object file
+TVM links into the exported ``.so``) under a symbol named by their digest (see
+``tvm_trt.weights``). Tensors are passed as raw DLTensor handles (device and shape intact) to
+our Python runtime, which ``import tvm_trt`` registers.
 """
 from __future__ import annotations
 
 import json
-from typing import Any, Dict
+from typing import Any, Dict, List
 
 import tvm
 import tvm_ffi
@@ -54,27 +54,33 @@ def function_config(func: relax.Function, options: Dict[str, Any]) -> Dict[str, 
     return config
 
 
-def compile_functions(functions, options=None) -> tvm.runtime.Module:
-    stubs = {}
+def compile_functions(functions, options=None) -> List[tvm.runtime.Module]:
+    """-> [stubs module, weights object module (when any subgraph has weights)]."""
+    stubs, regions = {}, {}
     host = None
     for func in functions:
         symbol = str(func.attrs["global_symbol"])
         config = function_config(func, options)
         host = host or config.get("host_target")
-        subgraph, embedded = spec.from_function(func, symbol, config)
-        digest, blob = spec.pack(subgraph, embedded)
+        subgraph, values = spec.from_function(func, symbol, config)
+        digest, blob = spec.pack(subgraph)
         if config.get("build_at_compile_time"):  # embed plans: the deployment needs no builder
-            values = embedded if embedded is not None else weights.pending(symbol)
-            if values is not None:
-                blob = aot.attach(blob, aot.build_plans(subgraph, values, digest))
+            blob = aot.attach(blob, aot.build_plans(subgraph, values, digest))
+        wid = spec.weights_id(subgraph) if values else ""
+        if wid:
+            regions[wid] = values
         num_args = len(func.params) + len(subgraph["outputs"])
         stubs[symbol] = _stub(symbol, num_args, f"{symbol}:{digest[:20]}", blob)
     target = tvm.target.Target(host or "llvm")
-    return tvm.tirx.build(tvm.IRModule(stubs), target=target)
+    mods = [tvm.tirx.build(tvm.IRModule(stubs), target=target)]
+    if regions:
+        mods.append(weights.weights_object(regions, str(target.attrs.get("mtriple", "") or "")))
+        weights.register_in_process(regions)
+    return mods
 
 
 def _codegen(functions, options, constant_names):
-    return [compile_functions(list(functions), options)] if len(functions) else []
+    return compile_functions(list(functions), options) if len(functions) else []
 
 
 def register() -> bool:

@@ -1,23 +1,18 @@
-"""Offloaded Relax function -> serialisable subgraph spec (JSON) + weights, packed in one blob.
+"""Offloaded Relax function -> serialisable subgraph spec (JSON) + its weights.
 
 A spec lists the subgraph's inputs, its op nodes in order (Relax op name, attrs, argument
 references, output types) and its weights. References: {"input": i}, {"weight": k},
 {"node": j} / {"node": j, "item": k} (tuple outputs), {"tuple": [...]}, {"shape": [...]},
-{"value": v}.
-
-Weights lifted by ``tvm_trt.build`` (``tvm_trt.weights``) are the function's trailing
-parameters: the stub receives them as arguments (VM constants) and the spec carries only their
-shapes, dtypes and the digest of their bytes; the blob is the spec's JSON text. A function that
-still binds its constants (plain ``RunCodegen`` without ``tvm_trt.build``) embeds them: blob =
-base64(JSON + newline + raw weight bytes). Either way the blob's sha256 is the content hash
-engine cache keys start from, computed at compile time.
+{"value": v}. Weights are named by shape, dtype and byte offset in the subgraph's region of
+the library's weights object (``tvm_trt.weights``), plus the digest of their bytes. The blob
+the stub carries is the spec's JSON text; its sha256 is the content hash engine cache keys
+start from (it covers the weights through their digest), computed at compile time.
 """
 from __future__ import annotations
 
-import base64
 import hashlib
 import json
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Dict, List, Tuple
 
 import numpy as np
 import tvm
@@ -30,6 +25,13 @@ FORMAT = 1
 
 def _type_json(ty) -> Dict[str, Any]:
     return {"shape": ir.dims(ty), "dtype": str(ty.dtype)}
+
+
+def _view(const) -> np.ndarray:
+    try:
+        return np.from_dlpack(const.value)
+    except (TypeError, BufferError, RuntimeError):  # dtypes NumPy's DLPack import lacks (bfloat16)
+        return ir.const_value(const)
 
 
 class _SpecBuilder(graph.Visitor):
@@ -63,8 +65,8 @@ class _SpecBuilder(graph.Visitor):
         if ir.is_constant(expr):
             if expr not in self._weight_ids:
                 self._weight_ids[expr] = len(self.weights)
-                # np.require, not ascontiguousarray: that one turns 0-d arrays into 1-d
-                self.weights.append(np.require(ir.const_value(expr), requirements="C"))
+                # a view of the constant (no copy); np.require, not ascontiguousarray (0-d stays 0-d)
+                self.weights.append(np.require(_view(expr), requirements="C"))
             return {"weight": self._weight_ids[expr]}
         if isinstance(expr, relax.ShapeExpr):
             return {"shape": [ir.prim_to_py(v) for v in expr.values]}
@@ -75,70 +77,63 @@ class _SpecBuilder(graph.Visitor):
         raise NotImplementedError(f"cannot serialise argument {type(expr).__name__}: {expr}")
 
 
-def from_function(func: relax.Function, symbol: str, config: Dict[str, Any]) -> Tuple[Dict, Optional[List[np.ndarray]]]:
-    """-> (spec, embedded weights); None for weights passed as arguments."""
-    from .weights import COUNT_ATTR, DIGEST_ATTR
+def from_function(func: relax.Function, symbol: str, config: Dict[str, Any]) -> Tuple[Dict, List[np.ndarray]]:
+    """-> (spec, weights as NumPy views of the function's constants)."""
+    from . import weights as weights_mod
 
-    num_args = int(func.attrs.get(COUNT_ATTR, 0)) if func.attrs is not None else 0
-    num_inputs = len(func.params) - num_args
     builder = _SpecBuilder()
-    refs = [{"input": i} for i in range(num_inputs)] + [{"weight": k} for k in range(num_args)]
-    result = graph.walk(func, refs, builder)
+    result = graph.walk(func, [{"input": i} for i in range(len(func.params))], builder)
     results = result["tuple"] if "tuple" in result else [result]
     if len(results) == 1 and "node" in results[0] and "item" not in results[0]:
         node = builder.nodes[results[0]["node"]]
         if node["tuple_out"]:  # the function returns a tuple-valued op (e.g. split) as it is
             results = [{"node": results[0]["node"], "item": k} for k in range(len(node["out"]))]
     ret_types = ir.tensor_types(func.body.body)
+    digest = func.attrs.get(weights_mod.DIGEST_ATTR) if func.attrs is not None else None
+    offsets, size = weights_mod.layout(builder.weights)
     spec = {
         "format": FORMAT,
         "symbol": symbol,
-        "inputs": [dict(name=str(p.name), **_type_json(p.ty)) for p in func.params[:num_inputs]],
+        "inputs": [dict(name=str(p.name), **_type_json(p.ty)) for p in func.params],
         "outputs": [_type_json(t) for t in ret_types],
         "nodes": builder.nodes,
         "results": results,
-        "weights": [],
+        "weights": [
+            {"shape": list(w.shape), "dtype": str(w.dtype), "offset": off} for w, off in zip(builder.weights, offsets)
+        ],
+        "weights_bytes": size,
+        "weights_digest": str(digest) if digest is not None else weights_mod.digest(builder.weights),
         "config": config,
     }
-    if num_args:
-        if builder.weights:
-            raise ValueError(f"{symbol}: constants left inside a function whose weights are arguments")
-        spec["weights"] = [_type_json(p.ty) for p in func.params[num_inputs:]]
-        spec["weights_from"] = "arguments"
-        spec["weights_digest"] = str(func.attrs[DIGEST_ATTR])
-        return spec, None
-    offset = 0
-    for w in builder.weights:
-        spec["weights"].append({"shape": list(w.shape), "dtype": str(w.dtype), "offset": offset})
-        offset += w.nbytes
     return spec, builder.weights
 
 
-def weights_in_arguments(spec: Dict) -> int:
-    """How many trailing stub arguments (after the inputs) are weights."""
-    return len(spec["weights"]) if spec.get("weights_from") == "arguments" else 0
+def weights_id(spec: Dict) -> str:
+    """Names the subgraph's region in the weights object (its accessor)."""
+    return spec["weights_digest"][:24]
 
 
-def pack(spec: Dict, weights: Optional[List[np.ndarray]]) -> Tuple[str, str]:
-    """-> (content hash hex, blob). The blob travels as a NUL-free C string: the JSON text when
-    the weights are arguments, else base64 of JSON + newline + weight bytes."""
-    if weights is None:
-        text = json.dumps(spec, sort_keys=True)
-        return hashlib.sha256(text.encode()).hexdigest(), text
-    raw = json.dumps(spec, sort_keys=True).encode() + b"\n" + b"".join(w.tobytes() for w in weights)
-    return hashlib.sha256(raw).hexdigest(), base64.b64encode(raw).decode("ascii")
+def pack(spec: Dict) -> Tuple[str, str]:
+    """-> (content hash hex, blob): the spec's JSON text (a NUL-free C string)."""
+    text = json.dumps(spec, sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest(), text
 
 
-def unpack(blob: str) -> Tuple[Dict, Optional[List[np.ndarray]], str]:
-    """-> (spec, embedded weights or None when they are arguments, content hash)."""
-    if blob.startswith("{"):
-        return json.loads(blob), None, hashlib.sha256(blob.encode()).hexdigest()
-    raw = base64.b64decode(blob)
-    head, _, data = raw.partition(b"\n")
-    spec = json.loads(head)
-    weights = []
+def unpack(blob: str) -> Tuple[Dict, str]:
+    """-> (spec, content hash)."""
+    return json.loads(blob), hashlib.sha256(blob.encode()).hexdigest()
+
+
+def weight_views(spec: Dict, address: int) -> List[np.ndarray]:
+    """NumPy views of a subgraph's weights at ``address`` (the loaded library's bytes)."""
+    import ctypes
+
+    if not spec["weights"]:
+        return []
+    buf = (ctypes.c_char * spec["weights_bytes"]).from_address(address)
+    out = []
     for w in spec["weights"]:
-        dtype = np.dtype(w["dtype"])
+        dtype = np.dtype(w["dtype"]) if w["dtype"] != "bfloat16" else np.dtype(__import__("ml_dtypes").bfloat16)
         count = int(np.prod(w["shape"], dtype=np.int64))
-        weights.append(np.frombuffer(data, dtype=dtype, count=count, offset=w["offset"]).reshape(w["shape"]))
-    return spec, weights, hashlib.sha256(raw).hexdigest()
+        out.append(np.frombuffer(buf, dtype=dtype, count=count, offset=w["offset"]).reshape(w["shape"]))
+    return out

@@ -29,12 +29,14 @@ def _load(key, blob) -> None:
     with _lock:
         if key not in _subgraphs:
             _subgraphs[key] = Subgraph(str(key), str(blob))
+            fallback.remember(_subgraphs[key])
 
 
 def register() -> None:
     tvm_ffi.register_global_func("tvm_trt.run", _run, override=True)
     tvm_ffi.register_global_func("tvm_trt.load", _load, override=True)
     tvm_ffi.register_global_func(fallback.OK_FUNC, fallback.ok, override=True)
+    tvm_ffi.register_global_func(fallback.WEIGHT_FUNC, fallback.weight, override=True)
 
 
 def runtime_stats() -> Dict:
@@ -53,6 +55,7 @@ def reset() -> None:
     """Forget loaded subgraphs, engines and counters (tests; freeing engines)."""
     with _lock:
         _subgraphs.clear()
+    fallback.forget()
     with _stats_lock:
         for k in STATS:
             STATS[k] = 0 if isinstance(STATS[k], int) else 0.0

@@ -69,26 +69,3 @@ def as_numpy(ref: TensorRef) -> np.ndarray:
         return np.empty(ref.shape, dtype)
     buf = (ctypes.c_char * (count * dtype.itemsize)).from_address(ref.ptr)
     return np.frombuffer(buf, dtype=dtype, count=count).reshape(ref.shape)
-
-
-class _DLManagedTensor(ctypes.Structure):
-    _fields_ = [("dl_tensor", _DLTensor), ("manager_ctx", ctypes.c_void_p), ("deleter", ctypes.c_void_p)]
-
-
-_capsule_new = ctypes.pythonapi.PyCapsule_New
-_capsule_new.restype = ctypes.py_object
-_capsule_new.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_void_p]
-
-
-def to_host(handle) -> np.ndarray:
-    """A host copy of a tensor on any device TVM knows (weights on a GPU, for the TensorRT
-    builder). The DLTensor is borrowed: wrapped in a DLPack capsule without a deleter."""
-    import tvm
-
-    address = handle.value if isinstance(handle, ctypes.c_void_p) else int(handle)
-    managed = _DLManagedTensor()
-    ctypes.memmove(ctypes.addressof(managed.dl_tensor), address, ctypes.sizeof(_DLTensor))
-    capsule = _capsule_new(ctypes.addressof(managed), b"dltensor", None)
-    value = tvm.runtime.from_dlpack(capsule).numpy()
-    del capsule
-    return value

@@ -12,12 +12,19 @@ from __future__ import annotations
 
 import threading
 import warnings
+from typing import Dict, List, Tuple
 
+import numpy as np
+
+from ..weights import WEIGHT_FUNC
 from .engine import env_flag
 
 OK_FUNC = "tvm_trt.ok"
 
 _state = threading.local()  # did the last stub call on this thread hand its subgraph to TVM?
+_lock = threading.Lock()
+_weights: Dict[str, List[np.ndarray]] = {}  # weights id -> host views of the library's bytes
+_tensors: Dict[Tuple, object] = {}  # (weights id, index, device) -> TVM tensor given to TVM's code
 
 
 class TensorRTFallbackWarning(RuntimeWarning):
@@ -54,6 +61,38 @@ def decline() -> None:
 
     _state.declined = True
     bump("fallback_executions")
+
+
+def remember(subgraph) -> None:
+    from ..spec import weights_id
+
+    if subgraph.weights:
+        with _lock:
+            _weights[weights_id(subgraph.spec)] = subgraph.weights
+
+
+def forget() -> None:
+    with _lock:
+        _weights.clear()
+        _tensors.clear()
+
+
+def weight(name, like):
+    """``tvm_trt.weight("<weights id>:<index>", like)``: a subgraph's weight for TVM's code, on
+    ``like``'s device: a view of the library's bytes on the host, else one device copy kept."""
+    import tvm
+
+    device = like.device
+    key = (str(name), device.dlpack_device_type(), device.index)
+    tensor = _tensors.get(key)
+    if tensor is None:
+        weights_id, index = str(name).rsplit(":", 1)
+        array = _weights[weights_id][int(index)]
+        host = device.dlpack_device_type() in (1, 3)  # kDLCPU, kDLCUDAHost
+        tensor = tvm.runtime.from_dlpack(array) if host else tvm.runtime.tensor(array, device)
+        with _lock:
+            tensor = _tensors.setdefault(key, tensor)
+    return tensor
 
 
 def ok(*_outputs) -> bool:

@@ -16,7 +16,7 @@ from typing import Dict, List, Optional, Tuple
 
 import numpy as np
 
-from .. import backend, precision, spec as spec_mod
+from .. import backend, precision, spec as spec_mod, weights as weights_mod
 from ..network import build_network
 from . import aot, cache, dlpack, fallback
 from .engine import BuildSettings, Engine, build_plan, cache_key, env_flag, gpu_name, is_static
@@ -71,16 +71,14 @@ class _Slot:
 
 
 class Subgraph:
-    def __init__(self, key: str, blob: str):
+    def __init__(self, key: str, blob: str, weights: Optional[List[np.ndarray]] = None):
         self.key = key
         spec_blob, self.embedded = aot.split(blob, key)
-        self.spec, self.weights, self.content_hash = spec_mod.unpack(spec_blob)
-        del spec_blob  # embedded weights are views into one decoded bytes object; drop the text
+        self.spec, self.content_hash = spec_mod.unpack(spec_blob)
+        # views of the loaded library's bytes (no copy), unless given
+        self.weights = weights if weights is not None else weights_mod.arrays(self.spec)
         self.symbol = self.spec["symbol"]
         self.num_inputs = len(self.spec["inputs"])
-        self.num_weights = spec_mod.weights_in_arguments(self.spec)  # VM constants after the inputs
-        self._weight_ptrs = None
-        self._weight_handles = ()
         self.fallback_reason: Optional[str] = None  # set once TVM's code runs this subgraph
         self.dynamic = not is_static(self.spec)
         self._lock = threading.Lock()
@@ -113,8 +111,6 @@ class Subgraph:
     # --- plans -----------------------------------------------------------------------------
     def network_spec(self, settings: BuildSettings):
         """(spec, weights) the network is built from: the fp16 rewrite when FP16 is on."""
-        if self.weights is None:  # weights on a GPU: the builder reads host copies
-            self.weights = [dlpack.to_host(h) for h in self._weight_handles]
         if not settings.fp16:
             return self.spec, self.weights
         if self._fp16 is None:
@@ -175,10 +171,7 @@ class Subgraph:
     # --- execution -------------------------------------------------------------------------
     def run(self, handles) -> None:
         refs = [dlpack.read(h) for h in handles]
-        n, nw = self.num_inputs, self.num_weights
-        inputs, outputs = refs[:n], refs[n + nw :]
-        if nw:
-            self._bind_weights(refs[n : n + nw], handles[n : n + nw])
+        inputs, outputs = refs[: self.num_inputs], refs[self.num_inputs :]
         self.check_inputs(inputs)
         shapes = tuple(r.shape for r in inputs)
         if executor_mode() == "reference":
@@ -192,22 +185,8 @@ class Subgraph:
                 return fallback.take(self, err)
         bump("executions")
 
-    def _bind_weights(self, refs, handles) -> None:
-        """Weights are the VM's constants: NumPy views when on the host (no copy). A new VM
-        (another load of the library) brings new addresses: the views follow them."""
-        ptrs = tuple(r.ptr for r in refs)
-        if ptrs == self._weight_ptrs:
-            return
-        with self._lock:
-            on_host = all(r.on_host for r in refs)
-            self._weight_handles = () if on_host else tuple(handles)
-            self.weights = [dlpack.as_numpy(r) for r in refs] if on_host else None
-            self._fp16 = None
-            for slot in self.slots.values():
-                slot.network = None  # the reference network reads the weights in place
-            self._weight_ptrs = ptrs
-
     def _run_tensorrt(self, shapes, inputs, outputs) -> None:
+        backend.trt()  # raises TensorRTNotAvailable, naming the extra to install
         if any(r.on_host for r in inputs + outputs):
             raise RuntimeError(
                 f"subgraph {self.symbol} received host (CPU) tensors: TensorRT executes on a CUDA GPU. "
