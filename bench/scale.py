@@ -103,7 +103,6 @@ def child_build(side: str, mib: int, path: str, fallback: bool) -> dict:
         "total_s": round(t3 - t0, 2),
         "rss_before_mib": round(start_rss),
         "peak_rss_mib": round(_peak_mib()),
-        "peak_rss_children_mib": round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024),
         "library_mib": round(os.path.getsize(path) / 2**20, 1),
     }
 
