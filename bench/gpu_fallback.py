@@ -2,8 +2,10 @@
 
 Two steps, two machines:
 
-  compile (here; nvcc needed for a CUDA target, torch + torchvision for the model):
-    python bench/gpu_fallback.py compile --out DIR [--arch sm_90]
+  compile (here; nvcc needed for a CUDA target; the model from torchvision, or --onnx FILE, e.g.
+  the Gluon zoo's export: python -c "from tvm_trt import zoo; print(zoo.onnx_path_for('resnet18_v1', DIR))"
+  in the MXNet environment):
+    python bench/gpu_fallback.py compile --out DIR [--arch sm_90] [--onnx resnet18.onnx]
   writes DIR/resnet18_tvm_trt.so (tvm_trt.build with fallback), DIR/resnet18_tvm.so
   (tvm.compile of the same module), DIR/input.npy and DIR/meta.json.
 
@@ -32,7 +34,13 @@ from _common import table, write_results
 import numpy as np
 
 
-def _resnet18(batch: int):
+def _resnet18(batch: int, onnx_path: str = ""):
+    if onnx_path:
+        from tvm_trt import frontend
+
+        mod, params = frontend.from_onnx(onnx_path)
+        (shape,) = [tuple(int(d) for d in p.ty.shape.values) for p in mod["main"].params[:1]]
+        return mod, params, np.random.default_rng(0).standard_normal(shape).astype("float32")
     import torch
     import torchvision
 
@@ -50,14 +58,14 @@ def _resnet18(batch: int):
     return mod, params, x.numpy()
 
 
-def compile_step(out: str, target_kind: str, arch: str, batch: int) -> dict:
+def compile_step(out: str, target_kind: str, arch: str, batch: int, onnx_path: str = "") -> dict:
     import tvm
     from tvm import relax
 
     import tvm_trt
 
     os.makedirs(out, exist_ok=True)
-    mod, params, x = _resnet18(batch)
+    mod, params, x = _resnet18(batch, onnx_path)
     if target_kind == "cuda":
         target = tvm.target.Target({"kind": "cuda", "arch": arch}, host={"kind": "llvm"})
     else:
@@ -161,6 +169,7 @@ def main(argv=None) -> int:
     c.add_argument("--target", default="cuda", choices=["cuda", "llvm"])
     c.add_argument("--arch", default="sm_90")
     c.add_argument("--batch", type=int, default=1)
+    c.add_argument("--onnx", default="", help="an ONNX ResNet-18 instead of torchvision's")
     r = sub.add_parser("run")
     r.add_argument("--dir", required=True)
     r.add_argument("--device", default="cuda", choices=["cuda", "cpu"])
@@ -169,13 +178,13 @@ def main(argv=None) -> int:
     args = p.parse_args(argv)
 
     if args.step == "compile":
-        print(json.dumps(compile_step(args.out, args.target, args.arch, args.batch), indent=2))
+        print(json.dumps(compile_step(args.out, args.target, args.arch, args.batch, args.onnx), indent=2))
         return 0
     res = run_step(args.dir, args.device, args.iters)
     print(json.dumps(res, indent=2))
     print(
         table(
-            ["device", "TensorRT", "subgraphs fell back", "max abs err vs TVM", "tvm-trt (fallback) ms", "TVM CUDA ms"],
+            ["device", "TensorRT", "subgraphs fell back", "max abs err vs TVM", "tvm-trt (fallback) ms", "TVM plain ms"],
             [[res["device"], res["tensorrt"], f"{res['fallback_executions']}/{res['subgraphs']}",
               f"{res['max_abs_err']:.2e}", res["tvm_trt_fallback_ms"], res["tvm_plain_ms"]]],
         )

@@ -59,7 +59,7 @@ def _tiny_module():
 def test_default_executor_on_cpu_names_reference_executor(monkeypatch):
     monkeypatch.setenv("TVM_TENSORRT_EXECUTOR", "tensorrt")
     mod, _ = tvm_trt.partition_for_tensorrt(_tiny_module())
-    vm = relax.VirtualMachine(tvm_trt.build(mod, "llvm"), tvm.cpu())
+    vm = relax.VirtualMachine(tvm_trt.build(mod, "llvm", fallback=False), tvm.cpu())  # no TVM fallback kept
     with pytest.raises(Exception, match="TVM_TENSORRT_EXECUTOR=reference"):
         vm["main"](tvm.runtime.tensor(np.zeros((1, 3, 8, 8), "float32")))
 

@@ -19,19 +19,13 @@ import tvm
 from tvm import relax
 
 from . import graph, ir
+from . import weights as weights_mod
 
 FORMAT = 1
 
 
 def _type_json(ty) -> Dict[str, Any]:
     return {"shape": ir.dims(ty), "dtype": str(ty.dtype)}
-
-
-def _view(const) -> np.ndarray:
-    try:
-        return np.from_dlpack(const.value)
-    except (TypeError, BufferError, RuntimeError):  # dtypes NumPy's DLPack import lacks (bfloat16)
-        return ir.const_value(const)
 
 
 class _SpecBuilder(graph.Visitor):
@@ -66,7 +60,7 @@ class _SpecBuilder(graph.Visitor):
             if expr not in self._weight_ids:
                 self._weight_ids[expr] = len(self.weights)
                 # a view of the constant (no copy); np.require, not ascontiguousarray (0-d stays 0-d)
-                self.weights.append(np.require(_view(expr), requirements="C"))
+                self.weights.append(np.require(weights_mod.as_array(expr), requirements="C"))
             return {"weight": self._weight_ids[expr]}
         if isinstance(expr, relax.ShapeExpr):
             return {"shape": [ir.prim_to_py(v) for v in expr.values]}
@@ -79,8 +73,6 @@ class _SpecBuilder(graph.Visitor):
 
 def from_function(func: relax.Function, symbol: str, config: Dict[str, Any]) -> Tuple[Dict, List[np.ndarray]]:
     """-> (spec, weights as NumPy views of the function's constants)."""
-    from . import weights as weights_mod
-
     builder = _SpecBuilder()
     result = graph.walk(func, [{"input": i} for i in range(len(func.params))], builder)
     results = result["tuple"] if "tuple" in result else [result]

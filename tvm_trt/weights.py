@@ -1,19 +1,17 @@
 """Where offloaded weights live: raw bytes in an object file linked into the library.
 
-Codegen writes every offloaded weight, once, into one binary file, assembles it (``.incbin``)
-into an object with one small accessor per subgraph (``tvm_trt_w_<id>``, TVM's packed-function
-ABI, returning the address of that subgraph's bytes) and hands it to TVM as a static library
-module, which ``export_library`` links into ``model.so`` beside the stubs. At run time the
-weights are read-only data of the loaded library: the stub passes their address to our runtime,
-which makes NumPy views over them (no decode, no copy; pages load from the file as TensorRT or
-TVM reads them). The digest of their bytes (engine cache keys) is computed here, at compile time.
-Before export (the executable used in the building process) the accessor is a global function
-answering 0, and the runtime finds the arrays in ``in_process``.
+Codegen writes every offloaded weight, once, straight from the constants' memory into a
+relocatable ELF object (one read-only section; one exported symbol per subgraph, named by the
+digest of its weights) and hands it to TVM as a static library module, which ``export_library``
+links into ``model.so`` beside the stubs. TVM's executable keeps no copy. At run time the
+weights are read-only data of the loaded library: the runtime finds the symbol and makes NumPy
+views over those pages (no decode, no copy; they load from the file as TensorRT or TVM reads
+them). The digest (engine cache keys) is computed at compile time. An executable run in the
+process that built it (not exported) finds its arrays in ``in_process``.
 
 The TVM fallback of a subgraph (``tvm_trt.build(fallback=True)``) is the same function flattened,
 its constants made parameters, called from ``main`` with tensors from ``tvm_trt.weight`` (views
-of the same bytes on the host, a device copy kept once per device otherwise): no second stored
-copy.
+of the same bytes on the host, one device copy per device otherwise): no second stored copy.
 """
 from __future__ import annotations
 
@@ -28,10 +26,9 @@ from typing import Dict, List, Sequence, Tuple
 
 import numpy as np
 import tvm
-import tvm_ffi
 from tvm import relax
 
-from . import graph, ir, partition
+from . import graph, ir
 
 DIGEST_ATTR = "tvm_trt.weights_digest"  # sha256 of the weights' bytes, set by tvm_trt.build
 WEIGHT_FUNC = "tvm_trt.weight"
@@ -43,14 +40,21 @@ in_process: Dict[str, List[np.ndarray]] = {}
 
 def as_array(const) -> np.ndarray:
     """A NumPy view of a constant's host data (no copy)."""
-    return np.from_dlpack(const.value)
+    try:
+        return np.from_dlpack(const.value)
+    except (TypeError, BufferError, RuntimeError):  # dtypes NumPy's DLPack import lacks (bfloat16)
+        return ir.const_value(const)
+
+
+def _bytes(a: np.ndarray) -> memoryview:
+    return memoryview(np.ascontiguousarray(a).reshape(-1).view(np.uint8))  # any dtype, no copy
 
 
 def digest(arrays: Sequence[np.ndarray]) -> str:
     h = hashlib.sha256()
     for a in arrays:
         h.update(json.dumps([list(a.shape), str(a.dtype)]).encode())
-        h.update(memoryview(np.ascontiguousarray(a)).cast("B"))
+        h.update(_bytes(a))
     return h.hexdigest()
 
 
@@ -95,7 +99,13 @@ def write_elf_object(path: str, regions: Dict[str, Sequence[np.ndarray]], host_t
     symtab = b"\0" * 24 + b"".join(
         struct.pack("<IBBHQQ", name_at[i], 0x11, 0, 1, offsets[i], sizes[i]) for i in range(len(names))
     )  # STB_GLOBAL | STT_OBJECT, default visibility, in section 1
-    shnames = [b"", b".rodata.tvm_trt_weights", b".symtab", b".strtab", b".shstrtab", b".note.GNU-stack"]
+    machine = _machine(host_triple)
+    # x86-64: a "large" section (.lrodata, SHF_X86_64_LARGE), which the linker places after the
+    # code and small data, so past 2 GiB of weights PC-relative references still fit.
+    large = machine == 62
+    section = b".lrodata.tvm_trt_weights" if large else b".rodata.tvm_trt_weights"
+    flags = 0x2 | (0x10000000 if large else 0)  # SHF_ALLOC (| SHF_X86_64_LARGE)
+    shnames = [b"", section, b".symtab", b".strtab", b".shstrtab", b".note.GNU-stack"]
     shstrtab = b"\0".join(shnames) + b"\0"
     sh_name = [sum(len(n) + 1 for n in shnames[:i]) for i in range(len(shnames))]
     symtab_off = data_off + pos
@@ -106,21 +116,21 @@ def write_elf_object(path: str, regions: Dict[str, Sequence[np.ndarray]], host_t
     shdr_off += -shdr_off % 8
     sections = [
         (0, 0, 0, 0, 0, 0, 0, 0, 0),
-        (1, 0x2, data_off, pos, 0, 0, ALIGN, 0, 1),  # PROGBITS, ALLOC
+        (1, flags, data_off, pos, 0, 0, ALIGN, 0, 1),  # PROGBITS
         (2, 0, symtab_off, len(symtab), 3, 1, 8, 24, 2),  # SYMTAB -> .strtab, first global = 1
         (3, 0, strtab_off, len(strtab), 0, 0, 1, 0, 3),
         (3, 0, shstrtab_off, len(shstrtab), 0, 0, 1, 0, 4),
         (1, 0, shdr_off, 0, 0, 0, 1, 0, 5),  # .note.GNU-stack: no executable stack
     ]
     header = b"\x7fELF" + bytes([2, 1, 1, 0]) + b"\0" * 8 + struct.pack(
-        "<HHIQQQIHHHHHH", 1, _machine(host_triple), 1, 0, 0, shdr_off, 0, 64, 0, 0, 64, len(sections), 4
+        "<HHIQQQIHHHHHH", 1, machine, 1, 0, 0, shdr_off, 0, 64, 0, 0, 64, len(sections), 4
     )
     with open(path, "wb") as f:
         f.write(header.ljust(data_off, b"\0"))
         for (wid, values), base in zip(regions.items(), offsets):
             for a, off in zip(values, layout(values)[0]):
                 f.seek(data_off + base + off)
-                f.write(memoryview(np.ascontiguousarray(a)).cast("B"))
+                f.write(_bytes(a))
         f.seek(symtab_off)
         f.write(symtab + strtab + shstrtab)
         f.seek(shdr_off)
