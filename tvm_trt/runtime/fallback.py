@@ -16,8 +16,8 @@ from typing import Dict, List, Tuple
 
 import numpy as np
 
+from .. import env
 from ..weights import WEIGHT_FUNC
-from .engine import env_flag
 
 OK_FUNC = "tvm_trt.ok"
 
@@ -32,7 +32,7 @@ class TensorRTFallbackWarning(RuntimeWarning):
 
 
 def enabled() -> bool:
-    return env_flag("TVM_TENSORRT_FALLBACK", True)
+    return env.flag(env.FALLBACK, True)
 
 
 def available(subgraph) -> bool:
