@@ -100,7 +100,7 @@ def test_fallback_equals_tvm_llvm_and_warns_once(mlp_libs, tensorrt_executor):
         np.testing.assert_array_equal(out, expected)
     messages = [str(w.message) for w in caught if issubclass(w.category, fallback.TensorRTFallbackWarning)]
     assert len(messages) == 1, messages
-    assert "subgraph fused_relax_matmul" in messages[0] and "runs TVM's compiled code instead of TensorRT" in messages[0]
+    assert "subgraph tensorrt_0 " in messages[0] and "runs TVM's compiled code instead of TensorRT" in messages[0]
     assert "received host (CPU) tensors" in messages[0]  # TensorRT's reason
     stats = tvm_trt.runtime_stats()
     assert stats["fallback_executions"] == 2 and stats["executions"] == 0
