@@ -76,6 +76,7 @@ MAX_WORKSPACE_SIZE = "TVM_TENSORRT_MAX_WORKSPACE_SIZE"
 EXECUTOR = "TVM_TENSORRT_EXECUTOR"
 LOG_LEVEL = "TVM_TENSORRT_LOG_LEVEL"
 CACHE_DIR = "TVM_TENSORRT_CACHE_DIR"
+FALLBACK = "TVM_TENSORRT_FALLBACK"
 EXECUTORS = ("tensorrt", "reference")
 LOG_LEVELS = ("error", "warning", "info", "verbose", "debug")
 
@@ -89,6 +90,7 @@ def executor() -> str:
 CHECKS: Dict[str, Callable[[], object]] = {
     USE_FP16: lambda: flag(USE_FP16, False),
     MULTI_ENGINE: lambda: flag(MULTI_ENGINE, False),
+    FALLBACK: lambda: flag(FALLBACK, True),
     MAX_WORKSPACE_SIZE: lambda: positive_int(MAX_WORKSPACE_SIZE, 1),
     EXECUTOR: executor,
     LOG_LEVEL: lambda: choice(LOG_LEVEL, LOG_LEVELS, ""),

@@ -168,6 +168,7 @@ OPTIONS: Dict[str, Any] = {
     "max_workspace_size": 1 << 30,
     "use_fp16": False,
     "build_at_compile_time": False,
+    "fallback": True,  # tvm_trt.build also compiles each subgraph with TVM, run where TensorRT cannot
 }
 # Keys a config carries beyond the options: the resolved version, and the host tvm_trt.build sets.
 CONFIG_ONLY = ("tensorrt_version", "host_target")
