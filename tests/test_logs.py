@@ -58,3 +58,20 @@ def test_cache_warning_names_the_subgraph(cache_dir, caplog):
     with caplog.at_level(logging.WARNING, logger="tvm_trt"):
         _call(ex)
     assert any(m.startswith("tvm_trt: subgraph tensorrt_0: cached engine") for m in _events(caplog, logging.WARNING))
+
+
+def test_fallback_event(monkeypatch, caplog):
+    """TensorRT cannot run host tensors: TVM's compiled code runs the subgraph, and info says so once."""
+    import pytest
+
+    from tvm_trt.runtime.fallback import TensorRTFallbackWarning
+
+    caplog.set_level(logging.INFO, logger="tvm_trt")
+    monkeypatch.setenv("TVM_TENSORRT_EXECUTOR", "tensorrt")
+    ex = _relu_lib()
+    runtime.reset()
+    with pytest.warns(TensorRTFallbackWarning, match="subgraph tensorrt_0 runs TVM's compiled code"):
+        _call(ex)
+        _call(ex)
+    info = _events(caplog, logging.INFO)
+    assert len(info) == 1 and info[0].startswith("subgraph tensorrt_0: fallback to TVM (RuntimeError: "), info
