@@ -1,6 +1,6 @@
 """Layers added to the reference executor after checking it against TensorRT's ONNX parser:
 scatter, one-hot, reverse-sequence, LRN and grid sample, negative gather indices, squeeze
-without axes, and the refusal of loops. Expectations are independent NumPy loops or ONNX's
+without axes, the refusal of loops, and networks with -1 dims computed through shape tensors. Expectations are independent NumPy loops or ONNX's
 reference implementation (onnx.reference)."""
 import itertools
 
@@ -15,6 +15,8 @@ pytestmark = pytest.mark.skipif(not backend.available(), reason="needs a TensorR
 
 if backend.available():
     from test_reference import Net, rand
+
+    from tvm_trt import reference
 
     trt = backend.trt()
 
@@ -77,7 +79,7 @@ def test_scatter_nd_matches_onnx_scatter_nd():
 
 @pytest.mark.parametrize("axis", [0, 1, -1], ids=["axis0", "axis1", "last_axis"])
 def test_one_hot_matches_onnx(axis):
-    indices = np.array([[0, 3, -1], [2, 5, 1]], np.int32)  # -1 counts from depth; 5 is out of range
+    indices = np.array([[0, 3, -1], [2, -4, 1]], np.int32)  # negative indices count from depth
     values = np.array([-2.0, 7.0], np.float32)
     depth = np.array(4, np.int32)
     net = Net()
@@ -113,11 +115,10 @@ def test_lrn_matches_loops_over_channels(window):
 GRID_CASES = list(itertools.product(["LINEAR", "NEAREST", "CUBIC"], ["FILL", "CLAMP", "REFLECT"], [False, True]))
 ONNX_MODES = {"LINEAR": "linear", "NEAREST": "nearest", "CUBIC": "cubic"}
 ONNX_PADDING = {"FILL": "zeros", "CLAMP": "border", "REFLECT": "reflection"}
+GRID_IDS = [f"{m.lower()}_{p.lower()}_{'align' if a else 'half'}" for m, p, a in GRID_CASES]
 
 
-@pytest.mark.parametrize(
-    "mode, padding, align", GRID_CASES, ids=[f"{m.lower()}_{p.lower()}_{'align' if a else 'half'}" for m, p, a in GRID_CASES]
-)
+@pytest.mark.parametrize("mode, padding, align", GRID_CASES, ids=GRID_IDS)
 def test_grid_sample_2d_matches_onnx(mode, padding, align):
     x = rand(2, 3, 4, 5)
     grid = (np.random.default_rng(1).uniform(-1.4, 1.4, (2, 3, 6, 2))).astype(np.float32)  # some points outside
@@ -160,3 +161,53 @@ def test_loops_are_refused_naming_the_layer():
     out = loop.add_loop_output(state.get_output(0), trt.LoopOutput.LAST_VALUE)
     with pytest.raises(NotImplementedError, match=r"'two_trips'.*TRIP_LIMIT"):
         net.run(out.get_output(0))
+
+
+def test_dynamic_network_shape_arithmetic_feeds_reshape_fill_slice_and_resize():
+    """What converters emit for -1 dims: SHAPE, then int64 shape arithmetic (gather, elementwise,
+    concat) feeding a reshape, a fill, a slice and a resize through set_input; TensorRT builds
+    the network for a profile and the executor evaluates it for several concrete shapes."""
+    net = Net()
+    x = net.network.add_input("x", trt.float32, (-1, 3, -1))
+    shape = net.network.add_shape(x).get_output(0)  # int64 [n, 3, w]
+    n = net.network.add_gather(shape, net.const(np.array([0], np.int64)), 0).get_output(0)
+    w = net.network.add_gather(shape, net.const(np.array([2], np.int64)), 0).get_output(0)
+    two = net.const(np.array([2], np.int64))
+    half_w = net.network.add_elementwise(w, two, trt.ElementWiseOperation.FLOOR_DIV).get_output(0)
+    # reshape (n, 3, w) -> (n, 3 * w)
+    flat_dims = net.network.add_concatenation([n, net.const(np.array([-1], np.int64))]).get_output(0)
+    flat = net.network.add_shuffle(x)
+    flat.set_input(1, flat_dims)
+    # slice the first half of the last axis: start 0, size (n, 3, w // 2)
+    size = net.network.add_concatenation([n, net.const(np.array([3], np.int64)), half_w]).get_output(0)
+    sliced = net.network.add_slice(x, (0, 0, 0), (1, 1, 1), (1, 1, 1))
+    sliced.set_input(2, size)
+    # fill an iota of the sliced shape, added to the slice
+    fill = net.network.add_fill((1, 1, 1), trt.FillOperation.LINSPACE, trt.float32)
+    fill.set_input(0, size)
+    fill.set_input(1, net.const(np.array(0.0, np.float32)))
+    fill.set_input(2, net.const(np.array([0.0, 0.0, 1.0], np.float32)))
+    summed = net.network.add_elementwise(sliced.get_output(0), fill.get_output(0), trt.ElementWiseOperation.SUM)
+    # resize to (n, 3, 2 * w) from a shape tensor
+    factors = net.const(np.array([1, 1, 2], np.int64))
+    doubled = net.network.add_elementwise(shape, factors, trt.ElementWiseOperation.PROD)
+    resize = net.network.add_resize(x)
+    resize.set_input(1, doubled.get_output(0))
+    outputs = {"flat": flat.get_output(0), "summed": summed.get_output(0), "resized": resize.get_output(0)}
+    for name, tensor in outputs.items():
+        tensor.name = name
+        net.network.mark_output(tensor)
+
+    config = net.builder.create_builder_config()
+    profile = net.builder.create_optimization_profile()
+    profile.set_shape("x", (1, 3, 2), (2, 3, 6), (4, 3, 8))
+    config.add_optimization_profile(profile)
+    assert net.builder.build_serialized_network(net.network, config) is not None
+
+    for shape_ in ((1, 3, 2), (3, 3, 7)):
+        value = rand(*shape_)
+        got = reference.run_network(net.network, {"x": value})
+        np.testing.assert_array_equal(got["flat"], value.reshape(shape_[0], -1))
+        half = shape_[2] // 2
+        np.testing.assert_array_equal(got["summed"], value[:, :, :half] + np.arange(half, dtype=np.float32))
+        np.testing.assert_array_equal(got["resized"], value.repeat(2, axis=2))
