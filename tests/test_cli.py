@@ -67,15 +67,15 @@ def test_cross_compile_for_jetson(tiny_onnx, tmp_path):
 
 def test_configs_are_partition_kwargs():
     import tvm_trt
+    from tvm_trt import configs
     from tvm_trt.report import partition_report
 
     from harness import make_module
     from tvm import relax
 
     mod = make_module(lambda x: relax.op.nn.relu(x), {"x": ((1, 4), "float32")})
-    for name in ("jetson-orin.json", "server.json"):
-        with open(os.path.join(ROOT, "configs", name)) as f:
-            options = json.load(f)
+    for name in configs.names():
+        options = configs.load(name)
         _, config = tvm_trt.partition_for_tensorrt(mod, **options)
         assert all(config[k] == v for k, v in options.items())
     assert partition_report(mod, **options).ops_total == 1
