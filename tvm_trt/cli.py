@@ -176,15 +176,18 @@ def _from_onnx_with_shapes(path: str, shapes, simplify: Optional[bool] = None):
     with _captured_output() as captured:
         try:
             model = frontend.from_onnx(path, shape=shapes, simplify=simplify)
+        except frontend.ONNXImportError as err:  # TVM's importer failed: the error names the op
+            failure = (err.reason, err.op)
         except (ValueError, TypeError, RuntimeError) as err:  # TVM's errors derive from these
-            failure = (_one_line(err), [ln for ln in str(err).splitlines() if ln.strip()])
+            failure = (_one_line(err), None)
     noise = "".join(captured)
     if failure is None:
         sys.stderr.write(noise)
         return model
     given = " ".join(f"{k}={','.join(map(str, v))}" for k, v in shapes.items())
-    op = re.search(r"Error converting operator (\w+)", noise)
-    where = f" at {op.group(1)}" if op else ""
+    printed_op = re.search(r"Error converting operator (\w+)", noise)
+    op = failure[1] or (printed_op.group(1) if printed_op else None)
+    where = f" at {op}" if op else ""
     raise UsageError(f"the model does not take --input-shape {given}{where}: {failure[0]}")
 
 
