@@ -70,7 +70,9 @@ def load_config(name_or_path: Optional[str]) -> Dict:
     try:
         return configs.load(name_or_path)
     except OSError as err:
-        raise UsageError(f"cannot read config {name_or_path!r}: {err.strerror}") from None
+        raise UsageError(
+            f"cannot read config {name_or_path!r}: {err.strerror}; the presets are {configs.names()}"
+        ) from None
     except ValueError as err:
         raise UsageError(str(err)) from None
 
