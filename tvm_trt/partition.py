@@ -1,6 +1,7 @@
 """partition_for_tensorrt: bind, simplify, annotate with the registry's predicates, merge."""
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 from typing import Any, Dict, List, Optional, Sequence, Tuple
@@ -44,6 +45,10 @@ def check_call(call: relax.Call, opts: PartitionOptions) -> Optional[str]:
         return f"no TensorRT converter registered for {name}"
     if tuple(opts.version) < entry.min_version:
         return f"{name} needs TensorRT >= {version_str(entry.min_version)} (target {version_str(opts.version)})"
+    for arg in call.args:
+        for value in arg.fields if isinstance(arg, relax.Tuple) else [arg]:
+            if isinstance(value, relax.Var) and not ir.is_tensor(value):
+                return f"{name} takes a run-time {type(value.ty).__name__} ({value.name}): TensorRT inputs are tensors"
     for ty in [t for a in call.args for t in ir.tensor_types(a)] + ir.tensor_types(call):
         if ty.dtype not in entry.dtypes:
             return f"dtype {ty.dtype} is not supported by the TensorRT converter for {name}"
@@ -53,7 +58,13 @@ def check_call(call: relax.Call, opts: PartitionOptions) -> Optional[str]:
         dynamic = [i for i, d in enumerate(shape) if isinstance(d, str)]
         if any(i != 0 for i in dynamic):
             return f"dynamic dim at axis {[i for i in dynamic if i][0]}: only the batch axis may be dynamic"
-    return entry.check(call, opts) if entry.check else None
+    if entry.check is None:
+        return None
+    try:
+        return entry.check(call, opts)
+    except Exception as err:  # a predicate bug must not stop partitioning: the op stays in TVM
+        log.warning("the predicate of %s raised %s: %s", name, type(err).__name__, err)
+        return f"the predicate of {name} raised {type(err).__name__}: {err}"
 
 
 def _patterns(opts: PartitionOptions):
@@ -71,15 +82,26 @@ def _patterns(opts: PartitionOptions):
 def simplify(mod: tvm.IRModule) -> tvm.IRModule:
     """Fold constant expressions. batch_norm is kept (our converter offloads it as a per-channel
     scale + shift that TensorRT fuses into the preceding convolution): TVM's
-    FoldBatchnormToConv2D + FoldConstant compiles a kernel per folded weight, ~1 s per conv."""
-    seq = tvm.transform.Sequential(
-        [
-            relax.transform.ConvertToDataflow(min_size=1),  # pattern fusion only looks inside dataflow blocks
-            relax.transform.FoldConstant(),
-            relax.transform.CanonicalizeBindings(),
-        ]
-    )
-    return seq(mod)
+    FoldBatchnormToConv2D + FoldConstant compiles a kernel per folded weight, ~1 s per conv.
+
+    FoldConstant compiles the ops it folds and fails on some that TVM's build would reject only
+    later, or never (integer power, some rms_norm axes): then the module is not folded."""
+    to_dataflow = relax.transform.ConvertToDataflow(min_size=1)  # pattern fusion only looks inside dataflow blocks
+    try:
+        return tvm.transform.Sequential(
+            [to_dataflow, relax.transform.FoldConstant(), relax.transform.CanonicalizeBindings()]
+        )(mod)
+    except Exception as err:  # TVM raises InternalError/AssertionError/... from its kernels
+        log.warning("constant folding failed, partitioning without it: %s: %s", type(err).__name__, _last_line(err))
+    try:
+        return tvm.transform.Sequential([to_dataflow, relax.transform.CanonicalizeBindings()])(mod)
+    except Exception as err:
+        log.warning("canonicalization failed, partitioning the module as given: %s", _last_line(err))
+        return mod
+
+
+def _last_line(err) -> str:
+    return (str(err).strip().splitlines() or [""])[-1]
 
 
 def offloaded_functions(mod: tvm.IRModule) -> Dict[str, relax.Function]:
@@ -141,11 +163,12 @@ def _inline(mod: tvm.IRModule, names: List[str]) -> tvm.IRModule:
 # naming it and these). A new option: add it here, then read it from the config where it acts.
 OPTIONS: Dict[str, Any] = {
     "version": None,  # target TensorRT: (8, 6), "8.6.1"; default the installed one
-    "use_implicit_batch": True,
+    "use_implicit_batch": None,  # None: the batch-axis rule below TensorRT 7 only
     "remove_no_mac_subgraphs": False,
     "max_workspace_size": 1 << 30,
     "use_fp16": False,
     "build_at_compile_time": False,
+    "fallback": True,  # tvm_trt.build also compiles each subgraph with TVM, run where TensorRT cannot
 }
 # Keys a config carries beyond the options: the resolved version, and the host tvm_trt.build sets.
 CONFIG_ONLY = ("tensorrt_version", "host_target")
@@ -161,13 +184,38 @@ def check_options(options: Dict[str, Any], what: str = "partition_for_tensorrt")
             f"known: {', '.join(sorted(known))}"
         )
     size = options.get("max_workspace_size")
-    if size is not None and (isinstance(size, bool) or not isinstance(size, int) or size <= 0):
-        raise TypeError(f"{what}: max_workspace_size must be a positive int (bytes), got {size!r}")
+    if size is not None and (isinstance(size, bool) or not isinstance(size, int) or not 0 < size < 1 << 63):
+        raise TypeError(f"{what}: max_workspace_size must be a positive int (bytes) below 2**63, got {size!r}")
 
 
-def check_params(params) -> None:
-    if params is not None and not isinstance(params, dict):
+def check_params(params, mod=None) -> None:
+    """``mod`` an IRModule with ``main``; ``params`` a dict naming ``main``'s parameters, each an
+    array of the parameter's dtype and shape (BindParams would bind a wrong shape silently)."""
+    if mod is not None and not (isinstance(mod, tvm.IRModule) and any(g.name_hint == "main" for g in mod.get_global_vars())):
+        raise TypeError(f"mod must be a tvm.IRModule with a Relax function 'main', got {type(mod).__name__}")
+    if params is None:
+        return
+    if not isinstance(params, dict):
         raise TypeError(f"params must be a dict {{name: array}}, got {type(params).__name__}")
+    if mod is None:
+        return
+    declared = {p.name: p.ty for p in mod["main"].params}
+    for key, value in params.items():
+        name = key.name if isinstance(key, relax.Var) else key
+        if name not in declared:
+            raise ValueError(f"params: {name!r} is not a parameter of main; its parameters are {list(declared)}")
+        shape, dtype = getattr(value, "shape", None), getattr(value, "dtype", None)
+        if shape is None or dtype is None:
+            raise TypeError(f"params[{name!r}] must be an array (numpy or tvm.runtime.Tensor), got {type(value).__name__}")
+        want = declared[name]
+        dims = ir.dims(want) if hasattr(want, "dtype") else None
+        if dims is None:
+            continue
+        fits = len(dims) == len(shape) and all(not isinstance(d, int) or d == s for d, s in zip(dims, shape))
+        if not fits or str(dtype) != str(want.dtype):
+            raise ValueError(
+                f"params[{name!r}] is {list(shape)} {dtype}; main's parameter {name} is {list(dims)} {want.dtype}"
+            )
 
 
 def default_config(**overrides) -> Dict[str, Any]:
@@ -180,6 +228,14 @@ def default_config(**overrides) -> Dict[str, Any]:
     }
     config.update(overrides)
     return config
+
+
+def _with_producers(mod: tvm.IRModule, opts: PartitionOptions) -> PartitionOptions:
+    producers = {}
+    for func in mod.functions.values():
+        if isinstance(func, relax.Function):
+            producers.update(relax.analysis.get_var2val(func))
+    return dataclasses.replace(opts, producers=producers)
 
 
 def _merged(mod: tvm.IRModule, opts: PartitionOptions) -> tvm.IRModule:
@@ -199,13 +255,13 @@ def offload(mod: tvm.IRModule, opts: PartitionOptions) -> tvm.IRModule:
     """Groups the supported ops into offloaded functions. Where TVM's passes fail on a module,
     one subgraph per op, and failing that nothing is offloaded: partitioning never raises for
     a module TVM itself can compile."""
+    opts = _with_producers(mod, opts)
     for strategy in (_merged, _per_op):
         try:
             return strategy(mod, opts)
         except Exception as err:  # TVM raises InternalError/TypeError/ValueError alike
-            last = (str(err).strip().splitlines() or [""])[-1]
             log.warning("partitioning (%s) failed, trying a simpler one: %s: %s",
-                        strategy.__name__.strip("_"), type(err).__name__, last)
+                        strategy.__name__.strip("_"), type(err).__name__, _last_line(err))
     return mod
 
 
@@ -228,7 +284,7 @@ def partition_for_tensorrt(
     of ``OPTIONS``.
     """
     check_options({**extra, "max_workspace_size": max_workspace_size})
-    check_params(params)
+    check_params(params, mod)
     version = target_version(version)
     opts = PartitionOptions(version=version, use_implicit_batch=resolve_implicit_batch(use_implicit_batch, version))
     config = default_config(
@@ -242,12 +298,14 @@ def partition_for_tensorrt(
     json.dumps(config)  # the config must stay JSON-able: it travels inside the module
     if params:
         mod = relax.transform.BindParams("main", params)(mod)
-    mod = simplify(mod)
-    mod = offload(mod, opts)
+    given = mod
+    mod = offload(simplify(mod), opts)
     if remove_no_mac_subgraphs:
         no_mac = [name for name, f in offloaded_functions(mod).items() if not is_mac_subgraph(f)]
         if no_mac:
             mod = _inline(mod, no_mac)
+    if not offloaded_functions(mod):
+        return given, config  # nothing for TensorRT: the module exactly as TVM alone compiles it
     mod = rename_offloaded(mod)
     config_json = json.dumps(config, sort_keys=True)
     for name, func in offloaded_functions(mod).items():
