@@ -300,10 +300,12 @@ def partition_for_tensorrt(
         mod = relax.transform.BindParams("main", params)(mod)
     given = mod
     mod = offload(simplify(mod), opts)
+    # A subgraph without inputs computes constants (where constant folding failed): TVM keeps it.
+    back = [name for name, f in offloaded_functions(mod).items() if not f.params]
     if remove_no_mac_subgraphs:
-        no_mac = [name for name, f in offloaded_functions(mod).items() if not is_mac_subgraph(f)]
-        if no_mac:
-            mod = _inline(mod, no_mac)
+        back += [name for name, f in offloaded_functions(mod).items() if not is_mac_subgraph(f) and f.params]
+    if back:
+        mod = _inline(mod, back)
     if not offloaded_functions(mod):
         return given, config  # nothing for TensorRT: the module exactly as TVM alone compiles it
     mod = rename_offloaded(mod)
