@@ -70,7 +70,9 @@ def load_config(name_or_path: Optional[str]) -> Dict:
     try:
         return configs.load(name_or_path)
     except OSError as err:
-        raise UsageError(f"cannot read config {name_or_path!r}: {err.strerror}") from None
+        raise UsageError(
+            f"cannot read config {name_or_path!r}: {err.strerror}; the presets are {configs.names()}"
+        ) from None
     except ValueError as err:
         raise UsageError(str(err)) from None
 
@@ -490,7 +492,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     try:
         from .progress import configure_logging
 
-        env.check_all()  # a bad TVM_TENSORRT_* value is named before any work
+        for name in env.check_all():  # a bad TVM_TENSORRT_* value is named before any work
+            print(f"tvm-trt: warning: {name} is not a variable tvm-trt reads (known: {', '.join(env.CHECKS)})",
+                  file=sys.stderr)
         configure_logging()
         return args.func(args)
     except (UsageError, FileNotFoundError, ValueError, TypeError, ImportError) as err:

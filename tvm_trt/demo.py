@@ -19,6 +19,8 @@ import time
 
 import numpy as np
 
+from . import env
+
 
 def _gpu_can_run_tensorrt() -> bool:
     import tvm
@@ -44,7 +46,7 @@ def _run_exported(lib_path: str, input_path: str, output_path: str) -> None:
     import tvm_trt
 
     lib = tvm.runtime.load_module(lib_path)
-    dev = tvm.cuda() if os.environ.get("TVM_TENSORRT_EXECUTOR", "tensorrt") != "reference" else tvm.cpu()
+    dev = tvm.cuda() if env.executor() != "reference" else tvm.cpu()
     vm = relax.VirtualMachine(lib, dev)
     loaded = time.perf_counter()
     x = tvm.runtime.tensor(np.load(input_path), dev)
