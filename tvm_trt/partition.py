@@ -1,6 +1,7 @@
 """partition_for_tensorrt: bind, simplify, annotate with the registry's predicates, merge."""
 from __future__ import annotations
 
+import dataclasses
 import json
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
@@ -9,7 +10,7 @@ from tvm import relax
 from tvm.relax.dpl import is_op, wildcard
 from tvm.relax.transform import FuseOpsByPattern, MergeCompositeFunctions
 
-from . import backend, graph, ir, registry
+from . import backend, graph, ir, quantization, registry
 from .registry import PartitionOptions, version_str
 
 CODEGEN = "tensorrt"
@@ -46,7 +47,9 @@ def check_call(call: relax.Call, opts: PartitionOptions) -> Optional[str]:
 
 def _patterns(opts: PartitionOptions):
     def check(ctx):
-        return check_call(ctx.annotated_expr["root"], opts) is None
+        # Predicates may look through bindings (a conv weight that is dequantize(int8 constant)).
+        bound = _Bindings(ctx.value_to_bound_var)
+        return check_call(ctx.annotated_expr["root"], dataclasses.replace(opts, bindings=bound)) is None
 
     pats = []
     for name, entry in registry.entries().items():
@@ -54,6 +57,19 @@ def _patterns(opts: PartitionOptions):
             root = is_op(name)(*[wildcard() for _ in range(n)])
             pats.append((f"{CODEGEN}.{name[len('relax.'):]}", root, {"root": root}, check))
     return pats
+
+
+class _Bindings:
+    """var -> bound value, inverted from a PatternCheckContext on first use."""
+
+    def __init__(self, value_to_var):
+        self._source = value_to_var
+        self._map = None
+
+    def get(self, var, default=None):
+        if self._map is None:
+            self._map = {v: k for k, v in self._source.items()}
+        return self._map.get(var, default)
 
 
 def simplify(mod: tvm.IRModule) -> tvm.IRModule:
@@ -67,7 +83,8 @@ def simplify(mod: tvm.IRModule) -> tvm.IRModule:
             relax.transform.CanonicalizeBindings(),
         ]
     )
-    return seq(mod)
+    mod, quantized_weights = quantization.hide_quantized_weights(mod)  # int8 weights keep their DQ
+    return quantization.restore_quantized_weights(seq(mod), quantized_weights)
 
 
 def offloaded_functions(mod: tvm.IRModule) -> Dict[str, relax.Function]:
@@ -154,6 +171,8 @@ def partition_for_tensorrt(
     ``tvm.compile`` build them with these settings.
     """
     opts = PartitionOptions(version=target_version(version), use_implicit_batch=use_implicit_batch)
+    if extra.get("int8_scales"):  # from tvm_trt.calibrate(): INT8 without calibration calls
+        extra.setdefault("use_int8", True)
     config = default_config(
         tensorrt_version=list(opts.version),
         use_implicit_batch=use_implicit_batch,

@@ -13,7 +13,7 @@ TensorRT can take the call, else a short human reason that the partition report 
 from __future__ import annotations
 
 import dataclasses
-from typing import Callable, Dict, Iterable, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, Iterable, Optional, Sequence, Tuple
 
 Version = Tuple[int, int, int]
 Predicate = Callable[..., Optional[str]]
@@ -27,6 +27,8 @@ class PartitionOptions:
 
     version: Version = (10, 0, 0)
     use_implicit_batch: bool = True
+    # var -> bound value around the call being checked (set while partitioning; None elsewhere)
+    bindings: Any = dataclasses.field(default=None, compare=False, hash=False, repr=False)
 
 
 @dataclasses.dataclass(frozen=True)

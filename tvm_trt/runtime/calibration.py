@@ -1,0 +1,193 @@
+"""Run-time INT8 calibration of float subgraphs (``TVM_TENSORRT_USE_INT8``, ``TENSORRT_NUM_CALI_INT8``).
+
+TensorRT 11 and TensorRT-RTX have no implicit INT8 flag nor calibrators: quantization is
+explicit. So the first N calls of a subgraph run a float network whose extra outputs are the
+activation inputs of every conv / matmul (``quantization.calibration_spec``), and their
+absolute maxima are recorded. Then the scales are fixed, saved in the engine cache (a later
+process skips calibration) and the subgraph is rebuilt with Q/DQ (``quantization.int8_spec``);
+every later call runs that INT8 engine.
+
+Scales come, in this order, from the partition config (``int8_scales``, from
+``tvm_trt.calibrate``), the cache directory, or calibration. Subgraphs that already carry Q/DQ
+(QDQ models) and subgraphs without a conv / matmul are left as they are.
+"""
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import logging
+import os
+import threading
+from typing import Dict, List, Optional, Tuple
+
+import numpy as np
+
+from .. import backend, quantization
+from ..network import build_network
+from . import cache, dlpack
+from .engine import BuildSettings, Engine, build_plan, env_flag
+
+logger = logging.getLogger("tvm_trt")
+
+# For tvm_trt.calibrate(): {calibration run id: {graph key: scales}} (config "int8_calibration_run").
+COLLECTED: Dict[str, Dict[str, quantization.Scales]] = {}
+
+
+def int8_enabled(config: Dict) -> bool:
+    return env_flag("TVM_TENSORRT_USE_INT8", bool(config.get("use_int8")))
+
+
+def calibration_calls(config: Dict, symbol: str) -> int:
+    value = os.environ.get("TENSORRT_NUM_CALI_INT8") or config.get("int8_calibration_calls")
+    try:
+        count = int(value) if value not in (None, "") else 0
+    except ValueError:
+        count = 0
+    if count <= 0:
+        raise ValueError(
+            f"subgraph {symbol}: INT8 is on (TVM_TENSORRT_USE_INT8 / use_int8) but no scales are known and "
+            "TENSORRT_NUM_CALI_INT8 is not a positive number of calibration calls "
+            f"(got {value!r}); set it, or pass int8_scales from tvm_trt.calibrate() to partition_for_tensorrt"
+        )
+    return count
+
+
+def int8_ahead_of_time(spec: Dict, weights, settings: BuildSettings):
+    """(spec, weights, settings) of the plan embedded at compile time: the INT8 network when the
+    config carries this subgraph's scales (from tvm_trt.calibrate), else the inputs unchanged."""
+    if not int8_enabled(spec["config"]) or quantization.is_quantized(spec):
+        return spec, weights, settings
+    scales = (spec["config"].get("int8_scales") or {}).get(quantization.graph_key(spec, weights))
+    if not scales:
+        return spec, weights, settings
+    spec, weights = quantization.int8_spec(spec, weights, scales)
+    return spec, weights, dataclasses.replace(settings, int8=quantization.scales_digest(scales))
+
+
+class Calibration:
+    """INT8 state of one subgraph: off, calibrating, or calibrated (scales known)."""
+
+    def __init__(self, subgraph):
+        self.subgraph = subgraph
+        spec = subgraph.spec
+        self.quantized = quantization.is_quantized(spec)  # a QDQ model: INT8 as it is
+        self.enabled = (
+            int8_enabled(spec["config"])
+            and not self.quantized
+            and bool(quantization.calibration_spec(spec)[1])
+        )
+        self.graph_key = quantization.graph_key(spec, subgraph.weights) if self.enabled else ""
+        self.scales: Optional[quantization.Scales] = None
+        self.calls = 0
+        self.needed = 0
+        self.maxima: Dict[Tuple[int, int], float] = {}
+        self._lock = threading.Lock()
+        self._runner = None  # what executes the calibration network
+        self._order: List[Tuple[int, int]] = []
+        if self.enabled:
+            self.scales = (spec["config"].get("int8_scales") or {}).get(self.graph_key) or self._cached()
+            if self.scales is None:
+                self.needed = calibration_calls(spec["config"], subgraph.symbol)
+
+    @property
+    def active(self) -> bool:
+        """The next call calibrates."""
+        return self.enabled and self.scales is None
+
+    def settings(self, base: BuildSettings) -> BuildSettings:
+        """Build settings of the engines after calibration: INT8 plans have their own cache keys."""
+        if not self.enabled or self.scales is None:
+            return base
+        return dataclasses.replace(base, int8=quantization.scales_digest(self.scales))
+
+    def network_spec(self, spec, weights):
+        return quantization.int8_spec(spec, weights, self.scales)
+
+    # --- the scales in the cache directory --------------------------------------------------
+    def _cache_key(self) -> str:
+        fields = ["int8-scales", self.subgraph.content_hash, backend.flavour() or ""]
+        return hashlib.sha256(json.dumps(fields).encode()).hexdigest()[:40]
+
+    def _cached(self) -> Optional[quantization.Scales]:
+        data = cache.load(self._cache_key())
+        return json.loads(data) if data is not None else None
+
+    # --- calibration calls -------------------------------------------------------------------
+    def observe(self, inputs: List[dlpack.TensorRef], outputs: List[dlpack.TensorRef], reference: bool) -> None:
+        """One float call: writes the subgraph's outputs and records the activations' maxima."""
+        from .subgraph import bump
+
+        with self._lock:
+            if self.scales is not None:  # another thread finished calibrating meanwhile
+                return self.subgraph.run_refs(inputs, outputs)
+            extras = self._run_reference(inputs, outputs) if reference else self._run_engine(inputs, outputs)
+            for where, value in zip(self._order, extras):
+                self.maxima[where] = max(self.maxima.get(where, 0.0), float(np.abs(value).max(initial=0.0)))
+            self.calls += 1
+            bump("calibration_calls")
+            if self.calls >= self.needed:
+                self._finish()
+
+    def _finish(self) -> None:
+        scales = quantization.scales_from_maxima(self.maxima)
+        cache.store(self._cache_key(), json.dumps(scales, sort_keys=True).encode())
+        run = self.subgraph.spec["config"].get("int8_calibration_run")
+        if run:
+            COLLECTED.setdefault(run, {})[self.graph_key] = scales
+        self._runner = None  # frees the calibration network / engine
+        logger.info(
+            "tvm_trt: subgraph %s calibrated over %d calls (%d activations); building its INT8 engine",
+            self.subgraph.symbol, self.calls, len(self.maxima),
+        )
+        self.scales = scales
+
+    def _calibration_spec(self):
+        spec, self._order = quantization.calibration_spec(self.subgraph.spec)
+        return spec
+
+    def _run_reference(self, inputs, outputs) -> List[np.ndarray]:
+        from ..reference import run_network
+
+        if not all(r.on_host for r in inputs + outputs):
+            raise RuntimeError(
+                f"subgraph {self.subgraph.symbol}: the reference executor calibrates on the host; run the VM on tvm.cpu()"
+            )
+        if self._runner is None:
+            builder = backend.trt().Builder(backend.get_logger())
+            self._runner = (builder,) + build_network(self._calibration_spec(), self.subgraph.weights, builder)
+        feeds = {f"input_{i}": dlpack.as_numpy(r) for i, r in enumerate(inputs)}
+        results = run_network(self._runner[1], feeds)
+        for i, ref in enumerate(outputs):
+            dlpack.as_numpy(ref)[...] = np.asarray(results[f"output_{i}"]).astype(ref.dtype, copy=False)
+        return [results[f"output_{len(outputs) + k}"] for k in range(len(self._order))]
+
+    def _run_engine(self, inputs, outputs) -> List[np.ndarray]:
+        """The calibration engine writes the subgraph's outputs into TVM's buffers and the
+        activations into buffers of ours on the same device, copied to the host."""
+        import tvm
+
+        from .subgraph import bump
+
+        if self._runner is None:
+            spec = self._calibration_spec()
+            shapes = tuple(r.shape for r in inputs)
+            settings = BuildSettings.from_env(self.subgraph.spec["config"])
+            self._runner = Engine(build_plan(spec, self.subgraph.weights, shapes, settings), spec["symbol"])
+            bump("engines_built")
+        device = tvm.runtime.Device(inputs[0].device_type, inputs[0].device_id)
+        batch = inputs[0].shape[0] if inputs and inputs[0].shape else 1
+        extras = []
+        for out in self._extra_types():
+            shape = [batch if isinstance(d, str) else d for d in out["shape"]]
+            extras.append(tvm.runtime.empty(shape, out["dtype"], device))
+        refs = [
+            dlpack.TensorRef(t.data_ptr, inputs[0].device_type, inputs[0].device_id, tuple(t.shape), str(t.dtype))
+            for t in extras
+        ]
+        self._runner.execute(inputs, list(outputs) + refs)
+        return [t.numpy() for t in extras]
+
+    def _extra_types(self):
+        spec, _ = quantization.calibration_spec(self.subgraph.spec)
+        return spec["outputs"][len(self.subgraph.spec["outputs"]):]
