@@ -85,6 +85,7 @@ class Calibration:
         self._lock = threading.Lock()
         self._runner = None  # what executes the calibration network
         self._order: List[Tuple[int, int]] = []
+        self._runner_shapes = None
         if self.enabled:
             self.scales = (spec["config"].get("int8_scales") or {}).get(self.graph_key) or self._cached()
             if self.scales is None:
@@ -169,9 +170,10 @@ class Calibration:
 
         from .subgraph import bump
 
-        if self._runner is None:
+        shapes = tuple(r.shape for r in inputs)
+        if self._runner is None or self._runner_shapes != shapes:  # a new batch size: a new engine
             spec = self._calibration_spec()
-            shapes = tuple(r.shape for r in inputs)
+            self._runner_shapes = shapes
             settings = BuildSettings.from_env(self.subgraph.spec["config"])
             self._runner = Engine(build_plan(spec, self.subgraph.weights, shapes, settings), spec["symbol"])
             bump("engines_built")
