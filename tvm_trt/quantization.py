@@ -169,15 +169,19 @@ def _type_of(spec: Dict, ref: Dict) -> Dict:
     return spec["nodes"][ref["node"]]["out"][ref.get("item", 0)]
 
 
-def calibration_spec(spec: Dict) -> Tuple[Dict, List[Tuple[int, int]]]:
-    """-> (spec with the activations as extra outputs, [(node index, argument position)] in
-    the order of those outputs, after the subgraph's own)."""
+def calibration_spec(spec: Dict) -> Tuple[Dict, List[Tuple[int, int, int]]]:
+    """-> (spec with the activations as extra outputs, [(node index, argument position, extra
+    output k)]). Extra output k is output ``len(outputs) + k``; an activation read by several
+    convs (a residual block's input) is one output (a TensorRT tensor is marked once)."""
     spec = copy.deepcopy(spec)
-    order = []
+    order, seen = [], {}
     for index, pos, ref in _activation_args(spec):
-        spec["results"].append(dict(ref))
-        spec["outputs"].append(dict(_type_of(spec, ref)))
-        order.append((index, pos))
+        key = json.dumps(ref, sort_keys=True)
+        if key not in seen:
+            seen[key] = len(seen)
+            spec["results"].append(dict(ref))
+            spec["outputs"].append(dict(_type_of(spec, ref)))
+        order.append((index, pos, seen[key]))
     spec["symbol"] = spec["symbol"] + "_calibration"
     return spec, order
 

@@ -84,7 +84,7 @@ class Calibration:
         self.maxima: Dict[Tuple[int, int], float] = {}
         self._lock = threading.Lock()
         self._runner = None  # what executes the calibration network
-        self._order: List[Tuple[int, int]] = []
+        self._order: List[Tuple[int, int, int]] = []
         self._runner_shapes = None
         if self.enabled:
             self.scales = (spec["config"].get("int8_scales") or {}).get(self.graph_key) or self._cached()
@@ -123,8 +123,9 @@ class Calibration:
             if self.scales is not None:  # another thread finished calibrating meanwhile
                 return self.subgraph.run_refs(inputs, outputs)
             extras = self._run_reference(inputs, outputs) if reference else self._run_engine(inputs, outputs)
-            for where, value in zip(self._order, extras):
-                self.maxima[where] = max(self.maxima.get(where, 0.0), float(np.abs(value).max(initial=0.0)))
+            peaks = [float(np.abs(value).max(initial=0.0)) for value in extras]
+            for index, pos, k in self._order:
+                self.maxima[(index, pos)] = max(self.maxima.get((index, pos), 0.0), peaks[k])
             self.calls += 1
             bump("calibration_calls")
             if self.calls >= self.needed:
@@ -161,7 +162,8 @@ class Calibration:
         results = run_network(self._runner[1], feeds)
         for i, ref in enumerate(outputs):
             dlpack.as_numpy(ref)[...] = np.asarray(results[f"output_{i}"]).astype(ref.dtype, copy=False)
-        return [results[f"output_{len(outputs) + k}"] for k in range(len(self._order))]
+        extra = len(results) - len(outputs)
+        return [results[f"output_{len(outputs) + k}"] for k in range(extra)]
 
     def _run_engine(self, inputs, outputs) -> List[np.ndarray]:
         """The calibration engine writes the subgraph's outputs into TVM's buffers and the
