@@ -162,6 +162,10 @@ def _activation_args(spec: Dict) -> List[Tuple[int, int, Dict]]:
     return found
 
 
+def has_calibration_targets(spec: Dict) -> bool:
+    return bool(_activation_args(spec))
+
+
 def _type_of(spec: Dict, ref: Dict) -> Dict:
     if "input" in ref:
         inp = spec["inputs"][ref["input"]]

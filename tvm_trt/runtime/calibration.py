@@ -75,7 +75,7 @@ class Calibration:
         self.enabled = (
             int8_enabled(spec["config"])
             and not self.quantized
-            and bool(quantization.calibration_spec(spec)[1])
+            and quantization.has_calibration_targets(spec)
         )
         self.graph_key = quantization.graph_key(spec, subgraph.weights) if self.enabled else ""
         self.scales: Optional[quantization.Scales] = None
@@ -84,7 +84,8 @@ class Calibration:
         self.maxima: Dict[Tuple[int, int], float] = {}
         self._lock = threading.Lock()
         self._runner = None  # what executes the calibration network
-        self._order: List[Tuple[int, int, int]] = []
+        self._order: List[Tuple[int, int, int]] = []  # (node, argument, extra output)
+        self._extra_outputs: List[Dict] = []  # their types
         self._runner_shapes = None
         if self.enabled:
             self.scales = (spec["config"].get("int8_scales") or {}).get(self.graph_key) or self._cached()
@@ -146,6 +147,7 @@ class Calibration:
 
     def _calibration_spec(self):
         spec, self._order = quantization.calibration_spec(self.subgraph.spec)
+        self._extra_outputs = spec["outputs"][len(self.subgraph.spec["outputs"]) :]
         return spec
 
     def _run_reference(self, inputs, outputs) -> List[np.ndarray]:
@@ -179,19 +181,16 @@ class Calibration:
             settings = BuildSettings.from_env(self.subgraph.spec["config"])
             self._runner = Engine(build_plan(spec, self.subgraph.weights, shapes, settings), spec["symbol"])
             bump("engines_built")
-        device = tvm.runtime.Device(inputs[0].device_type, inputs[0].device_id)
-        batch = inputs[0].shape[0] if inputs and inputs[0].shape else 1
-        extras = []
-        for out in self._extra_types():
-            shape = [batch if isinstance(d, str) else d for d in out["shape"]]
-            extras.append(tvm.runtime.empty(shape, out["dtype"], device))
+        first = inputs[0]
+        device = tvm.device(first.device_type, first.device_id)
+        batch = first.shape[0] if first.shape else 1  # the only dim that may be dynamic
+        extras = [
+            tvm.runtime.empty([batch if isinstance(d, str) else d for d in out["shape"]], out["dtype"], device)
+            for out in self._extra_outputs
+        ]
         refs = [
-            dlpack.TensorRef(t.data_ptr, inputs[0].device_type, inputs[0].device_id, tuple(t.shape), str(t.dtype))
+            dlpack.TensorRef(t.data_ptr(), first.device_type, first.device_id, tuple(t.shape), str(t.dtype))
             for t in extras
         ]
         self._runner.execute(inputs, list(outputs) + refs)
         return [t.numpy() for t in extras]
-
-    def _extra_types(self):
-        spec, _ = quantization.calibration_spec(self.subgraph.spec)
-        return spec["outputs"][len(self.subgraph.spec["outputs"]):]
