@@ -65,13 +65,31 @@ class _HideWeights(relax.expr_functor.PyExprMutator):
             return value, data.value.numpy()
         if isinstance(data, relax.Var) and data.name in self.values:
             return value, self.values[data.name]
-        return None
+        quantized = self._quantized_constant(data)
+        return (value, quantized) if quantized is not None else None
+
+    def _quantized_constant(self, expr) -> Optional[np.ndarray]:
+        """``quantize(float constant)`` (ModelOpt stores weights in float with a Q/DQ pair) as the
+        int8 array TensorRT's quantize would make: round half to even, saturate."""
+        value = self.lookup_binding(expr) if isinstance(expr, relax.Var) else None
+        if not _is_op(value, "relax.quantize") or str(value.attrs.out_dtype) != "int8":
+            return None
+        w, scale, zp = value.args
+        if not all(ir.is_constant(a) for a in (w, scale, zp)) or np.any(ir.const_value(zp) != 0):
+            return None
+        w, scale = ir.const_value(w).astype(np.float32), ir.const_value(scale).astype(np.float32)
+        if scale.size > 1:
+            shape = [1] * w.ndim
+            shape[int(value.attrs.axis) % w.ndim] = -1
+            scale = scale.reshape(shape)
+        self.rewritten = True  # the quantize binding goes dead
+        return np.clip(np.rint(w / scale), -128, 127).astype(np.int8)
 
     def visit_call_(self, call):
         call = super().visit_call_(call)
         if _is_op(call, "relax.dequantize"):
             found = self._weight_dq(call)
-            if found is not None and ir.is_constant(call.args[0]):
+            if found is not None and not (isinstance(call.args[0], relax.Var) and call.args[0].name in self.values):
                 return self._hide(call, found[1], int(call.attrs.axis))
         if _is_op(call, "relax.permute_dims"):
             # permute_dims(dequantize(W)) -> dequantize(W transposed): ONNX Gemm's transB leaves a

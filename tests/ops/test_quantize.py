@@ -160,3 +160,30 @@ def test_fp8_qdq_builds_and_is_gated():
     name, func = next(iter(funcs.items()))
     spec, weights = spec_mod.from_function(func, name, config)
     assert build_plan(spec, weights, [(2, 4, 3)], BuildSettings(False, 1 << 26))
+
+
+def test_float_weights_with_a_qdq_pair_become_int8_weights():
+    """ModelOpt's form: quantize(float weight) -> dequantize -> conv. Partitioning keeps the DQ
+    over the int8 weight TensorRT's quantize would make (not a folded float weight)."""
+    w = RNG.standard_normal((8, 3, 3, 3)).astype("float32")
+    ws = (np.abs(w).reshape(8, -1).max(1) / 127).astype("float32")
+    xs = np.array(0.03, "float32")
+
+    def build(x):
+        zero8, zero = relax.const(np.zeros(8, "int8")), relax.const(np.zeros((), "int8"))
+        qw = relax.op.quantize(relax.const(w), relax.const(ws), zero8, axis=0, out_dtype="int8")
+        dw = relax.op.dequantize(qw, relax.const(ws), zero8, axis=0, out_dtype="float32")
+        qx = relax.op.quantize(x, relax.const(xs), zero, axis=1, out_dtype="int8")
+        dx = relax.op.dequantize(qx, relax.const(xs), zero, axis=1, out_dtype="float32")
+        return relax.op.nn.conv2d(dx, dw, padding=[1, 1])
+
+    mod = make_module(build, {"x": ((1, 3, 5, 5), "float32")})
+    pmod, _ = tvm_trt.partition_for_tensorrt(mod)
+    assert not remaining_ops(pmod)
+    (func,) = part.offloaded_functions(pmod).values()
+    dqs = [c for c in graph.op_calls(func) if c.op.name == "relax.dequantize" and ir.is_constant(c.args[0])]
+    assert len(dqs) == 1 and dqs[0].args[0].ty.dtype == "int8"
+    x = RNG.standard_normal((1, 3, 5, 5)).astype("float32")
+    got = relax.VirtualMachine(tvm_trt.build(pmod, "llvm"), tvm.cpu())["main"](tvm.runtime.tensor(x)).numpy()
+    want = relax.VirtualMachine(tvm.compile(mod, "llvm"), tvm.cpu())["main"](tvm.runtime.tensor(x)).numpy()
+    np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5)
