@@ -161,3 +161,16 @@ def test_int8_with_multi_engine_calibrates_across_batch_sizes(monkeypatch):
     stats = tvm_trt.runtime_stats()
     assert stats["calibration_calls"] == 2
     assert stats["int8_engines"] == 2 and stats["engines_held"] == 2  # one INT8 engine per batch size
+
+
+def test_percentile_calibration_clips_outliers(model):
+    mod = model[0]
+    by_max = tvm_trt.calibrate(mod, None, BATCHES)
+    by_percentile = tvm_trt.calibrate(mod, None, BATCHES, int8_calibration="percentile:99")
+    assert by_max.keys() == by_percentile.keys()
+    (key,) = by_max
+    for node, args in by_max[key].items():
+        for arg, peak in args.items():
+            assert 0 < by_percentile[key][node][arg] < peak
+    with pytest.raises(ValueError, match="must be 'max' or 'percentile:P'"):
+        tvm_trt.calibrate(mod, None, BATCHES, int8_calibration="entropy")

@@ -57,8 +57,23 @@ def _scale(ctx, scale, dtype: str):
     return ctx.constant(s.reshape(()) if s.size == 1 else s.reshape(-1))
 
 
+FP8_MIN_SM = 89
+
+
+def _fp8_gpu_gate() -> None:
+    """FP8 kernels exist from compute capability 8.9 (Ada) on; plans built without a GPU
+    (TensorRT-RTX ahead of time) are checked when an engine is made on one."""
+    from ..runtime.engine import gpu_name
+
+    name = gpu_name()
+    if name != "any" and int(name.rsplit("sm_", 1)[1]) < FP8_MIN_SM:
+        raise ValueError(f"fp8 quantization needs a GPU of compute capability >= 8.9, not {name}")
+
+
 def _qdq_layer(ctx, add, x, scale, out_type: str, axis: int):
     trt = ctx.trt
+    if out_type == "FP8" or x.dtype == getattr(trt.DataType, "FP8", None):
+        _fp8_gpu_gate()
     try:
         layer = add(x, scale, getattr(trt.DataType, out_type))
     except TypeError:  # TensorRT 8.x: no output type, INT8 only

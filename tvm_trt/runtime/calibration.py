@@ -65,8 +65,34 @@ def int8_ahead_of_time(spec: Dict, weights, settings: BuildSettings):
     return spec, weights, dataclasses.replace(settings, int8=quantization.scales_digest(scales))
 
 
+def calibration_method(config: Dict) -> Optional[float]:
+    """None for max calibration (the default), else the percentile P of ``percentile:P``."""
+    value = (os.environ.get("TVM_TENSORRT_INT8_CALIBRATION") or config.get("int8_calibration") or "max").strip()
+    if value == "max":
+        return None
+    name, _, number = value.partition(":")
+    try:
+        percentile = float(number)
+    except ValueError:
+        percentile = -1.0
+    if name != "percentile" or not 0 < percentile <= 100:
+        raise ValueError(f"INT8 calibration method must be 'max' or 'percentile:P' with 0 < P <= 100, not {value!r}")
+    return percentile
+
+
+def _peak(value: np.ndarray, percentile: Optional[float]) -> float:
+    """What a call contributes to an activation's range: |x| max, or its percentile."""
+    magnitude = np.abs(np.asarray(value, dtype=np.float32))
+    if magnitude.size == 0:
+        return 0.0
+    return float(magnitude.max() if percentile is None else np.percentile(magnitude, percentile))
+
+
 class Calibration:
-    """INT8 state of one subgraph: off, calibrating, or calibrated (scales known)."""
+    """INT8 state of one subgraph: off, calibrating, or calibrated (scales known).
+
+    An activation's range is the max over the calibration calls of |x|'s max (``max``) or of
+    |x|'s P-th percentile (``percentile:P``, which ignores rare outliers)."""
 
     def __init__(self, subgraph):
         self.subgraph = subgraph
@@ -87,7 +113,9 @@ class Calibration:
         self._order: List[Tuple[int, int, int]] = []  # (node, argument, extra output)
         self._extra_outputs: List[Dict] = []  # their types
         self._runner_shapes = None
+        self.percentile: Optional[float] = None
         if self.enabled:
+            self.percentile = calibration_method(spec["config"])
             self.scales = (spec["config"].get("int8_scales") or {}).get(self.graph_key) or self._cached()
             if self.scales is None:
                 self.needed = calibration_calls(spec["config"], subgraph.symbol)
@@ -108,7 +136,7 @@ class Calibration:
 
     # --- the scales in the cache directory --------------------------------------------------
     def _cache_key(self) -> str:
-        fields = ["int8-scales", self.subgraph.content_hash, backend.flavour() or ""]
+        fields = ["int8-scales", self.subgraph.content_hash, backend.flavour() or "", self.percentile]
         return hashlib.sha256(json.dumps(fields).encode()).hexdigest()[:40]
 
     def _cached(self) -> Optional[quantization.Scales]:
@@ -124,7 +152,7 @@ class Calibration:
             if self.scales is not None:  # another thread finished calibrating meanwhile
                 return self.subgraph.run_refs(inputs, outputs)
             extras = self._run_reference(inputs, outputs) if reference else self._run_engine(inputs, outputs)
-            peaks = [float(np.abs(value).max(initial=0.0)) for value in extras]
+            peaks = [_peak(value, self.percentile) for value in extras]
             for index, pos, k in self._order:
                 self.maxima[(index, pos)] = max(self.maxima.get((index, pos), 0.0), peaks[k])
             self.calls += 1
