@@ -12,7 +12,9 @@ layer, which is close to (not bit-identical with) what TensorRT kernels do.
 One module per layer family (mirroring ``tvm_trt.ops``); importing them registers their
 evaluators.
 """
-from . import activation, conv, elementwise, image, index, matmul, norm, pool, quantize, reduce, shape, unary  # noqa: F401
+from . import (  # noqa: F401
+    activation, conv, elementwise, image, index, matmul, norm, pool, quantize, reduce, shape, unary,
+)
 from .executor import run_network
 
 __all__ = ["run_network"]

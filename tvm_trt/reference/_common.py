@@ -42,14 +42,27 @@ def evaluates(kind: str, class_name: str):
 
 
 def host_dtype(trt_dtype, where: str = "tensor") -> np.dtype:
+    if trt_dtype.name == "FP8":  # TensorRT's FP8 is E4M3 without infinities (OCP "e4m3fn")
+        import ml_dtypes
+
+        return np.dtype(ml_dtypes.float8_e4m3fn)
     try:
         return np_dtype(trt_dtype)
-    except KeyError:  # FP8, INT4, FP4, E8M0 need quantization semantics not modelled here
+    except KeyError:  # INT4, FP4, E8M0: packed sub-byte types not modelled here
         raise NotImplementedError(f"reference executor: {where} dtype={trt_dtype.name} is not supported") from None
 
 
+# Largest finite FP8 (E4M3) value: TensorRT saturates to it when quantizing or casting.
+FP8_MAX = 448.0
+
+
 def is_low_float(dtype: np.dtype) -> bool:
-    return dtype == np.float16 or dtype.name == "bfloat16"
+    """float16, bfloat16 and FP8 (the latter two are ml_dtypes types, of NumPy kind 'V')."""
+    return dtype == np.float16 or dtype.name in ("bfloat16", "float8_e4m3fn")
+
+
+def is_float(dtype: np.dtype) -> bool:
+    return dtype.kind == "f" or is_low_float(dtype)
 
 
 def compute(x: np.ndarray) -> np.ndarray:

@@ -5,7 +5,7 @@ from typing import Callable, Dict, Optional
 
 import numpy as np
 
-from ._common import Node, compute, evaluates, is_low_float, same_rank, weights_of
+from ._common import FP8_MAX, Node, compute, evaluates, is_float, same_rank, weights_of
 
 
 def _divide(a, b):
@@ -57,14 +57,20 @@ def _select(node: Node):
 
 
 def convert(x: np.ndarray, dtype: np.dtype) -> np.ndarray:
-    """Float -> integer conversion truncates toward zero and saturates; NaN becomes 0."""
-    if x.dtype.kind == "f" or is_low_float(x.dtype):
+    """Float -> integer conversion truncates toward zero and saturates; NaN becomes 0.
+
+    Float -> FP8 saturates to +-448 (E4M3 has no infinity); NaN stays NaN. Every float
+    conversion rounds to nearest even (ml_dtypes does, for bfloat16 and FP8 too).
+    """
+    if is_float(x.dtype):
         if dtype == np.bool_:
             return x != 0
         if dtype.kind in "iu":
             info = np.iinfo(dtype)
             y = np.nan_to_num(np.trunc(x.astype(np.float64)), nan=0.0)
             return np.clip(y, info.min, info.max).astype(dtype)
+        if dtype.name == "float8_e4m3fn":
+            return np.clip(x.astype(np.float32), -FP8_MAX, FP8_MAX).astype(dtype)
     return x.astype(dtype)
 
 

@@ -17,16 +17,15 @@ import dataclasses
 import hashlib
 import json
 import logging
-import os
 import threading
 from typing import Dict, List, Optional, Tuple
 
 import numpy as np
 
-from .. import backend, quantization
+from .. import backend, env, quantization
 from ..network import build_network
 from . import cache, dlpack
-from .engine import BuildSettings, Engine, build_plan, env_flag
+from .engine import BuildSettings, Engine, build_plan
 
 logger = logging.getLogger("tvm_trt")
 
@@ -35,15 +34,12 @@ COLLECTED: Dict[str, Dict[str, quantization.Scales]] = {}
 
 
 def int8_enabled(config: Dict) -> bool:
-    return env_flag("TVM_TENSORRT_USE_INT8", bool(config.get("use_int8")))
+    return env.flag(env.USE_INT8, bool(config.get("use_int8")))
 
 
 def calibration_calls(config: Dict, symbol: str) -> int:
-    value = os.environ.get("TENSORRT_NUM_CALI_INT8") or config.get("int8_calibration_calls")
-    try:
-        count = int(value) if value not in (None, "") else 0
-    except ValueError:
-        count = 0
+    value = env.calibration_calls() or config.get("int8_calibration_calls")
+    count = value if isinstance(value, int) and not isinstance(value, bool) else 0
     if count <= 0:
         raise ValueError(
             f"subgraph {symbol}: INT8 is on (TVM_TENSORRT_USE_INT8 / use_int8) but no scales are known and "
@@ -67,7 +63,7 @@ def int8_ahead_of_time(spec: Dict, weights, settings: BuildSettings):
 
 def calibration_method(config: Dict) -> Optional[float]:
     """None for max calibration (the default), else the percentile P of ``percentile:P``."""
-    value = (os.environ.get("TVM_TENSORRT_INT8_CALIBRATION") or config.get("int8_calibration") or "max").strip()
+    value = (env.raw(env.INT8_CALIBRATION) or config.get("int8_calibration") or "max").strip()
     if value == "max":
         return None
     name, _, number = value.partition(":")
