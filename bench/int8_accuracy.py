@@ -85,6 +85,8 @@ def _torchvision(name: str, image: int, rng):
 
 def _bert():
     import torch
+
+    _import_torchvision()  # transformers imports it when present
     import transformers
 
     torch.manual_seed(0)
@@ -205,6 +207,28 @@ def output_scale(qdq_path: str) -> float:
     return float(numpy_helper.to_array(inits[node.input[1]]))
 
 
+def layerwise(qdq_path: str, x, count: int = 6):
+    """The model cut after each of its first ``count`` quantized activations: fraction of elements
+    that differ (and the largest difference, in steps) between tvm-trt and unfused onnxruntime.
+    Shows whether differences are rare rounding flips or a systematic mismatch."""
+    import onnx
+    from onnx import numpy_helper
+
+    model = onnx.load(qdq_path)
+    inits = {i.name: i for i in model.graph.initializer}
+    dqs = [n for n in model.graph.node if n.op_type == "DequantizeLinear" and n.input[0] not in inits][:count]
+    worst_fraction, worst_steps = 0.0, 0.0
+    for k, node in enumerate(dqs):
+        cut = qdq_path.replace(".onnx", f"_cut{k}.onnx")
+        onnx.utils.extract_model(qdq_path, cut, [model.graph.input[0].name], [node.output[0]])
+        vm, _ = tvm_trt_vm(cut, "cut")
+        steps = np.abs(ort_run(cut, [x], optimize=False)[0] - vm_run(vm, [x])[0]) / float(
+            numpy_helper.to_array(inits[node.input[1]]))
+        worst_fraction = max(worst_fraction, float((steps > 0.5).mean()))
+        worst_steps = max(worst_steps, float(steps.max()))
+    return {"layers": len(dqs), "max_fraction_differing": worst_fraction, "max_diff_in_steps": worst_steps}
+
+
 def measure(name: str, image: int, workdir: str):
     import tvm_trt
     from tvm_trt import runtime
@@ -231,7 +255,7 @@ def measure(name: str, image: int, workdir: str):
         "max_abs_diff": diff,
         "output_step": step,
         "max_diff_in_steps": diff / step if step == step else None,
-        "unfused_max_diff_in_steps": max(float(np.abs(a - b).max()) for a, b in zip(trt_q, ort_q_plain)) / step,
+        "unfused_max_abs_diff": max(float(np.abs(a - b).max()) for a, b in zip(trt_q, ort_q_plain)),
         "cosine_min": float(cosines(trt_q, ort_q).min()),
         "top1_agreement": top1_agreement(trt_q, ort_q) if cnn else None,
         "ort_qdq_vs_float_cosine_mean": float(cosines(ort_q, float_ref).mean()),
@@ -239,6 +263,8 @@ def measure(name: str, image: int, workdir: str):
         "int8_engines": tvm_trt.runtime_stats()["int8_engines"],
         "seconds": time.perf_counter() - start,
     }
+    row["qdq"]["unfused_max_diff_in_steps"] = row["qdq"]["unfused_max_abs_diff"] / step if step == step else None
+    row["qdq"]["first_layers"] = layerwise(qdq_path, evals[0])
 
     start = time.perf_counter()
     runtime.reset()
@@ -276,12 +302,17 @@ def render(rows, image: int) -> str:
         return "-" if v is None else fmt.format(v)
 
     qdq = table(
-        ["model", "input", "subgraphs", "max abs diff", "1 output step", "diff in steps",
-         "diff in steps (ORT unfused)", "min cosine", "top-1 agree", "ORT QDQ vs float: cosine / top-1"],
-        [[r["model"], "x".join(map(str, r["input"])), r["qdq"]["subgraphs"], g(r["qdq"]["max_abs_diff"], "{:.3g}"),
-          g(r["qdq"]["output_step"], "{:.3g}"), g(r["qdq"]["max_diff_in_steps"], "{:.2f}"),
-          g(r["qdq"]["unfused_max_diff_in_steps"], "{:.2f}"), g(r["qdq"]["cosine_min"], "{:.5f}"),
-          g(r["qdq"]["top1_agreement"], "{:.3f}"),
+        ["model", "input", "ops offloaded", "max abs diff: vs ORT / vs ORT unfused", "1 output step",
+         "in steps: vs ORT / unfused", "first 6 layers: elements off / max steps", "min cosine", "top-1 agree",
+         "ORT QDQ vs float: cosine / top-1"],
+        [[r["model"], "x".join(map(str, r["input"])),
+          f'{r["qdq"]["ops_offloaded"]}/{r["qdq"]["ops_total"]} in {r["qdq"]["subgraphs"]}',
+          f'{g(r["qdq"]["max_abs_diff"], "{:.3g}")} / {g(r["qdq"]["unfused_max_abs_diff"], "{:.3g}")}',
+          g(r["qdq"]["output_step"] if r["qdq"]["output_step"] == r["qdq"]["output_step"] else None, "{:.3g}"),
+          f'{g(r["qdq"]["max_diff_in_steps"], "{:.1f}")} / {g(r["qdq"]["unfused_max_diff_in_steps"], "{:.1f}")}',
+          f'{g(r["qdq"]["first_layers"]["max_fraction_differing"], "{:.1e}")} / '
+          f'{g(r["qdq"]["first_layers"]["max_diff_in_steps"], "{:.2f}")}',
+          g(r["qdq"]["cosine_min"], "{:.5f}"), g(r["qdq"]["top1_agreement"], "{:.3f}"),
           f'{g(r["qdq"]["ort_qdq_vs_float_cosine_mean"])} / {g(r["qdq"]["ort_qdq_vs_float_top1"], "{:.3f}")}']
          for r in rows],
     )
@@ -303,10 +334,13 @@ def render(rows, image: int) -> str:
         "activations, Conv/MatMul/Gemm) through tvm-trt vs onnxruntime's CPU run of the same file. Tolerance: one "
         "output quantization step. onnxruntime runs integer kernels (QLinearConv, QGemm: int32 accumulation then "
         "requantization with a fixed-point multiplier) where TensorRT's definition is float DQ -> op -> Q, so a value "
-        "near a rounding boundary can land one step apart, and such steps propagate through later layers. The "ORT "
-        "unfused" column runs onnxruntime with graph optimizations off, so it evaluates the QDQ graph op by op with "
+        "near a rounding boundary can land one step apart, and such steps propagate through later layers. The 'ORT "
+        "unfused' column runs onnxruntime with graph optimizations off, so it evaluates the QDQ graph op by op with "
         "TensorRT's float definition: that is the like-for-like comparison (differences only from float summation "
-        "order flipping a rounding).",
+        "order flipping a rounding). The model cut after each of its first 6 quantized activations shows that: at "
+        "most the listed fraction of elements is off, by one step; a flip then propagates, and with random weights "
+        "through 20 to 50 quantized layers the final outputs differ by several steps. BERT's output follows a float "
+        "LayerNorm (no output step). Min cosine and top-1 are tvm-trt vs onnxruntime over all evaluated inputs.",
         "",
         qdq,
         "",
