@@ -11,7 +11,7 @@ from tvm import relax
 from tvm.relax.dpl import is_op, wildcard
 from tvm.relax.transform import FuseOpsByPattern, MergeCompositeFunctions
 
-from . import backend, graph, ir, quantization, registry
+from . import backend, env, graph, ir, quantization, registry
 from .registry import PartitionOptions, version_str
 
 CODEGEN = "tensorrt"
@@ -45,6 +45,10 @@ def check_call(call: relax.Call, opts: PartitionOptions) -> Optional[str]:
         return f"no TensorRT converter registered for {name}"
     if tuple(opts.version) < entry.min_version:
         return f"{name} needs TensorRT >= {version_str(entry.min_version)} (target {version_str(opts.version)})"
+    for arg in call.args:
+        for value in arg.fields if isinstance(arg, relax.Tuple) else [arg]:
+            if isinstance(value, relax.Var) and not ir.is_tensor(value):
+                return f"{name} takes a run-time {type(value.ty).__name__} ({value.name}): TensorRT inputs are tensors"
     for ty in [t for a in call.args for t in ir.tensor_types(a)] + ir.tensor_types(call):
         if ty.dtype not in entry.dtypes:
             return f"dtype {ty.dtype} is not supported by the TensorRT converter for {name}"
@@ -54,14 +58,18 @@ def check_call(call: relax.Call, opts: PartitionOptions) -> Optional[str]:
         dynamic = [i for i, d in enumerate(shape) if isinstance(d, str)]
         if any(i != 0 for i in dynamic):
             return f"dynamic dim at axis {[i for i in dynamic if i][0]}: only the batch axis may be dynamic"
-    return entry.check(call, opts) if entry.check else None
+    if entry.check is None:
+        return None
+    try:
+        return entry.check(call, opts)
+    except Exception as err:  # a predicate bug must not stop partitioning: the op stays in TVM
+        log.warning("the predicate of %s raised %s: %s", name, type(err).__name__, err)
+        return f"the predicate of {name} raised {type(err).__name__}: {err}"
 
 
 def _patterns(opts: PartitionOptions):
     def check(ctx):
-        # Predicates may look through bindings (a conv weight that is dequantize(int8 constant)).
-        bound = _Bindings(ctx.value_to_bound_var)
-        return check_call(ctx.annotated_expr["root"], dataclasses.replace(opts, bindings=bound)) is None
+        return check_call(ctx.annotated_expr["root"], opts) is None
 
     pats = []
     for name, entry in registry.entries().items():
@@ -71,32 +79,37 @@ def _patterns(opts: PartitionOptions):
     return pats
 
 
-class _Bindings:
-    """var -> bound value, inverted from a PatternCheckContext on first use."""
-
-    def __init__(self, value_to_var):
-        self._source = value_to_var
-        self._map = None
-
-    def get(self, var, default=None):
-        if self._map is None:
-            self._map = {v: k for k, v in self._source.items()}
-        return self._map.get(var, default)
-
-
 def simplify(mod: tvm.IRModule) -> tvm.IRModule:
     """Fold constant expressions. batch_norm is kept (our converter offloads it as a per-channel
     scale + shift that TensorRT fuses into the preceding convolution): TVM's
-    FoldBatchnormToConv2D + FoldConstant compiles a kernel per folded weight, ~1 s per conv."""
-    seq = tvm.transform.Sequential(
-        [
-            relax.transform.ConvertToDataflow(min_size=1),  # pattern fusion only looks inside dataflow blocks
-            relax.transform.FoldConstant(),
-            relax.transform.CanonicalizeBindings(),
-        ]
-    )
-    mod, quantized_weights = quantization.hide_quantized_weights(mod)  # int8 weights keep their DQ
-    return quantization.restore_quantized_weights(seq(mod), quantized_weights)
+    FoldBatchnormToConv2D + FoldConstant compiles a kernel per folded weight, ~1 s per conv.
+
+    FoldConstant compiles the ops it folds and fails on some that TVM's build would reject only
+    later, or never (integer power, some rms_norm axes): then the module is not folded.
+
+    Quantized weights (``dequantize(int8 constant)``) are hidden from folding: TensorRT needs
+    their DQ to choose INT8 kernels."""
+    mod, quantized_weights = quantization.hide_quantized_weights(mod)
+    return quantization.restore_quantized_weights(_fold(mod), quantized_weights)
+
+
+def _fold(mod: tvm.IRModule) -> tvm.IRModule:
+    to_dataflow = relax.transform.ConvertToDataflow(min_size=1)  # pattern fusion only looks inside dataflow blocks
+    try:
+        return tvm.transform.Sequential(
+            [to_dataflow, relax.transform.FoldConstant(), relax.transform.CanonicalizeBindings()]
+        )(mod)
+    except Exception as err:  # TVM raises InternalError/AssertionError/... from its kernels
+        log.warning("constant folding failed, partitioning without it: %s: %s", type(err).__name__, _last_line(err))
+    try:
+        return tvm.transform.Sequential([to_dataflow, relax.transform.CanonicalizeBindings()])(mod)
+    except Exception as err:
+        log.warning("canonicalization failed, partitioning the module as given: %s", _last_line(err))
+        return mod
+
+
+def _last_line(err) -> str:
+    return (str(err).strip().splitlines() or [""])[-1]
 
 
 def offloaded_functions(mod: tvm.IRModule) -> Dict[str, relax.Function]:
@@ -158,7 +171,7 @@ def _inline(mod: tvm.IRModule, names: List[str]) -> tvm.IRModule:
 # naming it and these). A new option: add it here, then read it from the config where it acts.
 OPTIONS: Dict[str, Any] = {
     "version": None,  # target TensorRT: (8, 6), "8.6.1"; default the installed one
-    "use_implicit_batch": None,  # None: the batch-axis rule only below TensorRT 7
+    "use_implicit_batch": None,  # None: the batch-axis rule below TensorRT 7 only
     "remove_no_mac_subgraphs": False,
     "max_workspace_size": 1 << 30,
     "use_fp16": False,
@@ -168,6 +181,7 @@ OPTIONS: Dict[str, Any] = {
     "int8_calibration": "max",  # or "percentile:P"; TVM_TENSORRT_INT8_CALIBRATION overrides
     "int8_scales": None,  # from tvm_trt.calibrate(): no calibration calls
     "int8_calibration_run": None,  # set by tvm_trt.calibrate() to collect its scales
+    "fallback": True,  # tvm_trt.build also compiles each subgraph with TVM, run where TensorRT cannot
 }
 # Keys a config carries beyond the options: the resolved version, and the host tvm_trt.build sets.
 CONFIG_ONLY = ("tensorrt_version", "host_target")
@@ -183,13 +197,38 @@ def check_options(options: Dict[str, Any], what: str = "partition_for_tensorrt")
             f"known: {', '.join(sorted(known))}"
         )
     size = options.get("max_workspace_size")
-    if size is not None and (isinstance(size, bool) or not isinstance(size, int) or size <= 0):
-        raise TypeError(f"{what}: max_workspace_size must be a positive int (bytes), got {size!r}")
+    if size is not None and (isinstance(size, bool) or not isinstance(size, int) or not 0 < size < 1 << 63):
+        raise TypeError(f"{what}: max_workspace_size must be a positive int (bytes) below 2**63, got {size!r}")
 
 
-def check_params(params) -> None:
-    if params is not None and not isinstance(params, dict):
+def check_params(params, mod=None) -> None:
+    """``mod`` an IRModule with ``main``; ``params`` a dict naming ``main``'s parameters, each an
+    array of the parameter's dtype and shape (BindParams would bind a wrong shape silently)."""
+    if mod is not None and not (isinstance(mod, tvm.IRModule) and any(g.name_hint == "main" for g in mod.get_global_vars())):
+        raise TypeError(f"mod must be a tvm.IRModule with a Relax function 'main', got {type(mod).__name__}")
+    if params is None:
+        return
+    if not isinstance(params, dict):
         raise TypeError(f"params must be a dict {{name: array}}, got {type(params).__name__}")
+    if mod is None:
+        return
+    declared = {p.name: p.ty for p in mod["main"].params}
+    for key, value in params.items():
+        name = key.name if isinstance(key, relax.Var) else key
+        if name not in declared:
+            raise ValueError(f"params: {name!r} is not a parameter of main; its parameters are {list(declared)}")
+        shape, dtype = getattr(value, "shape", None), getattr(value, "dtype", None)
+        if shape is None or dtype is None:
+            raise TypeError(f"params[{name!r}] must be an array (numpy or tvm.runtime.Tensor), got {type(value).__name__}")
+        want = declared[name]
+        dims = ir.dims(want) if hasattr(want, "dtype") else None
+        if dims is None:
+            continue
+        fits = len(dims) == len(shape) and all(not isinstance(d, int) or d == s for d, s in zip(dims, shape))
+        if not fits or str(dtype) != str(want.dtype):
+            raise ValueError(
+                f"params[{name!r}] is {list(shape)} {dtype}; main's parameter {name} is {list(dims)} {want.dtype}"
+            )
 
 
 def default_config(**overrides) -> Dict[str, Any]:
@@ -202,6 +241,14 @@ def default_config(**overrides) -> Dict[str, Any]:
     }
     config.update(overrides)
     return config
+
+
+def _with_producers(mod: tvm.IRModule, opts: PartitionOptions) -> PartitionOptions:
+    producers = {}
+    for func in mod.functions.values():
+        if isinstance(func, relax.Function):
+            producers.update(relax.analysis.get_var2val(func))
+    return dataclasses.replace(opts, producers=producers)
 
 
 def _merged(mod: tvm.IRModule, opts: PartitionOptions) -> tvm.IRModule:
@@ -221,13 +268,13 @@ def offload(mod: tvm.IRModule, opts: PartitionOptions) -> tvm.IRModule:
     """Groups the supported ops into offloaded functions. Where TVM's passes fail on a module,
     one subgraph per op, and failing that nothing is offloaded: partitioning never raises for
     a module TVM itself can compile."""
+    opts = _with_producers(mod, opts)
     for strategy in (_merged, _per_op):
         try:
             return strategy(mod, opts)
         except Exception as err:  # TVM raises InternalError/TypeError/ValueError alike
-            last = (str(err).strip().splitlines() or [""])[-1]
             log.warning("partitioning (%s) failed, trying a simpler one: %s: %s",
-                        strategy.__name__.strip("_"), type(err).__name__, last)
+                        strategy.__name__.strip("_"), type(err).__name__, _last_line(err))
     return mod
 
 
@@ -250,11 +297,13 @@ def partition_for_tensorrt(
     of ``OPTIONS``.
     """
     check_options({**extra, "max_workspace_size": max_workspace_size})
-    check_params(params)
+    check_params(params, mod)
     version = target_version(version)
     opts = PartitionOptions(version=version, use_implicit_batch=resolve_implicit_batch(use_implicit_batch, version))
     if extra.get("int8_scales"):  # from tvm_trt.calibrate(): INT8 without calibration calls
         extra.setdefault("use_int8", True)
+    if extra.get("int8_calibration") is not None:  # a bad method fails here, not at the first call
+        env.calibration_method(str(extra["int8_calibration"]), "int8_calibration")
     config = default_config(
         tensorrt_version=list(opts.version),
         use_implicit_batch=opts.use_implicit_batch,
@@ -266,12 +315,14 @@ def partition_for_tensorrt(
     json.dumps(config)  # the config must stay JSON-able: it travels inside the module
     if params:
         mod = relax.transform.BindParams("main", params)(mod)
-    mod = simplify(mod)
-    mod = offload(mod, opts)
+    given = mod
+    mod = offload(simplify(mod), opts)
     if remove_no_mac_subgraphs:
         no_mac = [name for name, f in offloaded_functions(mod).items() if not is_mac_subgraph(f)]
         if no_mac:
             mod = _inline(mod, no_mac)
+    if not offloaded_functions(mod):
+        return given, config  # nothing for TensorRT: the module exactly as TVM alone compiles it
     mod = rename_offloaded(mod)
     config_json = json.dumps(config, sort_keys=True)
     for name, func in offloaded_functions(mod).items():

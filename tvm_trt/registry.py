@@ -26,9 +26,10 @@ class PartitionOptions:
     """What predicates may depend on: the TensorRT API level targeted and the batch rule."""
 
     version: Version = (10, 0, 0)
-    use_implicit_batch: bool = True
-    # var -> bound value around the call being checked (set while partitioning; None elsewhere)
-    bindings: Any = dataclasses.field(default=None, compare=False, hash=False, repr=False)
+    use_implicit_batch: bool = False
+    # var -> bound value in the function being partitioned (TVM's var2val), when known: lets a
+    # predicate see which op made an operand (e.g. sum over the axis a stack created)
+    producers: Optional[Any] = dataclasses.field(default=None, compare=False, hash=False, repr=False)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -58,7 +59,7 @@ def as_version(v) -> Version:
         except ValueError:
             raise ValueError(f"{what}: expected e.g. '8.6' or '8.6.1'") from None
     elif isinstance(v, int) and not isinstance(v, bool):
-        raise TypeError(f"{what} is ambiguous: give major and minor, e.g. ({v}, 6) or '{v}.6'")
+        raise TypeError(f"{what} is ambiguous: give major and minor, e.g. ({v}, 0) or '{v}.0'")
     try:
         parts = tuple(v)
     except TypeError:

@@ -123,6 +123,8 @@ def _take_check(call, opts):
     ):
         return f"take mode={call.attrs.mode} needs constant indices"
     axis = norm_axis(int(call.attrs.axis), rank_of(x))
+    if ir.is_constant(x):  # a lookup table (embeddings): its axis 0 is not the batch
+        return None
     return batch_axis_rule([axis], opts, "take") or _static_axes(call, [axis], "take")
 
 
@@ -144,7 +146,7 @@ def take(ctx, node):
 def _broadcast_check(call, opts):
     src, dst = ir.dims(call.args[0].ty), ir.dims(call.ty)
     src = [1] * (len(dst) - len(src)) + src
-    if opts.use_implicit_batch and (len(src) != len(ir.dims(call.args[0].ty)) or src[0] != dst[0]):
+    if opts.use_implicit_batch and dst and (len(src) != len(ir.dims(call.args[0].ty)) or src[0] != dst[0]):
         return "broadcast_to changes the batch axis with use_implicit_batch=True"
     changed = [i for i, (a, b) in enumerate(zip(src, dst)) if a != b]
     if any(isinstance(src[i], str) or isinstance(dst[i], str) for i in changed):
@@ -164,7 +166,7 @@ def _tile_check(call, opts):
     reps = [int(r) for r in call.attrs.repeats]
     rank = rank_of(call.args[0])
     reps = [1] * (rank - len(reps)) + reps
-    if opts.use_implicit_batch and (len(reps) != rank or reps[0] != 1):
+    if opts.use_implicit_batch and reps and (len(reps) != rank or reps[0] != 1):
         return "tile repeats the batch axis with use_implicit_batch=True"
     shape = ir.dims(call.args[0].ty)
     shape = [1] * (len(reps) - len(shape)) + shape

@@ -63,17 +63,10 @@ def int8_ahead_of_time(spec: Dict, weights, settings: BuildSettings):
 
 def calibration_method(config: Dict) -> Optional[float]:
     """None for max calibration (the default), else the percentile P of ``percentile:P``."""
-    value = (env.raw(env.INT8_CALIBRATION) or config.get("int8_calibration") or "max").strip()
-    if value == "max":
-        return None
-    name, _, number = value.partition(":")
-    try:
-        percentile = float(number)
-    except ValueError:
-        percentile = -1.0
-    if name != "percentile" or not 0 < percentile <= 100:
-        raise ValueError(f"INT8 calibration method must be 'max' or 'percentile:P' with 0 < P <= 100, not {value!r}")
-    return percentile
+    from_env = env.raw(env.INT8_CALIBRATION)
+    if from_env is not None:
+        return env.calibration_method(from_env, env.INT8_CALIBRATION)
+    return env.calibration_method(str(config.get("int8_calibration") or "max"), "int8_calibration")
 
 
 def _peak(value: np.ndarray, percentile: Optional[float]) -> float:
@@ -153,6 +146,7 @@ class Calibration:
                 self.maxima[(index, pos)] = max(self.maxima.get((index, pos), 0.0), peaks[k])
             self.calls += 1
             bump("calibration_calls")
+            bump("executions")
             if self.calls >= self.needed:
                 self._finish()
 
