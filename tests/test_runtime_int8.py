@@ -174,3 +174,16 @@ def test_percentile_calibration_clips_outliers(model):
             assert 0 < by_percentile[key][node][arg] < peak
     with pytest.raises(ValueError, match="must be 'max' or 'percentile:P'"):
         tvm_trt.calibrate(mod, None, BATCHES, int8_calibration="entropy")
+
+
+def test_calibration_without_tensorrt_execution_falls_back_to_tvm(model, monkeypatch):
+    """On a machine whose TensorRT cannot execute engines (here: CPU tensors), the calibration
+    calls run TVM's float code like any other call, with the fallback warning."""
+    _, ex, float_ex = model
+    _int8(monkeypatch)
+    monkeypatch.setenv("TVM_TENSORRT_EXECUTOR", "tensorrt")
+    with pytest.warns(Warning, match="runs TVM's compiled code instead of TensorRT"):
+        got = _run(ex, BATCHES[0])
+    np.testing.assert_allclose(got, _run(float_ex, BATCHES[0]), rtol=1e-5, atol=1e-6)
+    stats = tvm_trt.runtime_stats()
+    assert stats["fallback_executions"] == 1 and stats["calibration_calls"] == 0

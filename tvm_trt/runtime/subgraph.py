@@ -201,8 +201,14 @@ class Subgraph:
         refs = [dlpack.read(h) for h in handles]
         inputs, outputs = refs[: self.num_inputs], refs[self.num_inputs :]
         self.check_inputs(inputs)
-        if self.calibration.active:  # INT8: the first N calls run in float and record activations
-            return self.calibration.observe(inputs, outputs, executor_mode() == "reference")
+        if self.calibration.active and self.fallback_reason is None:  # INT8: the first N calls
+            reference = executor_mode() == "reference"  # run in float and record activations
+            try:
+                return self.calibration.observe(inputs, outputs, reference)
+            except Exception as err:  # noqa: BLE001  (no TensorRT here: TVM's float code runs)
+                if reference:
+                    raise
+                return fallback.take(self, err)
         return self.run_refs(inputs, outputs)
 
     def run_refs(self, inputs, outputs):
