@@ -368,17 +368,32 @@ def main(argv=None):
     parser.add_argument("--no-doc", action="store_true")
     args = parser.parse_args(argv)
     os.environ.setdefault("TVM_TENSORRT_EXECUTOR", "reference")
-    rows = []
+    rows = _previous_rows(args.image)  # a run of some models keeps the others' rows
     with tempfile.TemporaryDirectory() as workdir:
         for name in args.models.split(","):
             start = time.perf_counter()
-            rows.append(measure(name, args.image, workdir))
-            print(f"{name}: {time.perf_counter() - start:.0f} s", rows[-1], flush=True)
-    write_results("int8_accuracy", {"image": args.image, "batch": BATCH, "rows": rows})
+            row = measure(name, args.image, workdir)
+            rows = [r for r in rows if r["model"] != name] + [row]
+            rows.sort(key=lambda r: MODELS.index(r["model"]) if r["model"] in MODELS else len(MODELS))
+            write_results("int8_accuracy", {"image": args.image, "batch": BATCH, "rows": rows})
+            print(f"{name}: {time.perf_counter() - start:.0f} s", row, flush=True)
     text = render(rows, args.image)
     print(text)
     if not args.no_doc:
         update_doc(text)
+
+
+def _previous_rows(image: int):
+    import json
+
+    from _common import RESULTS_DIR
+
+    try:
+        with open(os.path.join(RESULTS_DIR, "int8_accuracy.json")) as f:
+            data = json.load(f)
+    except (OSError, ValueError):
+        return []
+    return data.get("rows", []) if data.get("image") == image else []
 
 
 if __name__ == "__main__":
