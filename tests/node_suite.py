@@ -64,7 +64,10 @@ def _tvm_inputs(values) -> Optional[list]:
     arrays = [_array(v) for v in values]
     if any(a is None for a in arrays):
         return None
-    return [tvm.runtime.tensor(np.ascontiguousarray(a)) for a in arrays]
+    try:
+        return [tvm.runtime.tensor(np.ascontiguousarray(a)) for a in arrays]
+    except Exception:  # sub-byte types (int4, int2...) that TVM tensors cannot be filled from
+        return None
 
 
 def _flatten(out) -> list:
@@ -145,7 +148,7 @@ def run_case(name: str, side: str) -> Tuple[str, str]:
     feeds, want = case.data_sets[0]
     inputs = _tvm_inputs(feeds)
     if inputs is None:
-        return "inputs", "non-tensor inputs"
+        return "inputs", "inputs TVM tensors cannot hold (sequences, optionals, sub-byte types)"
     stage = "import"
     try:
         mod = import_case(case)

@@ -67,14 +67,13 @@ def test_cross_compile_for_jetson(tiny_onnx, tmp_path):
 
 def test_configs_are_partition_kwargs():
     import tvm_trt
+    from tvm_trt import configs
     from tvm_trt.report import partition_report
 
     from harness import make_module
     from tvm import relax
 
     mod = make_module(lambda x: relax.op.nn.relu(x), {"x": ((1, 4), "float32")})
-    from tvm_trt import configs
-
     for name in configs.names():
         options = configs.load(name)
         _, config = tvm_trt.partition_for_tensorrt(mod, **options)

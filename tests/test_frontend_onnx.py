@@ -95,3 +95,35 @@ def test_importer_failure_is_one_line_naming_model_and_op(tmp_path):
     r = subprocess.run([sys.executable, "-m", "tvm_trt.cli", "report", str(path), "--no-simplify"],
                        capture_output=True, text=True, timeout=300)
     assert r.returncode == 1 and f"tvm-trt report: failed: {message}" in r.stderr.splitlines(), r.stderr[-2000:]
+
+
+def test_gpt2_eager_attention_imports_only_after_slimming(tmp_path):
+    # transformers GPT-2, small config (2 layers, width 128), eager attention, exported by torch's tracer.
+    import torch
+    from transformers import GPT2Config, GPT2Model, masking_utils
+
+    torch.manual_seed(0)
+    config = GPT2Config(n_layer=2, n_embd=128, n_head=4, attn_implementation="eager")
+
+    class LastHidden(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.gpt2 = GPT2Model(config)
+
+        def forward(self, ids):
+            return self.gpt2(input_ids=ids, attention_mask=torch.ones_like(ids), use_cache=False).last_hidden_state
+
+    ids = torch.randint(0, config.vocab_size, (1, 16))
+    path = tmp_path / "gpt2.onnx"
+    builder = masking_utils.sdpa_mask
+    masking_utils.sdpa_mask = masking_utils.sdpa_mask_older_torch  # the default mask builder fails under the tracer
+    try:
+        torch.onnx.export(LastHidden().eval(), (ids,), str(path), dynamo=False, opset_version=17, input_names=["ids"])
+    finally:
+        masking_utils.sdpa_mask = builder
+
+    with pytest.raises(ONNXImportError, match=r"failed on 'gpt2.onnx' at ConstantOfShape: .*simplify=True may help"):
+        from_onnx(path, simplify=False)
+    mod, params = from_onnx(path)
+    (want,) = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"]).run(None, {"ids": ids.numpy()})
+    np.testing.assert_allclose(run_llvm(mod, params, ids.numpy()), want, rtol=1e-4, atol=1e-4)

@@ -70,7 +70,9 @@ def load_config(name_or_path: Optional[str]) -> Dict:
     try:
         return configs.load(name_or_path)
     except OSError as err:
-        raise UsageError(f"cannot read config {name_or_path!r}: {err.strerror}") from None
+        raise UsageError(
+            f"cannot read config {name_or_path!r}: {err.strerror}; the presets are {configs.names()}"
+        ) from None
     except ValueError as err:
         raise UsageError(str(err)) from None
 
@@ -114,6 +116,10 @@ def load_model(spec: str, shapes, simplify: Optional[bool] = None):
         f"MODEL {spec!r} not found: expected an .onnx file, an MXNet prefix with {spec}-symbol.json, "
         "or module:function"
     )
+
+
+def _simplify(args) -> Optional[bool]:
+    return False if args.no_simplify else None
 
 
 def check_onnx_shapes(path: str, shapes) -> None:
@@ -172,15 +178,18 @@ def _from_onnx_with_shapes(path: str, shapes, simplify: Optional[bool] = None):
     with _captured_output() as captured:
         try:
             model = frontend.from_onnx(path, shape=shapes, simplify=simplify)
+        except frontend.ONNXImportError as err:  # TVM's importer failed: the error names the op
+            failure = (err.reason, err.op)
         except (ValueError, TypeError, RuntimeError) as err:  # TVM's errors derive from these
-            failure = (_one_line(err), [ln for ln in str(err).splitlines() if ln.strip()])
+            failure = (_one_line(err), None)
     noise = "".join(captured)
     if failure is None:
         sys.stderr.write(noise)
         return model
     given = " ".join(f"{k}={','.join(map(str, v))}" for k, v in shapes.items())
-    op = re.search(r"Error converting operator (\w+)", noise)
-    where = f" at {op.group(1)}" if op else ""
+    printed_op = re.search(r"Error converting operator (\w+)", noise)
+    op = failure[1] or (printed_op.group(1) if printed_op else None)
+    where = f" at {op}" if op else ""
     raise UsageError(f"the model does not take --input-shape {given}{where}: {failure[0]}")
 
 
@@ -218,10 +227,6 @@ def _from_function(spec: str, module_name: str, func_name: str):
     if not (isinstance(result, tuple) and len(result) == 2):
         raise UsageError(f"{spec} must return (mod, params), got {type(result).__name__}")
     return result
-
-
-def _simplify(args) -> Optional[bool]:
-    return False if args.no_simplify else None
 
 
 def partition_options(args) -> Dict:

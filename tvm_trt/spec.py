@@ -105,15 +105,24 @@ def weights_id(spec: Dict) -> str:
     return spec["weights_digest"][:24]
 
 
+def content_hash(spec: Dict) -> str:
+    """What engine cache keys build on: everything but the names, which say where the subgraph
+    sits in its model (tensorrt_3, its inputs' variables), so the same subgraph elsewhere
+    reuses the plan."""
+    content = {k: v for k, v in spec.items() if k != "symbol"}
+    content["inputs"] = [{k: v for k, v in inp.items() if k != "name"} for inp in spec["inputs"]]
+    return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()
+
+
 def pack(spec: Dict) -> Tuple[str, str]:
     """-> (content hash hex, blob): the spec's JSON text (a NUL-free C string)."""
-    text = json.dumps(spec, sort_keys=True)
-    return hashlib.sha256(text.encode()).hexdigest(), text
+    return content_hash(spec), json.dumps(spec, sort_keys=True)
 
 
 def unpack(blob: str) -> Tuple[Dict, str]:
     """-> (spec, content hash)."""
-    return json.loads(blob), hashlib.sha256(blob.encode()).hexdigest()
+    spec = json.loads(blob)
+    return spec, content_hash(spec)
 
 
 def weight_views(spec: Dict, address: int) -> List[np.ndarray]:

@@ -18,7 +18,13 @@ SIMPLIFY_HINT = "simplify=True needs onnxslim: pip install 'tvm-trt[onnx]'"
 
 
 class ONNXImportError(RuntimeError):
-    """TVM's ONNX importer failed on a model; the message names the model, the ONNX op and TVM's reason."""
+    """TVM's ONNX importer failed on a model; the message names the model, the ONNX op and TVM's reason.
+
+    ``op`` is the ONNX op type being converted (None when unknown), ``reason`` TVM's message in one line."""
+
+    def __init__(self, message: str, op: Optional[str] = None, reason: str = ""):
+        super().__init__(message)
+        self.op, self.reason = op, reason
 
 
 def _load_onnx(model_or_path):
@@ -176,10 +182,12 @@ def _import(importer, model, name: str, simplified: bool, **kwargs):
             return importer(model, **kwargs)
     except Exception as err:
         ops = _FAILED_OP.findall(printed.getvalue())
-        where = f" at {ops[-1]}" if ops else ""
-        reason = next((line.strip() for line in str(err).splitlines() if line.strip()), type(err).__name__)
+        op = ops[-1] if ops else None
+        lines = [line.strip() for line in str(err).splitlines() if line.strip()] or [type(err).__name__]
+        reason = lines[-1] if lines[0].startswith("Traceback") else lines[0]  # TVM's C++ errors: stack first
         hint = "" if simplified else " (imported without simplification; simplify=True may help)"
-        raise ONNXImportError(f"TVM's ONNX importer failed on {name}{where}: {reason}{hint}") from err
+        where = f" at {op}" if op else ""
+        raise ONNXImportError(f"TVM's ONNX importer failed on {name}{where}: {reason}{hint}", op, reason) from err
     finally:
         if not _FAILED_OP.search(printed.getvalue()):
             sys.stdout.write(printed.getvalue())

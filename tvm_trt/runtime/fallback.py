@@ -10,6 +10,7 @@ TensorRT's network, explicitly.
 """
 from __future__ import annotations
 
+import logging
 import threading
 import warnings
 from typing import Dict, List, Tuple
@@ -47,6 +48,7 @@ def take(subgraph, error: BaseException) -> None:
         raise error
     if subgraph.fallback_reason is None:
         subgraph.fallback_reason = f"{type(error).__name__}: {error}"
+        logging.getLogger("tvm_trt").info("subgraph %s: fallback to TVM (%s)", subgraph.symbol, subgraph.fallback_reason)
         warnings.warn(
             f"tvm_trt: subgraph {subgraph.symbol} runs TVM's compiled code instead of TensorRT: "
             f"{subgraph.fallback_reason}",

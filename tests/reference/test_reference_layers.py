@@ -1,7 +1,8 @@
 """Layers added to the reference executor after checking it against TensorRT's ONNX parser:
-scatter, one-hot, reverse-sequence, LRN and grid sample, negative gather indices, squeeze
-without axes, the refusal of loops, and networks with -1 dims computed through shape tensors. Expectations are independent NumPy loops or ONNX's
-reference implementation (onnx.reference)."""
+scatter, one-hot, reverse-sequence, LRN, grid sample, attention and rotary embedding, negative
+gather indices, squeeze without axes, the refusal of loops, and networks with -1 dims computed
+through shape tensors. Expectations are independent NumPy loops or ONNX's reference
+implementation (onnx.reference)."""
 import itertools
 
 import numpy as np
@@ -211,3 +212,75 @@ def test_dynamic_network_shape_arithmetic_feeds_reshape_fill_slice_and_resize():
         half = shape_[2] // 2
         np.testing.assert_array_equal(got["summed"], value[:, :, :half] + np.arange(half, dtype=np.float32))
         np.testing.assert_array_equal(got["resized"], value.repeat(2, axis=2))
+
+
+def naive_attention(q, k, v, allowed=None, bias=None):
+    """Per (batch, head, query) loops; key/value heads shared by groups of query heads."""
+    b, h, s_q, _ = q.shape
+    group = h // k.shape[1]
+    out = np.zeros((b, h, s_q, v.shape[-1]))
+    for i, j, t in itertools.product(range(b), range(h), range(s_q)):
+        scores = k[i, j // group] @ q[i, j, t].astype(np.float64)
+        if bias is not None:
+            scores = scores + bias[t]
+        if allowed is not None:
+            scores = np.where(allowed[t], scores, -np.inf)
+        w = np.exp(scores - scores.max())
+        out[i, j, t] = (w / w.sum()) @ v[i, j // group]
+    return out
+
+
+@pytest.mark.parametrize(
+    "causal, mask", [("NONE", None), ("UPPER_LEFT", None), ("LOWER_RIGHT", None), ("NONE", "bool"), ("NONE", "float")]
+)
+def test_attention_grouped_query_with_causal_alignments_and_masks(causal, mask):
+    q, k, v = rand(2, 4, 3, 8), rand(2, 2, 5, 8), rand(2, 2, 5, 8)
+    net = Net()
+    attention = net.network.add_attention(
+        net.input(q), net.input(k), net.input(v), trt.AttentionNormalizationOp.SOFTMAX, False
+    )
+    allowed, bias = None, None
+    if causal != "NONE":
+        attention.causal_kind = getattr(trt.CausalMaskKind, causal)
+        offset = 0 if causal == "UPPER_LEFT" else 5 - 3
+        allowed = np.arange(5)[None, :] <= np.arange(3)[:, None] + offset
+    if mask == "bool":
+        allowed = np.random.default_rng(3).random((3, 5)) > 0.3
+        allowed[:, 0] = True  # every query attends to something
+        attention.mask = net.input(allowed.reshape(1, 1, 3, 5))
+    elif mask == "float":
+        bias = rand(3, 5)
+        attention.mask = net.input(bias.reshape(1, 1, 3, 5))
+    got = net.run(attention.get_output(0))
+    np.testing.assert_allclose(got, naive_attention(q, k, v, allowed, bias), rtol=1e-5, atol=1e-6)
+
+
+def test_attention_with_a_fully_masked_query_is_not_modelled():
+    q, k, v = rand(1, 1, 2, 4), rand(1, 1, 3, 4), rand(1, 1, 3, 4)
+    net = Net()
+    attention = net.network.add_attention(
+        net.input(q), net.input(k), net.input(v), trt.AttentionNormalizationOp.SOFTMAX, False
+    )
+    attention.mask = net.input(np.array([[[[True, False, True], [False, False, False]]]]))
+    with pytest.raises(NotImplementedError, match="no key to attend"):
+        net.run(attention.get_output(0))
+
+
+@pytest.mark.parametrize("interleaved", [False, True], ids=["halves", "interleaved"])
+@pytest.mark.parametrize("rotary_dim", [0, 4], ids=["full", "partial"])
+def test_rotary_embedding_rotates_feature_pairs(interleaved, rotary_dim):
+    x = rand(2, 3, 4, 8)  # (batch, heads, sequence, head size)
+    dim = rotary_dim or 8
+    angles = rand(10, dim // 2)
+    cos, sin = np.cos(angles), np.sin(angles)
+    positions = np.array([[0, 3, 5, 9], [1, 1, 2, 7]], np.int64)
+    net = Net()
+    layer = net.network.add_rotary_embedding(net.input(x), net.const(cos), net.const(sin), interleaved, rotary_dim)
+    layer.set_input(3, net.input(positions))
+    expected = x.astype(np.float64).copy()
+    for b, h, s, p in itertools.product(range(2), range(3), range(4), range(dim // 2)):
+        i, j = (2 * p, 2 * p + 1) if interleaved else (p, p + dim // 2)
+        c, s_ = cos[positions[b, s], p], sin[positions[b, s], p]
+        x1, x2 = x[b, h, s, i], x[b, h, s, j]
+        expected[b, h, s, i], expected[b, h, s, j] = c * x1 - s_ * x2, s_ * x1 + c * x2
+    np.testing.assert_allclose(net.run(layer.get_output(0)), expected, rtol=1e-5, atol=1e-6)
