@@ -116,9 +116,26 @@ def test_batch_axis_rejected_with_implicit_batch(build, op, reason):
     assert_rejected(make_module(build, X), op, reason)
 
 
-def test_take_int_data_rejected():
-    mod = make_module(lambda x, i: R.take(x, i, axis=1), {"x": ((2, 3), "int32"), "i": ((2,), "int32")})
-    assert_rejected(mod, "relax.take", "take of int32 data")
+@pytest.mark.parametrize("dtype", ["int32", "int64", "bool"])
+def test_take_int_and_bool_data(dtype):
+    """Gathers of ids and masks (GPT-2 takes rows of a bool causal mask)."""
+    inputs = {"x": ((2, 3), dtype), "i": ((2,), "int64")}
+    args = random_inputs(inputs)
+    args[1] = np.array([2, 0], "int64")
+    check_op(lambda x, i: R.take(x, i, axis=1), inputs, args=args, rtol=0, atol=0)
+
+
+@pytest.mark.parametrize("dtype", ["int64", "bool"])
+@pytest.mark.parametrize(
+    "build",
+    [
+        pytest.param(lambda x: R.strided_slice(x, [1, 3], [0, 4], [2, 0], [1, -2]), id="strided_slice"),
+        pytest.param(lambda x: R.broadcast_to(R.strided_slice(x, [1], [0], [1]), (2, 3, 4, 5)), id="broadcast_to"),
+        pytest.param(lambda x: R.tile(x, [1, 2, 1, 1]), id="tile"),
+    ],
+)
+def test_index_ops_int64_and_bool(build, dtype):
+    check_op(build, {"x": ((2, 3, 4, 5), dtype)}, rtol=0, atol=0)
 
 
 def test_gates_below_5_1_5():
