@@ -137,7 +137,7 @@ def take(ctx, node):
         mode = node.attrs["mode"]
         indices = indices % n if mode in ("fast", "wrap") else np.clip(indices, 0, n - 1)
         indices = ctx.constant(indices.astype(np.int32))
-    return ctx.network.add_gather(x, indices, axis).get_output(0)
+    return ctx.network.add_gather(ctx.tensor(x), indices, axis).get_output(0)  # x: a table of weights
 
 
 # ---- broadcast_to / tile -------------------------------------------------------------------------

@@ -77,6 +77,7 @@ class Subgraph:
         del spec_blob  # the weights are views into one decoded bytes object; drop the base64 text
         self.symbol = self.spec["symbol"]
         self.num_inputs = len(self.spec["inputs"])
+        self.skip_args = frozenset(self.spec.get("skip_args", ()))  # shape-valued call arguments
         self.dynamic = not is_static(self.spec)
         self._lock = threading.Lock()
         self.slots: Dict[Shapes, _Slot] = {}
@@ -167,6 +168,8 @@ class Subgraph:
 
     # --- execution -------------------------------------------------------------------------
     def run(self, handles) -> None:
+        if self.skip_args:
+            handles = [h for i, h in enumerate(handles) if i not in self.skip_args]
         refs = [dlpack.read(h) for h in handles]
         inputs, outputs = refs[: self.num_inputs], refs[self.num_inputs :]
         self.check_inputs(inputs)
