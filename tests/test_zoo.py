@@ -15,6 +15,7 @@ def onnx_dir(tmp_path_factory):
 
 
 @pytest.mark.slow
+@pytest.mark.mxnet
 @pytest.mark.parametrize("name", zoo.GLUON_ZOO)
 def test_zoo_model_is_one_subgraph(name, onnx_dir):
     mod, params = tvm_trt.frontend.from_onnx(zoo.onnx_path_for(name, onnx_dir))
@@ -22,4 +23,4 @@ def test_zoo_model_is_one_subgraph(name, onnx_dir):
     left = [c.op.name for c in remaining_ops(pmod)]
     assert left == [], f"{name}: left in TVM: {left}"
     assert len(part.offloaded_functions(pmod)) == 1
-    assert config["use_implicit_batch"] is True
+    assert config["use_implicit_batch"] is False  # resolved from the TensorRT 10 era target

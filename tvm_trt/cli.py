@@ -1,7 +1,7 @@
 """``tvm-trt``: report, compile and run models with TensorRT offload.
 
     tvm-trt report model.onnx --input-shape data=1,3,224,224 --svg model.svg
-    tvm-trt compile model.onnx -o model.so --target cuda --arch sm_87 --config configs/jetson-orin.json
+    tvm-trt compile model.onnx -o model.so --target cuda --arch sm_87 --config jetson-orin
     tvm-trt run model.so --repeat 20
 
 MODEL is an ONNX file, an MXNet checkpoint prefix (PREFIX-symbol.json + PREFIX-0000.params) or
@@ -11,12 +11,19 @@ library (inputs, target, config) so ``run`` can make inputs and pick the device.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import gc
 import importlib
+import io
 import json
 import os
+import re
 import sys
+import tempfile
 import time
 from typing import Dict, List, Optional, Sequence, Tuple
+
+from . import env, library
 
 
 class UsageError(Exception):
@@ -46,28 +53,45 @@ def parse_shapes(items: Optional[Sequence[str]]) -> Optional[Dict[str, Tuple[int
 def parse_version(text: Optional[str]) -> Optional[Tuple[int, int, int]]:
     if text is None:
         return None
+    from .registry import as_version
+
     try:
-        parts = [int(p) for p in text.split(".")]
-        if not 1 <= len(parts) <= 3:
-            raise ValueError
-    except ValueError:
-        raise UsageError(f"bad --version {text!r}: expected e.g. 8.6.1") from None
-    return tuple(parts + [0] * (3 - len(parts)))
+        return as_version(text)
+    except (TypeError, ValueError):
+        raise UsageError(f"bad --version {text!r}: expected MAJOR.MINOR or MAJOR.MINOR.PATCH, e.g. 8.6.1") from None
 
 
-def load_config(path: Optional[str]) -> Dict:
-    if path is None:
+def load_config(name_or_path: Optional[str]) -> Dict:
+    """Options from a JSON file, or from a preset shipped with the package (``--config jetson-orin``)."""
+    from . import configs
+
+    if name_or_path is None:
         return {}
     try:
-        with open(path) as f:
-            config = json.load(f)
+        return configs.load(name_or_path)
     except OSError as err:
-        raise UsageError(f"cannot read config {path!r}: {err.strerror}") from None
-    except json.JSONDecodeError as err:
-        raise UsageError(f"config {path!r} is not valid JSON: {err}") from None
-    if not isinstance(config, dict):
-        raise UsageError(f"config {path!r} must hold a JSON object of partition_for_tensorrt options")
-    return config
+        raise UsageError(f"cannot read config {name_or_path!r}: {err.strerror}") from None
+    except ValueError as err:
+        raise UsageError(str(err)) from None
+
+
+def version_text() -> str:
+    """``tvm-trt --version``: ours, TVM's and the TensorRT flavour found (or "not installed")."""
+    import tvm
+
+    from . import __version__, backend
+
+    trt = f"{backend.flavour()} {backend.trt().__version__}" if backend.available() else "not installed"
+    return f"tvm-trt {__version__}\nTVM {tvm.__version__}\nTensorRT: {trt}"
+
+
+class _VersionAction(argparse.Action):
+    def __init__(self, option_strings, dest, **kwargs):
+        super().__init__(option_strings, dest, nargs=0, help="show the versions of tvm-trt, TVM and TensorRT")
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        print(version_text())
+        parser.exit()
 
 
 def load_model(spec: str, shapes):
@@ -75,28 +99,125 @@ def load_model(spec: str, shapes):
     from . import frontend
 
     if os.path.isfile(spec):
-        return frontend.from_onnx(spec, shape=shapes)
+        check_onnx_shapes(spec, shapes)
+        if not shapes:
+            return frontend.from_onnx(spec)
+        return _from_onnx_with_shapes(spec, shapes)
     if os.path.isfile(f"{spec}-symbol.json"):
         if not shapes:
             raise UsageError(f"MXNet model {spec!r} needs --input-shape for every input")
-        return frontend.from_mxnet(spec, shape=shapes)
+        return _from_mxnet(spec, shapes)
     module_name, sep, func_name = spec.partition(":")
     if sep and module_name and func_name:
-        try:
-            module = importlib.import_module(module_name)
-        except ImportError as err:
-            raise UsageError(f"cannot import {module_name!r} for MODEL {spec!r}: {err}") from None
-        func = getattr(module, func_name, None)
-        if not callable(func):
-            raise UsageError(f"{module_name!r} has no function {func_name!r}")
-        result = func()
-        if not (isinstance(result, tuple) and len(result) == 2):
-            raise UsageError(f"{spec} must return (mod, params), got {type(result).__name__}")
-        return result
+        return _from_function(spec, module_name, func_name)
     raise UsageError(
         f"MODEL {spec!r} not found: expected an .onnx file, an MXNet prefix with {spec}-symbol.json, "
         "or module:function"
     )
+
+
+def check_onnx_shapes(path: str, shapes) -> None:
+    """--input-shape must keep each input's rank (TVM's importer would fail deep inside)."""
+    if not shapes:
+        return
+    import onnx
+
+    try:
+        model = onnx.load(path, load_external_data=False)
+    except Exception:
+        return  # the frontend reports unreadable files
+    for inp in model.graph.input:
+        if inp.name not in shapes or not inp.type.tensor_type.HasField("shape"):
+            continue
+        dims = [d.dim_value if d.HasField("dim_value") else (d.dim_param or "?") for d in inp.type.tensor_type.shape.dim]
+        given = list(shapes[inp.name])
+        if len(dims) != len(given):
+            raise UsageError(
+                f"--input-shape {inp.name}={','.join(map(str, given))} does not fit the model's input "
+                f"{inp.name} of shape [{', '.join(map(str, dims))}]"
+            )
+
+
+@contextlib.contextmanager
+def _captured_output():
+    """Python's and the C++ side's stdout/stderr, as text (TVM's importer prints and logs when an
+    operator does not convert); the caller re-emits it when it is not replacing it by one line."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    saved = [os.dup(1), os.dup(2)]
+    text = []
+    with tempfile.TemporaryFile(mode="w+") as sink:
+        os.dup2(sink.fileno(), 1)
+        os.dup2(sink.fileno(), 2)
+        try:
+            with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
+                yield text
+        finally:
+            gc.collect()  # TVM's BlockBuilder logs when the failed import's builder goes
+            sink.flush()
+            os.dup2(saved[0], 1)
+            os.dup2(saved[1], 2)
+            for fd in saved:
+                os.close(fd)
+            sink.seek(0)
+            text.append(sink.read())
+
+
+def _from_onnx_with_shapes(path: str, shapes):
+    """Fixed dims may be overridden (a batch of 8 for a model exported with 1); when TVM's importer
+    then cannot convert an operator, one line says which shape did not fit and why."""
+    from . import frontend
+
+    failure = None
+    with _captured_output() as captured:
+        try:
+            model = frontend.from_onnx(path, shape=shapes)
+        except (ValueError, TypeError, RuntimeError) as err:  # TVM's errors derive from these
+            failure = (_one_line(err), [ln for ln in str(err).splitlines() if ln.strip()])
+    noise = "".join(captured)
+    if failure is None:
+        sys.stderr.write(noise)
+        return model
+    given = " ".join(f"{k}={','.join(map(str, v))}" for k, v in shapes.items())
+    op = re.search(r"Error converting operator (\w+)", noise)
+    where = f" at {op.group(1)}" if op else ""
+    raise UsageError(f"the model does not take --input-shape {given}{where}: {failure[0]}")
+
+
+def _from_mxnet(prefix: str, shapes):
+    from . import frontend
+
+    printed = io.StringIO()
+    try:
+        with contextlib.redirect_stdout(printed):  # MXNet prints every argument's shape on failure
+            model = frontend.from_mxnet(prefix, shape=shapes)
+    except Exception as err:
+        if type(err).__name__ != "MXNetError":
+            sys.stdout.write(printed.getvalue())
+            raise
+        # MXNet's message is its whole C++ stack; the line naming the failing operator is the one to keep
+        lines = [re.sub(r"\[\d\d:\d\d:\d\d\] \S+:\d+: ", "", ln.strip()) for ln in str(err).splitlines() if ln.strip()]
+        key = next((ln for ln in lines if "Error in operator" in ln or "Check failed" in ln), lines[0] if lines else "")
+        given = " ".join(f"{k}={','.join(map(str, v))}" for k, v in shapes.items())
+        raise UsageError(f"MXNet model {prefix!r} does not accept --input-shape {given}: {key}") from None
+    sys.stdout.write(printed.getvalue())
+    return model
+
+
+def _from_function(spec: str, module_name: str, func_name: str):
+    if os.getcwd() not in sys.path and "" not in sys.path:
+        sys.path.insert(0, os.getcwd())  # `tvm-trt report mymodel:build` finds ./mymodel.py
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as err:
+        raise UsageError(f"cannot import {module_name!r} for MODEL {spec!r}: {err}") from None
+    func = getattr(module, func_name, None)
+    if not callable(func):
+        raise UsageError(f"{module_name!r} has no function {func_name!r}")
+    result = func()
+    if not (isinstance(result, tuple) and len(result) == 2):
+        raise UsageError(f"{spec} must return (mod, params), got {type(result).__name__}")
+    return result
 
 
 def partition_options(args) -> Dict:
@@ -154,7 +275,7 @@ def cmd_report(args) -> int:
     if args.json:
         _write(args.json, report.to_json())
     if args.svg:
-        _write(args.svg, report.to_svg())
+        _write(args.svg, report.to_svg(detail=args.detail))
     return 0
 
 
@@ -187,7 +308,13 @@ def cmd_compile(args) -> int:
     start = time.perf_counter()
     ex = tvm_trt.build(pmod, target)
     ex.export_library(args.output, **({"cc": args.cc} if args.cc else {}))
-    meta = {"target": args.target, "arch": args.arch, "inputs": _inputs_of(pmod), "config": config}
+    meta = {
+        "target": args.target,
+        "arch": args.arch,
+        "inputs": _inputs_of(pmod),
+        "config": config,
+        "library": library.fingerprint(args.output),  # run refuses a truncated or replaced file
+    }
     _write(args.output + ".json", json.dumps(meta, indent=2))
     print(
         f"{args.output}: {report.ops_offloaded}/{report.ops_total} ops in {len(report.subgraphs)} TensorRT "
@@ -208,7 +335,44 @@ def _load_inputs(items: Optional[Sequence[str]]) -> Dict:
             arrays[name] = np.load(path)
         except (OSError, ValueError) as err:
             raise UsageError(f"cannot read input {name!r} from {path!r}: {err}") from None
+        if not isinstance(arrays[name], np.ndarray):
+            raise UsageError(f"input {name!r}: {path!r} holds several arrays (.npz); give one .npy per input")
     return arrays
+
+
+def check_input(name: str, array, spec: Dict, cast: bool):
+    """The array for input ``name`` as the model takes it: same rank, the fixed dims equal
+    (symbolic ones any size), same dtype unless ``cast``."""
+    shape = spec["shape"]
+    fits = len(array.shape) == len(shape) and all(
+        not isinstance(d, int) or d == g for d, g in zip(shape, array.shape)
+    )
+    if not fits:
+        raise UsageError(
+            f"input {name!r} has shape {list(array.shape)}, the model takes {shape}"
+            + (" (named dims: any size)" if any(isinstance(d, str) for d in shape) else "")
+        )
+    if str(array.dtype) != spec["dtype"]:
+        if not cast:
+            raise UsageError(
+                f"input {name!r} is {array.dtype}, the model takes {spec['dtype']} (--cast converts it)"
+            )
+        array = array.astype(spec["dtype"])
+    return array
+
+
+def _read_meta(lib: str) -> Dict:
+    path = lib + ".json"
+    if not os.path.isfile(path):
+        return {}
+    try:
+        with open(path) as f:
+            meta = json.load(f)
+    except (OSError, ValueError) as err:
+        raise UsageError(f"cannot read {path!r} (written by compile): {err}") from None
+    if not isinstance(meta, dict):
+        raise UsageError(f"{path!r} is not the JSON object compile writes")
+    return meta
 
 
 def cmd_run(args) -> int:
@@ -220,10 +384,8 @@ def cmd_run(args) -> int:
 
     if not os.path.isfile(args.library):
         raise UsageError(f"library {args.library!r} not found")
-    meta = {}
-    if os.path.isfile(args.library + ".json"):
-        with open(args.library + ".json") as f:
-            meta = json.load(f)
+    meta = _read_meta(args.library)
+    library.check(args.library, meta.get("library"))  # before TVM maps it: a truncated file faults
     given = _load_inputs(args.input)
     specs = meta.get("inputs") or [{"name": n, "shape": list(a.shape), "dtype": str(a.dtype)} for n, a in given.items()]
     if not specs:
@@ -236,7 +398,7 @@ def cmd_run(args) -> int:
     arrays = []
     for s in specs:
         if s["name"] in given:
-            arrays.append(given[s["name"]].astype(s["dtype"]))
+            arrays.append(check_input(s["name"], given[s["name"]], s, args.cast))
         else:
             shape = [d if isinstance(d, int) else 1 for d in s["shape"]]  # symbolic dims: 1
             arrays.append(rng.standard_normal(shape).astype(s["dtype"]))
@@ -245,8 +407,12 @@ def cmd_run(args) -> int:
     if on_cuda and not tvm.cuda(0).exist:
         raise UsageError(f"{args.library} was built for cuda but no CUDA GPU is visible")
     dev = tvm.cuda(0) if on_cuda else tvm.cpu()
-    lib = tvm.runtime.load_module(args.library)
-    vm = relax.VirtualMachine(lib, dev)
+    try:
+        lib = tvm.runtime.load_module(args.library)
+        vm = relax.VirtualMachine(lib, dev)
+    except Exception as err:  # a shared library, but not one tvm.compile exported
+        reason = str(err).strip().splitlines()[-1] if str(err).strip() else type(err).__name__
+        raise UsageError(f"{args.library} is not a library exported by tvm-trt compile ({reason})") from None
     tensors = [tvm.runtime.tensor(a, dev) for a in arrays]
     out = vm["main"](*tensors)  # first call builds or loads the TensorRT engines
     times = []
@@ -263,7 +429,7 @@ def cmd_run(args) -> int:
             f"mean {a.mean():.6g}"
         )
     times.sort()
-    if os.environ.get("TVM_TENSORRT_EXECUTOR", "").strip().lower() == "reference":
+    if env.executor() == "reference":
         print("TensorRT subgraphs were evaluated by the reference executor (TVM_TENSORRT_EXECUTOR=reference)")
     print(f"latency on {dev}: median {1e3 * times[len(times) // 2]:.3f} ms over {len(times)} run(s)")
     return 0
@@ -271,6 +437,7 @@ def cmd_run(args) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="tvm-trt", description="TensorRT offload for Apache TVM (Relax)")
+    parser.add_argument("--version", action=_VersionAction)
     sub = parser.add_subparsers(dest="command", required=True)
 
     def model_args(p):
@@ -278,12 +445,14 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--input-shape", action="append", metavar="NAME=D1,D2,...", help="repeatable")
         p.add_argument("--version", help="target TensorRT version, e.g. 8.6.1 (default: the installed one)")
         p.add_argument("--no-implicit-batch", action="store_true", help="allow ops on the batch axis")
-        p.add_argument("--config", metavar="FILE.json", help="partition_for_tensorrt options, e.g. configs/server.json")
+        p.add_argument("--config", metavar="NAME|FILE.json",
+                       help="partition_for_tensorrt options: a preset (jetson-orin, server) or a JSON file")
 
     p = sub.add_parser("report", help="show what TensorRT would take and why the rest stays in TVM")
     model_args(p)
     p.add_argument("--json", metavar="FILE", help="write the report as JSON")
-    p.add_argument("--svg", metavar="FILE", help="draw the graph, TensorRT and TVM parts coloured")
+    p.add_argument("--svg", metavar="FILE", help="draw the graph: one box per TensorRT subgraph, TVM ops between")
+    p.add_argument("--detail", action="store_true", help="with --svg: one box per op")
     p.set_defaults(func=cmd_report)
 
     p = sub.add_parser("compile", help="partition, build and export a library")
@@ -301,6 +470,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("library")
     p.add_argument("--input", action="append", metavar="NAME=FILE.npy", help="repeatable; default random")
     p.add_argument("--repeat", type=int, default=10)
+    p.add_argument("--cast", action="store_true", help="convert inputs of another dtype (default: refuse them)")
     p.set_defaults(func=cmd_run)
     return parser
 
@@ -311,14 +481,23 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     try:
         from .progress import configure_logging
 
+        env.check_all()  # a bad TVM_TENSORRT_* value is named before any work
         configure_logging()
         return args.func(args)
     except (UsageError, FileNotFoundError, ValueError, TypeError, ImportError) as err:
-        print(f"tvm-trt {args.command}: error: {err}", file=sys.stderr)
+        print(f"tvm-trt {args.command}: error: {_one_line(err)}", file=sys.stderr)
         return 2
     except RuntimeError as err:  # TensorRT missing or refusing a subgraph: not a usage error
-        print(f"tvm-trt {args.command}: failed: {err}", file=sys.stderr)
+        print(f"tvm-trt {args.command}: failed: {_one_line(err)}", file=sys.stderr)
         return 1
+
+
+def _one_line(err: Exception) -> str:
+    """Our messages are one line; TVM's carry a C++ stack after the first line."""
+    lines = [ln.strip() for ln in str(err).splitlines() if ln.strip()]
+    if not lines:
+        return type(err).__name__
+    return lines[-1] if lines[0].startswith("Traceback") else lines[0]
 
 
 if __name__ == "__main__":

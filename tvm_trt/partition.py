@@ -1,7 +1,9 @@
 """partition_for_tensorrt: bind, simplify, annotate with the registry's predicates, merge."""
 from __future__ import annotations
 
+import dataclasses
 import json
+import logging
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 import tvm
@@ -16,12 +18,23 @@ CODEGEN = "tensorrt"
 CONFIG_ATTR = "tvm_trt.config"
 NO_MAC_REASON = "in a subgraph without multiply-accumulate ops (remove_no_mac_subgraphs=True)"
 DEFAULT_VERSION = (10, 0, 0)  # when no TensorRT is installed: a TensorRT 10 era target
+IMPLICIT_BATCH_BELOW = (7, 0, 0)  # TensorRT < 7 has only implicit-batch networks
+
+log = logging.getLogger(__name__)
 
 
 def target_version(version: Optional[Sequence[int]]) -> Tuple[int, int, int]:
     if version is not None:
-        return registry.as_version(tuple(version))
+        return registry.as_version(version)
     return backend.capability_version() or DEFAULT_VERSION
+
+
+def resolve_implicit_batch(use_implicit_batch: Optional[bool], version: Sequence[int]) -> bool:
+    """None (the default) -> the batch-axis rule only where the target has nothing but implicit
+    batch (TensorRT < 7); an explicit True/False is kept."""
+    if use_implicit_batch is None:
+        return tuple(version) < IMPLICIT_BATCH_BELOW
+    return bool(use_implicit_batch)
 
 
 def check_call(call: relax.Call, opts: PartitionOptions) -> Optional[str]:
@@ -32,6 +45,10 @@ def check_call(call: relax.Call, opts: PartitionOptions) -> Optional[str]:
         return f"no TensorRT converter registered for {name}"
     if tuple(opts.version) < entry.min_version:
         return f"{name} needs TensorRT >= {version_str(entry.min_version)} (target {version_str(opts.version)})"
+    for arg in call.args:
+        for value in arg.fields if isinstance(arg, relax.Tuple) else [arg]:
+            if isinstance(value, relax.Var) and not ir.is_tensor(value):
+                return f"{name} takes a run-time {type(value.ty).__name__} ({value.name}): TensorRT inputs are tensors"
     for ty in [t for a in call.args for t in ir.tensor_types(a)] + ir.tensor_types(call):
         if ty.dtype not in entry.dtypes:
             return f"dtype {ty.dtype} is not supported by the TensorRT converter for {name}"
@@ -59,15 +76,26 @@ def _patterns(opts: PartitionOptions):
 def simplify(mod: tvm.IRModule) -> tvm.IRModule:
     """Fold constant expressions. batch_norm is kept (our converter offloads it as a per-channel
     scale + shift that TensorRT fuses into the preceding convolution): TVM's
-    FoldBatchnormToConv2D + FoldConstant compiles a kernel per folded weight, ~1 s per conv."""
-    seq = tvm.transform.Sequential(
-        [
-            relax.transform.ConvertToDataflow(min_size=1),  # pattern fusion only looks inside dataflow blocks
-            relax.transform.FoldConstant(),
-            relax.transform.CanonicalizeBindings(),
-        ]
-    )
-    return seq(mod)
+    FoldBatchnormToConv2D + FoldConstant compiles a kernel per folded weight, ~1 s per conv.
+
+    FoldConstant compiles the ops it folds and fails on some that TVM's build would reject only
+    later, or never (integer power, some rms_norm axes): then the module is not folded."""
+    to_dataflow = relax.transform.ConvertToDataflow(min_size=1)  # pattern fusion only looks inside dataflow blocks
+    try:
+        return tvm.transform.Sequential(
+            [to_dataflow, relax.transform.FoldConstant(), relax.transform.CanonicalizeBindings()]
+        )(mod)
+    except Exception as err:  # TVM raises InternalError/AssertionError/... from its kernels
+        log.warning("constant folding failed, partitioning without it: %s: %s", type(err).__name__, _last_line(err))
+    try:
+        return tvm.transform.Sequential([to_dataflow, relax.transform.CanonicalizeBindings()])(mod)
+    except Exception as err:
+        log.warning("canonicalization failed, partitioning the module as given: %s", _last_line(err))
+        return mod
+
+
+def _last_line(err) -> str:
+    return (str(err).strip().splitlines() or [""])[-1]
 
 
 def offloaded_functions(mod: tvm.IRModule) -> Dict[str, relax.Function]:
@@ -124,10 +152,44 @@ def _inline(mod: tvm.IRModule, names: List[str]) -> tvm.IRModule:
     return mod
 
 
+# Every partition_for_tensorrt option with its default, in one place: these keys are all that
+# partition_for_tensorrt, --config files and tvm_trt.build accept (anything else raises TypeError
+# naming it and these). A new option: add it here, then read it from the config where it acts.
+OPTIONS: Dict[str, Any] = {
+    "version": None,  # target TensorRT: (8, 6), "8.6.1"; default the installed one
+    "use_implicit_batch": None,  # None: the batch-axis rule below TensorRT 7 only
+    "remove_no_mac_subgraphs": False,
+    "max_workspace_size": 1 << 30,
+    "use_fp16": False,
+    "build_at_compile_time": False,
+}
+# Keys a config carries beyond the options: the resolved version, and the host tvm_trt.build sets.
+CONFIG_ONLY = ("tensorrt_version", "host_target")
+
+
+def check_options(options: Dict[str, Any], what: str = "partition_for_tensorrt") -> None:
+    """TypeError for an option nobody reads (a typo such as use_fp17 would pass silently)."""
+    known = set(OPTIONS) | (set(CONFIG_ONLY) if what != "partition_for_tensorrt" else set())
+    unknown = sorted(k for k in options if k not in known)
+    if unknown:
+        raise TypeError(
+            f"{what}: unknown option{'s' if len(unknown) > 1 else ''} {', '.join(map(repr, unknown))}; "
+            f"known: {', '.join(sorted(known))}"
+        )
+    size = options.get("max_workspace_size")
+    if size is not None and (isinstance(size, bool) or not isinstance(size, int) or size <= 0):
+        raise TypeError(f"{what}: max_workspace_size must be a positive int (bytes), got {size!r}")
+
+
+def check_params(params) -> None:
+    if params is not None and not isinstance(params, dict):
+        raise TypeError(f"params must be a dict {{name: array}}, got {type(params).__name__}")
+
+
 def default_config(**overrides) -> Dict[str, Any]:
     config = {
         "tensorrt_version": list(DEFAULT_VERSION),
-        "use_implicit_batch": True,
+        "use_implicit_batch": False,
         "remove_no_mac_subgraphs": False,
         "max_workspace_size": 1 << 30,
         "use_fp16": False,
@@ -136,12 +198,47 @@ def default_config(**overrides) -> Dict[str, Any]:
     return config
 
 
+def _with_producers(mod: tvm.IRModule, opts: PartitionOptions) -> PartitionOptions:
+    producers = {}
+    for func in mod.functions.values():
+        if isinstance(func, relax.Function):
+            producers.update(relax.analysis.get_var2val(func))
+    return dataclasses.replace(opts, producers=producers)
+
+
+def _merged(mod: tvm.IRModule, opts: PartitionOptions) -> tvm.IRModule:
+    """Maximal cycle-free subgraphs (TVM's FuseOpsByPattern + MergeCompositeFunctions)."""
+    mod, casts = ir.hide_match_casts(mod)
+    mod = FuseOpsByPattern(_patterns(opts), bind_constants=True, annotate_codegen=False)(mod)
+    mod = MergeCompositeFunctions()(mod)
+    return ir.restore_match_casts(mod, casts)
+
+
+def _per_op(mod: tvm.IRModule, opts: PartitionOptions) -> tvm.IRModule:
+    """One subgraph per supported op: no merging pass."""
+    return FuseOpsByPattern(_patterns(opts), bind_constants=True, annotate_codegen=True)(mod)
+
+
+def offload(mod: tvm.IRModule, opts: PartitionOptions) -> tvm.IRModule:
+    """Groups the supported ops into offloaded functions. Where TVM's passes fail on a module,
+    one subgraph per op, and failing that nothing is offloaded: partitioning never raises for
+    a module TVM itself can compile."""
+    opts = _with_producers(mod, opts)
+    for strategy in (_merged, _per_op):
+        try:
+            return strategy(mod, opts)
+        except Exception as err:  # TVM raises InternalError/TypeError/ValueError alike
+            log.warning("partitioning (%s) failed, trying a simpler one: %s: %s",
+                        strategy.__name__.strip("_"), type(err).__name__, _last_line(err))
+    return mod
+
+
 def partition_for_tensorrt(
     mod: tvm.IRModule,
     params: Optional[Dict[str, Any]] = None,
     *,
     version: Optional[Sequence[int]] = None,
-    use_implicit_batch: bool = True,
+    use_implicit_batch: Optional[bool] = None,
     remove_no_mac_subgraphs: bool = False,
     max_workspace_size: int = 1 << 30,
     use_fp16: bool = False,
@@ -151,12 +248,16 @@ def partition_for_tensorrt(
 
     Returns ``(mod, config)``: offloaded functions carry ``Codegen="tensorrt"`` and the config
     (JSON) as the attribute ``tvm_trt.config``, so plain ``relax.transform.RunCodegen()`` +
-    ``tvm.compile`` build them with these settings.
+    ``tvm.compile`` build them with these settings. Options beyond the named ones must be keys
+    of ``OPTIONS``.
     """
-    opts = PartitionOptions(version=target_version(version), use_implicit_batch=use_implicit_batch)
+    check_options({**extra, "max_workspace_size": max_workspace_size})
+    check_params(params)
+    version = target_version(version)
+    opts = PartitionOptions(version=version, use_implicit_batch=resolve_implicit_batch(use_implicit_batch, version))
     config = default_config(
         tensorrt_version=list(opts.version),
-        use_implicit_batch=use_implicit_batch,
+        use_implicit_batch=opts.use_implicit_batch,
         remove_no_mac_subgraphs=remove_no_mac_subgraphs,
         max_workspace_size=int(max_workspace_size),
         use_fp16=bool(use_fp16),
@@ -165,14 +266,58 @@ def partition_for_tensorrt(
     json.dumps(config)  # the config must stay JSON-able: it travels inside the module
     if params:
         mod = relax.transform.BindParams("main", params)(mod)
-    mod = simplify(mod)
-    mod = FuseOpsByPattern(_patterns(opts), bind_constants=True, annotate_codegen=False)(mod)
-    mod = MergeCompositeFunctions()(mod)
+    given = mod
+    mod = offload(simplify(mod), opts)
     if remove_no_mac_subgraphs:
         no_mac = [name for name, f in offloaded_functions(mod).items() if not is_mac_subgraph(f)]
         if no_mac:
             mod = _inline(mod, no_mac)
+    if not offloaded_functions(mod):
+        return given, config  # nothing for TensorRT: the module exactly as TVM alone compiles it
+    mod = rename_offloaded(mod)
     config_json = json.dumps(config, sort_keys=True)
     for name, func in offloaded_functions(mod).items():
         mod[name] = func.with_attr(CONFIG_ATTR, config_json)
     return mod, config
+
+
+@relax.expr_functor.mutator
+class _Renamer(relax.expr_functor.PyExprMutator):
+    def __init__(self, mapping):
+        super().__init__()
+        self.mapping = mapping
+
+    def visit_global_var_(self, gv):
+        return self.mapping.get(gv.name_hint, gv)
+
+
+def rename_offloaded(mod: tvm.IRModule) -> tvm.IRModule:
+    """Offloaded functions become ``tensorrt_0``, ``tensorrt_1``, ... in the order ``main`` calls
+    them: short, stable names for symbols, logs and errors (MergeCompositeFunctions names them
+    after every op they hold, ~1,000 characters on a CNN). The report keeps the op summary."""
+    offloaded = offloaded_functions(mod)
+    order: List[str] = []
+
+    for block in mod["main"].body.blocks:
+        for binding in block.bindings:
+            value = binding.value
+            if isinstance(value, relax.Call) and isinstance(value.op, relax.GlobalVar):
+                name = value.op.name_hint
+                if name in offloaded and name not in order:
+                    order.append(name)
+    order += sorted(n for n in offloaded if n not in order)  # called from elsewhere: still named
+    mapping = {}
+    for i, old in enumerate(order):
+        mapping[old] = relax.GlobalVar(f"{CODEGEN}_{i}")
+        relax.expr._update_type(mapping[old], mod.get_global_var(old).ty)  # callers are typed through it
+    renamer = _Renamer(mapping)
+    out = tvm.IRModule(attrs=mod.attrs, global_infos=mod.global_infos)
+    for gv, func in mod.functions.items():
+        if gv.name_hint in mapping:
+            new_gv = mapping[gv.name_hint]
+            out[new_gv] = func.with_attr("global_symbol", new_gv.name_hint)
+        elif isinstance(func, relax.Function):
+            out[gv] = renamer.visit_expr(func)
+        else:
+            out[gv] = func
+    return out

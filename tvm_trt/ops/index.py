@@ -125,6 +125,8 @@ def _take_check(call, opts):
     ):
         return f"take mode={call.attrs.mode} needs constant indices"
     axis = norm_axis(int(call.attrs.axis), rank_of(x))
+    if ir.is_constant(x):  # a lookup table (embeddings): its axis 0 is not the batch
+        return None
     return batch_axis_rule([axis], opts, "take") or _static_axes(call, [axis], "take")
 
 
