@@ -157,3 +157,15 @@ def test_gates_below_5_1_5():
 def test_symbolic_batch(build):
     x = np.random.default_rng(0).standard_normal((3, 3, 4, 5)).astype("float32")
     check_op(build, {"x": ((N, 3, 4, 5), "float32")}, args=[x])
+
+
+def test_broadcast_constant_to_symbolic_batch():
+    """BERT's token-type ids under a dynamic batch: a constant row broadcast to (batch, seq)."""
+    n = tvm.tirx.Var("n", "int64")
+    row = relax.const(np.array([[0, 1, 1]], "int64"))
+    build = lambda x: R.add(x, R.astype(R.broadcast_to(row, relax.ShapeExpr([n, 3])), "float32"))  # noqa: E731
+    mod = make_module(build, {"x": ((n, 3), "float32")})
+    pmod = assert_offloaded(mod)
+    for batch in (1, 4):
+        x = np.arange(batch * 3, dtype="float32").reshape(batch, 3)
+        np.testing.assert_array_equal(run_offloaded(pmod, [x])[0], run_llvm(mod, [x])[0])

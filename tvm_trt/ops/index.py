@@ -151,16 +151,23 @@ def _broadcast_check(call, opts):
     if opts.use_implicit_batch and (len(src) != len(ir.dims(call.args[0].ty)) or src[0] != dst[0]):
         return "broadcast_to changes the batch axis with use_implicit_batch=True"
     changed = [i for i, (a, b) in enumerate(zip(src, dst)) if a != b]
-    if any(isinstance(src[i], str) or isinstance(dst[i], str) for i in changed):
+    # A unit dim may grow to the dynamic batch (a constant broadcast per batch element): the
+    # converter reads the extent from the input that carries the symbol.
+    if any(isinstance(src[i], str) or (isinstance(dst[i], str) and (i != 0 or src[i] != 1)) for i in changed):
         return "broadcast_to of a dynamic dim"
     return None
 
 
 @register_op("relax.broadcast_to", check=_broadcast_check, dtypes=ANY_TYPE)
 def broadcast_to(ctx, node):
-    out = trt_dims(node.out_shape)
-    x = ctx.expand_rank(node.args[0], len(out))
+    dims = node.out_shape or node.args[1]  # fused functions may type a symbolic target by rank only
+    out = trt_dims(dims)
+    x = ctx.expand_rank(ctx.tensor(node.args[0]), len(out))
     stride = [0 if (d == 1 and n != 1) else 1 for d, n in zip(x.shape, out)]
+    if all(d >= 0 for d in x.shape) and any(n < 0 for n in out):  # grows to a symbolic dim
+        layer = ctx.network.add_slice(x, (0,) * len(out), tuple(max(n, 1) for n in out), tuple(stride))
+        layer.set_input(2, ctx.shape_tensor(dims))
+        return layer.get_output(0)
     return slice_nd(ctx, x, [0] * len(out), out, stride)
 
 
