@@ -62,3 +62,14 @@ def test_cumsum_gated():
 def test_cumsum_flattened_rejected():
     mod = make_module(lambda x: R.cumsum(x), {"x": ((2, 6), "float32")})
     assert_rejected(mod, "relax.cumsum", "without an axis", version=CUMSUM_VERSION)
+
+
+def test_any_through_int8_max():
+    """torch.export's any() (ViT's safe softmax): bool -> int8 -> max -> bool."""
+    check_op(lambda x: R.astype(R.max(R.astype(R.greater(x, relax.const(0.0)), "int8"), axis=[-1], keepdims=True),
+                                "bool"), {"x": ((2, 3, 5), "float32")})
+
+
+def test_int8_max_gated_before_trt10():
+    mod = make_module(lambda x: R.max(x, axis=[-1]), {"x": ((2, 3, 5), "int8")})
+    assert_rejected(mod, "relax.max", "int8 values (not quantized) need TensorRT >= 10.0.0", version=(8, 6, 1))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from .. import ir
 from ..registry import FLOAT_TYPES, INT_TYPES, all_of, register_op
+from ._common import int8_values_check
 
 NUMERIC = FLOAT_TYPES + INT_TYPES  # int64: position ids, mask arithmetic (gated to TensorRT >= 10)
 
@@ -109,10 +110,10 @@ def where(ctx, node):
 
 # ---- astype --------------------------------------------------------------------------------
 
-_CASTABLE = NUMERIC + ("bool",)
+_CASTABLE = NUMERIC + ("bool", "int8")
 
 
-@register_op("relax.astype", min_version=(8, 6, 0), dtypes=_CASTABLE)
+@register_op("relax.astype", check=int8_values_check, min_version=(8, 6, 0), dtypes=_CASTABLE)
 def astype(ctx, node):
     x = node.args[0]
     out = ctx.cast(x, node.out_dtype)

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..registry import FLOAT_TYPES, INT_TYPES, register_op
-from ._common import axes_mask, batch_axis_rule, norm_axes, norm_axis, producer, rank_of
+from ..registry import FLOAT_TYPES, INT_TYPES, all_of, register_op
+from ._common import axes_mask, batch_axis_rule, int8_values_check, norm_axes, norm_axis, producer, rank_of
 
 
 def _reduce_check(call, opts):
@@ -31,8 +31,11 @@ def _reduce(kind):
     return convert
 
 
-for _relax, _trt in [("sum", "SUM"), ("prod", "PROD"), ("max", "MAX"), ("min", "MIN"), ("mean", "AVG")]:
+for _relax, _trt in [("sum", "SUM"), ("prod", "PROD"), ("mean", "AVG")]:
     register_op(f"relax.{_relax}", check=_reduce_check)(_reduce(_trt))
+for _relax, _trt in [("max", "MAX"), ("min", "MIN")]:
+    register_op(f"relax.{_relax}", check=all_of(int8_values_check, _reduce_check),
+                dtypes=FLOAT_TYPES + ("int8",))(_reduce(_trt))
 
 
 # ---- cumsum (position ids from a mask): ICumulativeLayer, TensorRT 10.4 -------------------
