@@ -115,8 +115,6 @@ def analyse(mod: tvm.IRModule) -> Dict:
 
 # ---------------------------------------------------------------------------------- drivers
 def load(name: str):
-    from tvm_trt import frontend
-
     if name in TORCH_MODELS:
         from tvm_trt import torch_zoo
 
