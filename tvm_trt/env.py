@@ -6,7 +6,7 @@ allowed: a typo must not silently turn a switch off. Unset or empty means "use t
 from __future__ import annotations
 
 import os
-from typing import Optional, Sequence
+from typing import Callable, Dict, List, Optional, Sequence
 
 TRUE = ("1", "true", "yes", "on")
 FALSE = ("0", "false", "no", "off")
@@ -59,8 +59,8 @@ def positive_int(name: str, default: int) -> int:
             number = int(text)
     except ValueError:
         number = None
-    if number is None or number <= 0:
-        raise EnvError(f"{name}={value!r} is not a positive integer (bytes, e.g. 1073741824 or 1<<30)")
+    if number is None or not 0 < number < 1 << 63:  # TensorRT takes a 64-bit size
+        raise EnvError(f"{name}={value!r} is not a positive integer below 2**63 (bytes, e.g. 1073741824 or 1<<30)")
     return number
 
 
@@ -76,6 +76,7 @@ MAX_WORKSPACE_SIZE = "TVM_TENSORRT_MAX_WORKSPACE_SIZE"
 EXECUTOR = "TVM_TENSORRT_EXECUTOR"
 LOG_LEVEL = "TVM_TENSORRT_LOG_LEVEL"
 CACHE_DIR = "TVM_TENSORRT_CACHE_DIR"
+FALLBACK = "TVM_TENSORRT_FALLBACK"
 EXECUTORS = ("tensorrt", "reference")
 LOG_LEVELS = ("error", "warning", "info", "verbose", "debug")
 
@@ -84,10 +85,21 @@ def executor() -> str:
     return choice(EXECUTOR, EXECUTORS, "tensorrt")
 
 
-def check_all() -> None:
-    """Parse every variable now (the CLI does, so a typo stops it before any work)."""
-    flag(USE_FP16, False)
-    flag(MULTI_ENGINE, False)
-    positive_int(MAX_WORKSPACE_SIZE, 1)
-    executor()
-    choice(LOG_LEVEL, LOG_LEVELS, "")
+# Every variable with the check that parses it: the CLI runs them all before any work, and
+# names a TVM_TENSORRT_* variable that is not here (a typo would otherwise be ignored).
+CHECKS: Dict[str, Callable[[], object]] = {
+    USE_FP16: lambda: flag(USE_FP16, False),
+    MULTI_ENGINE: lambda: flag(MULTI_ENGINE, False),
+    FALLBACK: lambda: flag(FALLBACK, True),
+    MAX_WORKSPACE_SIZE: lambda: positive_int(MAX_WORKSPACE_SIZE, 1),
+    EXECUTOR: executor,
+    LOG_LEVEL: lambda: choice(LOG_LEVEL, LOG_LEVELS, ""),
+    CACHE_DIR: lambda: path(CACHE_DIR),
+}
+
+
+def check_all() -> List[str]:
+    """Parse every known variable now (raises EnvError); returns the unknown TVM_TENSORRT_* names set."""
+    for check in CHECKS.values():
+        check()
+    return sorted(n for n in os.environ if n.startswith("TVM_TENSORRT_") and n not in CHECKS)

@@ -58,7 +58,13 @@ def check_call(call: relax.Call, opts: PartitionOptions) -> Optional[str]:
         dynamic = [i for i, d in enumerate(shape) if isinstance(d, str)]
         if any(i != 0 for i in dynamic):
             return f"dynamic dim at axis {[i for i in dynamic if i][0]}: only the batch axis may be dynamic"
-    return entry.check(call, opts) if entry.check else None
+    if entry.check is None:
+        return None
+    try:
+        return entry.check(call, opts)
+    except Exception as err:  # a predicate bug must not stop partitioning: the op stays in TVM
+        log.warning("the predicate of %s raised %s: %s", name, type(err).__name__, err)
+        return f"the predicate of {name} raised {type(err).__name__}: {err}"
 
 
 def _patterns(opts: PartitionOptions):
@@ -162,6 +168,7 @@ OPTIONS: Dict[str, Any] = {
     "max_workspace_size": 1 << 30,
     "use_fp16": False,
     "build_at_compile_time": False,
+    "fallback": True,  # tvm_trt.build also compiles each subgraph with TVM, run where TensorRT cannot
 }
 # Keys a config carries beyond the options: the resolved version, and the host tvm_trt.build sets.
 CONFIG_ONLY = ("tensorrt_version", "host_target")
@@ -177,13 +184,38 @@ def check_options(options: Dict[str, Any], what: str = "partition_for_tensorrt")
             f"known: {', '.join(sorted(known))}"
         )
     size = options.get("max_workspace_size")
-    if size is not None and (isinstance(size, bool) or not isinstance(size, int) or size <= 0):
-        raise TypeError(f"{what}: max_workspace_size must be a positive int (bytes), got {size!r}")
+    if size is not None and (isinstance(size, bool) or not isinstance(size, int) or not 0 < size < 1 << 63):
+        raise TypeError(f"{what}: max_workspace_size must be a positive int (bytes) below 2**63, got {size!r}")
 
 
-def check_params(params) -> None:
-    if params is not None and not isinstance(params, dict):
+def check_params(params, mod=None) -> None:
+    """``mod`` an IRModule with ``main``; ``params`` a dict naming ``main``'s parameters, each an
+    array of the parameter's dtype and shape (BindParams would bind a wrong shape silently)."""
+    if mod is not None and not (isinstance(mod, tvm.IRModule) and any(g.name_hint == "main" for g in mod.get_global_vars())):
+        raise TypeError(f"mod must be a tvm.IRModule with a Relax function 'main', got {type(mod).__name__}")
+    if params is None:
+        return
+    if not isinstance(params, dict):
         raise TypeError(f"params must be a dict {{name: array}}, got {type(params).__name__}")
+    if mod is None:
+        return
+    declared = {p.name: p.ty for p in mod["main"].params}
+    for key, value in params.items():
+        name = key.name if isinstance(key, relax.Var) else key
+        if name not in declared:
+            raise ValueError(f"params: {name!r} is not a parameter of main; its parameters are {list(declared)}")
+        shape, dtype = getattr(value, "shape", None), getattr(value, "dtype", None)
+        if shape is None or dtype is None:
+            raise TypeError(f"params[{name!r}] must be an array (numpy or tvm.runtime.Tensor), got {type(value).__name__}")
+        want = declared[name]
+        dims = ir.dims(want) if hasattr(want, "dtype") else None
+        if dims is None:
+            continue
+        fits = len(dims) == len(shape) and all(not isinstance(d, int) or d == s for d, s in zip(dims, shape))
+        if not fits or str(dtype) != str(want.dtype):
+            raise ValueError(
+                f"params[{name!r}] is {list(shape)} {dtype}; main's parameter {name} is {list(dims)} {want.dtype}"
+            )
 
 
 def default_config(**overrides) -> Dict[str, Any]:
@@ -252,7 +284,7 @@ def partition_for_tensorrt(
     of ``OPTIONS``.
     """
     check_options({**extra, "max_workspace_size": max_workspace_size})
-    check_params(params)
+    check_params(params, mod)
     version = target_version(version)
     opts = PartitionOptions(version=version, use_implicit_batch=resolve_implicit_batch(use_implicit_batch, version))
     config = default_config(

@@ -63,7 +63,7 @@ def as_version(v) -> Version:
         except ValueError:
             raise ValueError(f"{what}: expected e.g. '8.6' or '8.6.1'") from None
     elif isinstance(v, int) and not isinstance(v, bool):
-        raise TypeError(f"{what} is ambiguous: give major and minor, e.g. ({v}, 6) or '{v}.6'")
+        raise TypeError(f"{what} is ambiguous: give major and minor, e.g. ({v}, 0) or '{v}.0'")
     try:
         parts = tuple(v)
     except TypeError:

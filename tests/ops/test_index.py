@@ -1,9 +1,11 @@
+import dataclasses
+
 import numpy as np
 import pytest
 import tvm
 from tvm import relax
 
-from harness import assert_offloaded, assert_rejected, check_op, make_module, random_inputs, run_llvm, run_offloaded
+from harness import assert_offloaded, assert_rejected, check_op, make_module, random_inputs, reasons, run_llvm, run_offloaded
 
 R = relax.op
 X = {"x": ((2, 3, 4, 5), "float32")}
@@ -169,3 +171,26 @@ def test_broadcast_constant_to_symbolic_batch():
     for batch in (1, 4):
         x = np.arange(batch * 3, dtype="float32").reshape(batch, 3)
         np.testing.assert_array_equal(run_offloaded(pmod, [x])[0], run_llvm(mod, [x])[0])
+
+
+@pytest.mark.parametrize(
+    "build",
+    [lambda x: R.broadcast_to(x, ()), lambda x: R.tile(x, ())],
+    ids=["broadcast_to-0d", "tile-0d"],
+)
+def test_scalar_with_implicit_batch(build):
+    """0-d tensors have no batch axis (the predicates once indexed axis 0 of an empty shape)."""
+    got = reasons(make_module(build, {"x": ((), "float32")}), use_implicit_batch=True)
+    assert not any("raised" in (r or "") for r in got.values()), got
+
+
+def test_predicate_errors_leave_the_op_in_tvm(monkeypatch):
+    from tvm_trt import registry
+
+    entry = registry.get("relax.nn.relu")
+
+    def broken(call, opts):
+        raise IndexError("list index out of range")
+
+    monkeypatch.setitem(registry._REGISTRY, "relax.nn.relu", dataclasses.replace(entry, check=broken))
+    assert_rejected(make_module(lambda x: R.nn.relu(x), X), "relax.nn.relu", "predicate of relax.nn.relu raised IndexError")

@@ -148,7 +148,7 @@ def take(ctx, node):
 def _broadcast_check(call, opts):
     src, dst = ir.dims(call.args[0].ty), ir.dims(call.ty)
     src = [1] * (len(dst) - len(src)) + src
-    if opts.use_implicit_batch and (len(src) != len(ir.dims(call.args[0].ty)) or src[0] != dst[0]):
+    if opts.use_implicit_batch and dst and (len(src) != len(ir.dims(call.args[0].ty)) or src[0] != dst[0]):
         return "broadcast_to changes the batch axis with use_implicit_batch=True"
     changed = [i for i, (a, b) in enumerate(zip(src, dst)) if a != b]
     # A unit dim may grow to the dynamic batch (a constant broadcast per batch element): the
@@ -175,7 +175,7 @@ def _tile_check(call, opts):
     reps = [int(r) for r in call.attrs.repeats]
     rank = rank_of(call.args[0])
     reps = [1] * (rank - len(reps)) + reps
-    if opts.use_implicit_batch and (len(reps) != rank or reps[0] != 1):
+    if opts.use_implicit_batch and reps and (len(reps) != rank or reps[0] != 1):
         return "tile repeats the batch axis with use_implicit_batch=True"
     shape = ir.dims(call.args[0].ty)
     shape = [1] * (len(reps) - len(shape)) + shape

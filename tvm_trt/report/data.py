@@ -191,7 +191,7 @@ def partition_report(mod: tvm.IRModule, params: Optional[Dict[str, Any]] = None,
 
 def partition_with_report(mod: tvm.IRModule, params: Optional[Dict[str, Any]] = None, **options: Any):
     """``partition_for_tensorrt`` plus its report, partitioning once: ``(mod, config, report)``."""
-    partition.check_params(params)
+    partition.check_params(params, mod)
     if params:
         mod = relax.transform.BindParams("main", params)(mod)
     mod = partition.simplify(mod)

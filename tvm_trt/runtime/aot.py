@@ -1,6 +1,7 @@
 """Plans built at compile time and embedded in the library (``build_at_compile_time=True``).
 
-The stub's blob is ``<spec blob>`` or ``<spec blob>.<plans>``: '.' is not a base64 character.
+The stub's blob is ``<spec blob>`` or ``<spec blob>\n<plans>``: neither a spec's JSON text nor
+base64 contains a raw newline.
 ``<plans>`` = base64 of a checksummed cache entry (cache.encode) whose payload is a JSON line
 ``[[cache key, size], ...]`` followed by the plans' bytes. Keys are the engine cache keys, so
 a deployment whose settings (FP16, workspace, TensorRT version) differ simply builds lazily.
@@ -18,7 +19,7 @@ from .engine import BuildSettings, build_plan, cache_key, is_static
 
 logger = logging.getLogger("tvm_trt")
 
-SEPARATOR = "."
+SEPARATOR = "\n"
 
 
 def build_plans(spec: Dict, weights: List, content_hash: str) -> Dict[str, bytes]:

@@ -105,7 +105,15 @@ def build_plan(spec: Dict, weights, max_shapes: Sequence[Shape], settings: Build
         spec, weights = precision.to_fp16(spec, weights)
     with progress.build_progress(spec["symbol"]) as bar:
         builder = trt.Builder(backend.get_logger())
-        network, _ctx = build_network(spec, weights, builder)
+        with _tensorrt_errors() as messages:
+            try:
+                network, _ctx = build_network(spec, weights, builder)
+            except Exception as err:  # a layer TensorRT refused: its own words say why
+                if not messages:
+                    raise
+                raise EngineBuildError(
+                    f"TensorRT refused the network of subgraph {spec['symbol']}: {err} ({'; '.join(messages)})"
+                ) from err
         config = builder_config(builder, spec, max_shapes, settings)
         monitor = progress.attach(bar, config)  # noqa: F841  (held until the build ends)
         with _tensorrt_errors() as messages:

@@ -15,9 +15,9 @@ from typing import Dict, List, Optional, Tuple
 
 import numpy as np
 
-from .. import backend, env, precision, progress, spec as spec_mod
+from .. import backend, env, precision, progress, spec as spec_mod, weights as weights_mod
 from ..network import build_network
-from . import aot, cache, dlpack
+from . import aot, cache, dlpack, fallback
 from .engine import BuildSettings, Engine, build_plan, cache_key, gpu_name, is_static
 
 logger = logging.getLogger("tvm_trt")
@@ -30,6 +30,7 @@ STATS = {
     "engines_freed": 0,
     "executions": 0,
     "reference_executions": 0,
+    "fallback_executions": 0,
     "build_seconds": 0.0,
     "cache_load_seconds": 0.0,
 }
@@ -65,15 +66,17 @@ class _Slot:
 
 
 class Subgraph:
-    def __init__(self, key: str, blob: str):
+    def __init__(self, key: str, blob: str, weights: Optional[List[np.ndarray]] = None):
         self.key = key
         spec_blob, self.embedded = aot.split(blob, key)
-        self.spec, self.weights, self.content_hash = spec_mod.unpack(spec_blob)
-        del spec_blob  # the weights are views into one decoded bytes object; drop the base64 text
+        self.spec, self.content_hash = spec_mod.unpack(spec_blob)
+        # views of the loaded library's bytes (no copy), unless given
+        self.weights = weights if weights is not None else weights_mod.arrays(self.spec)
         self.symbol = self.spec["symbol"]
         progress.configure_logging()  # TVM_TENSORRT_LOG_LEVEL applies from the first engine event on
         self.num_inputs = len(self.spec["inputs"])
         self.skip_args = frozenset(self.spec.get("skip_args", ()))  # shape-valued call arguments
+        self.fallback_reason: Optional[str] = None  # set once TVM's code runs this subgraph
         self.dynamic = not is_static(self.spec)
         self._lock = threading.Lock()
         self.slots: Dict[Shapes, _Slot] = {}
@@ -194,11 +197,17 @@ class Subgraph:
         shapes = tuple(r.shape for r in inputs)
         if executor_mode() == "reference":
             self._run_reference(shapes, inputs, outputs)
+        elif self.fallback_reason is not None:
+            return fallback.decline()
         else:
-            self._run_tensorrt(shapes, inputs, outputs)
+            try:
+                self._run_tensorrt(shapes, inputs, outputs)
+            except Exception as err:  # noqa: BLE001  (TensorRT's reason travels in the warning)
+                return fallback.take(self, err)
         bump("executions")
 
     def _run_tensorrt(self, shapes, inputs, outputs) -> None:
+        backend.trt()  # raises TensorRTNotAvailable, naming the extra to install
         if any(r.on_host for r in inputs + outputs):
             raise RuntimeError(
                 f"subgraph {self.symbol} received host (CPU) tensors: TensorRT executes on a CUDA GPU. "
