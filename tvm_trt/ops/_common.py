@@ -76,3 +76,12 @@ def same_out_dtype(call, opts):
     if out_dtype not in ("", "void", "None", str(call.args[0].ty.dtype)):
         return f"out_dtype={out_dtype} differs from the input dtype"
     return None
+
+
+def int8_values_check(call, opts) -> Optional[str]:
+    """int8 as a plain integer (torch's any/all: bool -> int8 -> max -> bool), not a quantized
+    type: TensorRT 10's strongly typed networks cast to it and reduce over it."""
+    types = [t for a in call.args for t in ir.tensor_types(a)] + ir.tensor_types(call)
+    if any(str(t.dtype) == "int8" for t in types) and tuple(opts.version) < (10, 0, 0):
+        return "int8 values (not quantized) need TensorRT >= 10.0.0"
+    return None

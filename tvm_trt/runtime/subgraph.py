@@ -78,6 +78,7 @@ class Subgraph:
         self.symbol = self.spec["symbol"]
         progress.configure_logging()  # TVM_TENSORRT_LOG_LEVEL applies from the first engine event on
         self.num_inputs = len(self.spec["inputs"])
+        self.skip_args = frozenset(self.spec.get("skip_args", ()))  # shape-valued call arguments
         self.fallback_reason: Optional[str] = None  # set once TVM's code runs this subgraph
         self.dynamic = not is_static(self.spec)
         self._lock = threading.Lock()
@@ -198,6 +199,8 @@ class Subgraph:
 
     # --- execution -------------------------------------------------------------------------
     def run(self, handles) -> None:
+        if self.skip_args:
+            handles = [h for i, h in enumerate(handles) if i not in self.skip_args]
         refs = [dlpack.read(h) for h in handles]
         inputs, outputs = refs[: self.num_inputs], refs[self.num_inputs :]
         self.check_inputs(inputs)
