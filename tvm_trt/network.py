@@ -64,6 +64,7 @@ class ConvertContext:
         self.network = network
         self.subgraph = subgraph
         self._keep: List[np.ndarray] = []  # TensorRT's Weights point into these arrays
+        self.symbols: Dict[str, Any] = {}  # symbolic dim name -> (network input, axis) carrying it
 
     # --- constants ------------------------------------------------------------------------
     def weights(self, array: np.ndarray):
@@ -145,6 +146,23 @@ class ConvertContext:
         """``op(x)`` for a UnaryOperation name."""
         return self.network.add_unary(x, getattr(self.trt.UnaryOperation, op)).get_output(0)
 
+    def shape_tensor(self, dims: Sequence):
+        """A 1-D shape tensor for Relax dims; a symbolic dim is read from the network input that
+        carries it (a dynamic batch)."""
+        parts = []
+        for d in dims:
+            if isinstance(d, int):
+                parts.append(np.array([d], np.int64))
+                continue
+            if d not in self.symbols:
+                raise ValueError(f"symbolic dim {d!r} is carried by no input of the subgraph")
+            tensor, axis = self.symbols[d]
+            shape = self.network.add_shape(tensor).get_output(0)
+            parts.append(self.network.add_slice(shape, (axis,), (1,), (1,)).get_output(0))
+        dtype = next((np_dtype(p.dtype) for p in parts if isinstance(p, self.trt.ITensor)), np.dtype(np.int64))
+        tensors = [p if isinstance(p, self.trt.ITensor) else self.constant(p.astype(dtype)) for p in parts]
+        return self.network.add_concatenation(tensors).get_output(0)
+
     def cast(self, x, dtype: str):
         if x.dtype == trt_dtype(dtype):
             return x
@@ -204,6 +222,9 @@ def build_network(spec: Dict, weights: Sequence[np.ndarray], builder, input_shap
         shape = input_shapes[i] if input_shapes is not None else trt_dims(inp["shape"])
         tensor = network.add_input(f"input_{i}", trt_dtype(inp.get("io_dtype", inp["dtype"])), tuple(shape))
         inputs.append(ctx.cast(tensor, inp["dtype"]))  # io_dtype: set by the fp16 rewrite (precision.py)
+        for axis, d in enumerate(inp["shape"]):
+            if isinstance(d, str):
+                ctx.symbols.setdefault(d, (tensor, axis))
 
     def resolve(ref):
         if "input" in ref:
@@ -248,7 +269,8 @@ def build_network(spec: Dict, weights: Sequence[np.ndarray], builder, input_shap
         tensor = resolve(ref)
         if isinstance(tensor, np.ndarray):
             tensor = ctx.constant(tensor)
-        tensor = network.add_identity(tensor).get_output(0) if tensor.is_network_input else tensor
+        if tensor.is_network_input or tensor.is_network_output:  # an output twice: a copy per name
+            tensor = network.add_identity(tensor).get_output(0)
         want = spec["outputs"][i]["dtype"]
         tensor = ctx.cast(tensor, want)
         tensor.name = f"output_{i}"

@@ -71,10 +71,25 @@ class _SpecBuilder(graph.Visitor):
         raise NotImplementedError(f"cannot serialise argument {type(expr).__name__}: {expr}")
 
 
+def _param_refs(func: relax.Function) -> Tuple[List[Dict[str, Any]], List[int]]:
+    """A reference per parameter and the positions of tensor inputs. Target shapes with a
+    symbolic dim (a reshape under a dynamic batch) arrive as shape-valued parameters; converters
+    read shapes from the output types, so such a parameter is recorded by its dims only."""
+    refs, tensors = [], []
+    for i, p in enumerate(func.params):
+        if isinstance(p.ty, relax.ShapeType) and p.ty.values is not None:
+            refs.append({"shape": [ir.prim_to_py(v) for v in p.ty.values]})
+        else:
+            refs.append({"input": len(tensors)})
+            tensors.append(i)
+    return refs, tensors
+
+
 def from_function(func: relax.Function, symbol: str, config: Dict[str, Any]) -> Tuple[Dict, List[np.ndarray]]:
     """-> (spec, weights as NumPy views of the function's constants)."""
     builder = _SpecBuilder()
-    result = graph.walk(func, [{"input": i} for i in range(len(func.params))], builder)
+    refs, tensor_params = _param_refs(func)
+    result = graph.walk(func, refs, builder)
     results = result["tuple"] if "tuple" in result else [result]
     if len(results) == 1 and "node" in results[0] and "item" not in results[0]:
         node = builder.nodes[results[0]["node"]]
@@ -86,7 +101,9 @@ def from_function(func: relax.Function, symbol: str, config: Dict[str, Any]) -> 
     spec = {
         "format": FORMAT,
         "symbol": symbol,
-        "inputs": [dict(name=str(p.name), **_type_json(p.ty)) for p in func.params],
+        "inputs": [dict(name=str(func.params[i].name), **_type_json(func.params[i].ty)) for i in tensor_params],
+        # call arguments that are not tensors (shape values), dropped by the runtime
+        "skip_args": [i for i in range(len(func.params)) if i not in tensor_params],
         "outputs": [_type_json(t) for t in ret_types],
         "nodes": builder.nodes,
         "results": results,

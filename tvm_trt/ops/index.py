@@ -10,8 +10,11 @@ import numpy as np
 
 from .. import ir
 from ..network import np_dtype, trt_dims
-from ..registry import FLOAT_TYPES, register_op
+from ..registry import FLOAT_TYPES, INT_TYPES, register_op
 from ._common import batch_axis_rule, norm_axis, rank_of
+
+
+ANY_TYPE = FLOAT_TYPES + INT_TYPES + ("bool",)  # slices and gathers only move data
 
 
 def slice_nd(ctx, x, start: Sequence[int], size: Sequence[int], stride: Sequence[int], *,
@@ -77,7 +80,8 @@ def _slice_params(shape, axes, begin, end, strides):
     return start, size, stride
 
 
-@register_op("relax.strided_slice", check=_strided_slice_check, min_version=(5, 1, 5), arities=(4, 5))
+@register_op("relax.strided_slice", check=_strided_slice_check, min_version=(5, 1, 5), arities=(4, 5),
+             dtypes=ANY_TYPE)
 def strided_slice(ctx, node):
     x, axes, begin, end = node.args[:4]
     strides = node.args[4] if len(node.args) > 4 else None
@@ -92,7 +96,7 @@ def _split_check(call, opts):
     return batch_axis_rule([axis], opts, "split") or _static_axes(call, [axis], "split")
 
 
-@register_op("relax.split", check=_split_check, min_version=(5, 1, 5), tuple_output=True)
+@register_op("relax.split", check=_split_check, min_version=(5, 1, 5), tuple_output=True, dtypes=ANY_TYPE)
 def split(ctx, node):
     x = node.args[0]
     rank = len(x.shape)
@@ -112,9 +116,7 @@ def split(ctx, node):
 
 def _take_check(call, opts):
     x = call.args[0]
-    if str(x.ty.dtype) not in FLOAT_TYPES or str(call.ty.dtype) not in FLOAT_TYPES:
-        return f"take of {x.ty.dtype} data"
-    if str(call.args[1].ty.dtype) not in ("int32", "int64"):
+    if str(call.args[1].ty.dtype) not in INT_TYPES:
         return f"take with {call.args[1].ty.dtype} indices"
     if call.attrs.axis is None:
         return "take without an axis (flattened gather)"
@@ -128,7 +130,7 @@ def _take_check(call, opts):
     return batch_axis_rule([axis], opts, "take") or _static_axes(call, [axis], "take")
 
 
-@register_op("relax.take", check=_take_check, dtypes=FLOAT_TYPES + ("int32", "int64"))
+@register_op("relax.take", check=_take_check, dtypes=ANY_TYPE)
 def take(ctx, node):
     x, indices = node.args
     axis = norm_axis(int(node.attrs["axis"]), len(x.shape))
@@ -137,7 +139,7 @@ def take(ctx, node):
         mode = node.attrs["mode"]
         indices = indices % n if mode in ("fast", "wrap") else np.clip(indices, 0, n - 1)
         indices = ctx.constant(indices.astype(np.int32))
-    return ctx.network.add_gather(x, indices, axis).get_output(0)
+    return ctx.network.add_gather(ctx.tensor(x), indices, axis).get_output(0)  # x: a table of weights
 
 
 # ---- broadcast_to / tile -------------------------------------------------------------------------
@@ -149,16 +151,23 @@ def _broadcast_check(call, opts):
     if opts.use_implicit_batch and dst and (len(src) != len(ir.dims(call.args[0].ty)) or src[0] != dst[0]):
         return "broadcast_to changes the batch axis with use_implicit_batch=True"
     changed = [i for i, (a, b) in enumerate(zip(src, dst)) if a != b]
-    if any(isinstance(src[i], str) or isinstance(dst[i], str) for i in changed):
+    # A unit dim may grow to the dynamic batch (a constant broadcast per batch element): the
+    # converter reads the extent from the input that carries the symbol.
+    if any(isinstance(src[i], str) or (isinstance(dst[i], str) and (i != 0 or src[i] != 1)) for i in changed):
         return "broadcast_to of a dynamic dim"
     return None
 
 
-@register_op("relax.broadcast_to", check=_broadcast_check)
+@register_op("relax.broadcast_to", check=_broadcast_check, dtypes=ANY_TYPE)
 def broadcast_to(ctx, node):
-    out = trt_dims(node.out_shape)
-    x = ctx.expand_rank(node.args[0], len(out))
+    dims = node.out_shape or node.args[1]  # fused functions may type a symbolic target by rank only
+    out = trt_dims(dims)
+    x = ctx.expand_rank(ctx.tensor(node.args[0]), len(out))
     stride = [0 if (d == 1 and n != 1) else 1 for d, n in zip(x.shape, out)]
+    if all(d >= 0 for d in x.shape) and any(n < 0 for n in out):  # grows to a symbolic dim
+        layer = ctx.network.add_slice(x, (0,) * len(out), tuple(max(n, 1) for n in out), tuple(stride))
+        layer.set_input(2, ctx.shape_tensor(dims))
+        return layer.get_output(0)
     return slice_nd(ctx, x, [0] * len(out), out, stride)
 
 
@@ -175,7 +184,7 @@ def _tile_check(call, opts):
     return None
 
 
-@register_op("relax.tile", check=_tile_check)
+@register_op("relax.tile", check=_tile_check, dtypes=ANY_TYPE)
 def tile(ctx, node):
     out = trt_dims(node.out_shape)
     x = ctx.expand_rank(node.args[0], len(out))

@@ -258,6 +258,8 @@ def _dims(ty) -> List:
 
 
 def _type_text(ty) -> str:
+    if isinstance(ty, relax.ShapeType):  # a reshape target with a symbolic dim, passed as a value
+        return "shape " + "x".join(str(ir.prim_to_py(v)) for v in (ty.values or []))
     return "x".join(str(d) for d in _dims(ty)) + f" {ty.dtype}"
 
 
