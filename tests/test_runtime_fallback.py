@@ -135,7 +135,7 @@ def test_builder_failure_falls_back_with_tensorrts_reason(tensorrt_executor):
     """A converter that emits an invalid layer: TensorRT cannot build the subgraph, TVM runs it."""
     pytest.importorskip("tensorrt_rtx_bindings")
 
-    @registry.register_op("relax.cumsum")
+    @registry.register_op("relax.cumprod")
     def invalid(ctx, node):  # (2, 3) @ (2, 3): inner dims differ
         x = node.args[0]
         none = tvm_trt.backend.trt().MatrixOperation.NONE
@@ -143,7 +143,7 @@ def test_builder_failure_falls_back_with_tensorrts_reason(tensorrt_executor):
 
     try:
         pmod, _ = tvm_trt.partition_for_tensorrt(
-            make_module(lambda x: relax.op.cumsum(x, axis=1), {"x": ((2, 3), "float32")})
+            make_module(lambda x: relax.op.cumprod(x, axis=1), {"x": ((2, 3), "float32")})
         )
         (name,) = partition.offloaded_functions(pmod)
         func = weights.lift(pmod, [name], fallback=True)[name]
@@ -157,7 +157,7 @@ def test_builder_failure_falls_back_with_tensorrts_reason(tensorrt_executor):
         assert fallback.ok() is False and fallback.ok() is True  # the VM then runs TVM's twin
         assert "EngineBuildError" in subgraph.fallback_reason and "must match" in subgraph.fallback_reason
     finally:
-        registry.unregister_op("relax.cumsum")
+        registry.unregister_op("relax.cumprod")
 
 
 def test_missing_tensorrt_falls_back(mlp_libs, tensorrt_executor):
@@ -183,3 +183,18 @@ print("WARNING:", [str(w.message) for w in caught if "TVM's compiled code" in st
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "TensorRTNotAvailable" in proc.stdout and "tvm-trt[rtx]" in proc.stdout
+
+
+def test_build_without_fallback_when_tvm_cannot_compile_it():
+    """rms_norm over axis 0: TensorRT takes it, TVM's own lowering fails. The build warns and drops
+    the fallback instead of failing, and the subgraph still runs through TensorRT's network."""
+    mod = make_module(lambda x, w: relax.op.nn.rms_norm(x, w, axes=[0]), {"x": ((4, 3), "float32"), "w": ((4,), "float32")})
+    with pytest.raises(Exception):
+        tvm.compile(mod, "llvm")
+    pmod, _ = tvm_trt.partition_for_tensorrt(mod)
+    with pytest.warns(UserWarning, match="TVM cannot compile the fallback .* building without the fallback"):
+        ex = tvm_trt.build(pmod, "llvm")
+    rng = np.random.default_rng(0)
+    x, g = rng.random((4, 3), dtype="float32"), rng.random(4, dtype="float32")
+    out = relax.VirtualMachine(ex, tvm.cpu())["main"](tvm.runtime.tensor(x), tvm.runtime.tensor(g)).numpy()
+    np.testing.assert_allclose(out, x / np.sqrt((x * x).mean(0, keepdims=True) + 1e-5) * g[:, None], rtol=1e-5, atol=1e-6)

@@ -1,6 +1,7 @@
 """tvm_trt.build: RunCodegen (our relax.ext.tensorrt) + tvm.compile."""
 from __future__ import annotations
 
+import warnings
 from typing import Any, Dict, Optional
 
 import tvm
@@ -27,7 +28,22 @@ def build(mod: tvm.IRModule, target, config: Optional[Dict[str, Any]] = None, **
     if host is not None:
         codegen_options["host_target"] = str(host)  # a Target's str() is its JSON form
     symbols = list(offloaded_functions(mod))
-    mod = weights.lift(mod, symbols, fallback)
+    if fallback:
+        try:
+            return _compile(mod, symbols, codegen_options, target)
+        except Exception as err:  # TVM cannot compile some offloaded op: TensorRT alone can still run it
+            reason = str(err).strip().splitlines()[-1] if str(err).strip() else type(err).__name__
+            warnings.warn(
+                f"tvm_trt.build: TVM cannot compile the fallback of the offloaded subgraphs ({reason}); "
+                "building without the fallback (TensorRT must run them)",
+                stacklevel=2,
+            )
+            codegen_options["fallback"] = False
+    return _compile(mod, symbols, codegen_options, target)
+
+
+def _compile(mod, symbols, codegen_options, target):
+    mod = weights.lift(mod, symbols, codegen_options["fallback"])
     mod = relax.transform.RunCodegen({"tensorrt": codegen_options})(mod)
     return tvm.compile(drop_lifted_constants(mod, symbols), target)
 
