@@ -35,8 +35,8 @@ def walk(func: relax.Function, args: Sequence[Any], visitor: Visitor) -> Any:
     local_funcs = {}
 
     def value_of(expr):
-        if isinstance(expr, relax.Var):
-            return env[expr]
+        if isinstance(expr, relax.Var) and not isinstance(expr.ty, tvm.ir.PrimType):
+            return env[expr]  # (a Var of PrimType is a symbolic dim: a leaf)
         if isinstance(expr, relax.Tuple):
             return visitor.tuple([value_of(f) for f in expr.fields])
         if isinstance(expr, relax.TupleGetItem):

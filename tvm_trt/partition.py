@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 import tvm
@@ -9,12 +10,13 @@ from tvm import relax
 from tvm.relax.dpl import is_op, wildcard
 from tvm.relax.transform import FuseOpsByPattern, MergeCompositeFunctions
 
-from . import backend, graph, ir, registry
+from . import backend, dynamic, graph, ir, registry, symbolic
 from .registry import PartitionOptions, version_str
 
 CODEGEN = "tensorrt"
 CONFIG_ATTR = "tvm_trt.config"
 NO_MAC_REASON = "in a subgraph without multiply-accumulate ops (remove_no_mac_subgraphs=True)"
+logger = logging.getLogger("tvm_trt")
 DEFAULT_VERSION = (10, 0, 0)  # when no TensorRT is installed: a TensorRT 10 era target
 
 
@@ -38,9 +40,10 @@ def check_call(call: relax.Call, opts: PartitionOptions) -> Optional[str]:
         shape = ir.dims(ty)
         if shape is None:
             return "tensor of unknown rank"
-        dynamic = [i for i, d in enumerate(shape) if isinstance(d, str)]
-        if any(i != 0 for i in dynamic):
-            return f"dynamic dim at axis {[i for i in dynamic if i][0]}: only the batch axis may be dynamic"
+        for d in shape:
+            reason = symbolic.try_parse(d)
+            if reason:
+                return reason
     return entry.check(call, opts) if entry.check else None
 
 
@@ -56,6 +59,28 @@ def _patterns(opts: PartitionOptions):
     return pats
 
 
+@relax.expr_functor.mutator
+class _KnownShapes(relax.expr_functor.PyExprMutator):
+    """``R.shape_of(x)`` -> ``R.shape([...])`` where ``x``'s shape is known: the value then no
+    longer depends on ``x`` (a TensorRT subgraph computing ``x`` would otherwise feed TVM code
+    that feeds it back, splitting the subgraph), and TVM evaluates it from the symbolic vars."""
+
+    def visit_call_(self, call):
+        call = super().visit_call_(call)
+        if isinstance(call.op, tvm.ir.Op) and call.op.name == "relax.shape_of":
+            shape = getattr(call.args[0].ty, "shape", None)
+            if isinstance(shape, relax.ShapeExpr):
+                return relax.ShapeExpr(shape.values)
+        return call
+
+
+def _known_shapes(mod: tvm.IRModule) -> tvm.IRModule:
+    for gv, func in list(mod.functions.items()):
+        if isinstance(func, relax.Function):
+            mod[gv] = _KnownShapes(mod).visit_expr(func)
+    return mod
+
+
 def simplify(mod: tvm.IRModule) -> tvm.IRModule:
     """Fold constant expressions. batch_norm is kept (our converter offloads it as a per-channel
     scale + shift that TensorRT fuses into the preceding convolution): TVM's
@@ -67,7 +92,7 @@ def simplify(mod: tvm.IRModule) -> tvm.IRModule:
             relax.transform.CanonicalizeBindings(),
         ]
     )
-    return seq(mod)
+    return seq(_known_shapes(mod))
 
 
 def offloaded_functions(mod: tvm.IRModule) -> Dict[str, relax.Function]:
@@ -136,6 +161,24 @@ def default_config(**overrides) -> Dict[str, Any]:
     return config
 
 
+def _profile_config(config: Dict[str, Any], mod: tvm.IRModule, dynamic_shapes) -> None:
+    """Profile ranges travel in the config: the user's (min, opt, max) per symbolic var, and
+    the bounds of main's ``tir_var_upper_bound``."""
+    ranges = dynamic.check_ranges(dynamic_shapes)
+    main = mod["main"] if any(gv.name_hint == "main" for gv in mod.get_global_vars()) else None
+    if ranges and main is not None:
+        known = dynamic.free_vars(main)
+        unknown = sorted(set(ranges) - known)
+        if unknown:
+            raise ValueError(f"dynamic_shapes names {unknown}, which are not symbolic dims of main "
+                             f"(its symbolic dims: {sorted(known) or 'none'})")
+    if ranges:
+        config["dynamic_shapes"] = ranges
+    bounds = dynamic.upper_bounds(main) if main is not None else {}
+    if bounds:
+        config["tir_var_upper_bound"] = bounds
+
+
 def partition_for_tensorrt(
     mod: tvm.IRModule,
     params: Optional[Dict[str, Any]] = None,
@@ -145,6 +188,7 @@ def partition_for_tensorrt(
     remove_no_mac_subgraphs: bool = False,
     max_workspace_size: int = 1 << 30,
     use_fp16: bool = False,
+    dynamic_shapes: Optional[Dict[str, Sequence[int]]] = None,
     **extra: Any,
 ) -> Tuple[tvm.IRModule, Dict[str, Any]]:
     """Offload TensorRT-supported subgraphs of ``mod["main"]``.
@@ -152,6 +196,10 @@ def partition_for_tensorrt(
     Returns ``(mod, config)``: offloaded functions carry ``Codegen="tensorrt"`` and the config
     (JSON) as the attribute ``tvm_trt.config``, so plain ``relax.transform.RunCodegen()`` +
     ``tvm.compile`` build them with these settings.
+
+    ``dynamic_shapes={"n": (1, 8, 32)}`` fixes the TensorRT optimization profile (min, opt, max)
+    of symbolic vars; shapes outside it are errors at run time. Without it the function's
+    ``tir_var_upper_bound`` attribute bounds the profile, else it grows with the shapes met.
     """
     opts = PartitionOptions(version=target_version(version), use_implicit_batch=use_implicit_batch)
     config = default_config(
@@ -162,16 +210,21 @@ def partition_for_tensorrt(
         use_fp16=bool(use_fp16),
         **extra,
     )
+    _profile_config(config, mod, dynamic_shapes)
     json.dumps(config)  # the config must stay JSON-able: it travels inside the module
     if params:
         mod = relax.transform.BindParams("main", params)(mod)
     mod = simplify(mod)
     mod = FuseOpsByPattern(_patterns(opts), bind_constants=True, annotate_codegen=False)(mod)
     mod = MergeCompositeFunctions()(mod)
+    mod, not_offloadable = dynamic.drop_shape_params(mod, offloaded_functions(mod))
+    for name, reason in not_offloadable.items():
+        logger.warning("tvm_trt: subgraph %s stays in TVM: %s", name, reason)
+    back = list(not_offloadable)
     if remove_no_mac_subgraphs:
-        no_mac = [name for name, f in offloaded_functions(mod).items() if not is_mac_subgraph(f)]
-        if no_mac:
-            mod = _inline(mod, no_mac)
+        back += [name for name, f in offloaded_functions(mod).items() if not is_mac_subgraph(f) and name not in back]
+    if back:
+        mod = _inline(mod, back)
     config_json = json.dumps(config, sort_keys=True)
     for name, func in offloaded_functions(mod).items():
         mod[name] = func.with_attr(CONFIG_ATTR, config_json)

@@ -4,7 +4,6 @@ from __future__ import annotations
 import re
 
 from .. import ir
-from ..network import trt_dims
 from ..registry import register_op
 from ._common import batch_axis_rule, norm_axis, rank_of
 from .index import slice_nd
@@ -19,14 +18,9 @@ def _same_batch(call, opts):
     return None
 
 
-def _reshape_dims(node):
-    """Target dims; a symbolic batch dim becomes 0 ('copy from input'). Partitioning only lets a
-    symbolic dim through at axis 0 of inputs and outputs, so 'copy' is always right."""
-    return tuple(0 if isinstance(d, str) else int(d) for d in node.out_shape)
-
-
 def _to_out_shape(ctx, node):
-    return ctx.reshape(node.args[0], _reshape_dims(node))
+    """Reshape to Relax's output dims (symbolic ones as placeholders or a run-time shape)."""
+    return ctx.reshape(ctx.tensor(node.args[0]), node.out_shape, src=node.arg_dims[0])
 
 
 register_op("relax.reshape", check=_same_batch)(_to_out_shape)
@@ -155,8 +149,7 @@ def pad(ctx, node):
     x = node.args[0]
     rank = len(x.shape)
     pre, post = _pad_widths(node.attrs["pad_width"], rank)
-    out = trt_dims(node.out_shape)
+    out = list(node.out_shape)  # symbolic extents (x + pads) are computed at run time
     mode = _PAD_MODES[node.attrs["pad_mode"]]
     fill = float(node.attrs["pad_value"] or 0.0) if mode == "FILL" else None
-    return slice_nd(ctx, x, [-p for p in pre], out, [1] * rank, mode=mode, fill=fill,
-                    grow=[p + q for p, q in zip(pre, post)])
+    return slice_nd(ctx, x, [-p for p in pre], out, [1] * rank, mode=mode, fill=fill)
