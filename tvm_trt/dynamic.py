@@ -2,6 +2,7 @@
 profile ranges (``dynamic_shapes``, ``tir_var_upper_bound``) that travel in the config."""
 from __future__ import annotations
 
+import re
 from typing import Any, Dict, List, Optional, Set, Tuple
 
 import tvm
@@ -125,3 +126,94 @@ def upper_bounds(func: relax.Function) -> Dict[str, int]:
     """The function's ``tir_var_upper_bound`` attribute as {var: bound}."""
     attr = func.attrs.get("tir_var_upper_bound") if func.attrs is not None else None
     return {str(k): int(ir.to_py(v)) for k, v in (attr or {}).items()}
+
+
+# ---- calls with symbolic dims inside tuple arguments -------------------------------------------
+# TVM 0.27's MergeCompositeFunctions crashes ("Could not find memo-ized group") on a call left in
+# TVM whose tuple argument holds a symbolic dim (strided_slice(x, (1,), (0,), (seq,)) of an int64
+# constant). While subgraphs merge, such calls are stood in for by calls of placeholder functions
+# (over the same tensors plus R.shape([seq]); a Codegen attribute keeps the pass out of them);
+# the original calls are put back afterwards.
+
+PLACEHOLDER = "tvm_trt_symbolic_call_"
+
+
+def _is_dim(field) -> bool:
+    return isinstance(getattr(field, "ty", None), tvm.ir.PrimType) and not isinstance(field, tvm.ir.prim.expr.IntImm)
+
+
+def _bare_dims(arg) -> bool:
+    return isinstance(arg, relax.Tuple) and any(_is_dim(f) for f in arg.fields)
+
+
+@relax.expr_functor.mutator
+class _Hide(relax.expr_functor.PyExprMutator):
+    def __init__(self, mod):
+        super().__init__(mod)
+        self.hidden: Dict[str, Tuple[relax.Call, List[relax.Expr]]] = {}
+        self.functions: Dict[relax.GlobalVar, relax.Function] = {}
+
+    def visit_call_(self, call):
+        call = super().visit_call_(call)
+        if not isinstance(call.op, tvm.ir.Op) or not any(_bare_dims(a) for a in call.args):
+            return call
+        tensors = [a for a in call.args if isinstance(a, relax.Var) and not _is_dim(a)]
+        dims = [f for a in call.args if _bare_dims(a) for f in a.fields if _is_dim(f)]
+        params = [relax.Var(f"arg{i}", a.ty) for i, a in enumerate(tensors)]
+        params.append(relax.Var("dims", relax.ShapeType(dims)))
+        body = relax.Call(call.op, [params[tensors.index(a)] if a in tensors else a for a in call.args],
+                          call.attrs, call.ty_args)
+        func = relax.Function(params, body, call.ty, True).with_attr("Codegen", "tvm_trt.placeholder")
+        name = f"{PLACEHOLDER}{len(self.hidden)}"
+        gv = relax.BlockBuilder().add_func(func, name)  # a GlobalVar typed by the function
+        self.hidden[name] = (call, tensors)
+        self.functions[gv] = func
+        return relax.Call(gv, tensors + [relax.ShapeExpr(dims)])
+
+
+def hide_symbolic_calls(mod: tvm.IRModule):
+    hider = _Hide(mod)
+    main = hider.visit_expr(mod["main"])
+    if hider.hidden:
+        mod = tvm.IRModule(dict(mod.functions), attrs=mod.attrs)
+        for gv, func in hider.functions.items():
+            mod[gv] = func
+        mod[mod.get_global_var("main")] = main
+    return mod, hider.hidden
+
+
+@relax.expr_functor.mutator
+class _Restore(relax.expr_functor.PyExprMutator):
+    def __init__(self, mod, hidden):
+        super().__init__(mod)
+        self.hidden = hidden
+
+    def visit_extern_func_(self, op):
+        return op
+
+    def visit_call_(self, call):
+        call = super().visit_call_(call)
+        name = _placeholder_key(call.op.name_hint) if isinstance(call.op, relax.GlobalVar) else None
+        if name in self.hidden:
+            original, tensors = self.hidden[name]
+            actual = dict(zip(tensors, call.args[: len(tensors)]))
+            args = [actual.get(a, a) if isinstance(a, relax.Var) else a for a in original.args]
+            return relax.Call(original.op, args, original.attrs, original.ty_args)
+        return call
+
+
+def restore_symbolic_calls(mod: tvm.IRModule, hidden) -> tvm.IRModule:
+    if hidden:
+        for gv, func in list(mod.functions.items()):
+            if isinstance(func, relax.Function) and _placeholder_key(gv.name_hint) is None:
+                mod[gv] = _Restore(mod, hidden).visit_expr(func)
+        for gv in list(mod.get_global_vars()):
+            if _placeholder_key(gv.name_hint) is not None:
+                del mod[gv]
+    return mod
+
+
+def _placeholder_key(name: str) -> Optional[str]:
+    """The hidden call's key from its function's name (the pass may append the codegen name)."""
+    match = re.match(rf"({PLACEHOLDER}\d+)", name)
+    return match.group(1) if match else None

@@ -216,7 +216,9 @@ def partition_for_tensorrt(
         mod = relax.transform.BindParams("main", params)(mod)
     mod = simplify(mod)
     mod = FuseOpsByPattern(_patterns(opts), bind_constants=True, annotate_codegen=False)(mod)
+    mod, hidden = dynamic.hide_symbolic_calls(mod)
     mod = MergeCompositeFunctions()(mod)
+    mod = dynamic.restore_symbolic_calls(mod, hidden)
     mod, not_offloadable = dynamic.drop_shape_params(mod, offloaded_functions(mod))
     for name, reason in not_offloadable.items():
         logger.warning("tvm_trt: subgraph %s stays in TVM: %s", name, reason)

@@ -143,7 +143,7 @@ def _take_check(call, opts):
 
 @register_op("relax.take", check=_take_check, dtypes=FLOAT_TYPES + ("int32", "int64"))
 def take(ctx, node):
-    x, indices = node.args
+    x, indices = ctx.tensor(node.args[0]), node.args[1]
     axis = norm_axis(int(node.attrs["axis"]), len(x.shape))
     if isinstance(indices, np.ndarray):  # constants: resolve negative/out-of-range indices now
         n = int(x.shape[axis])
