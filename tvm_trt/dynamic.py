@@ -8,7 +8,7 @@ from typing import Any, Dict, List, Optional, Set, Tuple
 import tvm
 from tvm import relax
 
-from . import ir, symbolic
+from . import graph, ir, symbolic
 
 
 def defined_vars(func: relax.Function) -> Set[str]:
@@ -51,7 +51,7 @@ def inline_shape_params(func: relax.Function) -> Tuple[relax.Function, List[int]
             continue
         values = _shape_values(param)
         if values is None:
-            return func, [], f"parameter {param.name_hint} of type {param.ty} (TensorRT takes tensors)"
+            return func, [], f"parameter {param.name} of type {param.ty} (TensorRT takes tensors)"
         missing = set()
         for v in values:
             missing |= symbolic.free_vars(ir.prim_to_py(v)) - defined
@@ -65,7 +65,31 @@ def inline_shape_params(func: relax.Function) -> Tuple[relax.Function, List[int]
         return func, [], f"symbolic var {sorted(missing)[0]} is not a dim of any tensor input"
     if not binding:
         return func, [], None
-    return func.bind_params(binding), dropped, None
+    return _flatten(func, binding), dropped, None
+
+
+def _flatten(func: relax.Function, shapes: Dict[relax.Var, relax.ShapeExpr]) -> relax.Function:
+    """The function without its shape params, its op calls re-emitted with those shapes as
+    values: types derived from a shape param (reshape, broadcast_to, resize2d targets) are
+    inferred again, so the result's shape is known to the caller."""
+    builder = relax.BlockBuilder()
+    params = [relax.Var(str(p.name), p.ty) for p in func.params if p not in shapes]
+    args = iter(params)
+    values = [shapes[p] if p in shapes else next(args) for p in func.params]
+    dims = {}
+    for ty in [t for p in params for t in ir.tensor_types(p)]:
+        for d in getattr(ty.shape, "values", None) or []:
+            if not isinstance(d, tvm.ir.prim.expr.IntImm) and symbolic.is_var(ir.prim_to_py(d)):
+                dims.setdefault(str(d), d)
+    with builder.function("f", params, pure=True):
+        with builder.dataflow():
+            out = graph.walk(func, values, graph.Emitter(builder, dims))
+            out = builder.emit_output(out)
+        builder.emit_func_output(out)
+    new = builder.get()["f"]
+    for key, value in func.attrs.items():
+        new = new.with_attr(key, value)
+    return new
 
 
 @relax.expr_functor.mutator

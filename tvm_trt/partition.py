@@ -29,6 +29,9 @@ def target_version(version: Optional[Sequence[int]]) -> Tuple[int, int, int]:
 def check_call(call: relax.Call, opts: PartitionOptions) -> Optional[str]:
     """Why ``call`` must stay in TVM, or None when TensorRT can take it."""
     name = call.op.name
+    if any(ir.dims(ty) is None for ty in ir.tensor_types(call)):
+        return (f"{name}: output shape depends on the data (TensorRT needs output shapes computable "
+                "from input shapes)")
     entry = registry.get(name)
     if entry is None:
         return f"no TensorRT converter registered for {name}"
@@ -39,7 +42,7 @@ def check_call(call: relax.Call, opts: PartitionOptions) -> Optional[str]:
             return f"dtype {ty.dtype} is not supported by the TensorRT converter for {name}"
         shape = ir.dims(ty)
         if shape is None:
-            return "tensor of unknown rank"
+            return "input tensor of unknown shape"
         for d in shape:
             reason = symbolic.try_parse(d)
             if reason:
@@ -119,21 +122,7 @@ class _Inliner(relax.expr_functor.PyExprMutator):
     def visit_call_(self, call):
         call = super().visit_call_(call)
         if isinstance(call.op, relax.GlobalVar) and call.op.name_hint in self.names:
-            builder = self.builder_
-
-            class _Emit(graph.Visitor):
-                def call(self, c, args):
-                    return builder.emit(relax.Call(c.op, args, c.attrs, c.ty_args))
-
-                def tuple(self, items):
-                    return relax.Tuple(items)
-
-                def get_item(self, value, index):
-                    if isinstance(value, relax.Tuple):
-                        return value.fields[index]
-                    return builder.emit(relax.TupleGetItem(value, index))
-
-            return graph.walk(self.mod_[call.op], list(call.args), _Emit())
+            return graph.walk(self.mod_[call.op], list(call.args), graph.Emitter(self.builder_))
         return call
 
 

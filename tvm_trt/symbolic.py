@@ -100,3 +100,20 @@ def try_parse(dim: Dim) -> Optional[str]:
     except UnsupportedDim as err:
         return str(err)
     return None
+
+
+def to_prim(dim: str, variables: Dict):
+    """A symbolic dim as a TIR expression over ``variables`` ({name: tir var})."""
+    import tvm
+
+    ops = {
+        "add": lambda a, b: a + b,
+        "sub": lambda a, b: a - b,
+        "mul": lambda a, b: a * b,
+        "floordiv": tvm.tirx.floordiv,
+        "mod": tvm.tirx.floormod,
+        "min": tvm.tirx.min,
+        "max": tvm.tirx.max,
+    }
+    return fold(parse(dim), lambda name: variables[name], lambda c: tvm.tirx.const(c, "int64"),
+                lambda op, a, b: ops[op](a, b))
