@@ -31,7 +31,7 @@ def _chain(x):
 @pytest.mark.parametrize("remove", [True, False], ids=["remove", "keep"])
 def test_remove_no_mac_subgraphs(remove):
     mod = make_module(_chain, {"x": ((2, 3, 8, 8), "float32")})
-    pmod, config = tvm_trt.partition_for_tensorrt(mod, remove_no_mac_subgraphs=remove)
+    pmod, config = tvm_trt.partition_for_tensorrt(mod, remove_no_mac_subgraphs=remove, use_implicit_batch=True)
     funcs = part.offloaded_functions(pmod)
     ops = sorted(c.op.name for f in funcs.values() for c in tvm_trt.graph.op_calls(f))
     left = sorted(c.op.name for c in remaining_ops(pmod))
@@ -109,12 +109,12 @@ def test_duplicate_registration_raises():
         tvm_trt.register_op("relax.nn.conv2d")(lambda ctx, node: None)
 
 
-def test_versions_are_tuples():
-    with pytest.raises(TypeError, match="int tuples"):
-        tvm_trt.register_op("relax.flip", min_version="7.0")(lambda ctx, node: None)
-    assert registry.get("relax.flip") is None
-    with pytest.raises(TypeError):
-        tvm_trt.partition_for_tensorrt(make_module(lambda x: R.nn.relu(x), {"x": ((1, 2), "float32")}), version="8.6")
+def test_versions_tuple_or_string():
+    mod = make_module(lambda x: R.nn.relu(x), {"x": ((1, 2), "float32")})
+    for version in ((8, 6), "8.6", "8.6.0", [8, 6, 0]):
+        assert tvm_trt.partition_for_tensorrt(mod, version=version)[1]["tensorrt_version"] == [8, 6, 0]
+    with pytest.raises(TypeError, match="ambiguous"):
+        tvm_trt.partition_for_tensorrt(mod, version=8)
 
 
 def test_tvm_own_annotation_compiles_through_the_plugin():

@@ -88,7 +88,7 @@ _SEVERITY_TO_LOGGING = {
     "INTERNAL_ERROR": logging.CRITICAL,
     "ERROR": logging.ERROR,
     "WARNING": logging.WARNING,
-    "INFO": logging.INFO,
+    "INFO": logging.DEBUG,  # builder chatter: at info our log shows one line per engine event
     "VERBOSE": logging.DEBUG,
 }
 

@@ -6,7 +6,7 @@ from typing import Any, Dict, Optional
 import tvm
 from tvm import relax
 
-from .partition import offloaded_functions
+from .partition import check_options, offloaded_functions
 
 
 def build(mod: tvm.IRModule, target, config: Optional[Dict[str, Any]] = None, **options: Any):
@@ -17,6 +17,7 @@ def build(mod: tvm.IRModule, target, config: Optional[Dict[str, Any]] = None, **
     target = target if isinstance(target, tvm.target.Target) else tvm.target.Target(target)
     codegen_options = dict(config or {})
     codegen_options.update(options)
+    check_options(codegen_options, "tvm_trt.build")
     host = target.host if target.host is not None else (target if target.kind.name in ("llvm", "c") else None)
     if host is not None:
         codegen_options["host_target"] = str(host)  # a Target's str() is its JSON form

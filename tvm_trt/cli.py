@@ -11,12 +11,17 @@ library (inputs, target, config) so ``run`` can make inputs and pick the device.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
+import io
 import json
 import os
+import re
 import sys
 import time
 from typing import Dict, List, Optional, Sequence, Tuple
+
+from . import env, library
 
 
 class UsageError(Exception):
@@ -46,13 +51,12 @@ def parse_shapes(items: Optional[Sequence[str]]) -> Optional[Dict[str, Tuple[int
 def parse_version(text: Optional[str]) -> Optional[Tuple[int, int, int]]:
     if text is None:
         return None
+    from .registry import as_version
+
     try:
-        parts = [int(p) for p in text.split(".")]
-        if not 1 <= len(parts) <= 3:
-            raise ValueError
-    except ValueError:
-        raise UsageError(f"bad --version {text!r}: expected e.g. 8.6.1") from None
-    return tuple(parts + [0] * (3 - len(parts)))
+        return as_version(text)
+    except (TypeError, ValueError):
+        raise UsageError(f"bad --version {text!r}: expected MAJOR.MINOR or MAJOR.MINOR.PATCH, e.g. 8.6.1") from None
 
 
 def load_config(path: Optional[str]) -> Dict:
@@ -75,28 +79,79 @@ def load_model(spec: str, shapes):
     from . import frontend
 
     if os.path.isfile(spec):
+        check_onnx_shapes(spec, shapes)
         return frontend.from_onnx(spec, shape=shapes)
     if os.path.isfile(f"{spec}-symbol.json"):
         if not shapes:
             raise UsageError(f"MXNet model {spec!r} needs --input-shape for every input")
-        return frontend.from_mxnet(spec, shape=shapes)
+        return _from_mxnet(spec, shapes)
     module_name, sep, func_name = spec.partition(":")
     if sep and module_name and func_name:
-        try:
-            module = importlib.import_module(module_name)
-        except ImportError as err:
-            raise UsageError(f"cannot import {module_name!r} for MODEL {spec!r}: {err}") from None
-        func = getattr(module, func_name, None)
-        if not callable(func):
-            raise UsageError(f"{module_name!r} has no function {func_name!r}")
-        result = func()
-        if not (isinstance(result, tuple) and len(result) == 2):
-            raise UsageError(f"{spec} must return (mod, params), got {type(result).__name__}")
-        return result
+        return _from_function(spec, module_name, func_name)
     raise UsageError(
         f"MODEL {spec!r} not found: expected an .onnx file, an MXNet prefix with {spec}-symbol.json, "
         "or module:function"
     )
+
+
+def check_onnx_shapes(path: str, shapes) -> None:
+    """--input-shape must keep each input's rank and the dims the model fixes (TVM's importer
+    would fail deep inside with its own messages)."""
+    if not shapes:
+        return
+    import onnx
+
+    try:
+        model = onnx.load(path, load_external_data=False)
+    except Exception:
+        return  # the frontend reports unreadable files
+    for inp in model.graph.input:
+        if inp.name not in shapes or not inp.type.tensor_type.HasField("shape"):
+            continue
+        dims = [d.dim_value if d.HasField("dim_value") else (d.dim_param or "?") for d in inp.type.tensor_type.shape.dim]
+        given = list(shapes[inp.name])
+        fixed_ok = all(not isinstance(d, int) or d in (0, g) for d, g in zip(dims, given))
+        if len(dims) != len(given) or not fixed_ok:
+            raise UsageError(
+                f"--input-shape {inp.name}={','.join(map(str, given))} does not fit the model's input "
+                f"{inp.name} of shape [{', '.join(map(str, dims))}]"
+            )
+
+
+def _from_mxnet(prefix: str, shapes):
+    from . import frontend
+
+    printed = io.StringIO()
+    try:
+        with contextlib.redirect_stdout(printed):  # MXNet prints every argument's shape on failure
+            model = frontend.from_mxnet(prefix, shape=shapes)
+    except Exception as err:
+        if type(err).__name__ != "MXNetError":
+            sys.stdout.write(printed.getvalue())
+            raise
+        # MXNet's message is its whole C++ stack; the line naming the failing operator is the one to keep
+        lines = [re.sub(r"\[\d\d:\d\d:\d\d\] \S+:\d+: ", "", ln.strip()) for ln in str(err).splitlines() if ln.strip()]
+        key = next((ln for ln in lines if "Error in operator" in ln or "Check failed" in ln), lines[0] if lines else "")
+        given = " ".join(f"{k}={','.join(map(str, v))}" for k, v in shapes.items())
+        raise UsageError(f"MXNet model {prefix!r} does not accept --input-shape {given}: {key}") from None
+    sys.stdout.write(printed.getvalue())
+    return model
+
+
+def _from_function(spec: str, module_name: str, func_name: str):
+    if os.getcwd() not in sys.path and "" not in sys.path:
+        sys.path.insert(0, os.getcwd())  # `tvm-trt report mymodel:build` finds ./mymodel.py
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as err:
+        raise UsageError(f"cannot import {module_name!r} for MODEL {spec!r}: {err}") from None
+    func = getattr(module, func_name, None)
+    if not callable(func):
+        raise UsageError(f"{module_name!r} has no function {func_name!r}")
+    result = func()
+    if not (isinstance(result, tuple) and len(result) == 2):
+        raise UsageError(f"{spec} must return (mod, params), got {type(result).__name__}")
+    return result
 
 
 def partition_options(args) -> Dict:
@@ -154,7 +209,7 @@ def cmd_report(args) -> int:
     if args.json:
         _write(args.json, report.to_json())
     if args.svg:
-        _write(args.svg, report.to_svg())
+        _write(args.svg, report.to_svg(detail=args.detail))
     return 0
 
 
@@ -187,7 +242,13 @@ def cmd_compile(args) -> int:
     start = time.perf_counter()
     ex = tvm_trt.build(pmod, target)
     ex.export_library(args.output, **({"cc": args.cc} if args.cc else {}))
-    meta = {"target": args.target, "arch": args.arch, "inputs": _inputs_of(pmod), "config": config}
+    meta = {
+        "target": args.target,
+        "arch": args.arch,
+        "inputs": _inputs_of(pmod),
+        "config": config,
+        "library": library.fingerprint(args.output),  # run refuses a truncated or replaced file
+    }
     _write(args.output + ".json", json.dumps(meta, indent=2))
     print(
         f"{args.output}: {report.ops_offloaded}/{report.ops_total} ops in {len(report.subgraphs)} TensorRT "
@@ -208,7 +269,44 @@ def _load_inputs(items: Optional[Sequence[str]]) -> Dict:
             arrays[name] = np.load(path)
         except (OSError, ValueError) as err:
             raise UsageError(f"cannot read input {name!r} from {path!r}: {err}") from None
+        if not isinstance(arrays[name], np.ndarray):
+            raise UsageError(f"input {name!r}: {path!r} holds several arrays (.npz); give one .npy per input")
     return arrays
+
+
+def check_input(name: str, array, spec: Dict, cast: bool):
+    """The array for input ``name`` as the model takes it: same rank, the fixed dims equal
+    (symbolic ones any size), same dtype unless ``cast``."""
+    shape = spec["shape"]
+    fits = len(array.shape) == len(shape) and all(
+        not isinstance(d, int) or d == g for d, g in zip(shape, array.shape)
+    )
+    if not fits:
+        raise UsageError(
+            f"input {name!r} has shape {list(array.shape)}, the model takes {shape}"
+            + (" (named dims: any size)" if any(isinstance(d, str) for d in shape) else "")
+        )
+    if str(array.dtype) != spec["dtype"]:
+        if not cast:
+            raise UsageError(
+                f"input {name!r} is {array.dtype}, the model takes {spec['dtype']} (--cast converts it)"
+            )
+        array = array.astype(spec["dtype"])
+    return array
+
+
+def _read_meta(lib: str) -> Dict:
+    path = lib + ".json"
+    if not os.path.isfile(path):
+        return {}
+    try:
+        with open(path) as f:
+            meta = json.load(f)
+    except (OSError, ValueError) as err:
+        raise UsageError(f"cannot read {path!r} (written by compile): {err}") from None
+    if not isinstance(meta, dict):
+        raise UsageError(f"{path!r} is not the JSON object compile writes")
+    return meta
 
 
 def cmd_run(args) -> int:
@@ -220,10 +318,8 @@ def cmd_run(args) -> int:
 
     if not os.path.isfile(args.library):
         raise UsageError(f"library {args.library!r} not found")
-    meta = {}
-    if os.path.isfile(args.library + ".json"):
-        with open(args.library + ".json") as f:
-            meta = json.load(f)
+    meta = _read_meta(args.library)
+    library.check(args.library, meta.get("library"))  # before TVM maps it: a truncated file faults
     given = _load_inputs(args.input)
     specs = meta.get("inputs") or [{"name": n, "shape": list(a.shape), "dtype": str(a.dtype)} for n, a in given.items()]
     if not specs:
@@ -236,7 +332,7 @@ def cmd_run(args) -> int:
     arrays = []
     for s in specs:
         if s["name"] in given:
-            arrays.append(given[s["name"]].astype(s["dtype"]))
+            arrays.append(check_input(s["name"], given[s["name"]], s, args.cast))
         else:
             shape = [d if isinstance(d, int) else 1 for d in s["shape"]]  # symbolic dims: 1
             arrays.append(rng.standard_normal(shape).astype(s["dtype"]))
@@ -245,8 +341,12 @@ def cmd_run(args) -> int:
     if on_cuda and not tvm.cuda(0).exist:
         raise UsageError(f"{args.library} was built for cuda but no CUDA GPU is visible")
     dev = tvm.cuda(0) if on_cuda else tvm.cpu()
-    lib = tvm.runtime.load_module(args.library)
-    vm = relax.VirtualMachine(lib, dev)
+    try:
+        lib = tvm.runtime.load_module(args.library)
+        vm = relax.VirtualMachine(lib, dev)
+    except Exception as err:  # a shared library, but not one tvm.compile exported
+        reason = str(err).strip().splitlines()[-1] if str(err).strip() else type(err).__name__
+        raise UsageError(f"{args.library} is not a library exported by tvm-trt compile ({reason})") from None
     tensors = [tvm.runtime.tensor(a, dev) for a in arrays]
     out = vm["main"](*tensors)  # first call builds or loads the TensorRT engines
     times = []
@@ -263,7 +363,7 @@ def cmd_run(args) -> int:
             f"mean {a.mean():.6g}"
         )
     times.sort()
-    if os.environ.get("TVM_TENSORRT_EXECUTOR", "").strip().lower() == "reference":
+    if env.executor() == "reference":
         print("TensorRT subgraphs were evaluated by the reference executor (TVM_TENSORRT_EXECUTOR=reference)")
     print(f"latency on {dev}: median {1e3 * times[len(times) // 2]:.3f} ms over {len(times)} run(s)")
     return 0
@@ -283,7 +383,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("report", help="show what TensorRT would take and why the rest stays in TVM")
     model_args(p)
     p.add_argument("--json", metavar="FILE", help="write the report as JSON")
-    p.add_argument("--svg", metavar="FILE", help="draw the graph, TensorRT and TVM parts coloured")
+    p.add_argument("--svg", metavar="FILE", help="draw the graph: one box per TensorRT subgraph, TVM ops between")
+    p.add_argument("--detail", action="store_true", help="with --svg: one box per op")
     p.set_defaults(func=cmd_report)
 
     p = sub.add_parser("compile", help="partition, build and export a library")
@@ -301,6 +402,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("library")
     p.add_argument("--input", action="append", metavar="NAME=FILE.npy", help="repeatable; default random")
     p.add_argument("--repeat", type=int, default=10)
+    p.add_argument("--cast", action="store_true", help="convert inputs of another dtype (default: refuse them)")
     p.set_defaults(func=cmd_run)
     return parser
 
@@ -311,14 +413,23 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     try:
         from .progress import configure_logging
 
+        env.check_all()  # a bad TVM_TENSORRT_* value is named before any work
         configure_logging()
         return args.func(args)
     except (UsageError, FileNotFoundError, ValueError, TypeError, ImportError) as err:
-        print(f"tvm-trt {args.command}: error: {err}", file=sys.stderr)
+        print(f"tvm-trt {args.command}: error: {_one_line(err)}", file=sys.stderr)
         return 2
     except RuntimeError as err:  # TensorRT missing or refusing a subgraph: not a usage error
-        print(f"tvm-trt {args.command}: failed: {err}", file=sys.stderr)
+        print(f"tvm-trt {args.command}: failed: {_one_line(err)}", file=sys.stderr)
         return 1
+
+
+def _one_line(err: Exception) -> str:
+    """Our messages are one line; TVM's carry a C++ stack after the first line."""
+    lines = [ln.strip() for ln in str(err).splitlines() if ln.strip()]
+    if not lines:
+        return type(err).__name__
+    return lines[-1] if lines[0].startswith("Traceback") else lines[0]
 
 
 if __name__ == "__main__":

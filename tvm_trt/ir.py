@@ -89,3 +89,98 @@ def attrs_to_dict(attrs) -> Dict[str, Any]:
             continue
         out[name] = to_py(value)
     return out
+
+
+# ---- match_cast through TVM's partitioning passes --------------------------------------------
+# TVM 0.27's MergeCompositeFunctions rejects any match_cast binding ("Invalid type:
+# relax.expr.MatchCast"); the ONNX importer emits them wherever a shape depends on data.
+# While the passes run, each ``v = match_cast(x, T)`` is the plain alias binding ``v = x``
+# (v keeps its type T; an alias is never matched by a pattern, so it stays in TVM), turned
+# back into the match_cast afterwards. The pass also drops bindings whose vars are unused,
+# blind to the symbolic dims a match_cast defines, so the function returns the cast vars too
+# until they are restored.
+
+
+@relax.expr_functor.mutator
+class _Rename(relax.expr_functor.PyExprMutator):
+    def __init__(self, remap):
+        super().__init__()
+        self.remap = remap
+
+    def visit_dataflow_var_(self, var):
+        return self.remap.get(var, var)
+
+
+def _dead_casts(func: relax.Function) -> set:
+    """match_cast bindings whose var and symbolic dims nothing uses (FoldConstant leaves some)."""
+    bindings = [b for blk in func.body.blocks for b in blk.bindings]
+    used = set(relax.analysis.used_vars(func.body))
+    dims_of = lambda ty: {str(v) for v in relax.analysis.tir_vars_in_type(ty)}  # noqa: E731
+    dead = set()
+    for b in bindings:
+        if isinstance(b, relax.MatchCast) and b.var not in used:
+            others = set().union(dims_of(func.ret_ty), *(dims_of(o.var.ty) for o in bindings if o is not b))
+            if not dims_of(b.ty) & others:
+                dead.add(b)
+    return dead
+
+
+def hide_match_casts(mod: tvm.IRModule):
+    """(mod without match_cast bindings, {function name: cast types}) for ``restore_match_casts``."""
+    hidden: Dict[str, List] = {}
+    for gv, func in list(mod.functions.items()):
+        if not isinstance(func, relax.Function) or not isinstance(func.body, relax.SeqExpr):
+            continue
+        if not any(isinstance(b, relax.MatchCast) for blk in func.body.blocks for b in blk.bindings):
+            continue
+        dead = _dead_casts(func)
+        remap: Dict = {}  # match_cast dataflow vars -> plain vars (they leave their block)
+        rename = _Rename(remap)
+        casts = []
+        blocks = []
+        for block in func.body.blocks:
+            bindings = []
+            for b in block.bindings:
+                value = rename.visit_expr(b.value) if remap else b.value
+                if b in dead:
+                    continue
+                if not isinstance(b, relax.MatchCast):
+                    bindings.append(relax.VarBinding(remap.get(b.var, b.var), value))
+                    continue
+                var = b.var
+                if isinstance(var, relax.DataflowVar):
+                    var = remap[b.var] = relax.Var(b.var.name, b.var.ty)
+                if not isinstance(value, (relax.Var, tvm.ir.expr.Constant)):  # nested call: bind it first
+                    tmp_type = relax.DataflowVar if isinstance(block, relax.DataflowBlock) else relax.Var
+                    tmp = tmp_type(f"{var.name}_value", value.ty)
+                    bindings.append(relax.VarBinding(tmp, value))
+                    value = tmp
+                bindings.append(relax.VarBinding(var, value))
+                casts.append((var, b.ty))
+            blocks.append(type(block)(bindings, block.span))
+        result = rename.visit_expr(func.body.body) if remap else func.body.body
+        body = relax.SeqExpr(blocks, relax.Tuple([result] + [v for v, _ in casts]))
+        hidden[gv.name_hint] = [(func.ret_ty, [t for _, t in casts])]
+        ret = relax.TupleType([func.ret_ty] + [v.ty for v, _ in casts])
+        mod[gv] = relax.Function(func.params, body, ret, func.is_pure, func.attrs, func.span)
+    return (relax.transform.Normalize()(mod) if hidden else mod), hidden
+
+
+def restore_match_casts(mod: tvm.IRModule, hidden: Dict[str, List]) -> tvm.IRModule:
+    for gv, func in list(mod.functions.items()):
+        if gv.name_hint not in hidden:
+            continue
+        ret_ty, types = hidden[gv.name_hint][0]
+        result = func.body.body
+        if not isinstance(result, relax.Tuple) or len(result.fields) != 1 + len(types):
+            raise RuntimeError(f"{gv.name_hint}: the match_cast bindings did not survive partitioning")
+        casts = dict(zip(result.fields[1:], types))
+        blocks = []
+        for block in func.body.blocks:
+            bindings = [
+                relax.MatchCast(b.var, b.value, casts[b.var]) if b.var in casts else b for b in block.bindings
+            ]
+            blocks.append(type(block)(bindings, block.span))
+        body = relax.SeqExpr(blocks, result.fields[0])
+        mod[gv] = relax.Function(func.params, body, ret_ty, func.is_pure, func.attrs, func.span)
+    return mod

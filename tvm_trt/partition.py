@@ -16,14 +16,24 @@ from .registry import PartitionOptions, version_str
 CODEGEN = "tensorrt"
 CONFIG_ATTR = "tvm_trt.config"
 NO_MAC_REASON = "in a subgraph without multiply-accumulate ops (remove_no_mac_subgraphs=True)"
-logger = logging.getLogger("tvm_trt")
 DEFAULT_VERSION = (10, 0, 0)  # when no TensorRT is installed: a TensorRT 10 era target
+IMPLICIT_BATCH_BELOW = (7, 0, 0)  # TensorRT < 7 has only implicit-batch networks
+
+log = logging.getLogger(__name__)
 
 
 def target_version(version: Optional[Sequence[int]]) -> Tuple[int, int, int]:
     if version is not None:
-        return registry.as_version(tuple(version))
+        return registry.as_version(version)
     return backend.capability_version() or DEFAULT_VERSION
+
+
+def resolve_implicit_batch(use_implicit_batch: Optional[bool], version: Sequence[int]) -> bool:
+    """None (the default) -> the batch-axis rule only where the target has nothing but implicit
+    batch (TensorRT < 7); an explicit True/False is kept."""
+    if use_implicit_batch is None:
+        return tuple(version) < IMPLICIT_BATCH_BELOW
+    return bool(use_implicit_batch)
 
 
 def check_call(call: relax.Call, opts: PartitionOptions) -> Optional[str]:
@@ -138,10 +148,44 @@ def _inline(mod: tvm.IRModule, names: List[str]) -> tvm.IRModule:
     return mod
 
 
+# Every partition_for_tensorrt option with its default, in one place: these keys are all that
+# partition_for_tensorrt, --config files and tvm_trt.build accept (anything else raises TypeError
+# naming it and these). A new option: add it here, then read it from the config where it acts.
+OPTIONS: Dict[str, Any] = {
+    "version": None,  # target TensorRT: (8, 6), "8.6.1"; default the installed one
+    "use_implicit_batch": None,  # None: the batch-axis rule only below TensorRT 7
+    "remove_no_mac_subgraphs": False,
+    "max_workspace_size": 1 << 30,
+    "use_fp16": False,
+    "build_at_compile_time": False,
+}
+# Keys a config carries beyond the options: the resolved version, and the host tvm_trt.build sets.
+CONFIG_ONLY = ("tensorrt_version", "host_target")
+
+
+def check_options(options: Dict[str, Any], what: str = "partition_for_tensorrt") -> None:
+    """TypeError for an option nobody reads (a typo such as use_fp17 would pass silently)."""
+    known = set(OPTIONS) | (set(CONFIG_ONLY) if what != "partition_for_tensorrt" else set())
+    unknown = sorted(k for k in options if k not in known)
+    if unknown:
+        raise TypeError(
+            f"{what}: unknown option{'s' if len(unknown) > 1 else ''} {', '.join(map(repr, unknown))}; "
+            f"known: {', '.join(sorted(known))}"
+        )
+    size = options.get("max_workspace_size")
+    if size is not None and (isinstance(size, bool) or not isinstance(size, int) or size <= 0):
+        raise TypeError(f"{what}: max_workspace_size must be a positive int (bytes), got {size!r}")
+
+
+def check_params(params) -> None:
+    if params is not None and not isinstance(params, dict):
+        raise TypeError(f"params must be a dict {{name: array}}, got {type(params).__name__}")
+
+
 def default_config(**overrides) -> Dict[str, Any]:
     config = {
         "tensorrt_version": list(DEFAULT_VERSION),
-        "use_implicit_batch": True,
+        "use_implicit_batch": False,
         "remove_no_mac_subgraphs": False,
         "max_workspace_size": 1 << 30,
         "use_fp16": False,
@@ -168,12 +212,41 @@ def _profile_config(config: Dict[str, Any], mod: tvm.IRModule, dynamic_shapes) -
         config["tir_var_upper_bound"] = bounds
 
 
+def _merged(mod: tvm.IRModule, opts: PartitionOptions) -> tvm.IRModule:
+    """Maximal cycle-free subgraphs (TVM's FuseOpsByPattern + MergeCompositeFunctions)."""
+    mod, casts = ir.hide_match_casts(mod)
+    mod = FuseOpsByPattern(_patterns(opts), bind_constants=True, annotate_codegen=False)(mod)
+    mod, hidden = dynamic.hide_symbolic_calls(mod)
+    mod = MergeCompositeFunctions()(mod)
+    mod = dynamic.restore_symbolic_calls(mod, hidden)
+    return ir.restore_match_casts(mod, casts)
+
+
+def _per_op(mod: tvm.IRModule, opts: PartitionOptions) -> tvm.IRModule:
+    """One subgraph per supported op: no merging pass."""
+    return FuseOpsByPattern(_patterns(opts), bind_constants=True, annotate_codegen=True)(mod)
+
+
+def offload(mod: tvm.IRModule, opts: PartitionOptions) -> tvm.IRModule:
+    """Groups the supported ops into offloaded functions. Where TVM's passes fail on a module,
+    one subgraph per op, and failing that nothing is offloaded: partitioning never raises for
+    a module TVM itself can compile."""
+    for strategy in (_merged, _per_op):
+        try:
+            return strategy(mod, opts)
+        except Exception as err:  # TVM raises InternalError/TypeError/ValueError alike
+            last = (str(err).strip().splitlines() or [""])[-1]
+            log.warning("partitioning (%s) failed, trying a simpler one: %s: %s",
+                        strategy.__name__.strip("_"), type(err).__name__, last)
+    return mod
+
+
 def partition_for_tensorrt(
     mod: tvm.IRModule,
     params: Optional[Dict[str, Any]] = None,
     *,
     version: Optional[Sequence[int]] = None,
-    use_implicit_batch: bool = True,
+    use_implicit_batch: Optional[bool] = None,
     remove_no_mac_subgraphs: bool = False,
     max_workspace_size: int = 1 << 30,
     use_fp16: bool = False,
@@ -184,16 +257,20 @@ def partition_for_tensorrt(
 
     Returns ``(mod, config)``: offloaded functions carry ``Codegen="tensorrt"`` and the config
     (JSON) as the attribute ``tvm_trt.config``, so plain ``relax.transform.RunCodegen()`` +
-    ``tvm.compile`` build them with these settings.
+    ``tvm.compile`` build them with these settings. Options beyond the named ones must be keys
+    of ``OPTIONS``.
 
     ``dynamic_shapes={"n": (1, 8, 32)}`` fixes the TensorRT optimization profile (min, opt, max)
     of symbolic vars; shapes outside it are errors at run time. Without it the function's
     ``tir_var_upper_bound`` attribute bounds the profile, else it grows with the shapes met.
     """
-    opts = PartitionOptions(version=target_version(version), use_implicit_batch=use_implicit_batch)
+    check_options({**extra, "max_workspace_size": max_workspace_size})
+    check_params(params)
+    version = target_version(version)
+    opts = PartitionOptions(version=version, use_implicit_batch=resolve_implicit_batch(use_implicit_batch, version))
     config = default_config(
         tensorrt_version=list(opts.version),
-        use_implicit_batch=use_implicit_batch,
+        use_implicit_batch=opts.use_implicit_batch,
         remove_no_mac_subgraphs=remove_no_mac_subgraphs,
         max_workspace_size=int(max_workspace_size),
         use_fp16=bool(use_fp16),
@@ -204,19 +281,59 @@ def partition_for_tensorrt(
     if params:
         mod = relax.transform.BindParams("main", params)(mod)
     mod = simplify(mod)
-    mod = FuseOpsByPattern(_patterns(opts), bind_constants=True, annotate_codegen=False)(mod)
-    mod, hidden = dynamic.hide_symbolic_calls(mod)
-    mod = MergeCompositeFunctions()(mod)
-    mod = dynamic.restore_symbolic_calls(mod, hidden)
+    mod = offload(mod, opts)
     mod, not_offloadable = dynamic.drop_shape_params(mod, offloaded_functions(mod))
     for name, reason in not_offloadable.items():
-        logger.warning("tvm_trt: subgraph %s stays in TVM: %s", name, reason)
+        log.warning("tvm_trt: subgraph %s stays in TVM: %s", name, reason)
     back = list(not_offloadable)
     if remove_no_mac_subgraphs:
         back += [name for name, f in offloaded_functions(mod).items() if not is_mac_subgraph(f) and name not in back]
     if back:
         mod = _inline(mod, back)
+    mod = rename_offloaded(mod)
     config_json = json.dumps(config, sort_keys=True)
     for name, func in offloaded_functions(mod).items():
         mod[name] = func.with_attr(CONFIG_ATTR, config_json)
     return mod, config
+
+
+@relax.expr_functor.mutator
+class _Renamer(relax.expr_functor.PyExprMutator):
+    def __init__(self, mapping):
+        super().__init__()
+        self.mapping = mapping
+
+    def visit_global_var_(self, gv):
+        return self.mapping.get(gv.name_hint, gv)
+
+
+def rename_offloaded(mod: tvm.IRModule) -> tvm.IRModule:
+    """Offloaded functions become ``tensorrt_0``, ``tensorrt_1``, ... in the order ``main`` calls
+    them: short, stable names for symbols, logs and errors (MergeCompositeFunctions names them
+    after every op they hold, ~1,000 characters on a CNN). The report keeps the op summary."""
+    offloaded = offloaded_functions(mod)
+    order: List[str] = []
+
+    for block in mod["main"].body.blocks:
+        for binding in block.bindings:
+            value = binding.value
+            if isinstance(value, relax.Call) and isinstance(value.op, relax.GlobalVar):
+                name = value.op.name_hint
+                if name in offloaded and name not in order:
+                    order.append(name)
+    order += sorted(n for n in offloaded if n not in order)  # called from elsewhere: still named
+    mapping = {}
+    for i, old in enumerate(order):
+        mapping[old] = relax.GlobalVar(f"{CODEGEN}_{i}")
+        relax.expr._update_type(mapping[old], mod.get_global_var(old).ty)  # callers are typed through it
+    renamer = _Renamer(mapping)
+    out = tvm.IRModule(attrs=mod.attrs, global_infos=mod.global_infos)
+    for gv, func in mod.functions.items():
+        if gv.name_hint in mapping:
+            new_gv = mapping[gv.name_hint]
+            out[new_gv] = func.with_attr("global_symbol", new_gv.name_hint)
+        elif isinstance(func, relax.Function):
+            out[gv] = renamer.visit_expr(func)
+        else:
+            out[gv] = func
+    return out

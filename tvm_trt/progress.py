@@ -1,34 +1,36 @@
 """Progress of TensorRT engine builds on a terminal, and the TVM_TENSORRT_LOG_LEVEL setting.
 
-Builds that take longer than about a second draw a one-line bar on stderr through TensorRT's
-IProgressMonitor (when the library has one); nothing is drawn when stderr is not a terminal.
-``TVM_TENSORRT_LOG_LEVEL`` (error, warning, info, verbose) sets the level of the ``tvm_trt``
-logger, which also receives TensorRT's own messages (logger ``tvm_trt.tensorrt``).
+A build that has run about a second gets a tqdm bar on stderr that follows it to the end: time
+elapsed from the start (network construction included), and, once TensorRT reports them through
+its IProgressMonitor, the fraction of its outermost phase done and the phase running. Each
+finished build then leaves one line (``TensorRT tensorrt_0: built in 4.3 s``), so several
+builds read as a list. Nothing is drawn when stderr is not a terminal.
+
+``TVM_TENSORRT_LOG_LEVEL`` (error, warning, info, verbose/debug) sets the level of the
+``tvm_trt`` logger, which also receives TensorRT's own messages (logger ``tvm_trt.tensorrt``).
 """
 from __future__ import annotations
 
 import contextlib
 import logging
-import os
 import sys
 import threading
 import time
 from typing import Optional
 
-from . import backend
+from . import backend, env
 
 _LEVELS = {"error": logging.ERROR, "warning": logging.WARNING, "info": logging.INFO,
            "verbose": logging.DEBUG, "debug": logging.DEBUG}
 DELAY_S = 1.0
+REFRESH_S = 0.25
 
 
 def configure_logging() -> None:
     """Apply TVM_TENSORRT_LOG_LEVEL to the tvm_trt logger (idempotent)."""
-    name = os.environ.get("TVM_TENSORRT_LOG_LEVEL", "").strip().lower()
+    name = env.choice(env.LOG_LEVEL, env.LOG_LEVELS, "")
     if not name:
         return
-    if name not in _LEVELS:
-        raise ValueError(f"TVM_TENSORRT_LOG_LEVEL must be one of {', '.join(_LEVELS)}, not {name!r}")
     logger = logging.getLogger("tvm_trt")
     logger.setLevel(_LEVELS[name])
     if not logger.handlers:
@@ -37,75 +39,120 @@ def configure_logging() -> None:
         logger.addHandler(handler)
 
 
+class BuildProgress:
+    """The bar of one build. TensorRT calls the phase methods from its build thread; a refresh
+    thread opens the bar after ``delay`` seconds and keeps its clock moving between steps."""
+
+    def __init__(self, label: str, stream, delay: float):
+        self.label, self.stream, self.delay = label, stream, delay
+        self.start = time.monotonic()
+        self.phases = {}  # name -> [steps done, steps, parent]
+        self.current = ""
+        self.bar = None
+        self.shown = False
+        self.lock = threading.Lock()
+        self.done = threading.Event()
+        self.thread = threading.Thread(target=self._refresh_loop, daemon=True)
+        self.thread.start()
+
+    # --- IProgressMonitor callbacks (through the adapter below) --------------------------------
+    def phase_start(self, phase_name, parent_phase, num_steps):
+        with self.lock:
+            self.phases[phase_name] = [0, max(int(num_steps), 1), parent_phase]
+            self.current = phase_name
+
+    def step_complete(self, phase_name, step):
+        with self.lock:
+            if phase_name in self.phases:
+                self.phases[phase_name][0] = int(step) + 1
+        return True  # keep building
+
+    def phase_finish(self, phase_name):
+        with self.lock:
+            finished = self.phases.pop(phase_name, None)
+            if finished and finished[2]:
+                self.current = finished[2]
+
+    # --- drawing ---------------------------------------------------------------------------
+    def fraction(self) -> float:
+        """Done share of the outermost phase, refined by its running child phase."""
+        top = next(((n, p) for n, p in self.phases.items() if not p[2]), None)
+        if top is None:
+            return 0.0
+        name, (done, steps, _) = top
+        child = next((p for p in self.phases.values() if p[2] == name), None)
+        partial = child[0] / child[1] if child else 0.0
+        return min((done + partial) / steps, 1.0)
+
+    def _refresh_loop(self):
+        if self.done.wait(self.delay):
+            return
+        from tqdm import tqdm
+
+        with self.lock:
+            self.bar = tqdm(total=100, desc=f"TensorRT {self.label}", file=self.stream, leave=False,
+                            bar_format="{desc}: {percentage:3.0f}%|{bar}| {elapsed}{postfix}")
+            self.shown = True
+        while not self.done.is_set():
+            with self.lock:
+                self.bar.n = round(100 * self.fraction())
+                self.bar.set_postfix_str(self.current[:40] or "building the network", refresh=False)
+                self.bar.refresh()
+            self.done.wait(REFRESH_S)
+
+    def close(self, outcome: str) -> None:
+        self.done.set()
+        self.thread.join()
+        if self.bar is not None:
+            self.bar.close()
+        from tqdm import tqdm
+
+        tqdm.write(f"TensorRT {self.label}: {outcome} in {time.monotonic() - self.start:.1f} s", file=self.stream)
+
+
 def _monitor_class(trt):
     class _Monitor(trt.IProgressMonitor):
-        """Draws ``label [####    ] step/steps  current phase`` once the build has run ``delay`` s.
+        """Forwards TensorRT's phases to a BuildProgress."""
 
-        The bar follows the outermost phase; the text names the innermost one running."""
-
-        def __init__(self, label, stream, delay):
+        def __init__(self, progress):
             trt.IProgressMonitor.__init__(self)
-            self.label = label if len(label) <= 40 else f"{label[:22]}...{label[-15:]}"
-            self.stream, self.delay = stream, delay
-            self.start = time.monotonic()
-            self.phases = {}  # name -> [steps done, steps, parent]
-            self.current = ""
-            self.width = 0  # of the last line drawn, to clear it
-            self.lock = threading.Lock()
+            self.progress = progress
 
         def phase_start(self, phase_name, parent_phase, num_steps):
-            with self.lock:
-                self.phases[phase_name] = [0, max(int(num_steps), 1), parent_phase]
-                self.current = phase_name
-                self._draw()
+            self.progress.phase_start(phase_name, parent_phase, num_steps)
 
         def step_complete(self, phase_name, step):
-            with self.lock:
-                if phase_name in self.phases:
-                    self.phases[phase_name][0] = int(step) + 1
-                self._draw()
-            return True  # keep building
+            return self.progress.step_complete(phase_name, step)
 
         def phase_finish(self, phase_name):
-            with self.lock:
-                finished = self.phases.pop(phase_name, None)
-                if finished and finished[2]:
-                    self.current = finished[2]  # back to the parent phase
-
-        def _draw(self):
-            if time.monotonic() - self.start < self.delay:
-                return
-            top = next((p for p in self.phases.values() if not p[2]), None)
-            done, steps = (top[0], top[1]) if top else (0, 1)
-            filled = int(20 * min(done, steps) / steps)
-            line = f"TensorRT build {self.label} [{'#' * filled:<20}] {done}/{steps}  {self.current[:32]}"
-            self.stream.write("\r" + line.ljust(self.width))
-            self.stream.flush()
-            self.width = len(line)
-
-        def close(self):
-            if self.width:
-                self.stream.write("\r" + " " * self.width + "\r")
-                self.stream.flush()
+            self.progress.phase_finish(phase_name)
 
     return _Monitor
 
 
-@contextlib.contextmanager
-def build_progress(builder_config, label: str, stream=None, delay: Optional[float] = None):
-    """Attach a progress bar to ``builder_config`` for the builds inside the ``with``."""
-    configure_logging()
-    delay = DELAY_S if delay is None else delay
-    stream = stream if stream is not None else sys.stderr
+def attach(progress: Optional[BuildProgress], builder_config):
+    """Let TensorRT report its phases to ``progress``; returns the monitor, which the caller must
+    hold until the build ends (TensorRT keeps no reference)."""
     trt = backend.trt()
-    if not (hasattr(builder_config, "progress_monitor") and hasattr(trt, "IProgressMonitor")) or not (
-        hasattr(stream, "isatty") and stream.isatty()
-    ):
+    if progress is None or not (hasattr(builder_config, "progress_monitor") and hasattr(trt, "IProgressMonitor")):
+        return None
+    monitor = _monitor_class(trt)(progress)
+    builder_config.progress_monitor = monitor
+    return monitor
+
+
+@contextlib.contextmanager
+def build_progress(label: str, stream=None, delay: Optional[float] = None):
+    """A BuildProgress for the build inside the ``with`` on a terminal, else None."""
+    configure_logging()
+    stream = stream if stream is not None else sys.stderr
+    if not (hasattr(stream, "isatty") and stream.isatty()):
         yield None
         return
-    monitor = _monitor_class(trt)(label, stream, delay)
-    builder_config.progress_monitor = monitor  # TensorRT keeps no reference: we hold it until the end
+    progress = BuildProgress(label, stream, DELAY_S if delay is None else delay)
+    outcome = "failed"
     try:
-        yield monitor
+        yield progress
+        outcome = "built"
     finally:
-        monitor.close()
+        progress.close(outcome)

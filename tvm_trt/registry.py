@@ -44,10 +44,40 @@ class OpEntry:
 _REGISTRY: Dict[str, OpEntry] = {}
 
 
-def as_version(v: Sequence[int]) -> Version:
-    if isinstance(v, str) or len(v) > 3 or not all(isinstance(p, int) for p in v):
-        raise TypeError(f"TensorRT versions are int tuples such as (6, 0, 1), got {v!r}")
-    return tuple(list(v) + [0] * (3 - len(v)))
+def as_version(v) -> Version:
+    """(major, minor, patch) from ``(8, 6)``, ``(8, 6, 1)``, ``"8.6"`` or ``"8.6.1"``.
+
+    A bare ``8`` is refused: TensorRT 8.0 and 8.6 differ in what they can take, so the minor
+    version must be said."""
+    what = f"TensorRT version {v!r}"
+    if isinstance(v, str):
+        try:
+            v = tuple(int(p) for p in v.strip().split("."))
+        except ValueError:
+            raise ValueError(f"{what}: expected e.g. '8.6' or '8.6.1'") from None
+    elif isinstance(v, int) and not isinstance(v, bool):
+        raise TypeError(f"{what} is ambiguous: give major and minor, e.g. ({v}, 6) or '{v}.6'")
+    try:
+        parts = tuple(v)
+    except TypeError:
+        raise TypeError(f"{what}: expected a tuple such as (8, 6, 1) or a string such as '8.6.1'") from None
+    if not 2 <= len(parts) <= 3 or not all(
+        isinstance(p, int) and not isinstance(p, bool) and p >= 0 for p in parts
+    ):
+        raise TypeError(f"{what}: expected 2 or 3 non-negative ints such as (8, 6) or (8, 6, 1)")
+    return tuple(list(parts) + [0] * (3 - len(parts)))
+
+
+def _known_op(op: str) -> None:
+    """TVM must know the op: a typo would otherwise break every later partition in the process."""
+    import tvm
+
+    if not isinstance(op, str) or not op.startswith("relax."):
+        raise ValueError(f"register_op: {op!r} is not a Relax op name (e.g. 'relax.nn.relu')")
+    try:
+        tvm.ir.Op.get(op)
+    except Exception:
+        raise ValueError(f"register_op: TVM has no op named {op!r}") from None
 
 
 def register_op(
@@ -65,6 +95,9 @@ def register_op(
 
     Registering an op twice raises unless ``override=True`` (users replacing a built-in)."""
 
+    _known_op(op)
+    min_version = as_version(min_version)
+
     def wrap(converter):
         if op in _REGISTRY and not override:
             raise ValueError(f"a TensorRT converter for {op} is already registered; pass override=True")
@@ -72,7 +105,7 @@ def register_op(
             op=op,
             converter=converter,
             check=check,
-            min_version=as_version(min_version),
+            min_version=min_version,
             mac=mac,
             dtypes=tuple(dtypes),
             tuple_output=tuple_output,

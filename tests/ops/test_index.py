@@ -113,7 +113,7 @@ def test_batch_axis_offloaded_without_implicit_batch(build):
     ids=["strided_slice", "split", "take", "broadcast_to", "tile"],
 )
 def test_batch_axis_rejected_with_implicit_batch(build, op, reason):
-    assert_rejected(make_module(build, X), op, reason)
+    assert_rejected(make_module(build, X), op, reason, use_implicit_batch=True)
 
 
 def test_take_int_data_rejected():

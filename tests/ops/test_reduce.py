@@ -32,4 +32,4 @@ def test_reduce_all_axes_without_implicit_batch(op, keepdims):
 @pytest.mark.parametrize("axis", [None, [0], [-4, 1]], ids=["none", "axis0", "neg-axis0"])
 def test_reduce_batch_axis_rejected(axis):
     mod = make_module(lambda x: R.mean(x, axis), X)
-    assert_rejected(mod, "relax.mean", "touches the batch axis (axis 0) with use_implicit_batch=True")
+    assert_rejected(mod, "relax.mean", "touches the batch axis (axis 0) with use_implicit_batch=True", use_implicit_batch=True)

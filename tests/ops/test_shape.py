@@ -63,7 +63,7 @@ def test_batch_axis_offloaded_without_implicit_batch(build):
     ids=["reshape", "flatten", "expand_dims", "squeeze", "permute_dims", "layout", "concat", "pad"],
 )
 def test_batch_axis_rejected_with_implicit_batch(build, op, reason):
-    assert_rejected(make_module(build, X), op, reason)
+    assert_rejected(make_module(build, X), op, reason, use_implicit_batch=True)
 
 
 def test_layout_transform_packing_rejected():

@@ -12,6 +12,8 @@ import struct
 import tempfile
 from typing import Optional
 
+from .. import env
+
 logger = logging.getLogger("tvm_trt")
 
 MAGIC = b"TVMTRTPLAN1\0"
@@ -19,7 +21,7 @@ _HEADER = len(MAGIC) + 32 + 8
 
 
 def cache_dir() -> Optional[str]:
-    return os.environ.get("TVM_TENSORRT_CACHE_DIR") or None
+    return env.path(env.CACHE_DIR)
 
 
 def path_for(directory: str, key: str) -> str:
@@ -45,7 +47,7 @@ def decode(data: bytes) -> Optional[bytes]:
 _warned_unwritable = set()
 
 
-def load(key: str) -> Optional[bytes]:
+def load(key: str, subgraph: str = "?") -> Optional[bytes]:
     directory = cache_dir()
     if not directory:
         return None
@@ -56,11 +58,13 @@ def load(key: str) -> Optional[bytes]:
     except FileNotFoundError:
         return None
     except OSError as err:
-        logger.warning("tvm_trt: cannot read cached engine %s (%s); rebuilding", path, err)
+        logger.warning("tvm_trt: subgraph %s: cannot read cached engine %s (%s); rebuilding", subgraph, path, err)
         return None
     payload = decode(data)
     if payload is None:
-        logger.warning("tvm_trt: cached engine %s is truncated, corrupted or foreign; rebuilding", path)
+        logger.warning(
+            "tvm_trt: subgraph %s: cached engine %s is truncated, corrupted or foreign; rebuilding", subgraph, path
+        )
     return payload
 
 

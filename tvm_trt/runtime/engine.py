@@ -7,13 +7,12 @@ import functools
 import hashlib
 import json
 import logging
-import os
 import threading
 from typing import Dict, List, Optional, Sequence, Tuple
 
 import tvm_ffi
 
-from .. import backend, precision, progress
+from .. import backend, env, precision, progress
 from ..network import build_network
 
 Shape = Tuple[int, ...]
@@ -23,10 +22,7 @@ class EngineBuildError(RuntimeError):
     """TensorRT refused to build a subgraph; names the subgraph and carries TensorRT's message."""
 
 
-def env_flag(name: str, default: bool) -> bool:
-    """A boolean environment switch ("1"/"true"/"yes"/"on"); unset or empty -> ``default``."""
-    value = os.environ.get(name, "").strip().lower()
-    return value in ("1", "true", "yes", "on") if value else default
+env_flag = env.flag  # a boolean switch; a value that is not one raises, naming the variable
 
 
 @dataclasses.dataclass(frozen=True)
@@ -37,10 +33,9 @@ class BuildSettings:
     @classmethod
     def from_env(cls, config: Dict) -> "BuildSettings":
         """Environment variables override the config the model was partitioned with."""
-        workspace = os.environ.get("TVM_TENSORRT_MAX_WORKSPACE_SIZE")
         return cls(
-            fp16=env_flag("TVM_TENSORRT_USE_FP16", bool(config.get("use_fp16"))),
-            workspace=int(workspace) if workspace else int(config.get("max_workspace_size", 1 << 30)),
+            fp16=env.flag(env.USE_FP16, bool(config.get("use_fp16"))),
+            workspace=env.positive_int(env.MAX_WORKSPACE_SIZE, int(config.get("max_workspace_size", 1 << 30))),
         )
 
 
@@ -114,14 +109,16 @@ def build_plan(spec: Dict, weights, max_shapes: Sequence[Shape], settings: Build
     trt = backend.trt()
     if settings.fp16 and spec.get("precision") != "float16":
         spec, weights = precision.to_fp16(spec, weights)
-    builder = trt.Builder(backend.get_logger())
-    network, _ctx = build_network(spec, weights, builder)
-    config = builder_config(builder, spec, max_shapes, settings, ranges)
-    with _tensorrt_errors() as messages, progress.build_progress(config, spec["symbol"]):
-        plan = builder.build_serialized_network(network, config)
-    if plan is None:
-        detail = "; ".join(messages) or "see the tvm_trt.tensorrt log"
-        raise EngineBuildError(f"TensorRT could not build subgraph {spec['symbol']}: {detail}")
+    with progress.build_progress(spec["symbol"]) as bar:
+        builder = trt.Builder(backend.get_logger())
+        network, _ctx = build_network(spec, weights, builder)
+        config = builder_config(builder, spec, max_shapes, settings, ranges)
+        monitor = progress.attach(bar, config)  # noqa: F841  (held until the build ends)
+        with _tensorrt_errors() as messages:
+            plan = builder.build_serialized_network(network, config)
+        if plan is None:
+            detail = "; ".join(messages) or "see the tvm_trt.tensorrt log"
+            raise EngineBuildError(f"TensorRT could not build subgraph {spec['symbol']}: {detail}")
     return bytes(plan)
 
 

@@ -9,18 +9,17 @@ covers every shape met (profiles.py), rebuilt (the old one freed) when a shape f
 from __future__ import annotations
 
 import logging
-import os
 import threading
 import time
 from typing import Dict, List, Optional, Tuple
 
 import numpy as np
 
-from .. import backend, precision, spec as spec_mod
+from .. import backend, env, precision, progress, spec as spec_mod
 from ..network import build_network
 from . import aot, cache, dlpack
+from .engine import BuildSettings, Engine, build_plan, cache_key, gpu_name, is_static
 from .profiles import Profile, Profiles
-from .engine import BuildSettings, Engine, build_plan, cache_key, env_flag, gpu_name, is_static
 
 logger = logging.getLogger("tvm_trt")
 
@@ -44,15 +43,11 @@ def bump(name: str, amount=1) -> None:
         STATS[name] += amount
 
 
-def executor_mode() -> str:
-    mode = os.environ.get("TVM_TENSORRT_EXECUTOR", "tensorrt").strip().lower()
-    if mode not in ("tensorrt", "reference"):
-        raise ValueError(f"TVM_TENSORRT_EXECUTOR must be 'tensorrt' or 'reference', not {mode!r}")
-    return mode
+executor_mode = env.executor
 
 
 def multi_engine() -> bool:
-    return env_flag("TVM_TENSORRT_MULTI_ENGINE", False)
+    return env.flag(env.MULTI_ENGINE, False)
 
 
 class _Slot:
@@ -84,6 +79,7 @@ class Subgraph:
         self.spec, self.weights, self.content_hash = spec_mod.unpack(spec_blob)
         del spec_blob  # the weights are views into one decoded bytes object; drop the base64 text
         self.symbol = self.spec["symbol"]
+        progress.configure_logging()  # TVM_TENSORRT_LOG_LEVEL applies from the first engine event on
         self.num_inputs = len(self.spec["inputs"])
         self.dynamic = not is_static(self.spec)
         self.profiles = Profiles(self.spec) if self.dynamic else None
@@ -126,23 +122,48 @@ class Subgraph:
     def plan_for(self, shapes: Shapes, settings: BuildSettings, ranges=None) -> bytes:
         """The plan for these max shapes (and profile): the library, the cache directory, else a build."""
         for gpu in dict.fromkeys((gpu_name(), "any")):
-            plan = self.embedded.get(cache_key(self.content_hash, shapes, settings, gpu, ranges))
+            key = cache_key(self.content_hash, shapes, settings, gpu, ranges)
+            plan = self.embedded.get(key)
             if plan is not None:
                 bump("engines_from_library")
+                self._log_event("loaded from the library", shapes, settings, 0.0, key, ranges)
                 return plan
         key = cache_key(self.content_hash, shapes, settings, ranges=ranges)
         start = time.perf_counter()
-        plan = cache.load(key)
+        plan = cache.load(key, self.symbol)
         if plan is not None:
+            seconds = time.perf_counter() - start
             bump("engines_loaded_from_cache")
-            bump("cache_load_seconds", time.perf_counter() - start)
+            bump("cache_load_seconds", seconds)
+            self._log_event("loaded from cache", shapes, settings, seconds, key, ranges)
             return plan
         spec, weights = self.network_spec(settings)
         plan = build_plan(spec, weights, shapes, settings, ranges)  # raises without leaving a cache entry
+        seconds = time.perf_counter() - start
         bump("engines_built")
-        bump("build_seconds", time.perf_counter() - start)
+        bump("build_seconds", seconds)
+        self._log_event("built", shapes, settings, seconds, key, ranges)
         cache.store(key, plan)
         return plan
+
+    def _log_event(self, event: str, shapes: Shapes, settings: BuildSettings, seconds: float, key: str,
+                   ranges=None) -> None:
+        """One info line per engine event; the cache key and where it lives at debug."""
+        if ranges:
+            where = "profile " + ", ".join(f"{list(lo)}..{list(hi)}" for lo, _, hi in ranges)
+        elif self.dynamic:
+            where = "profile " + ", ".join(f"[1..{s[0]}]x{list(s[1:])}" for s in shapes)
+        else:
+            where = "shapes " + ", ".join(str(list(s)) for s in shapes)
+        logger.info(
+            "subgraph %s: %s (%s, %s, %.2f s)", self.symbol, event, where, "fp16" if settings.fp16 else "fp32", seconds
+        )
+        if logger.isEnabledFor(logging.DEBUG):
+            directory = cache.cache_dir()
+            logger.debug(
+                "subgraph %s: cache key %s (%s)", self.symbol, key,
+                cache.path_for(directory, key) if directory else "no TVM_TENSORRT_CACHE_DIR",
+            )
 
     def slot_for(self, shapes: Shapes) -> _Slot:
         slots = self.slots  # replaced, never mutated: readers need no lock

@@ -1,0 +1,202 @@
+"""ONNX importer: TVM's ONNX frontend with the weights kept out of the module."""
+from __future__ import annotations
+
+import functools
+import os
+import re
+from typing import Any, Mapping, Optional, Tuple, Union
+
+import numpy as np
+
+from ._common import Params, ShapeDict, _check_shape_names, _copy_proto, _detach_weights
+
+
+def _load_onnx(model_or_path):
+    """An ``onnx.ModelProto`` from a ModelProto or a file path."""
+    import onnx
+
+    if isinstance(model_or_path, onnx.ModelProto):
+        return model_or_path
+    if not isinstance(model_or_path, (str, os.PathLike)):
+        raise TypeError(
+            f"expected an onnx.ModelProto or a path to an .onnx file, got {type(model_or_path)!r}"
+        )
+    path = os.fspath(model_or_path)
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"ONNX model file not found: {path!r}")
+    if not os.path.isfile(path):
+        raise ValueError(f"ONNX model path is not a file: {path!r}")
+    try:
+        model = onnx.load(path)
+    except Exception as err:  # protobuf DecodeError, OSError, ...
+        raise ValueError(f"cannot read ONNX model {path!r}: {err}") from err
+    if not model.graph.node and not model.graph.input:
+        # protobuf happily parses many non-ONNX files into an empty ModelProto
+        raise ValueError(f"{path!r} does not contain an ONNX graph")
+    return model
+
+
+def onnx_input_names(model) -> list:
+    """Names of the graph inputs that are real inputs (not initializers), in graph order."""
+    inits = {t.name for t in model.graph.initializer}
+    return [i.name for i in model.graph.input if i.name not in inits]
+
+
+def from_onnx(
+    model_or_path,
+    shape: Optional[ShapeDict] = None,
+    dtype: Union[str, Mapping[str, str]] = "float32",
+    canonicalize: bool = True,
+) -> Tuple[Any, Params]:
+    """Import an ONNX model into Relax, keeping the weights out of the module.
+
+    Parameters
+    ----------
+    model_or_path : onnx.ModelProto, str or os.PathLike
+        The model, or the path of an ``.onnx`` file.
+    shape : dict of str to sequence of int, optional
+        Input name -> static shape; inputs not named keep the shapes stored in the model.
+    dtype : str or dict of str to str
+        Input dtype(s), passed to TVM's ONNX importer as ``dtype_dict``.
+    canonicalize : bool
+        If true (default), initializers that are not weights (scalars and integer/bool
+        tensors: Clip bounds, shape/axes operands, ...) are embedded as constants, and the
+        importer's TIR ``maximum``/``minimum`` kernels for ONNX ``Clip`` become
+        ``relax.op.clip`` (or ``relax.op.maximum``/``minimum`` for one-sided clips), so
+        the module holds only Relax operators for the zoo models.
+
+    Returns
+    -------
+    (mod, params) : (tvm.IRModule, dict of str to numpy.ndarray)
+        ``params`` maps weight parameter names of ``main`` to their values; bind them with
+        ``relax.transform.BindParams("main", params)``.
+
+    Raises
+    ------
+    FileNotFoundError
+        The path does not exist.
+    ValueError
+        The file is not a readable ONNX model, or ``shape`` names an input that the model
+        does not have (the message lists the model's inputs).
+    """
+    from tvm.relax.frontend.onnx import from_onnx as _relax_from_onnx
+
+    model = _load_onnx(model_or_path)
+    _check_shape_names(shape, onnx_input_names(model), "model")
+    shape_dict = None if shape is None else {k: [int(d) for d in v] for k, v in shape.items()}
+
+    # Weights become trailing parameters of main (values in its "params" attribute) instead
+    # of being embedded as constants; detach_params moves them out as {"main": [tensors]}.
+    # Exporters that list initializers among graph.input too (MXNet does) would make TVM's
+    # importer declare each weight parameter twice, so hide those entries while importing.
+    inits = {t.name for t in model.graph.initializer}
+    saved_inputs = [_copy_proto(i) for i in model.graph.input]
+    if any(i.name in inits for i in saved_inputs):
+        kept = [i for i in saved_inputs if i.name not in inits]
+        del model.graph.input[:]
+        model.graph.input.extend(kept)
+    try:
+        mod = _relax_from_onnx(
+            model, shape_dict=shape_dict, dtype_dict=dtype, keep_params_in_input=True
+        )
+    finally:
+        if len(model.graph.input) != len(saved_inputs):
+            del model.graph.input[:]
+            model.graph.input.extend(saved_inputs)
+    mod, params = _detach_weights(mod, "ONNX")
+    if canonicalize:
+        mod, params = _canonicalize(mod, params)
+    return mod, params
+
+
+def _is_weight(value: np.ndarray) -> bool:
+    return value.dtype.kind in "fc" and value.size > 1
+
+
+def _canonicalize(mod, params: Params):
+    """Embed non-weight initializers as constants and rewrite Clip kernels (see from_onnx)."""
+    from tvm import relax
+
+    consts = {k: v for k, v in params.items() if not _is_weight(v)}
+    if consts:
+        mod = relax.transform.BindParams("main", consts)(mod)
+        params = {k: v for k, v in params.items() if k not in consts}
+    if any(_MINMAX_KERNEL.match(gv.name_hint) for gv in mod.get_global_vars()):
+        mod["main"] = _clip_rewriter()(mod).visit_expr(mod["main"])
+        # Drops the kernels and the bound computations that the rewrite left unused.
+        mod = relax.transform.DeadCodeElimination(["main"])(mod)
+    return mod, params
+
+
+# TVM's ONNX importer lowers Clip to call_tir of TE kernels named "maximum" / "minimum"
+# (topi.maximum / topi.minimum: broadcasting elementwise max / min, same as the Relax ops).
+# It guards each bound as where(isnan(b), -/+inf, b); with constant bounds that is folded
+# here with numpy (relax FoldConstant would compile a kernel per guard: seconds per model).
+_MINMAX_KERNEL = re.compile(r"^(maximum|minimum)(_?\d+)?$")
+
+
+@functools.lru_cache(maxsize=None)
+def _clip_rewriter():
+    """A PyExprMutator class (built lazily so that importing this module imports no TVM)."""
+    import tvm
+    from tvm import relax
+    from tvm.relax.expr_functor import PyExprMutator, mutator
+
+    def op_name(expr):
+        if isinstance(expr, relax.Call) and isinstance(expr.op, tvm.ir.Op):
+            return expr.op.name
+        return None
+
+    @mutator
+    class ClipRewriter(PyExprMutator):
+        def _value(self, expr, depth=0):
+            """numpy value of a constant expression built from isnan/where, else None."""
+            if depth > 4:
+                return None
+            if isinstance(expr, tvm.ir.GenericConst):
+                return expr.value.numpy()
+            if isinstance(expr, relax.Var):
+                bound = self.lookup_binding(expr)
+                return None if bound is None else self._value(bound, depth + 1)
+            name = op_name(expr)
+            if name in ("relax.isnan", "relax.where"):
+                args = [self._value(a, depth + 1) for a in expr.args]
+                if any(a is None for a in args):
+                    return None
+                return np.isnan(*args) if name == "relax.isnan" else np.where(*args)
+            return None
+
+        def _scalar(self, expr):
+            value = self._value(expr)
+            if value is not None and value.size == 1 and value.dtype.kind == "f":
+                return float(value.reshape(()))
+            return None
+
+        def _const(self, expr, like):
+            """``expr`` as a relax constant of ``like``'s dtype when it is a known scalar."""
+            value = self._scalar(expr)
+            if value is None or isinstance(expr, tvm.ir.GenericConst):
+                return expr
+            return relax.const(value, like.ty.dtype)
+
+        def visit_call_(self, call):
+            call = self.visit_expr_post_order(call)
+            if op_name(call) != "relax.call_tir":
+                return call
+            gv, args = call.args[0], call.args[1]
+            match = _MINMAX_KERNEL.match(getattr(gv, "name_hint", ""))
+            if not (match and isinstance(args, relax.Tuple) and len(args.fields) == 2):
+                return call
+            x, bound = args.fields
+            if match.group(1) == "maximum":
+                return relax.op.maximum(x, self._const(bound, x))
+            # minimum(maximum(y, lo), hi) with scalar constant bounds -> clip(y, lo, hi)
+            inner = self.lookup_binding(x) if isinstance(x, relax.Var) else None
+            hi = self._scalar(bound)
+            if hi is not None and op_name(inner) == "relax.maximum":
+                lo = self._scalar(inner.args[1])
+                if lo is not None:
+                    return relax.op.clip(inner.args[0], lo, hi)
+            return relax.op.minimum(x, self._const(bound, x))
+
+    return ClipRewriter

@@ -1,0 +1,99 @@
+"""Indexing: slice (all sample modes), gather (default, element, ND) and non-zero."""
+from __future__ import annotations
+
+import numpy as np
+
+from ._common import Node, evaluates, ints, scalar
+
+
+def _slice_indices(node: Node, index: np.ndarray, size: int, mode: str) -> np.ndarray:
+    if mode == "WRAP":
+        return index % size
+    if mode in ("CLAMP", "FILL"):
+        return np.clip(index, 0, size - 1)
+    if mode == "REFLECT":
+        if size == 1:
+            return np.zeros_like(index)
+        c = np.abs(index) % (2 * size - 2)
+        return np.where(c >= size, 2 * size - 2 - c, c)
+    if mode == "STRICT_BOUNDS":
+        if index.size and (index.min() < 0 or index.max() >= size):
+            raise ValueError(f"reference executor: layer '{node.layer.name}' slices out of bounds")
+        return index
+    raise node.unsupported("mode", mode)
+
+
+@evaluates("SLICE", "ISliceLayer")
+def _slice(node: Node):
+    layer = node.layer
+    x = node.inputs[0]
+    start = ints(node.input(1)) if node.input(1) is not None else list(layer.start)
+    size = ints(node.input(2)) if node.input(2) is not None else list(layer.shape)
+    stride = ints(node.input(3)) if node.input(3) is not None else list(layer.stride)
+    axes = ints(node.input(5)) if node.input(5) is not None else layer.axes
+    axes = list(range(x.ndim)) if axes is None else [a % x.ndim for a in axes]
+    mode = layer.mode.name
+    wanted = {axis: b + s * np.arange(n) for axis, b, n, s in zip(axes, start, size, stride)}
+    out_shape = [len(wanted[d]) if d in wanted else x.shape[d] for d in range(x.ndim)]
+    if x.size == 0:  # nothing to read (TensorRT requires empty outputs, or FILL fills them)
+        y = np.zeros(out_shape, x.dtype)
+    else:
+        indices = [
+            _slice_indices(node, wanted[d], n, mode) if d in wanted else np.arange(n) for d, n in enumerate(x.shape)
+        ]
+        y = x[np.ix_(*indices)]
+    if mode == "FILL":
+        inside = [(axis, (index >= 0) & (index < x.shape[axis])) for axis, index in wanted.items()]
+        fill = scalar(node.input(4)) if node.input(4) is not None else 0
+        mask = np.ones(y.shape, bool)
+        for axis, keep in inside:
+            mask &= keep.reshape([-1 if d == axis else 1 for d in range(y.ndim)])
+        y = np.where(mask, y, np.asarray(fill).astype(y.dtype))
+    return y
+
+
+def _check_indices(node: Node, indices: np.ndarray, size: int):
+    # TensorRT requires 0 <= index < size; anything else is undefined on the device.
+    if indices.size and (indices.min() < 0 or indices.max() >= size):
+        raise ValueError(
+            f"reference executor: layer '{node.layer.name}' gathers with indices outside [0, {size})"
+        )
+
+
+@evaluates("GATHER", "IGatherLayer")
+def _gather(node: Node):
+    layer = node.layer
+    data, indices = node.inputs[:2]
+    indices = indices.astype(np.int64)
+    mode, axis, batch = layer.mode.name, layer.axis, layer.num_elementwise_dims
+    if mode == "DEFAULT":
+        _check_indices(node, indices, data.shape[axis])
+        if batch == 0:
+            return np.take(data, indices, axis=axis)
+        if batch == 1 and axis >= 1:  # leading dim of data and indices is shared
+            return np.stack([np.take(data[i], indices[i], axis=axis - 1) for i in range(data.shape[0])])
+        raise node.unsupported("num_elementwise_dims", batch)
+    if mode == "ELEMENT":
+        _check_indices(node, indices, data.shape[axis])
+        view = data[tuple(slice(0, n) if d != axis else slice(None) for d, n in enumerate(indices.shape))]
+        return np.take_along_axis(view, indices, axis=axis)
+    if mode == "ND":
+        return _gather_nd(node, data, indices, batch)
+    raise node.unsupported("mode", mode)
+
+
+def _gather_nd(node: Node, data: np.ndarray, indices: np.ndarray, batch: int) -> np.ndarray:
+    """ONNX GatherND semantics with `batch` leading batch dims."""
+    depth = indices.shape[-1]
+    batch_shape = data.shape[:batch]
+    for d in range(depth):
+        _check_indices(node, indices[..., d], data.shape[batch + d])
+    flat_data = data.reshape((-1,) + data.shape[batch:])
+    flat_idx = indices.reshape((int(np.prod(batch_shape, dtype=np.int64)), -1, depth))
+    picked = [fd[tuple(ix.T)] for fd, ix in zip(flat_data, flat_idx)]
+    return np.stack(picked).reshape(indices.shape[:-1] + data.shape[batch + depth :])
+
+
+@evaluates("NON_ZERO", "INonZeroLayer")
+def _non_zero(node: Node):
+    return np.array(np.nonzero(node.inputs[0]), dtype=np.int64).reshape(node.inputs[0].ndim, -1)
