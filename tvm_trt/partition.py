@@ -53,10 +53,12 @@ def check_call(call: relax.Call, opts: PartitionOptions) -> Optional[str]:
         shape = ir.dims(ty)
         if shape is None:
             return "input tensor of unknown shape"
-        for d in shape:
+        for axis, d in enumerate(shape):
             reason = symbolic.try_parse(d)
             if reason:
                 return reason
+            if isinstance(d, str) and axis and opts.use_implicit_batch:  # implicit-batch TensorRT (< 7)
+                return f"dynamic dim at axis {axis}: only the batch axis may be dynamic with use_implicit_batch=True"
     return entry.check(call, opts) if entry.check else None
 
 
