@@ -160,9 +160,11 @@ OPTIONS: Dict[str, Any] = {
     "max_workspace_size": 1 << 30,
     "use_fp16": False,
     "build_at_compile_time": False,
+    "dynamic_shapes": None,  # {symbolic var: (min, opt, max)}: fixed optimization profiles
 }
-# Keys a config carries beyond the options: the resolved version, and the host tvm_trt.build sets.
-CONFIG_ONLY = ("tensorrt_version", "host_target")
+# Keys a config carries beyond the options: the resolved version, the host tvm_trt.build sets,
+# main's tir_var_upper_bound (profile bounds).
+CONFIG_ONLY = ("tensorrt_version", "host_target", "tir_var_upper_bound")
 
 
 def check_options(options: Dict[str, Any], what: str = "partition_for_tensorrt") -> None:
