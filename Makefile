@@ -1,31 +1,61 @@
-# Two fresh-machine entry points: `make demo` and `make test` (see README).
+# Two fresh-machine entry points, `make demo` and `make test`, over two environments (see README):
+#   .venv        default: numpy 2, current onnx + onnxruntime + onnxslim, torch/torchvision/transformers,
+#                TensorRT-RTX, test tools. Runs every test not marked `mxnet`.
+#   .venv-mxnet  MXNet 1.9.1 with the pins it needs (numpy 1.23.5, onnx 1.16.2), TensorRT-RTX, test tools.
+#                Runs the tests marked `mxnet`.
+# Each environment is (re)installed from pyproject.toml's extras when pyproject.toml changes.
 PYTHON ?= python3
 VENV ?= .venv
-PY := $(VENV)/bin/python
-PIP := $(VENV)/bin/pip
-STAMP := $(VENV)/.installed
+VENV_MXNET ?= .venv-mxnet
+EXTRAS ?= rtx,onnx,torch,test
+EXTRAS_MXNET ?= rtx,mxnet,test
+PYTEST_ARGS ?= -q -n 2 --dist loadfile -rs
+# The test files that hold MXNet tests (the MXNet environment lacks torch/onnxruntime: collect only these).
+MXNET_TESTS = $(shell grep -rl "pytest.mark.mxnet" tests)
 
-.PHONY: demo test install bench clean
+.PHONY: demo demo-torch test test-default test-mxnet install bench clean
 
-$(PY):
-	$(PYTHON) -m venv $(VENV)
-	$(PIP) install --quiet --upgrade pip
+# $(1): venv directory, $(2): extras. pip (not uv) so that pip's configured wheel directories are used.
+define venv_rules
+$(1)/bin/python:
+	$(PYTHON) -m venv $(1)
+	$(1)/bin/python -m pip install --quiet --upgrade pip
 
-# Everything: TensorRT-RTX builder, MXNet (with its numpy<1.24 pin) and the test tools.
-$(STAMP): $(PY) pyproject.toml
-	$(PIP) install --quiet -e ".[rtx,mxnet,test]"
-	touch $(STAMP)
+$(1)/.installed: $(1)/bin/python pyproject.toml
+	$(1)/bin/python -m pip install --quiet -e ".[$(2)]"
+	touch $$@
+endef
+$(eval $(call venv_rules,$(VENV),$(EXTRAS)))
+$(eval $(call venv_rules,$(VENV_MXNET),$(EXTRAS_MXNET)))
 
-install: $(STAMP)
+install: $(VENV)/.installed $(VENV_MXNET)/.installed
 
-demo: $(STAMP)
-	$(PY) -m tvm_trt.demo
+demo: $(VENV_MXNET)/.installed
+	$(VENV_MXNET)/bin/python -m tvm_trt.demo
 
-test: $(STAMP)
-	$(PY) -m pytest -q -n 2 --dist loadfile
+demo-torch: $(VENV)/.installed
+	$(VENV)/bin/python -m tvm_trt.demo --torch
 
-bench: $(STAMP)
-	$(PY) bench/run_all.py
+# pytest's exit code 5 ("no tests collected") is not a failure here. TVM_TRT_TEST_REQUIRES makes the session fail
+# at once if the environment lacks a package its tests need (tests/conftest.py), instead of skipping them.
+test-default: $(VENV)/.installed
+	TVM_TRT_TEST_REQUIRES="torch torchvision transformers onnxruntime onnxslim tensorrt_rtx_bindings" \
+	  $(VENV)/bin/python -m pytest $(PYTEST_ARGS) -m "not mxnet" || [ $$? -eq 5 ]
+
+test-mxnet: $(VENV_MXNET)/.installed
+	TVM_TRT_TEST_REQUIRES="mxnet tensorrt_rtx_bindings" \
+	  $(VENV_MXNET)/bin/python -m pytest $(PYTEST_ARGS) -m mxnet $(MXNET_TESTS) || [ $$? -eq 5 ]
+
+# Both runs always happen; the target fails if either failed.
+test: install
+	@fail=0; \
+	$(MAKE) --no-print-directory test-default || fail=1; \
+	$(MAKE) --no-print-directory test-mxnet || fail=1; \
+	if [ $$fail -ne 0 ]; then echo "make test: FAILED (see above)"; fi; \
+	exit $$fail
+
+bench: $(VENV_MXNET)/.installed
+	$(VENV_MXNET)/bin/python bench/run_all.py
 
 clean:
-	rm -rf $(VENV) build *.egg-info
+	rm -rf $(VENV) $(VENV_MXNET) build dist *.egg-info

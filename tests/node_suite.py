@@ -105,10 +105,30 @@ def _run(ex, inputs) -> list:
     return _flatten(vm["main"](*inputs))
 
 
+def partition_case(name: str) -> Tuple[str, str]:
+    """Import + partition only: ("import" | "partition", error), ("none", "") when nothing is
+    offloaded (the module is returned as given: TVM alone compiles it), or ("offloaded", n)."""
+    import tvm_trt
+
+    stage = "import"
+    try:
+        mod = import_case(cases()[name])
+        stage = "partition"
+        pmod, _ = tvm_trt.partition_for_tensorrt(mod)
+    except Exception as err:
+        return stage, f"{type(err).__name__}: {_first_line(err)}"
+    n = len(tvm_trt.partition.offloaded_functions(pmod))
+    if n == 0 and pmod is not mod:
+        return "partition", "nothing offloaded, yet the module was changed"
+    return ("offloaded", str(n)) if n else ("none", "")
+
+
 def run_case(name: str, side: str) -> Tuple[str, str]:
-    """(verdict, detail) of one case on ``side`` ("tvm" or "tvm_trt")."""
+    """(verdict, detail) of one case on ``side`` ("tvm", "tvm_trt" or "partition")."""
     import tvm
 
+    if side == "partition":
+        return partition_case(name)
     case = cases()[name]
     feeds, want = case.data_sets[0]
     inputs = _tvm_inputs(feeds)
@@ -148,42 +168,56 @@ def load_cache() -> Dict:
     return json.loads(CACHE.read_text()) if CACHE.exists() else {}
 
 
-def _worker(name: str, sides: Tuple[str, ...]):
-    return {side: list(run_case(name, side)) for side in sides}
+def _run_chunk(names: List[str], sides: Tuple[str, ...], out_path: str) -> None:
+    with open(out_path, "a") as out:
+        for name in names:
+            out.write(json.dumps({"name": name, **{s: list(run_case(name, s)) for s in sides}}) + "\n")
+            out.flush()
 
 
-def run_all(names: List[str], sides: Tuple[str, ...] = ("tvm",), jobs: int = 2) -> Dict[str, Dict]:
-    """{name: {side: [verdict, detail]}}, each case in a worker process; a case that kills its
-    worker (a segfault in a compiler) gets the verdict "crash"."""
-    from concurrent.futures import ProcessPoolExecutor
-    from concurrent.futures.process import BrokenProcessPool
+def run_all(names: List[str], sides: Tuple[str, ...], out_path: str, jobs: int = 2) -> Dict[str, Dict]:
+    """{name: {side: [verdict, detail]}}; results stream to ``out_path`` (JSON lines; cases
+    already there are skipped). Worker processes take interleaved shares; a case that kills
+    its worker (a segfault in a compiler) gets the verdict "crash"."""
     import multiprocessing as mp
 
-    results: Dict[str, Dict] = {}
-    todo = list(names)
-    while todo:
-        with ProcessPoolExecutor(jobs, mp_context=mp.get_context("spawn"), max_tasks_per_child=100) as pool:
-            futures = {pool.submit(_worker, n, sides): n for n in todo}
-            for fut, name in futures.items():
-                try:
-                    results[name] = fut.result()
-                except BrokenProcessPool:
-                    break
-                except Exception as err:
-                    results[name] = {s: ["crash", f"{type(err).__name__}: {err}"] for s in sides}
-                if len(results) % 100 == 0:
-                    print(len(results), name, results[name], file=sys.stderr, flush=True)
-        rest = [n for n in todo if n not in results]
-        if rest:  # the first unfinished case broke the pool: record it, go on with the others
-            results[rest[0]] = {s: ["crash", "the worker process died"] for s in sides}
-            rest = rest[1:]
-        todo = rest
-    return results
+    ctx = mp.get_context("spawn")
+    while True:
+        done = _read_lines(out_path)
+        todo = [n for n in names if n not in done]
+        if not todo:
+            return {n: done[n] for n in names}
+        procs = [ctx.Process(target=_run_chunk, args=(todo[i::jobs], sides, out_path)) for i in range(jobs)]
+        for p in procs:
+            p.start()
+        for p in procs:
+            p.join()
+        if all(p.exitcode == 0 for p in procs):
+            continue
+        done = _read_lines(out_path)
+        for i, p in enumerate(procs):  # the first unfinished case of a dead worker killed it
+            rest = [n for n in todo[i::jobs] if n not in done]
+            if p.exitcode != 0 and rest:
+                with open(out_path, "a") as out:
+                    crash = {s: ["crash", f"the process died (exit code {p.exitcode})"] for s in sides}
+                    out.write(json.dumps({"name": rest[0], **crash}) + "\n")
 
 
-def write_cache(jobs: int = 2) -> Dict:
-    """Runs plain TVM over every case and writes the cache."""
-    results = run_all(sorted(cases()), ("tvm",), jobs)
+def _read_lines(path: str) -> Dict[str, Dict]:
+    p = pathlib.Path(path)
+    if not p.exists():
+        return {}
+    out = {}
+    for line in p.read_text().splitlines():
+        if line.strip():
+            rec = json.loads(line)
+            out[rec.pop("name")] = rec
+    return out
+
+
+def write_cache(lines_path: str) -> Dict:
+    """The cache of plain TVM's verdicts, from a run's JSON lines."""
+    results = _read_lines(lines_path)
     data = {"onnx": onnx_version(), "cases": {n: results[n]["tvm"] for n in sorted(results)}}
     CACHE.parent.mkdir(exist_ok=True)
     CACHE.write_text(json.dumps(data, indent=0, sort_keys=True) + "\n")
@@ -199,13 +233,15 @@ if __name__ == "__main__":
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("-j", "--jobs", type=int, default=2)
-    ap.add_argument("--both", metavar="JSON", help="run both sides and write every verdict to JSON")
+    ap.add_argument("--sides", default="tvm", help="comma-separated: tvm, tvm_trt")
+    ap.add_argument("--out", default="node_suite_results.jsonl", help="JSON lines, resumable")
+    ap.add_argument("--only", help="a file of case names to run (default: every case)")
+    ap.add_argument("--write-cache", action="store_true", help="write the plain-TVM cache from --out")
     args = ap.parse_args()
-    if args.both:
-        res = run_all(sorted(cases()), ("tvm", "tvm_trt"), args.jobs)
-        pathlib.Path(args.both).write_text(json.dumps(res, indent=0, sort_keys=True))
-        for side in ("tvm", "tvm_trt"):
-            print(side, Counter(r[side][0] for r in res.values()))
-    else:
-        data = write_cache(args.jobs)
-        print(Counter(v for v, _ in data["cases"].values()))
+    names = pathlib.Path(args.only).read_text().split() if args.only else sorted(cases())
+    sides = tuple(args.sides.split(","))
+    res = run_all(names, sides, args.out, args.jobs)
+    for side in sides:
+        print(side, Counter(r[side][0] for r in res.values()))
+    if args.write_cache:
+        write_cache(args.out)

@@ -27,8 +27,9 @@ def _run_fresh(lib, inp, out, env):
 
 
 @pytest.mark.slow
+@pytest.mark.mxnet
 def test_resnet18_exported_matches_mxnet_in_fresh_process(tmp_path):
-    mx = pytest.importorskip("mxnet")
+    import mxnet as mx
     block, shape = zoo.build_gluon_model("resnet18_v1")
     x = np.random.default_rng(0).uniform(-1, 1, size=shape[zoo.INPUT_NAME]).astype("float32")
     want = block(mx.nd.array(x)).asnumpy()

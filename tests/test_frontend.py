@@ -5,17 +5,19 @@ import os
 import numpy as np
 import pytest
 
-pytest.importorskip("tvm")
-onnx = pytest.importorskip("onnx")
-mx = pytest.importorskip("mxnet")
+import onnx
+import tvm
+from onnx import TensorProto, helper, numpy_helper
+from tvm import relax
 
-import tvm  # noqa: E402
-from onnx import TensorProto, helper, numpy_helper  # noqa: E402
-from tvm import relax  # noqa: E402
+from tvm_trt import frontend
+from tvm_trt.frontend import from_mxnet, from_onnx
+from tvm_trt.zoo import build_gluon_model
 
-from tvm_trt import frontend  # noqa: E402
-from tvm_trt.frontend import from_mxnet, from_onnx  # noqa: E402
-from tvm_trt.zoo import build_gluon_model  # noqa: E402
+try:  # the tests that use it are marked `mxnet` and run in the MXNet environment
+    import mxnet as mx
+except ImportError:
+    mx = None
 
 
 def run_llvm(mod, params, *inputs):
@@ -49,6 +51,7 @@ def resnet18_onnx(resnet18, tmp_path_factory):
     return path
 
 
+@pytest.mark.mxnet
 def test_from_mxnet_resnet18_matches_mxnet(resnet18):
     block, shape, x, ref = resnet18
     mod, params = from_mxnet(block, shape)
@@ -59,6 +62,7 @@ def test_from_mxnet_resnet18_matches_mxnet(resnet18):
     np.testing.assert_allclose(out, ref, atol=1e-3, rtol=1e-3)
 
 
+@pytest.mark.mxnet
 def test_from_onnx_path_and_modelproto(resnet18, resnet18_onnx):
     _, shape, x, ref = resnet18
     mod_p, params_p = from_onnx(str(resnet18_onnx), shape=shape)
@@ -68,6 +72,7 @@ def test_from_onnx_path_and_modelproto(resnet18, resnet18_onnx):
     np.testing.assert_allclose(run_llvm(mod_p, params_p, x), ref, atol=1e-3, rtol=1e-3)
 
 
+@pytest.mark.mxnet
 def test_from_mxnet_symbol_and_prefix(tmp_path):
     data = mx.sym.var("x")
     sym = mx.sym.FullyConnected(data, num_hidden=4, name="fc")
@@ -97,6 +102,7 @@ def test_from_mxnet_symbol_and_prefix(tmp_path):
     np.testing.assert_allclose(run_llvm(mod2, params2, x), ref, atol=1e-4, rtol=1e-4)
 
 
+@pytest.mark.mxnet
 def test_from_mxnet_block_input_names():
     class Two(mx.gluon.HybridBlock):
         def hybrid_forward(self, F, a, b):
@@ -145,6 +151,7 @@ def test_from_onnx_does_not_mutate_model():
     assert [p.name for p in mod["main"].params] == ["x", "w"] and list(params) == ["w"]
 
 
+@pytest.mark.mxnet
 def test_from_mxnet_unknown_input_name():
     with pytest.raises(ValueError, match=r"'input0'.*\['data'\]"):
         from_mxnet(mx.sym.var("data") * 2, {"input0": (1, 4)}, params={})
@@ -163,6 +170,7 @@ def test_from_mxnet_without_mxnet(monkeypatch):
         from_mxnet("some/prefix", {"data": (1, 3, 224, 224)})
 
 
+@pytest.mark.mxnet
 def test_zoo_deterministic_and_onnx_cache(tmp_path):
     from tvm_trt.zoo import onnx_path_for
 

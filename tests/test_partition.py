@@ -9,7 +9,7 @@ import tvm
 from tvm import relax
 
 import tvm_trt
-from harness import assert_offloaded, assert_rejected, check_op, make_module, remaining_ops, run_llvm, run_offloaded
+from harness import assert_offloaded, assert_rejected, check_op, make_module, reasons, remaining_ops, run_llvm, run_offloaded
 from tvm_trt import partition as part
 from tvm_trt import registry
 
@@ -186,3 +186,175 @@ def test_every_op_has_converter_predicate_and_test():
         assert entry.check is None or callable(entry.check), name
     untested = [name for name in registry.entries() if not _mentioned(name, tests)]
     assert not untested, f"ops without a test under tests/ops/: {untested}"
+
+
+def test_tvm_own_annotation_with_unfolded_constants():
+    """Without FoldConstant, TVM's table offloads reshape/permute_dims of a weight: the data
+    operand of an op can be a constant (it becomes a TensorRT constant layer)."""
+    from tvm.relax.backend.contrib.tensorrt import partition_for_tensorrt
+
+    w = W_NP[0, 0]  # (3, 3)
+    bb = relax.BlockBuilder()
+    x = relax.Var("x", relax.TensorType([2, 9], "float32"))
+    wv = relax.Var("w", relax.TensorType([3, 3], "float32"))
+    with bb.function("main", [x, wv]):
+        with bb.dataflow():
+            flat = bb.emit(R.reshape(wv, (9,)))
+            flat_t = bb.emit(R.reshape(bb.emit(R.permute_dims(wv, [1, 0])), (9,)))
+            out = bb.emit_output(R.multiply(R.add(x, flat), flat_t))
+        bb.emit_func_output(out)
+    mod = relax.transform.BindParams("main", {"w": w})(bb.get())
+    pmod = partition_for_tensorrt(mod)
+    ops = [c.op.name for f in part.offloaded_functions(pmod).values() for c in tvm_trt.graph.op_calls(f)]
+    assert "relax.reshape" in ops and "relax.permute_dims" in ops
+    a = np.random.default_rng(0).standard_normal((2, 9)).astype("float32")
+    got = run_offloaded(pmod, [a])[0]
+    np.testing.assert_allclose(got, (a + w.reshape(9)) * w.T.reshape(9), rtol=1e-5, atol=1e-6)
+
+
+# ---- never a crash: what TVM's passes or TensorRT cannot take stays in TVM -----------------
+
+
+def _onnx_module(node, inputs, output, initializers=()):
+    onnx = pytest.importorskip("onnx")
+    from onnx import helper
+
+    graph = helper.make_graph(
+        [node, helper.make_node("Relu", [output], ["y"])],
+        "g",
+        [helper.make_tensor_value_info(n, dt, shape) for n, dt, shape in inputs],
+        [helper.make_tensor_value_info("y", onnx.TensorProto.FLOAT, None)],
+        initializer=list(initializers),
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
+    from tvm.relax.frontend.onnx import from_onnx
+
+    return from_onnx(model)
+
+
+@pytest.mark.parametrize("op", ["Unsqueeze", "Squeeze"])
+def test_match_cast_from_axes_given_as_input(op):
+    """ONNX Squeeze/Unsqueeze with axes as a graph input import with match_cast bindings, which
+    TVM's MergeCompositeFunctions rejects: they stay in TVM, the ops around them are offloaded."""
+    from onnx import TensorProto, helper
+
+    shape = [1, 3, 4] if op == "Squeeze" else [3, 4]
+    node = helper.make_node(op, ["x", "axes"], ["t"])
+    mod = _onnx_module(node, [("x", TensorProto.FLOAT, shape), ("axes", TensorProto.INT64, [1])], "t")
+    assert "match_cast" in part.simplify(mod).script()
+    pmod, _ = tvm_trt.partition_for_tensorrt(mod)
+    assert "match_cast" in pmod["main"].script()
+    x = np.random.default_rng(0).standard_normal(shape).astype("float32")
+    axes = np.array([0], "int64")
+    want = np.maximum(np.squeeze(x, 0) if op == "Squeeze" else x[None], 0)
+    np.testing.assert_allclose(run_llvm(mod, [x, axes])[0], want)
+    np.testing.assert_allclose(run_offloaded(pmod, [x, axes])[0], want)
+
+
+def test_match_cast_keeps_the_ops_around_it_offloaded():
+    def build(x):
+        bb = relax.BlockBuilder.current()
+        a = bb.emit(R.add(x, x))
+        b = bb.match_cast(a, relax.TensorType([2, 3], "float32"))
+        return R.nn.relu(b)
+
+    mod = make_module(build, {"x": ((2, 3), "float32")})
+    pmod, _ = tvm_trt.partition_for_tensorrt(mod)
+    ops = sorted(c.op.name for f in part.offloaded_functions(pmod).values() for c in tvm_trt.graph.op_calls(f))
+    assert ops == ["relax.add", "relax.nn.relu"]
+    x = np.random.default_rng(0).standard_normal((2, 3)).astype("float32")
+    np.testing.assert_allclose(run_offloaded(pmod, [x])[0], np.maximum(2 * x, 0), rtol=1e-6)
+
+
+def test_shape_typed_values():
+    """A shape parameter feeding a reshape: the shape value stays a TVM value."""
+    bb = relax.BlockBuilder()
+    x = relax.Var("x", relax.TensorType([2, 6], "float32"))
+    s = relax.Var("s", relax.ShapeType([3, 4]))
+    with bb.function("main", [x, s]):
+        with bb.dataflow():
+            r = bb.emit(R.reshape(R.nn.relu(x), s))
+            out = bb.emit_output(R.nn.relu(r))
+        bb.emit_func_output(out)
+    mod = bb.get()
+    assert_rejected(mod, "relax.reshape", "takes a run-time ShapeType (s)")
+    pmod, _ = tvm_trt.partition_for_tensorrt(mod)
+    assert len(part.offloaded_functions(pmod)) == 2
+    x_np = np.random.default_rng(0).standard_normal((2, 6)).astype("float32")
+    ex = tvm_trt.build(pmod, "llvm")
+    got = relax.VirtualMachine(ex, tvm.cpu())["main"](tvm.runtime.tensor(x_np), tvm.runtime.ShapeTuple([3, 4]))
+    np.testing.assert_allclose(got.numpy(), np.maximum(x_np, 0).reshape(3, 4))
+
+
+def test_unknown_rank_stays_in_tvm():
+    bb = relax.BlockBuilder()
+    x = relax.Var("x", relax.TensorType(None, "float32", ndim=-1))
+    with bb.function("main", [x]):
+        with bb.dataflow():
+            out = bb.emit_output(R.nn.relu(x))
+        bb.emit_func_output(out)
+    mod = bb.get()
+    assert_rejected(mod, "relax.nn.relu", "tensor of unknown rank")
+
+
+def test_data_dependent_op_stays_in_tvm():
+    mod = make_module(lambda x: R.nonzero(R.greater(x, relax.const(0.0))), {"x": ((2, 3), "float32")})
+    assert_rejected(mod, "relax.nonzero", "no TensorRT converter registered for relax.nonzero")
+
+
+def test_failing_constant_folding_is_skipped(caplog):
+    """FoldConstant compiles what it folds and raises on an integer power (TVM's own build only
+    rejects it later): partitioning still returns, leaving the op to TVM."""
+    c = relax.const(np.array([2, 3], "int32"))
+    mod = make_module(lambda x: [R.power(c, c), R.add(x, x)], {"x": ((2,), "float32")})
+    pmod, _ = tvm_trt.partition_for_tensorrt(mod)
+    assert part.offloaded_functions(pmod) and "constant folding failed" in caplog.text
+
+
+def test_failing_merge_falls_back_to_one_subgraph_per_op(monkeypatch, caplog):
+    """When TVM's merging pass raises, each supported op becomes its own subgraph."""
+
+    def broken(mod, opts):
+        raise tvm.error.InternalError("Could not find memo-ized group")
+
+    monkeypatch.setattr(part, "_merged", broken)
+    mod = make_module(lambda x: R.nn.relu(R.add(x, x)), {"x": ((2, 3), "float32")})
+    pmod, _ = tvm_trt.partition_for_tensorrt(mod)
+    assert len(part.offloaded_functions(pmod)) == 2 and "memo-ized" in caplog.text
+    x = np.random.default_rng(0).standard_normal((2, 3)).astype("float32")
+    np.testing.assert_allclose(run_offloaded(pmod, [x])[0], np.maximum(2 * x, 0), rtol=1e-6)
+
+
+# ---- use_implicit_batch fitted to the target -------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "version,given,resolved",
+    [((6, 0, 1), None, True), ((7, 0, 0), None, False), ((10, 0, 0), None, False), ((10, 0, 0), True, True),
+     ((6, 0, 1), False, False)],
+    ids=["trt6-default", "trt7-default", "trt10-default", "trt10-true", "trt6-false"],
+)
+def test_use_implicit_batch_resolved_from_target(version, given, resolved):
+    mod = make_module(lambda x: R.nn.relu(R.sum(x, [0])), {"x": ((2, 3), "float32")})
+    pmod, config = tvm_trt.partition_for_tensorrt(mod, version=version, use_implicit_batch=given)
+    assert config["use_implicit_batch"] is resolved
+    left = [c.op.name for c in remaining_ops(pmod)]
+    assert left == (["relax.sum"] if resolved else [])
+
+
+def test_take_from_constant_table_is_not_the_batch_axis():
+    table = relax.const(np.random.default_rng(0).standard_normal((10, 4)).astype("float32"))
+    check_op(lambda i: R.take(table, i, axis=0), {"i": ((2, 3), "int64")},
+             args=[np.array([[1, 2, 3], [9, 0, 4]], "int64")], use_implicit_batch=True)
+
+
+def test_stacked_reduction_is_not_the_batch_axis():
+    """ONNX Sum imports as stack + sum over the stack axis: not a reduction over the batch."""
+
+    def build(a, b):
+        s = relax.BlockBuilder.current().emit(R.stack((a, b), axis=0))
+        return R.sum(s, [0])
+
+    mod = make_module(build, {"a": ((2, 3), "float32"), "b": ((2, 3), "float32")})
+    got = reasons(mod, use_implicit_batch=True)
+    assert "relax.sum" not in got, got

@@ -757,7 +757,7 @@ def test_gather_nd_with_batch_dim():
 
 def test_gather_rejects_out_of_range_indices():
     net = Net()
-    layer = net.network.add_gather(net.input(rand(4, 2)), net.input(np.array([-1], np.int32)), 0)
+    layer = net.network.add_gather(net.input(rand(4, 2)), net.input(np.array([4], np.int32)), 0)
     with pytest.raises(ValueError, match="outside"):
         net.run(layer.get_output(0))
 
@@ -1113,9 +1113,10 @@ def test_input_validation():
 
 def test_unsupported_layer_type_names_layer_and_type():
     net = Net()
-    layer = net.network.add_lrn(net.input(rand(1, 4, 3, 3)), 3, 1e-4, 0.75, 1.0)
-    layer.name = "my_lrn"
-    with pytest.raises(NotImplementedError, match=r"'my_lrn'.*LRN"):
+    boxes, scores = net.input(rand(1, 5, 4)), net.input(rand(1, 5, 2))
+    layer = net.network.add_nms(boxes, scores, net.const(np.array(3, np.int32)))
+    layer.name = "my_nms"
+    with pytest.raises(NotImplementedError, match=r"'my_nms'.*NMS"):
         net.run(layer.get_output(0))
 
 

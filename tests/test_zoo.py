@@ -15,6 +15,7 @@ def onnx_dir(tmp_path_factory):
 
 
 @pytest.mark.slow
+@pytest.mark.mxnet
 @pytest.mark.parametrize("name", zoo.GLUON_ZOO)
 def test_zoo_model_is_one_subgraph(name, onnx_dir):
     mod, params = tvm_trt.frontend.from_onnx(zoo.onnx_path_for(name, onnx_dir))

@@ -1,7 +1,7 @@
 """``tvm-trt``: report, compile and run models with TensorRT offload.
 
     tvm-trt report model.onnx --input-shape data=1,3,224,224 --svg model.svg
-    tvm-trt compile model.onnx -o model.so --target cuda --arch sm_87 --config configs/jetson-orin.json
+    tvm-trt compile model.onnx -o model.so --target cuda --arch sm_87 --config jetson-orin
     tvm-trt run model.so --repeat 20
 
 MODEL is an ONNX file, an MXNet checkpoint prefix (PREFIX-symbol.json + PREFIX-0000.params) or
@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import gc
 import importlib
 import io
 import json
 import os
 import re
 import sys
+import tempfile
 import time
 from typing import Dict, List, Optional, Sequence, Tuple
 
@@ -59,19 +61,37 @@ def parse_version(text: Optional[str]) -> Optional[Tuple[int, int, int]]:
         raise UsageError(f"bad --version {text!r}: expected MAJOR.MINOR or MAJOR.MINOR.PATCH, e.g. 8.6.1") from None
 
 
-def load_config(path: Optional[str]) -> Dict:
-    if path is None:
+def load_config(name_or_path: Optional[str]) -> Dict:
+    """Options from a JSON file, or from a preset shipped with the package (``--config jetson-orin``)."""
+    from . import configs
+
+    if name_or_path is None:
         return {}
     try:
-        with open(path) as f:
-            config = json.load(f)
+        return configs.load(name_or_path)
     except OSError as err:
-        raise UsageError(f"cannot read config {path!r}: {err.strerror}") from None
-    except json.JSONDecodeError as err:
-        raise UsageError(f"config {path!r} is not valid JSON: {err}") from None
-    if not isinstance(config, dict):
-        raise UsageError(f"config {path!r} must hold a JSON object of partition_for_tensorrt options")
-    return config
+        raise UsageError(f"cannot read config {name_or_path!r}: {err.strerror}") from None
+    except ValueError as err:
+        raise UsageError(str(err)) from None
+
+
+def version_text() -> str:
+    """``tvm-trt --version``: ours, TVM's and the TensorRT flavour found (or "not installed")."""
+    import tvm
+
+    from . import __version__, backend
+
+    trt = f"{backend.flavour()} {backend.trt().__version__}" if backend.available() else "not installed"
+    return f"tvm-trt {__version__}\nTVM {tvm.__version__}\nTensorRT: {trt}"
+
+
+class _VersionAction(argparse.Action):
+    def __init__(self, option_strings, dest, **kwargs):
+        super().__init__(option_strings, dest, nargs=0, help="show the versions of tvm-trt, TVM and TensorRT")
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        print(version_text())
+        parser.exit()
 
 
 def load_model(spec: str, shapes):
@@ -80,7 +100,9 @@ def load_model(spec: str, shapes):
 
     if os.path.isfile(spec):
         check_onnx_shapes(spec, shapes)
-        return frontend.from_onnx(spec, shape=shapes)
+        if not shapes:
+            return frontend.from_onnx(spec)
+        return _from_onnx_with_shapes(spec, shapes)
     if os.path.isfile(f"{spec}-symbol.json"):
         if not shapes:
             raise UsageError(f"MXNet model {spec!r} needs --input-shape for every input")
@@ -95,8 +117,7 @@ def load_model(spec: str, shapes):
 
 
 def check_onnx_shapes(path: str, shapes) -> None:
-    """--input-shape must keep each input's rank and the dims the model fixes (TVM's importer
-    would fail deep inside with its own messages)."""
+    """--input-shape must keep each input's rank (TVM's importer would fail deep inside)."""
     if not shapes:
         return
     import onnx
@@ -110,12 +131,57 @@ def check_onnx_shapes(path: str, shapes) -> None:
             continue
         dims = [d.dim_value if d.HasField("dim_value") else (d.dim_param or "?") for d in inp.type.tensor_type.shape.dim]
         given = list(shapes[inp.name])
-        fixed_ok = all(not isinstance(d, int) or d in (0, g) for d, g in zip(dims, given))
-        if len(dims) != len(given) or not fixed_ok:
+        if len(dims) != len(given):
             raise UsageError(
                 f"--input-shape {inp.name}={','.join(map(str, given))} does not fit the model's input "
                 f"{inp.name} of shape [{', '.join(map(str, dims))}]"
             )
+
+
+@contextlib.contextmanager
+def _captured_output():
+    """Python's and the C++ side's stdout/stderr, as text (TVM's importer prints and logs when an
+    operator does not convert); the caller re-emits it when it is not replacing it by one line."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    saved = [os.dup(1), os.dup(2)]
+    text = []
+    with tempfile.TemporaryFile(mode="w+") as sink:
+        os.dup2(sink.fileno(), 1)
+        os.dup2(sink.fileno(), 2)
+        try:
+            with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
+                yield text
+        finally:
+            gc.collect()  # TVM's BlockBuilder logs when the failed import's builder goes
+            sink.flush()
+            os.dup2(saved[0], 1)
+            os.dup2(saved[1], 2)
+            for fd in saved:
+                os.close(fd)
+            sink.seek(0)
+            text.append(sink.read())
+
+
+def _from_onnx_with_shapes(path: str, shapes):
+    """Fixed dims may be overridden (a batch of 8 for a model exported with 1); when TVM's importer
+    then cannot convert an operator, one line says which shape did not fit and why."""
+    from . import frontend
+
+    failure = None
+    with _captured_output() as captured:
+        try:
+            model = frontend.from_onnx(path, shape=shapes)
+        except (ValueError, TypeError, RuntimeError) as err:  # TVM's errors derive from these
+            failure = (_one_line(err), [ln for ln in str(err).splitlines() if ln.strip()])
+    noise = "".join(captured)
+    if failure is None:
+        sys.stderr.write(noise)
+        return model
+    given = " ".join(f"{k}={','.join(map(str, v))}" for k, v in shapes.items())
+    op = re.search(r"Error converting operator (\w+)", noise)
+    where = f" at {op.group(1)}" if op else ""
+    raise UsageError(f"the model does not take --input-shape {given}{where}: {failure[0]}")
 
 
 def _from_mxnet(prefix: str, shapes):
@@ -371,6 +437,7 @@ def cmd_run(args) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="tvm-trt", description="TensorRT offload for Apache TVM (Relax)")
+    parser.add_argument("--version", action=_VersionAction)
     sub = parser.add_subparsers(dest="command", required=True)
 
     def model_args(p):
@@ -378,7 +445,8 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--input-shape", action="append", metavar="NAME=D1,D2,...", help="repeatable")
         p.add_argument("--version", help="target TensorRT version, e.g. 8.6.1 (default: the installed one)")
         p.add_argument("--no-implicit-batch", action="store_true", help="allow ops on the batch axis")
-        p.add_argument("--config", metavar="FILE.json", help="partition_for_tensorrt options, e.g. configs/server.json")
+        p.add_argument("--config", metavar="NAME|FILE.json",
+                       help="partition_for_tensorrt options: a preset (jetson-orin, server) or a JSON file")
 
     p = sub.add_parser("report", help="show what TensorRT would take and why the rest stays in TVM")
     model_args(p)

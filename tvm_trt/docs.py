@@ -1,7 +1,8 @@
-"""Regenerate the supported-ops table (README.md, docs/operators.md) from the converter registry.
+"""Regenerate the supported-ops table from the converter registry.
 
-    python -m tvm_trt.docs            # rewrite the tables between the ops-table markers
-    python -m tvm_trt.docs --check    # exit 1 when a table and the registry disagree
+    python -m tvm_trt.docs                 # in a checkout: README.md and docs/operators.md
+    python -m tvm_trt.docs ops.md          # a file of yours: the table between its markers, or a new file
+    python -m tvm_trt.docs --check [FILE]  # exit 1 when a table and the registry disagree
 """
 from __future__ import annotations
 
@@ -52,19 +53,35 @@ def replace_table(text: str, table: str) -> str:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tvm_trt.docs")
+    parser.add_argument("files", nargs="*", metavar="FILE",
+                        help="files to write: the table goes between their ops-table markers; a missing file is "
+                        "created holding the table (default: README.md and docs/operators.md of a checkout)")
     parser.add_argument("--check", action="store_true", help="only compare; exit 1 when stale")
     args = parser.parse_args(argv)
+    files = args.files or marked_files()
+    if not files:
+        print("python -m tvm_trt.docs: no FILE given and no checkout around the package: "
+              "name the file to write, e.g. python -m tvm_trt.docs ops.md", file=sys.stderr)
+        return 2
     table, stale = ops_table(), []
-    for path in marked_files():
-        with open(path) as f:
-            text = f.read()
-        new = replace_table(text, table)
+    for path in files:
+        text = ""
+        if os.path.exists(path):
+            with open(path) as f:
+                text = f.read()
+        try:
+            new = replace_table(text, table) if text else f"{START}\n{table}\n{END}\n"
+        except ValueError:
+            print(f"python -m tvm_trt.docs: {path} has no {START} ... {END} markers", file=sys.stderr)
+            return 2
         if new == text:
+            print(f"{path}: up to date")
             continue
         stale.append(path)
         if not args.check:
             with open(path, "w") as f:
                 f.write(new)
+            print(f"{path}: wrote the ops table")
     if args.check and stale:
         print(f"stale ops table in {', '.join(stale)}: run python -m tvm_trt.docs", file=sys.stderr)
         return 1

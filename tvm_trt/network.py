@@ -94,6 +94,17 @@ class ConvertContext:
             array = array.astype(np_dtype(like.dtype))
         return self.constant(array)
 
+    def data_operand(self, value):
+        """An op's data operand (argument 0) as ITensors: a constant there (an unfolded
+        reshape/permute of a weight, a gather from a constant table, a concat of constants)
+        becomes a constant layer. Other positions keep NumPy weights, which their converters
+        take as TensorRT weights or turn into constants themselves."""
+        if isinstance(value, np.ndarray):
+            return self.constant(value)
+        if isinstance(value, list):
+            return [self.data_operand(v) for v in value]
+        return value
+
     # --- shape helpers ---------------------------------------------------------------------
     def reshape(self, x, shape: Sequence, src: Optional[Sequence] = None):
         """Reshape to Relax dims. Symbolic dims become TensorRT placeholders where they can: 0
@@ -280,6 +291,8 @@ def build_network(spec: Dict, weights: Sequence[np.ndarray], builder, input_shap
                     [dims_of(a) for a in desc["args"]])
         entry = registry.get(node.op)
         first_layer = network.num_layers
+        if node.args:
+            node.args[0] = ctx.data_operand(node.args[0])
         keep = desc.get("compute_dtype")  # an op the fp16 rewrite keeps in float32 (precision.py)
         try:
             if entry is None:

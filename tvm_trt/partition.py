@@ -1,6 +1,7 @@
 """partition_for_tensorrt: bind, simplify, annotate with the registry's predicates, merge."""
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 from typing import Any, Dict, List, Optional, Sequence, Tuple
@@ -47,6 +48,10 @@ def check_call(call: relax.Call, opts: PartitionOptions) -> Optional[str]:
         return f"no TensorRT converter registered for {name}"
     if tuple(opts.version) < entry.min_version:
         return f"{name} needs TensorRT >= {version_str(entry.min_version)} (target {version_str(opts.version)})"
+    for arg in call.args:
+        for value in arg.fields if isinstance(arg, relax.Tuple) else [arg]:
+            if isinstance(value, relax.Var) and not ir.is_tensor(value):
+                return f"{name} takes a run-time {type(value.ty).__name__} ({value.name}): TensorRT inputs are tensors"
     for ty in [t for a in call.args for t in ir.tensor_types(a)] + ir.tensor_types(call):
         if ty.dtype not in entry.dtypes:
             return f"dtype {ty.dtype} is not supported by the TensorRT converter for {name}"
@@ -99,15 +104,26 @@ def _known_shapes(mod: tvm.IRModule) -> tvm.IRModule:
 def simplify(mod: tvm.IRModule) -> tvm.IRModule:
     """Fold constant expressions. batch_norm is kept (our converter offloads it as a per-channel
     scale + shift that TensorRT fuses into the preceding convolution): TVM's
-    FoldBatchnormToConv2D + FoldConstant compiles a kernel per folded weight, ~1 s per conv."""
-    seq = tvm.transform.Sequential(
-        [
-            relax.transform.ConvertToDataflow(min_size=1),  # pattern fusion only looks inside dataflow blocks
-            relax.transform.FoldConstant(),
-            relax.transform.CanonicalizeBindings(),
-        ]
-    )
-    return seq(_known_shapes(mod))
+    FoldBatchnormToConv2D + FoldConstant compiles a kernel per folded weight, ~1 s per conv.
+
+    FoldConstant compiles the ops it folds and fails on some that TVM's build would reject only
+    later, or never (integer power, some rms_norm axes): then the module is not folded."""
+    to_dataflow = relax.transform.ConvertToDataflow(min_size=1)  # pattern fusion only looks inside dataflow blocks
+    try:
+        return tvm.transform.Sequential(
+            [to_dataflow, relax.transform.FoldConstant(), relax.transform.CanonicalizeBindings()]
+        )(_known_shapes(mod))
+    except Exception as err:  # TVM raises InternalError/AssertionError/... from its kernels
+        log.warning("constant folding failed, partitioning without it: %s: %s", type(err).__name__, _last_line(err))
+    try:
+        return tvm.transform.Sequential([to_dataflow, relax.transform.CanonicalizeBindings()])(mod)
+    except Exception as err:
+        log.warning("canonicalization failed, partitioning the module as given: %s", _last_line(err))
+        return mod
+
+
+def _last_line(err) -> str:
+    return (str(err).strip().splitlines() or [""])[-1]
 
 
 def offloaded_functions(mod: tvm.IRModule) -> Dict[str, relax.Function]:
@@ -155,7 +171,7 @@ def _inline(mod: tvm.IRModule, names: List[str]) -> tvm.IRModule:
 # naming it and these). A new option: add it here, then read it from the config where it acts.
 OPTIONS: Dict[str, Any] = {
     "version": None,  # target TensorRT: (8, 6), "8.6.1"; default the installed one
-    "use_implicit_batch": None,  # None: the batch-axis rule only below TensorRT 7
+    "use_implicit_batch": None,  # None: the batch-axis rule below TensorRT 7 only
     "remove_no_mac_subgraphs": False,
     "max_workspace_size": 1 << 30,
     "use_fp16": False,
@@ -216,6 +232,14 @@ def _profile_config(config: Dict[str, Any], mod: tvm.IRModule, dynamic_shapes) -
         config["tir_var_upper_bound"] = bounds
 
 
+def _with_producers(mod: tvm.IRModule, opts: PartitionOptions) -> PartitionOptions:
+    producers = {}
+    for func in mod.functions.values():
+        if isinstance(func, relax.Function):
+            producers.update(relax.analysis.get_var2val(func))
+    return dataclasses.replace(opts, producers=producers)
+
+
 def _merged(mod: tvm.IRModule, opts: PartitionOptions) -> tvm.IRModule:
     """Maximal cycle-free subgraphs (TVM's FuseOpsByPattern + MergeCompositeFunctions)."""
     mod, casts = ir.hide_match_casts(mod)
@@ -235,13 +259,13 @@ def offload(mod: tvm.IRModule, opts: PartitionOptions) -> tvm.IRModule:
     """Groups the supported ops into offloaded functions. Where TVM's passes fail on a module,
     one subgraph per op, and failing that nothing is offloaded: partitioning never raises for
     a module TVM itself can compile."""
+    opts = _with_producers(mod, opts)
     for strategy in (_merged, _per_op):
         try:
             return strategy(mod, opts)
         except Exception as err:  # TVM raises InternalError/TypeError/ValueError alike
-            last = (str(err).strip().splitlines() or [""])[-1]
             log.warning("partitioning (%s) failed, trying a simpler one: %s: %s",
-                        strategy.__name__.strip("_"), type(err).__name__, last)
+                        strategy.__name__.strip("_"), type(err).__name__, _last_line(err))
     return mod
 
 
@@ -284,8 +308,8 @@ def partition_for_tensorrt(
     json.dumps(config)  # the config must stay JSON-able: it travels inside the module
     if params:
         mod = relax.transform.BindParams("main", params)(mod)
-    mod = simplify(mod)
-    mod = offload(mod, opts)
+    given = mod
+    mod = offload(simplify(mod), opts)
     mod, not_offloadable = dynamic.drop_shape_params(mod, offloaded_functions(mod))
     for name, reason in not_offloadable.items():
         log.warning("tvm_trt: subgraph %s stays in TVM: %s", name, reason)
@@ -294,6 +318,8 @@ def partition_for_tensorrt(
         back += [name for name, f in offloaded_functions(mod).items() if not is_mac_subgraph(f) and name not in back]
     if back:
         mod = _inline(mod, back)
+    if not offloaded_functions(mod):
+        return given, config  # nothing for TensorRT: the module exactly as TVM alone compiles it
     mod = rename_offloaded(mod)
     config_json = json.dumps(config, sort_keys=True)
     for name, func in offloaded_functions(mod).items():

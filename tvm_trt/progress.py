@@ -47,7 +47,7 @@ class BuildProgress:
         self.label, self.stream, self.delay = label, stream, delay
         self.start = time.monotonic()
         self.phases = {}  # name -> [steps done, steps, parent]
-        self.current = ""
+        self.finished = False
         self.bar = None
         self.shown = False
         self.lock = threading.Lock()
@@ -59,7 +59,6 @@ class BuildProgress:
     def phase_start(self, phase_name, parent_phase, num_steps):
         with self.lock:
             self.phases[phase_name] = [0, max(int(num_steps), 1), parent_phase]
-            self.current = phase_name
 
     def step_complete(self, phase_name, step):
         with self.lock:
@@ -70,19 +69,25 @@ class BuildProgress:
     def phase_finish(self, phase_name):
         with self.lock:
             finished = self.phases.pop(phase_name, None)
-            if finished and finished[2]:
-                self.current = finished[2]
+            if finished and not finished[2]:
+                self.finished = True  # the outermost phase: what is left is serialising the plan
 
     # --- drawing ---------------------------------------------------------------------------
     def fraction(self) -> float:
         """Done share of the outermost phase, refined by its running child phase."""
         top = next(((n, p) for n, p in self.phases.items() if not p[2]), None)
         if top is None:
-            return 0.0
+            return 1.0 if self.finished else 0.0
         name, (done, steps, _) = top
         child = next((p for p in self.phases.values() if p[2] == name), None)
         partial = child[0] / child[1] if child else 0.0
         return min((done + partial) / steps, 1.0)
+
+    def running(self) -> str:
+        """The innermost phase running (the latest started that has not finished)."""
+        if self.phases:
+            return next(reversed(self.phases))
+        return "serialising the plan" if self.finished else "building the network"
 
     def _refresh_loop(self):
         if self.done.wait(self.delay):
@@ -90,13 +95,14 @@ class BuildProgress:
         from tqdm import tqdm
 
         with self.lock:
-            self.bar = tqdm(total=100, desc=f"TensorRT {self.label}", file=self.stream, leave=False,
+            self.bar = tqdm(total=100, desc=f"TensorRT {self.label}", file=self.stream, leave=False, delay=0.01,
                             bar_format="{desc}: {percentage:3.0f}%|{bar}| {elapsed}{postfix}")
+            self.bar.start_t -= time.monotonic() - self.start  # the clock counts from the build's start
             self.shown = True
         while not self.done.is_set():
             with self.lock:
                 self.bar.n = round(100 * self.fraction())
-                self.bar.set_postfix_str(self.current[:40] or "building the network", refresh=False)
+                self.bar.set_postfix_str(self.running()[:40], refresh=False)
                 self.bar.refresh()
             self.done.wait(REFRESH_S)
 

@@ -13,7 +13,7 @@ TensorRT can take the call, else a short human reason that the partition report 
 from __future__ import annotations
 
 import dataclasses
-from typing import Callable, Dict, Iterable, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, Iterable, Optional, Sequence, Tuple
 
 Version = Tuple[int, int, int]
 Predicate = Callable[..., Optional[str]]
@@ -26,7 +26,10 @@ class PartitionOptions:
     """What predicates may depend on: the TensorRT API level targeted and the batch rule."""
 
     version: Version = (10, 0, 0)
-    use_implicit_batch: bool = True
+    use_implicit_batch: bool = False
+    # var -> bound value in the function being partitioned (TVM's var2val), when known: lets a
+    # predicate see which op made an operand (e.g. sum over the axis a stack created)
+    producers: Optional[Any] = dataclasses.field(default=None, compare=False, hash=False, repr=False)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -32,6 +32,14 @@ def batch_axis_rule(axes: Sequence[int], opts, what: str) -> Optional[str]:
     return None
 
 
+def producer(expr, opts):
+    """The call bound to ``expr`` in the function being partitioned, when known."""
+    if opts.producers is None or not hasattr(expr, "ty"):
+        return None
+    value = opts.producers.get(expr) if hasattr(opts.producers, "get") else None
+    return value if value is not None and hasattr(value, "op") else None
+
+
 def unit_axis(ctx, x, add: bool):
     """(N, C, W) <-> (N, C, W, 1): TensorRT convolves and pools over >= 2 spatial dims. Zeros
     copy dims, so a free batch axis stays free."""

@@ -135,6 +135,8 @@ def _take_check(call, opts):
     ):
         return f"take mode={call.attrs.mode} needs constant indices"
     axis = norm_axis(int(call.attrs.axis), rank_of(x))
+    if ir.is_constant(x):  # a lookup table (embeddings): its axis 0 is not the batch
+        return None
     reason = batch_axis_rule([axis], opts, "take")
     if reason or str(call.attrs.mode) == "fast" and not ir.is_constant(call.args[1]):
         return reason  # fast: indices are in range, TensorRT needs no extent

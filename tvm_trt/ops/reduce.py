@@ -2,11 +2,21 @@
 from __future__ import annotations
 
 from ..registry import register_op
-from ._common import axes_mask, batch_axis_rule, norm_axes, rank_of
+from ._common import axes_mask, batch_axis_rule, norm_axes, norm_axis, producer, rank_of
 
 
 def _reduce_check(call, opts):
-    return batch_axis_rule(norm_axes(call.attrs.axis, rank_of(call.args[0])), opts, call.op.name)
+    axes = norm_axes(call.attrs.axis, rank_of(call.args[0]))
+    if axes == [0] and _stacked_on_axis0(call.args[0], opts):
+        return None  # ONNX Sum/Mean/Max/Min (stack + reduce): over the stack axis, not the batch
+    return batch_axis_rule(axes, opts, call.op.name)
+
+
+def _stacked_on_axis0(expr, opts) -> bool:
+    made_by = producer(expr, opts)
+    if made_by is None or getattr(made_by.op, "name", None) != "relax.stack":
+        return False
+    return norm_axis(int(made_by.attrs.axis), rank_of(expr)) == 0
 
 
 def _reduce(kind):

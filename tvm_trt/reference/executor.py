@@ -17,6 +17,7 @@ def run_network(network, inputs: Dict[str, np.ndarray]) -> Dict[str, np.ndarray]
     dimension must match. Arrays are converted to the input tensor's data type.
     """
     trt = backend.trt()
+    _refuse_control_flow(network)
     values: Dict[str, np.ndarray] = {}
     expected = set()
     for i in range(network.num_inputs):
@@ -33,6 +34,23 @@ def run_network(network, inputs: Dict[str, np.ndarray]) -> Dict[str, np.ndarray]
         name = network.get_output(i).name
         outputs[name] = values[name]
     return outputs
+
+
+# Loops and conditionals: their bodies are subgraphs with back edges (loops) or two branches
+# (conditions), which this layer-at-a-time evaluator does not model.
+_CONTROL_FLOW = {
+    "TRIP_LIMIT", "RECURRENCE", "ITERATOR", "LOOP_OUTPUT", "CONDITION", "CONDITIONAL_INPUT", "CONDITIONAL_OUTPUT",
+}
+
+
+def _refuse_control_flow(network) -> None:
+    for i in range(network.num_layers):
+        layer = network.get_layer(i)
+        if layer.type.name in _CONTROL_FLOW:
+            raise NotImplementedError(
+                f"reference executor: layer '{layer.name}' has type {layer.type.name}, which is not supported "
+                "(loops and conditionals are not modelled)"
+            )
 
 
 def _bind_input(tensor, inputs) -> np.ndarray:
@@ -116,4 +134,17 @@ def _run_layer(trt, layer, values: Dict[str, np.ndarray]) -> None:
         name = layer.get_output(j).name
         if name in values:  # values are keyed by name, so names must be unique
             raise ValueError(f"reference executor: tensor name '{name}' is used more than once")
-        values[name] = np.asarray(result).astype(dtype, copy=False)
+        result = np.asarray(result).astype(dtype, copy=False)
+        _check_shape(layer, kind, j, result.shape)
+        values[name] = result
+
+
+def _check_shape(layer, kind: str, index: int, shape) -> None:
+    """The result must have the dims TensorRT itself inferred for the output (where known):
+    a difference means this evaluator and TensorRT disagree about the layer."""
+    declared = tuple(layer.get_output(index).shape)
+    if len(declared) != len(shape) or any(d >= 0 and d != s for d, s in zip(declared, shape)):
+        raise ValueError(
+            f"reference executor: layer '{layer.name}' of type {kind} computed output {index} with shape "
+            f"{tuple(shape)}, TensorRT infers {declared}"
+        )

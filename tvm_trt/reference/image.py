@@ -1,6 +1,8 @@
-"""Resize: nearest, linear and cubic, every coordinate transformation TensorRT offers."""
+"""Resize (nearest, linear and cubic, every coordinate transformation TensorRT offers) and grid
+sampling."""
 from __future__ import annotations
 
+import itertools
 import math
 from typing import List
 
@@ -97,3 +99,103 @@ def _resize(node: Node):
         if sizes[axis] != x.shape[axis]:
             x = _resize_axis(node, x, axis, sizes[axis])
     return x
+
+
+def _reflect(x: np.ndarray, low: float, high: float) -> np.ndarray:
+    """Folds coordinates back into [low, high] by repeated reflection at the borders."""
+    span = high - low
+    if span <= 0:
+        return np.full_like(x, low)
+    below, above = x < low, x > high
+    dist = np.where(below, low - x, np.where(above, x - high, 0.0))
+    n = np.floor(dist / span)
+    r = dist - n * span
+    even = n % 2 == 0
+    from_low = np.where(even, low + r, high - r)
+    from_high = np.where(even, high - r, low + r)
+    return np.where(below, from_low, np.where(above, from_high, x))
+
+
+def _keys(t: np.ndarray) -> List[np.ndarray]:
+    """Keys cubic weights (A = -0.75) for taps at offsets -1, 0, 1, 2 from floor(x)."""
+    a = -0.75
+    weights = []
+    for d in (t + 1, t, 1 - t, 2 - t):
+        d = np.abs(d)
+        near = ((a + 2) * d - (a + 3)) * d * d + 1
+        far = ((a * d - 5 * a) * d + 8 * a) * d - 4 * a
+        weights.append(np.where(d <= 1, near, far))
+    return weights
+
+
+@evaluates("GRID_SAMPLE", "IGridSampleLayer")
+def _grid_sample(node: Node):
+    """ONNX GridSample (PyTorch grid_sample) semantics, 2-D and 3-D.
+
+    grid[n, *out, :] holds normalised (x, y[, z]) in [-1, 1], x indexing the last input dim.
+    Taps outside the input read 0 (FILL), the nearest border element (CLAMP) or the element
+    mirrored at the border (REFLECT).
+    """
+    layer = node.layer
+    x = compute(node.inputs[0]).astype(np.float64)
+    grid = compute(node.inputs[1]).astype(np.float64)
+    mode, padding = layer.interpolation_mode.name, layer.sample_mode.name
+    if padding not in ("FILL", "CLAMP", "REFLECT"):
+        raise node.unsupported("sample_mode", padding)
+    sizes = x.shape[2:]
+    nsp = len(sizes)
+    align = layer.align_corners
+    coords, borders = [], []
+    for d, n in enumerate(sizes):
+        g = grid[..., nsp - 1 - d]  # the grid lists x (innermost dim) first
+        c = (g + 1) / 2 * (n - 1) if align else ((g + 1) * n - 1) / 2
+        if mode == "NEAREST":
+            c = np.rint(c)
+        low, high = (0.0, n - 1.0) if align else (-0.5, n - 0.5)
+        if padding == "CLAMP":
+            c = np.where((c < low) | (c > high), np.clip(c, 0, n - 1), c)
+        elif padding == "REFLECT":
+            c = _reflect(c, low, high)
+        coords.append(c)
+        borders.append((low, high))
+
+    def tap_index(d: int, i: np.ndarray):
+        """(index into dim d, in-bounds mask) for integer taps i, honouring the sample mode."""
+        n = sizes[d]
+        if padding == "CLAMP":
+            i = np.clip(i, 0, n - 1)
+        elif padding == "REFLECT":
+            i = np.trunc(_reflect(i.astype(np.float64), *borders[d])).astype(np.int64)
+        inside = (i >= 0) & (i < n)
+        return np.clip(i, 0, n - 1), inside
+
+    if mode == "NEAREST":
+        taps = [[(np.trunc(c).astype(np.int64), np.ones_like(c))] for c in coords]
+    elif mode == "LINEAR":
+        taps = []
+        for c in coords:
+            base = np.floor(c)
+            t = c - base
+            taps.append([(base.astype(np.int64), 1 - t), (base.astype(np.int64) + 1, t)])
+    elif mode == "CUBIC":
+        taps = []
+        for c in coords:
+            base = np.floor(c)
+            taps.append([(base.astype(np.int64) + o, w) for o, w in zip((-1, 0, 1, 2), _keys(c - base))])
+    else:
+        raise node.unsupported("interpolation_mode", mode)
+
+    channels_last = np.moveaxis(x, 1, -1)  # (N, *spatial, C)
+    batch = np.arange(x.shape[0]).reshape((-1,) + (1,) * (grid.ndim - 2))
+    y = 0.0
+    for combo in itertools.product(*taps):
+        weight = 1.0
+        index = [batch]
+        valid = True
+        for d, (i, w) in enumerate(combo):
+            i, inside = tap_index(d, i)
+            index.append(i)
+            weight = weight * w
+            valid = valid & inside
+        y = y + channels_last[tuple(index)] * (weight * valid)[..., None]
+    return np.moveaxis(y, -1, 1)

@@ -1,4 +1,5 @@
-"""Indexing: slice (all sample modes), gather (default, element, ND) and non-zero."""
+"""Indexing: slice (all sample modes), gather (default, element, ND), scatter (element, ND),
+one-hot, reverse-sequence and non-zero."""
 from __future__ import annotations
 
 import numpy as np
@@ -52,12 +53,15 @@ def _slice(node: Node):
     return y
 
 
-def _check_indices(node: Node, indices: np.ndarray, size: int):
-    # TensorRT requires 0 <= index < size; anything else is undefined on the device.
-    if indices.size and (indices.min() < 0 or indices.max() >= size):
+def _check_indices(node: Node, indices: np.ndarray, size: int) -> np.ndarray:
+    """Indices in [-size, size), negative ones counting from the end (TensorRT's gather and
+    scatter accept them; the ONNX parser passes Gather's negative indices straight through),
+    made non-negative. Anything else is undefined on the device, so it is an error here."""
+    if indices.size and (indices.min() < -size or indices.max() >= size):
         raise ValueError(
-            f"reference executor: layer '{node.layer.name}' gathers with indices outside [0, {size})"
+            f"reference executor: layer '{node.layer.name}' indexes with values outside [-{size}, {size})"
         )
+    return np.where(indices < 0, indices + size, indices)
 
 
 @evaluates("GATHER", "IGatherLayer")
@@ -67,14 +71,14 @@ def _gather(node: Node):
     indices = indices.astype(np.int64)
     mode, axis, batch = layer.mode.name, layer.axis, layer.num_elementwise_dims
     if mode == "DEFAULT":
-        _check_indices(node, indices, data.shape[axis])
+        indices = _check_indices(node, indices, data.shape[axis])
         if batch == 0:
             return np.take(data, indices, axis=axis)
         if batch == 1 and axis >= 1:  # leading dim of data and indices is shared
             return np.stack([np.take(data[i], indices[i], axis=axis - 1) for i in range(data.shape[0])])
         raise node.unsupported("num_elementwise_dims", batch)
     if mode == "ELEMENT":
-        _check_indices(node, indices, data.shape[axis])
+        indices = _check_indices(node, indices, data.shape[axis])
         view = data[tuple(slice(0, n) if d != axis else slice(None) for d, n in enumerate(indices.shape))]
         return np.take_along_axis(view, indices, axis=axis)
     if mode == "ND":
@@ -86,8 +90,7 @@ def _gather_nd(node: Node, data: np.ndarray, indices: np.ndarray, batch: int) ->
     """ONNX GatherND semantics with `batch` leading batch dims."""
     depth = indices.shape[-1]
     batch_shape = data.shape[:batch]
-    for d in range(depth):
-        _check_indices(node, indices[..., d], data.shape[batch + d])
+    indices = np.stack([_check_indices(node, indices[..., d], data.shape[batch + d]) for d in range(depth)], -1)
     flat_data = data.reshape((-1,) + data.shape[batch:])
     flat_idx = indices.reshape((int(np.prod(batch_shape, dtype=np.int64)), -1, depth))
     picked = [fd[tuple(ix.T)] for fd, ix in zip(flat_data, flat_idx)]
@@ -97,3 +100,59 @@ def _gather_nd(node: Node, data: np.ndarray, indices: np.ndarray, batch: int) ->
 @evaluates("NON_ZERO", "INonZeroLayer")
 def _non_zero(node: Node):
     return np.array(np.nonzero(node.inputs[0]), dtype=np.int64).reshape(node.inputs[0].ndim, -1)
+
+
+@evaluates("SCATTER", "IScatterLayer")
+def _scatter(node: Node):
+    """Copies data, then writes updates where indices point (later updates win on duplicates,
+    which TensorRT leaves undefined)."""
+    layer = node.layer
+    data, indices, updates = node.inputs[:3]
+    y = data.copy()
+    indices = indices.astype(np.int64)
+    mode = layer.mode.name
+    if mode == "ELEMENT":
+        axis = layer.axis % data.ndim
+        indices = _check_indices(node, indices, data.shape[axis])
+        np.put_along_axis(y, indices, updates, axis=axis)
+        return y
+    if mode == "ND":
+        depth = indices.shape[-1]
+        columns = [_check_indices(node, indices[..., d], data.shape[d]) for d in range(depth)]
+        y[tuple(c.reshape(-1) for c in columns)] = updates.reshape((-1,) + data.shape[depth:])
+        return y
+    raise node.unsupported("mode", mode)
+
+
+@evaluates("ONE_HOT", "IOneHotLayer")
+def _one_hot(node: Node):
+    """output[..., i, ...] = on where indices[...] == i (negative indices count from depth),
+    off elsewhere; out-of-range indices give a row of off values."""
+    indices, values, depth = node.inputs[:3]
+    depth = int(scalar(depth))
+    off, on = np.asarray(values).reshape(-1)[:2]
+    indices = indices.astype(np.int64)
+    indices = np.where(indices < 0, indices + depth, indices)
+    axis = node.layer.axis % (indices.ndim + 1)
+    classes = np.arange(depth).reshape([-1 if d == axis else 1 for d in range(indices.ndim + 1)])
+    return np.where(np.expand_dims(indices, axis) == classes, on, off)
+
+
+@evaluates("REVERSE_SEQUENCE", "IReverseSequenceLayer")
+def _reverse_sequence(node: Node):
+    """Reverses the first lens[b] elements along sequence_axis of every batch entry b."""
+    layer = node.layer
+    x, lens = node.inputs[:2]
+    batch_axis, seq_axis = layer.batch_axis % x.ndim, layer.sequence_axis % x.ndim
+    n = x.shape[seq_axis]
+    y = x.copy()
+    for b, length in enumerate(ints(lens)):
+        if not 0 <= length <= n:
+            raise ValueError(f"reference executor: layer '{layer.name}': sequence length {length} outside [0, {n}]")
+        source = [slice(None)] * x.ndim
+        source[batch_axis] = b
+        target = list(source)
+        source[seq_axis] = slice(length - 1, None, -1) if length else slice(0, 0)
+        target[seq_axis] = slice(0, length)
+        y[tuple(target)] = x[tuple(source)]
+    return y

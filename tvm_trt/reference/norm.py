@@ -1,4 +1,4 @@
-"""Softmax and normalisation (layer, instance and group norm)."""
+"""Softmax, normalisation (layer, instance and group norm) and local response normalisation."""
 from __future__ import annotations
 
 import numpy as np
@@ -10,8 +10,9 @@ from ._common import Node, axes_from_mask, compute, evaluates
 def _softmax(node: Node):
     x = compute(node.inputs[0])
     axes = axes_from_mask(node.layer.axes, x.ndim)
-    e = np.exp(x - np.max(x, axis=axes, keepdims=True))
-    return e / np.sum(e, axis=axes, keepdims=True)
+    with np.errstate(invalid="ignore"):  # rows of -inf give NaN, as on the device
+        e = np.exp(x - np.max(x, axis=axes, keepdims=True))
+        return e / np.sum(e, axis=axes, keepdims=True)
 
 
 @evaluates("NORMALIZATION", "INormalizationLayer")
@@ -38,3 +39,18 @@ def _normalization(node: Node):
     # add_normalization: per-group [1, G, 1, ...] scale and bias
     per_group = (scale.shape[0], groups, 1) + scale.shape[2:]
     return (y * scale.reshape(per_group) + bias.reshape(per_group)).reshape(x.shape)
+
+
+@evaluates("LRN", "ILRNLayer")
+def _lrn(node: Node):
+    """Cross-channel LRN: y = x / (k + alpha / window * sum of x^2 over the window of channels)^beta,
+    the window centred on each channel (axis 1) and cut at the edges."""
+    layer = node.layer
+    x = compute(node.inputs[0])
+    size = layer.window_size
+    squares = np.square(x.astype(np.float64))
+    c = x.shape[1]
+    before, after = (size - 1) // 2, size // 2
+    padded = np.pad(squares, [(0, 0), (before, after)] + [(0, 0)] * (x.ndim - 2))
+    sums = sum(padded[:, j : j + c] for j in range(size))
+    return x / np.power(layer.k + layer.alpha / size * sums, layer.beta)

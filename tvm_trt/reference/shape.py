@@ -41,7 +41,10 @@ def _reshape_dims(node: Node, dims: List[int], shape, zero_is_placeholder: bool)
 @evaluates("SQUEEZE", "ISqueezeLayer")
 def _squeeze(node: Node):
     x = node.inputs[0]
-    axes = tuple(a % x.ndim for a in ints(node.inputs[1]))
+    if node.input(1) is None:  # no axes: every dim that is statically 1 in the definition
+        axes = tuple(d for d, n in enumerate(node.layer.get_input(0).shape) if n == 1)
+    else:
+        axes = tuple(a % x.ndim for a in ints(node.inputs[1]))
     return np.squeeze(x, axis=axes)
 
 

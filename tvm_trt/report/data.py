@@ -198,7 +198,9 @@ def partition_with_report(mod: tvm.IRModule, params: Optional[Dict[str, Any]] = 
     ops_total = sum(1 for _, v in _bindings(mod["main"]) if _is_op_call(v))
     pmod, config = partition.partition_for_tensorrt(mod, None, **options)
     opts = PartitionOptions(
-        version=tuple(config["tensorrt_version"]), use_implicit_batch=bool(config["use_implicit_batch"])
+        version=tuple(config["tensorrt_version"]),
+        use_implicit_batch=bool(config["use_implicit_batch"]),
+        producers=relax.analysis.get_var2val(pmod["main"]),
     )
 
     per_op: Dict[str, Dict[str, int]] = collections.defaultdict(lambda: {"offloaded": 0, "rejected": 0})

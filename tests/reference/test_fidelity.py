@@ -1,0 +1,293 @@
+"""The reference executor against NVIDIA's own translation of ONNX.
+
+Every ONNX backend node test shipped with the installed `onnx` package is parsed with TensorRT's
+own ONNX parser (not our converters), the parsed network is evaluated with
+`tvm_trt.reference.run_network`, and the outputs are compared with ONNX's expected outputs.
+Cases the parser rejects are skipped (and counted); cases hitting a layer the executor declares
+unmodelled must raise NotImplementedError naming the layer. Every other case must match, except
+the ones listed below with their reason: a listed case that starts passing fails the test too,
+so the table stays true.
+"""
+from __future__ import annotations
+
+import collections
+import time
+import warnings
+
+import numpy as np
+import pytest
+
+from tvm_trt import backend
+
+pytestmark = pytest.mark.skipif(not backend.available(), reason="needs a TensorRT library")
+
+# Share of evaluated networks (parsed, not declared unmodelled) that must match ONNX, counting
+# only networks that mean what the ONNX model means: where TensorRT's own translation computes
+# something else (EXPECTED_WRONG entries marked TRANSLATION), ONNX's expected output is not an
+# oracle for the executor. Both shares are printed.
+MIN_CORRECT = 0.995
+
+TRANSLATION = "TensorRT's translation"
+_TRIU = "the parser emits the very network it emits for tril (the upper attribute is lost): the reference computes tril"
+_NO_SATURATE = "the parser emits a plain FP8 cast for saturate=0, which saturates (ONNX expects NaN on overflow)"
+_ZERO_POINT = "the parser keeps the uint8 zero point 128 as INT8; TensorRT refuses nonzero zero points (symmetric only)"
+_CEIL = "TensorRT's ceil-mode output size keeps a last window that starts in the padding (ONNX drops it)"
+
+# Cases that evaluate but disagree with ONNX: {name: (whose translation, reason, fragment of the failure)}.
+EXPECTED_WRONG = {
+    "test_averagepool_2d_ceil_last_window_starts_on_pad": (TRANSLATION, _CEIL, "shape (1, 3, 2, 2)"),
+    "test_maxpool_2d_ceil_output_size_reduce_by_one": (TRANSLATION, _CEIL, "shape (1, 1, 2, 2)"),
+    "test_quantizelinear": (TRANSLATION, _ZERO_POINT, "nonzero zero point"),
+    "test_quantizelinear_axis": (TRANSLATION, _ZERO_POINT, "nonzero zero point"),
+    "test_quantizelinear_blocked_asymmetric": (TRANSLATION, _ZERO_POINT, "nonzero zero point"),
+    "test_spacetodepth_crd_mode_example": (
+        TRANSLATION, "the parser ignores SpaceToDepth's mode and emits the DCR permutation", "values differ"
+    ),
+    **{
+        f"test_{cast}_no_saturate_{src}_to_FLOAT8E4M3FN{suffix}": (TRANSLATION, _NO_SATURATE, "values differ")
+        for cast, suffix in (("cast", ""), ("castlike", ""), ("castlike", "_expanded"))
+        for src in ("FLOAT", "FLOAT16")
+        if not (cast == "cast" and suffix)
+    },
+    **{
+        f"test_triu{suffix}": (TRANSLATION, _TRIU, "values differ")
+        for suffix in ("", "_neg", "_one_row", "_out_neg_out", "_out_pos", "_pos", "_square", "_square_neg")
+    },
+}
+
+# Cases whose parsed network holds a layer or type the executor does not model, by the reason the
+# NotImplementedError gives ({fragment of the message: case names}).
+EXPECTED_UNMODELLED = {
+    # loops (Loop, Scan, RNN/GRU/LSTM) are not modelled
+    "TRIP_LIMIT": (
+        "test_gru_batchwise", "test_gru_bidirectional", "test_gru_defaults", "test_gru_reverse",
+        "test_gru_seq_length", "test_gru_with_initial_bias", "test_linear_attention_decode_step_expanded",
+        "test_linear_attention_delta_expanded", "test_linear_attention_explicit_scale_expanded",
+        "test_linear_attention_fp16_expanded", "test_linear_attention_gated_delta_beta_scalar_expanded",
+        "test_linear_attention_gated_delta_expanded", "test_linear_attention_gated_delta_gqa_expanded",
+        "test_linear_attention_gated_delta_mqa_expanded", "test_linear_attention_gated_expanded",
+        "test_linear_attention_gated_per_head_decay_expanded", "test_linear_attention_linear_expanded",
+        "test_linear_attention_linear_t1_no_past_expanded", "test_linear_attention_no_past_explicit_zeros_expanded",
+        "test_linear_attention_prefill_with_past_expanded", "test_loop11", "test_lstm_batchwise",
+        "test_lstm_bidirectional", "test_lstm_defaults", "test_lstm_reverse", "test_lstm_with_initial_bias",
+        "test_lstm_with_peepholes", "test_range_int32_type_negative_delta_expanded", "test_rnn_seq_length",
+        "test_scan9_multi_state", "test_scan9_scalar", "test_scan9_sum", "test_scan_sum",
+        "test_simple_rnn_batchwise", "test_simple_rnn_bidirectional", "test_simple_rnn_defaults",
+        "test_simple_rnn_reverse", "test_simple_rnn_with_initial_bias",
+    ),
+    # the fused attention layer is not modelled
+    "ATTENTION_INPUT": (
+        "test_attention_23_boolmask_fullymasked_row_nan_robustness", "test_attention_3d",
+        "test_attention_3d_attn_mask", "test_attention_3d_causal", "test_attention_3d_causal_bf16",
+        "test_attention_3d_gqa", "test_attention_3d_gqa_attn_mask", "test_attention_3d_gqa_causal",
+        "test_attention_3d_gqa_scaled", "test_attention_3d_scaled", "test_attention_3d_transpose_verification",
+        "test_attention_4d", "test_attention_4d_attn_mask", "test_attention_4d_attn_mask_3d",
+        "test_attention_4d_attn_mask_4d", "test_attention_4d_attn_mask_bool", "test_attention_4d_attn_mask_bool_4d",
+        "test_attention_4d_causal", "test_attention_4d_causal_bf16", "test_attention_4d_causal_fp16",
+        "test_attention_4d_causal_nonpad_batch_prefill", "test_attention_4d_causal_nonpad_continued_prefill",
+        "test_attention_4d_causal_nonpad_negative_offset_structural_empty", "test_attention_4d_fp16",
+        "test_attention_4d_gqa", "test_attention_4d_gqa_attn_mask", "test_attention_4d_gqa_causal",
+        "test_attention_4d_gqa_causal_nonpad_decode", "test_attention_4d_gqa_causal_nonpad_decode_fp16",
+        "test_attention_4d_gqa_scaled", "test_attention_4d_scaled", "test_attention_bidirectional_window",
+        "test_attention_local_window", "test_attention_local_window_default",
+    ),
+    # INT4 tensors (packed sub-byte) are not modelled
+    "dtype=INT4": (
+        "test_cast_FLOAT16_to_INT4", "test_cast_FLOAT_to_INT4", "test_cast_INT4_to_FLOAT",
+        "test_cast_INT4_to_FLOAT16", "test_cast_INT4_to_INT8", "test_castlike_FLOAT16_to_INT4",
+        "test_castlike_FLOAT16_to_INT4_expanded", "test_castlike_FLOAT_to_INT4",
+        "test_castlike_FLOAT_to_INT4_expanded", "test_castlike_INT4_to_FLOAT", "test_castlike_INT4_to_FLOAT16",
+        "test_castlike_INT4_to_FLOAT16_expanded", "test_castlike_INT4_to_FLOAT_expanded",
+        "test_castlike_INT4_to_INT8", "test_castlike_INT4_to_INT8_expanded", "test_quantizelinear_int4",
+    ),
+    # FP4 tensors (packed sub-byte) are not modelled
+    "dtype=FP4": (
+        "test_cast_FLOAT16_to_FLOAT4E2M1", "test_cast_FLOAT4E2M1_to_FLOAT", "test_cast_FLOAT4E2M1_to_FLOAT16",
+        "test_cast_FLOAT_to_FLOAT4E2M1", "test_castlike_FLOAT16_to_FLOAT4E2M1",
+        "test_castlike_FLOAT16_to_FLOAT4E2M1_expanded", "test_castlike_FLOAT4E2M1_to_FLOAT",
+        "test_castlike_FLOAT4E2M1_to_FLOAT16", "test_castlike_FLOAT4E2M1_to_FLOAT16_expanded",
+        "test_castlike_FLOAT4E2M1_to_FLOAT_expanded", "test_castlike_FLOAT_to_FLOAT4E2M1",
+        "test_castlike_FLOAT_to_FLOAT4E2M1_expanded", "test_quantizelinear_float4e2m1",
+    ),
+    # non-maximum suppression is not modelled
+    "NMS": (
+        "test_nonmaxsuppression_center_point_box_format", "test_nonmaxsuppression_flipped_coordinates",
+        "test_nonmaxsuppression_identical_boxes", "test_nonmaxsuppression_iou_threshold_boundary",
+        "test_nonmaxsuppression_limit_output_size", "test_nonmaxsuppression_single_box",
+        "test_nonmaxsuppression_suppress_by_IOU", "test_nonmaxsuppression_suppress_by_IOU_and_scores",
+        "test_nonmaxsuppression_two_batches", "test_nonmaxsuppression_two_classes",
+    ),
+    # the rotary embedding layer is not modelled
+    "ROTARY_EMBEDDING": (
+        "test_rotary_embedding", "test_rotary_embedding_3d_input", "test_rotary_embedding_interleaved",
+        "test_rotary_embedding_no_position_ids", "test_rotary_embedding_no_position_ids_interleaved",
+        "test_rotary_embedding_no_position_ids_rotary_dim", "test_rotary_embedding_with_interleaved_rotary_dim",
+        "test_rotary_embedding_with_rotary_dim",
+    ),
+    # conditionals (If) are not modelled
+    "CONDITION": (
+        "test_affine_grid_2d_align_corners_expanded", "test_affine_grid_2d_expanded", "test_if",
+    ),
+    # random fills have no reproducible reference
+    "operation=RANDOM_UNIFORM": (
+        "test_bernoulli_double_expanded", "test_bernoulli_seed_expanded",
+    ),
+    # the KV-cache update layer is not modelled
+    "KV_CACHE_UPDATE": (
+        "test_tensorscatter",
+    ),
+}
+
+
+def _cases():
+    from onnx.backend.test.case import node
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the case generators overflow casts on purpose
+        return node.collect_testcases(None)
+
+
+def _parse(trt, logger, case):
+    builder = trt.Builder(logger)
+    network = builder.create_network(0)
+    parser = trt.OnnxParser(network, logger)
+    if not parser.parse(case.model.SerializeToString()):
+        return None
+    return builder, network, parser
+
+
+def _compare(got: np.ndarray, want: np.ndarray, rtol: float, atol: float) -> str | None:
+    """None when equal within tolerance, else what differs."""
+    got, want = np.asarray(got), np.asarray(want)
+    if got.shape != want.shape:
+        return f"shape {got.shape} != {want.shape}"
+    if want.dtype == object or got.size == 0:
+        return None if got.size == want.size else "differs"
+    if want.dtype.kind in "biu" or want.dtype == np.bool_:
+        return None if np.array_equal(got.astype(want.dtype), want) else "values differ"
+    g, w = got.astype(np.float64), want.astype(np.float64)
+    if want.dtype.name in ("bfloat16", "float16") or "float8" in want.dtype.name:
+        rtol = max(rtol, 2**-6 if want.dtype.name == "bfloat16" else 2**-9)
+    if np.allclose(g, w, rtol=rtol, atol=atol, equal_nan=True):
+        return None
+    bad = ~np.isclose(g, w, rtol=rtol, atol=atol, equal_nan=True)
+    with np.errstate(invalid="ignore"):
+        worst = np.max(np.abs(g - w)[bad])
+    return f"{int(bad.sum())}/{bad.size} values differ (max abs diff {worst:.3g})"
+
+
+def _array(value):
+    """Test data as an ndarray (cases hold arrays, NumPy scalars or TensorProtos); None for sequences."""
+    from onnx import TensorProto, numpy_helper
+
+    if isinstance(value, TensorProto):
+        return numpy_helper.to_array(value)
+    if isinstance(value, (np.ndarray, np.generic)):
+        return np.asarray(value)
+    return None
+
+
+def run_case(trt, logger, case):
+    """(status, detail): 'unparsed', 'unmodelled', 'wrong' or 'correct'."""
+    from tvm_trt.reference import run_network
+
+    parsed = _parse(trt, logger, case)
+    if parsed is None:
+        return "unparsed", ""
+    network = parsed[1]
+    graph = case.model.graph
+    initialized = {t.name for t in graph.initializer}
+    input_names = [i.name for i in graph.input if i.name not in initialized]
+    output_names = [o.name for o in graph.output]
+    for inputs, outputs in case.data_sets:
+        inputs, outputs = [_array(v) for v in inputs], [_array(v) for v in outputs]
+        if any(v is None for v in inputs + outputs):
+            return "unparsed", "sequence or optional values"
+        feeds = dict(zip(input_names, inputs))
+        wanted = {network.get_input(i).name for i in range(network.num_inputs)}
+        feeds = {k: v for k, v in feeds.items() if k in wanted}  # inputs the parser folded away
+        try:
+            got = run_network(network, feeds)
+        except NotImplementedError as e:
+            return "unmodelled", str(e)
+        except Exception as e:  # an error where TensorRT computes is a wrong result
+            return "wrong", f"{type(e).__name__}: {e}"
+        for name, want in zip(output_names, outputs):
+            if name not in got:
+                return "wrong", f"no output '{name}'"
+            diff = _compare(got[name], want, max(case.rtol, 1e-3), max(case.atol, 1e-5))
+            if diff is not None:
+                return "wrong", f"output '{name}': {diff}"
+    return "correct", ""
+
+
+def measure():
+    """Runs every case; returns ({case name: (status, detail)}, seconds)."""
+    trt, logger = backend.trt(), backend.get_logger()
+    start = time.perf_counter()
+    results = {}
+    for case in _cases():
+        results[case.name] = run_case(trt, logger, case)
+    return results, time.perf_counter() - start
+
+
+def summary(results) -> dict:
+    counts = collections.Counter(status for status, _ in results.values())
+    evaluated = counts["correct"] + counts["wrong"]
+    translated = sum(
+        1
+        for name, (status, _) in results.items()
+        if status == "wrong" and EXPECTED_WRONG.get(name, ("",))[0] == TRANSLATION
+    )
+    faithful = evaluated - translated
+    return {
+        "cases": len(results),
+        "parsed": len(results) - counts["unparsed"],
+        "evaluated": evaluated,
+        "correct": counts["correct"],
+        "wrong": counts["wrong"],
+        "unmodelled": counts["unmodelled"],
+        "share": counts["correct"] / evaluated if evaluated else 0.0,
+        "share_of_faithful_translations": counts["correct"] / faithful if faithful else 0.0,
+    }
+
+
+def _unmodelled_reason(name):
+    for reason, names in EXPECTED_UNMODELLED.items():
+        if name in names:
+            return reason
+    return None
+
+
+def check(results) -> list:
+    """Every disagreement with the tables, as readable lines."""
+    problems = []
+    for name, (status, detail) in sorted(results.items()):
+        listed_wrong = EXPECTED_WRONG.get(name)
+        reason = _unmodelled_reason(name)
+        if status == "wrong":
+            if listed_wrong is None:
+                problems.append(f"{name}: wrong ({detail})")
+            elif listed_wrong[2] not in detail:
+                problems.append(f"{name}: wrong in another way than {listed_wrong[2]!r}: {detail}")
+        elif listed_wrong is not None and status != "unparsed":
+            problems.append(f"{name}: listed as wrong ({listed_wrong[1]}) but is {status}: update the table")
+        if status == "unmodelled":
+            if "layer '" not in detail and "input '" not in detail:
+                problems.append(f"{name}: NotImplementedError names no layer or input: {detail}")
+            if reason is None:
+                problems.append(f"{name}: unmodelled ({detail})")
+            elif reason not in detail:
+                problems.append(f"{name}: unmodelled for another reason than {reason!r}: {detail}")
+        elif reason is not None and status != "unparsed":
+            problems.append(f"{name}: listed as unmodelled ({reason}) but is {status}: update the table")
+    return problems
+
+
+def test_reference_matches_onnx_through_tensorrt_parser():
+    results, seconds = measure()
+    stats = summary(results)
+    print(f"fidelity: {stats} in {seconds:.0f} s")
+    problems = check(results)
+    assert not problems, "\n".join(problems)
+    assert stats["share_of_faithful_translations"] >= MIN_CORRECT, stats

@@ -1,0 +1,238 @@
+"""Every bad input gets one clear line: the CLI exits 2 with one line naming what is wrong, the
+API raises a TypeError/ValueError naming the key, variable or input. One table each."""
+import os
+import shutil
+
+import numpy as np
+import onnx
+import pytest
+from cli_runner import cli
+from onnx import TensorProto, helper, numpy_helper
+from tvm import relax
+
+import tvm_trt
+from tvm_trt import env, partition, registry
+from tvm_trt.runtime import engine, subgraph
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory):
+    """A conv+relu ONNX model, its compiled library, damaged copies, and inputs."""
+    d = tmp_path_factory.mktemp("bad")
+    w = numpy_helper.from_array(np.random.default_rng(0).standard_normal((4, 3, 3, 3)).astype("float32"), "w")
+    nodes = [helper.make_node("Conv", ["x", "w"], ["c"], pads=[1, 1, 1, 1]), helper.make_node("Relu", ["c"], ["y"])]
+    graph = helper.make_graph(
+        nodes, "tiny", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, 8, 8])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 4, 8, 8])], [w],
+    )
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)]), str(d / "tiny.onnx"))
+    lib = d / "m.so"
+    r = cli("compile", d / "tiny.onnx", "-o", lib, "--target", "llvm")
+    assert r.returncode == 0, r.stderr
+    data = lib.read_bytes()
+    for name, content, meta in [
+        ("half.so", data[: len(data) // 2], True),
+        ("ninety.so", data[: len(data) * 9 // 10], False),  # no LIB.so.json: the ELF header tells
+        ("flipped.so", data[:4000] + bytes([data[4000] ^ 1]) + data[4001:], True),  # same size
+        ("text.so", b"not a library\n", False),
+    ]:
+        (d / name).write_bytes(content)
+        if meta:
+            shutil.copy(str(lib) + ".json", d / (name + ".json"))
+    shutil.copy(np.__file__.replace("__init__.py", "") + _numpy_extension(), d / "foreign.so")
+    np.save(d / "x.npy", np.zeros((1, 3, 8, 8), "float32"))
+    np.save(d / "x_shape.npy", np.zeros((1, 3, 16, 8), "float32"))
+    np.save(d / "x_rank.npy", np.zeros((3, 8, 8), "float32"))
+    np.save(d / "x_f64.npy", np.zeros((1, 3, 8, 8), "float64"))
+    np.save(d / "x_i32.npy", np.zeros((1, 3, 8, 8), "int32"))
+    (d / "typo.json").write_text('{"use_fp17": true}')
+    (d / "list.json").write_text("[1, 2]")
+    (d / "broken.json").write_text("{")
+    (d / "mymodel.py").write_text(
+        "from tvm import relax\n"
+        "def build():\n"
+        "    bb = relax.BlockBuilder()\n"
+        "    x = relax.Var('x', relax.TensorType([1, 4], 'float32'))\n"
+        "    with bb.function('main', [x]):\n"
+        "        with bb.dataflow():\n"
+        "            y = bb.emit_output(relax.op.nn.relu(x))\n"
+        "        bb.emit_func_output(y)\n"
+        "    return bb.get(), {}\n"
+    )
+    return d
+
+
+def _numpy_extension():
+    core = os.path.join(os.path.dirname(np.__file__), "_core")
+    return "_core/" + next(f for f in os.listdir(core) if f.startswith("_multiarray_umath") and f.endswith(".so"))
+
+
+CLI_CASES = [
+    # (id, argv, environment, message)
+    ("model-path", ["report", "missing.onnx"], {}, "MODEL 'missing.onnx' not found"),
+    ("shape-syntax", ["report", "{d}/tiny.onnx", "--input-shape", "x=1,a"], {}, "bad --input-shape 'x=1,a'"),
+    ("shape-name", ["report", "{d}/tiny.onnx", "--input-shape", "nope=1,3,8,8"], {}, "unknown input name 'nope'"),
+    ("shape-rank", ["report", "{d}/tiny.onnx", "--input-shape", "x=1,3,32"], {},
+     "--input-shape x=1,3,32 does not fit the model's input x of shape [1, 3, 8, 8]"),
+    ("shape-channels", ["report", "{d}/tiny.onnx", "--input-shape", "x=1,4,8,8"], {},
+     "the model does not take --input-shape x=1,4,8,8 at Conv: The channel size"),
+    ("version-text", ["report", "{d}/tiny.onnx", "--version", "x.y"], {}, "bad --version 'x.y'"),
+    ("version-major-only", ["report", "{d}/tiny.onnx", "--version", "8"], {}, "bad --version '8'"),
+    ("config-missing", ["report", "{d}/tiny.onnx", "--config", "missing.json"], {}, "cannot read config"),
+    ("config-json", ["report", "{d}/tiny.onnx", "--config", "{d}/broken.json"], {}, "is not valid JSON"),
+    ("config-list", ["report", "{d}/tiny.onnx", "--config", "{d}/list.json"], {}, "must hold a JSON object"),
+    ("config-typo", ["report", "{d}/tiny.onnx", "--config", "{d}/typo.json"], {},
+     "partition_for_tensorrt: unknown option 'use_fp17'; known: build_at_compile_time, max_workspace_size"),
+    ("module-missing", ["report", "nomodule_here:build"], {}, "cannot import 'nomodule_here'"),
+    ("output-dir", ["compile", "{d}/tiny.onnx", "-o", "/nonexistent-dir/m.so", "--target", "llvm"], {},
+     "does not exist"),
+    ("arch", ["compile", "{d}/tiny.onnx", "-o", "{d}/o.so", "--arch", "87"], {}, "bad --arch '87'"),
+    ("library-missing", ["run", "missing.so"], {}, "library 'missing.so' not found"),
+    ("library-half", ["run", "{d}/half.so"], {}, "half.so is truncated"),
+    ("library-90pct-no-json", ["run", "{d}/ninety.so"], {}, "ninety.so is truncated"),
+    ("library-changed", ["run", "{d}/flipped.so"], {}, "differs from the library compiled (sha256 mismatch)"),
+    ("library-text", ["run", "{d}/text.so"], {}, "text.so is not a shared library (no ELF or Mach-O header)"),
+    ("library-foreign", ["run", "{d}/foreign.so", "--input", "x={d}/x.npy"], {},
+     "foreign.so is not a library exported by tvm-trt compile"),
+    ("input-name", ["run", "{d}/m.so", "--input", "y={d}/x.npy"], {}, "unknown input(s) ['y']"),
+    ("input-file", ["run", "{d}/m.so", "--input", "x={d}/none.npy"], {}, "cannot read input 'x'"),
+    ("input-shape", ["run", "{d}/m.so", "--input", "x={d}/x_shape.npy"], {},
+     "input 'x' has shape [1, 3, 16, 8], the model takes [1, 3, 8, 8]"),
+    ("input-rank", ["run", "{d}/m.so", "--input", "x={d}/x_rank.npy"], {},
+     "input 'x' has shape [3, 8, 8], the model takes [1, 3, 8, 8]"),
+    ("input-float64", ["run", "{d}/m.so", "--input", "x={d}/x_f64.npy"], {},
+     "input 'x' is float64, the model takes float32 (--cast converts it)"),
+    ("input-int32", ["run", "{d}/m.so", "--input", "x={d}/x_i32.npy"], {}, "input 'x' is int32"),
+    ("env-fp16", ["run", "{d}/m.so"], {"TVM_TENSORRT_USE_FP16": "maybe"},
+     "TVM_TENSORRT_USE_FP16='maybe' is not a boolean: use one of 1, true, yes, on, 0, false, no, off"),
+    ("env-multi-engine", ["run", "{d}/m.so"], {"TVM_TENSORRT_MULTI_ENGINE": "yes2"},
+     "TVM_TENSORRT_MULTI_ENGINE='yes2' is not a boolean"),
+    ("env-workspace-text", ["run", "{d}/m.so"], {"TVM_TENSORRT_MAX_WORKSPACE_SIZE": "abc"},
+     "TVM_TENSORRT_MAX_WORKSPACE_SIZE='abc' is not a positive integer"),
+    ("env-workspace-negative", ["run", "{d}/m.so"], {"TVM_TENSORRT_MAX_WORKSPACE_SIZE": "-5"},
+     "TVM_TENSORRT_MAX_WORKSPACE_SIZE='-5' is not a positive integer"),
+    ("env-executor", ["run", "{d}/m.so"], {"TVM_TENSORRT_EXECUTOR": "bogus"},
+     "TVM_TENSORRT_EXECUTOR='bogus' is not allowed: use one of tensorrt, reference"),
+    ("env-log-level", ["report", "{d}/tiny.onnx"], {"TVM_TENSORRT_LOG_LEVEL": "loud"},
+     "TVM_TENSORRT_LOG_LEVEL='loud' is not allowed: use one of error, warning, info, verbose, debug"),
+]
+
+
+@pytest.mark.parametrize("argv,environ,message", [c[1:] for c in CLI_CASES], ids=[c[0] for c in CLI_CASES])
+def test_cli_one_line_exit_2(files, monkeypatch, argv, environ, message):
+    for name, value in environ.items():
+        monkeypatch.setenv(name, value)
+    r = cli(*[a.format(d=files) for a in argv])
+    assert (r.returncode, r.stdout) == (2, ""), r.stderr
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and message in lines[0], r.stderr
+
+
+def test_cli_what_the_errors_point_to(files, monkeypatch):
+    """--cast converts; a batch of 2 for a model exported with 1 is an accepted override;
+    module:function is found in the current directory."""
+    r = cli("run", files / "m.so", "--input", f"x={files / 'x_f64.npy'}", "--cast", "--repeat", "1")
+    assert r.returncode == 0 and "output 0: shape [1, 4, 8, 8] float32" in r.stdout, r.stderr
+    r = cli("report", files / "tiny.onnx", "--input-shape", "x=2,3,8,8")
+    assert r.returncode == 0 and "2/2 ops" in r.stdout, r.stderr
+    monkeypatch.chdir(files)
+    monkeypatch.syspath_prepend(str(files))  # pytest's own sys.path has no '' entry
+    r = cli("report", "mymodel:build")
+    assert r.returncode == 0 and "1/1 ops" in r.stdout, r.stderr
+
+
+def _relu():
+    bb = relax.BlockBuilder()
+    x = relax.Var("x", relax.TensorType([1, 4], "float32"))
+    with bb.function("main", [x]):
+        with bb.dataflow():
+            y = bb.emit_output(relax.op.nn.relu(x))
+        bb.emit_func_output(y)
+    return bb.get()
+
+
+API_CASES = [
+    # (id, call, exception, message)
+    ("option-typo", lambda m: tvm_trt.partition_for_tensorrt(m, use_fp17=True), TypeError,
+     "partition_for_tensorrt: unknown option 'use_fp17'; known: build_at_compile_time, max_workspace_size, "
+     "remove_no_mac_subgraphs, use_fp16, use_implicit_batch, version"),
+    ("report-option-typo", lambda m: tvm_trt.partition_report(m, use_fp17=True), TypeError, "unknown option 'use_fp17'"),
+    ("build-option-typo", lambda m: tvm_trt.build(tvm_trt.partition_for_tensorrt(m)[0], "llvm", use_fp17=True),
+     TypeError, "tvm_trt.build: unknown option 'use_fp17'"),
+    ("workspace", lambda m: tvm_trt.partition_for_tensorrt(m, max_workspace_size=-5), TypeError,
+     "max_workspace_size must be a positive int (bytes), got -5"),
+    ("version-int", lambda m: tvm_trt.partition_for_tensorrt(m, version=8), TypeError,
+     "TensorRT version 8 is ambiguous: give major and minor, e.g. (8, 6) or '8.6'"),
+    ("version-text", lambda m: tvm_trt.partition_for_tensorrt(m, version="8.x"), ValueError,
+     "TensorRT version '8.x': expected e.g. '8.6' or '8.6.1'"),
+    ("version-long", lambda m: tvm_trt.partition_for_tensorrt(m, version=(8, 6, 1, 2)), TypeError,
+     "expected 2 or 3 non-negative ints"),
+    ("params-list", lambda m: tvm_trt.partition_for_tensorrt(m, [1, 2]), TypeError,
+     "params must be a dict {name: array}, got list"),
+    ("report-params-list", lambda m: tvm_trt.partition_report(m, [1, 2]), TypeError, "params must be a dict"),
+    ("register-unknown-op", lambda m: tvm_trt.register_op("relax.does_not_exist")(lambda ctx, node: None),
+     ValueError, "register_op: TVM has no op named 'relax.does_not_exist'"),
+    ("register-not-relax", lambda m: tvm_trt.register_op("conv2d")(lambda ctx, node: None),
+     ValueError, "register_op: 'conv2d' is not a Relax op name"),
+    ("register-version", lambda m: tvm_trt.register_op("relax.flip", min_version=7)(lambda ctx, node: None),
+     TypeError, "TensorRT version 7 is ambiguous"),
+    ("to-json-indent-as-path", lambda m: tvm_trt.partition_report(m).to_json(2), TypeError,
+     "to_json(path): path must be a file path, got int"),
+]
+
+
+@pytest.mark.parametrize("call,exc,message", [c[1:] for c in API_CASES], ids=[c[0] for c in API_CASES])
+def test_api_raises_naming_the_key(call, exc, message):
+    with pytest.raises(exc) as info:
+        call(_relu())
+    assert message in str(info.value) and "\n" not in str(info.value)
+    assert registry.get("relax.does_not_exist") is None and registry.get("relax.flip") is None
+
+
+@pytest.mark.parametrize("version", [(8, 6), "8.6", "8.6.0", [8, 6]], ids=["tuple", "string", "string3", "list"])
+def test_api_versions_accepted(version):
+    assert tvm_trt.partition_for_tensorrt(_relu(), version=version)[1]["tensorrt_version"] == [8, 6, 0]
+
+
+ENV_CASES = [
+    # (id, variable, value, reader, message)
+    ("fp16", "TVM_TENSORRT_USE_FP16", "maybe", lambda: engine.BuildSettings.from_env({}), "is not a boolean"),
+    ("multi-engine", "TVM_TENSORRT_MULTI_ENGINE", "yes2", subgraph.multi_engine, "is not a boolean"),
+    ("workspace", "TVM_TENSORRT_MAX_WORKSPACE_SIZE", "1e9", lambda: engine.BuildSettings.from_env({}),
+     "is not a positive integer"),
+    ("executor", "TVM_TENSORRT_EXECUTOR", "gpu", subgraph.executor_mode, "is not allowed: use one of tensorrt, reference"),
+    ("log-level", "TVM_TENSORRT_LOG_LEVEL", "5", env.check_all, "is not allowed: use one of error, warning"),
+]
+
+
+@pytest.mark.parametrize("name,value,read,message", [c[1:] for c in ENV_CASES], ids=[c[0] for c in ENV_CASES])
+def test_env_checked_where_read(monkeypatch, name, value, read, message):
+    monkeypatch.setenv(name, value)
+    with pytest.raises(env.EnvError, match=f"{name}='{value}' {message}".replace("(", r"\(").replace(")", r"\)")):
+        read()
+
+
+def test_env_values_accepted(monkeypatch):
+    monkeypatch.setenv("TVM_TENSORRT_USE_FP16", "Off")
+    monkeypatch.setenv("TVM_TENSORRT_MAX_WORKSPACE_SIZE", "1<<28")
+    assert engine.BuildSettings.from_env({"use_fp16": True}) == engine.BuildSettings(fp16=False, workspace=1 << 28)
+
+
+def test_env_error_reaches_the_caller_of_the_vm(monkeypatch):
+    """Read inside the runtime (the VM calls it): the message survives TVM's FFI unchanged
+    (which raises it as a RuntimeError)."""
+    import tvm
+
+    vm = relax.VirtualMachine(tvm_trt.build(tvm_trt.partition_for_tensorrt(_relu())[0], "llvm"), tvm.cpu())
+    monkeypatch.setenv("TVM_TENSORRT_MULTI_ENGINE", "yes2")
+    monkeypatch.setenv("TVM_TENSORRT_USE_FP16", "maybe")
+    with pytest.raises(RuntimeError, match="TVM_TENSORRT_USE_FP16='maybe' is not a boolean"):
+        vm["main"](tvm.runtime.tensor(np.ones((1, 4), "float32")))
+
+
+def test_known_options_are_one_table():
+    """partition_for_tensorrt's keyword arguments are all in partition.OPTIONS."""
+    import inspect
+
+    named = [p for p in inspect.signature(partition.partition_for_tensorrt).parameters if p not in ("mod", "params", "extra")]
+    assert set(named) <= set(partition.OPTIONS)

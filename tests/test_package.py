@@ -1,0 +1,53 @@
+"""The package as users get it: presets by name, `tvm-trt --version`, the docs generator writing where it is told."""
+import json
+import subprocess
+import sys
+
+import pytest
+
+from tvm_trt import cli, configs, docs
+
+
+def test_presets_by_name_and_path(tmp_path):
+    assert configs.names() == ["jetson-orin", "server"]
+    assert configs.load("jetson-orin")["use_fp16"] is True
+    path = tmp_path / "mine.json"
+    path.write_text(json.dumps({"max_workspace_size": 1 << 20}))
+    assert configs.load(str(path)) == {"max_workspace_size": 1 << 20}
+    with pytest.raises(ValueError, match=r"no config file or preset named 'jetson'.*\['jetson-orin', 'server'\]"):
+        configs.load("jetson")
+    path.write_text("[1, 2]")
+    with pytest.raises(ValueError, match="must hold a JSON object"):
+        configs.load(str(path))
+
+
+def test_cli_config_unknown_preset_is_one_line():
+    with pytest.raises(cli.UsageError, match="no config file or preset named 'nope'"):
+        cli.load_config("nope")
+
+
+def test_version_names_tvm_and_tensorrt():
+    r = subprocess.run([sys.executable, "-m", "tvm_trt.cli", "--version"], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.splitlines()
+    assert lines[0] == "tvm-trt 0.1.0" and lines[1].startswith("TVM 0.27")
+    assert lines[2] in ("TensorRT: not installed",) or lines[2].split()[1] in ("tensorrt", "tensorrt-rtx")
+
+
+def test_docs_writes_the_file_it_is_given(tmp_path, capsys):
+    out = tmp_path / "ops.md"
+    assert docs.main([str(out)]) == 0
+    assert f"{out}: wrote the ops table" in capsys.readouterr().out
+    assert docs.replace_table(out.read_text(), docs.ops_table()) == out.read_text()
+    assert docs.main(["--check", str(out)]) == 0
+    plain = tmp_path / "plain.md"
+    plain.write_text("no markers here\n")
+    assert docs.main([str(plain)]) == 2
+    assert "has no <!-- ops-table:start -->" in capsys.readouterr().err
+
+
+def test_docs_outside_a_checkout_says_so(monkeypatch, capsys):
+    monkeypatch.setattr(docs, "FILES", [])
+    assert docs.main([]) == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and "no FILE given" in err
