@@ -48,9 +48,13 @@ def check_call(call: relax.Call, opts: PartitionOptions) -> Optional[str]:
         return f"no TensorRT converter registered for {name}"
     if tuple(opts.version) < entry.min_version:
         return f"{name} needs TensorRT >= {version_str(entry.min_version)} (target {version_str(opts.version)})"
+    dims = {v for t in [t for a in call.args for t in ir.tensor_types(a)] + ir.tensor_types(call)
+            for d in ir.dims(t) or [] if symbolic.try_parse(d) is None for v in symbolic.free_vars(d)}
     for arg in call.args:
         for value in arg.fields if isinstance(arg, relax.Tuple) else [arg]:
-            if isinstance(value, relax.Var) and not ir.is_tensor(value):
+            if isinstance(value, relax.Var) and not ir.is_tensor(value) and not (
+                isinstance(value.ty, tvm.ir.PrimType) and str(value.name) in dims  # a symbolic dim (slice bound)
+            ):
                 return f"{name} takes a run-time {type(value.ty).__name__} ({value.name}): TensorRT inputs are tensors"
     for ty in [t for a in call.args for t in ir.tensor_types(a)] + ir.tensor_types(call):
         if ty.dtype not in entry.dtypes:
