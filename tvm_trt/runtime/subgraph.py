@@ -176,12 +176,14 @@ class Subgraph:
             if current.covers(shapes):
                 return current
         with self._lock:
+            slot = self.slots.get(shapes)  # another thread may have built it meanwhile
+            if slot is not None:
+                return slot
             if not self.dynamic:
                 return self._add_slot(shapes, None, None)
             env = self.profiles.bind(shapes)  # raises for shapes outside a user-given range
             if not single:
-                slot = self.slots.get(shapes)
-                return slot or self._add_slot(shapes, self.profiles.exact(env), None)
+                return self._add_slot(shapes, self.profiles.exact(env), None)
             current = next(iter(self.slots.values()), None)
             if current is not None and current.profile is not None and Profiles.covers(current.profile, env):
                 return current
