@@ -33,7 +33,8 @@ def free_vars(func: relax.Function) -> Set[str]:
     for expr in list(func.params) + [func.body.body]:
         for ty in ir.tensor_types(expr):
             for d in ir.dims(ty) or []:
-                names |= symbolic.free_vars(d)
+                if symbolic.try_parse(d) is None:  # dims we cannot read keep their ops in TVM
+                    names |= symbolic.free_vars(d)
     return names
 
 
@@ -44,6 +45,13 @@ def inline_shape_params(func: relax.Function) -> Tuple[relax.Function, List[int]
 
     -> (function, indices of the dropped params, None) or (func, [], reason it cannot be offloaded).
     """
+    try:
+        return _inline_shape_params(func)
+    except symbolic.UnsupportedDim as err:
+        return func, [], str(err)
+
+
+def _inline_shape_params(func: relax.Function) -> Tuple[relax.Function, List[int], Optional[str]]:
     defined = defined_vars(func)
     binding, dropped = {}, []
     for i, param in enumerate(func.params):
