@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from _common import onnx_cache_dir
 
+from tvm_trt import torch_zoo
 from tvm_trt.zoo import mlp, transformer_block
 
 # More Gluon vision models that build offline with random weights, beyond tvm_trt.zoo.GLUON_ZOO.
@@ -19,6 +20,26 @@ def zoo_module(name: str, batch: int = 1, image: int = 224):
 
 
 ONNX_MODELS = {"transformer_block": transformer_block, "mlp": mlp}
+
+# torchvision / transformers models (random init, tvm_trt.torch_zoo), full size: 224x224 images,
+# sequences of 128 tokens, every layer. "<model>@dynbatch": axis 0 of the inputs symbolic.
+TORCH_MODELS = torch_zoo.MODELS + ["resnet50@dynbatch", "bert@dynbatch"]
+
+
+def torch_onnx(name: str):
+    """The ONNX export of TORCH_MODELS entry ``name`` (kept in onnx_cache_dir())."""
+    import os
+
+    import onnx
+
+    path = os.path.join(onnx_cache_dir(), f"torch_{name.replace('@', '_')}.onnx")
+    if not os.path.exists(path):
+        base, _, variant = name.partition("@")
+        exported = torch_zoo.export(base, dynamic_batch=variant == "dynbatch")
+        os.makedirs(onnx_cache_dir(), exist_ok=True)
+        onnx.save(exported.onnx, path + ".tmp")
+        os.replace(path + ".tmp", path)
+    return onnx.load(path)
 
 
 def onnx_module(name: str):

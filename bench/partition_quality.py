@@ -2,7 +2,9 @@
 
 For each model: TensorRT subgraphs, ops offloaded, ops left to TVM, and the share of
 multiply-accumulate work (conv / matmul MACs, from shapes) that runs in TensorRT. Both
-partitioners get the same imported module with the weights bound as constants.
+partitioners get the same imported module with the weights bound as constants. For the
+models exported from PyTorch, TensorRT's own ONNX parser (what ONNX Runtime's TensorRT
+provider offloads) is measured on the same ONNX file: its subgraphs and share of ONNX nodes.
 
     python bench/partition_quality.py [--models resnet18_v1,transformer_block] [--quick]
 """
@@ -16,7 +18,7 @@ from typing import Dict
 
 import _common  # noqa: F401  (puts the checkout on sys.path)
 from _common import table, timed, write_results
-from _models import EXTRA_ZOO, ONNX_MODELS, onnx_module, zoo_module
+from _models import EXTRA_ZOO, ONNX_MODELS, TORCH_MODELS, onnx_module, torch_onnx, zoo_module
 
 import tvm
 from tvm import relax
@@ -113,42 +115,91 @@ def analyse(mod: tvm.IRModule) -> Dict:
 
 # ---------------------------------------------------------------------------------- drivers
 def load(name: str):
+    if name in TORCH_MODELS:
+        from tvm_trt import torch_zoo
+
+        return torch_zoo.import_onnx(torch_onnx(name))
     return onnx_module(name) if name in ONNX_MODELS else zoo_module(name)
+
+
+def trt_parser(name: str):
+    """TensorRT's ONNX parser on the file we import (None for models not from PyTorch)."""
+    if name not in TORCH_MODELS:
+        return None
+    from tvm_trt import torch_zoo
+
+    cov = torch_zoo.trt_parser_coverage(torch_onnx(name))
+    return {"subgraphs": cov.subgraphs, "onnx_nodes": cov.nodes, "nodes_supported": cov.nodes_supported,
+            "coverage": cov.coverage}
+
+
+def _attempt(fn, *args, **kwargs):
+    """(result, seconds, None) or (None, None, "ExceptionType: first line") when ``fn`` fails:
+    a crash is a result of this benchmark, not the end of it."""
+    try:
+        result, seconds = timed(fn, *args, **kwargs)
+        return result, seconds, None
+    except Exception as err:  # noqa: BLE001
+        return None, None, f"{type(err).__name__}: {str(err).strip().splitlines()[0][:160] if str(err).strip() else ''}"
 
 
 def compare(name: str) -> Dict:
     import tvm_trt
     from tvm.relax.backend.contrib.tensorrt import partition_for_tensorrt as tvm_partition
 
-    (mod, params), import_s = timed(load, name)
-    (ours, _), ours_s = timed(tvm_trt.partition_for_tensorrt, mod, params)
+    row = {"model": name, "trt_parser": None}
+    loaded, import_s, error = _attempt(load, name)
+    if error:
+        return {**row, "error": f"import: {error}", "ours": None, "tvm": None}
+    mod, params = loaded
+    row["import_seconds"] = import_s
+    # Explicit batch: the resolved default for every TensorRT >= 7 (our networks are explicit-batch).
+    ours, ours_s, error = _attempt(tvm_trt.partition_for_tensorrt, mod, params, use_implicit_batch=False)
+    row["ours"] = {"error": error} if error else {**analyse(ours[0]), "partition_seconds": ours_s}
     bound = relax.transform.BindParams("main", params)(mod)
-    theirs, theirs_s = timed(tvm_partition, bound)
-    return {
-        "model": name,
-        "import_seconds": import_s,
-        "ours": {**analyse(ours), "partition_seconds": ours_s},
-        "tvm": {**analyse(theirs), "partition_seconds": theirs_s},
-    }
+    theirs, theirs_s, error = _attempt(tvm_partition, bound)
+    row["tvm"] = {"error": error} if error else {**analyse(theirs), "partition_seconds": theirs_s}
+    row["trt_parser"], _, error = _attempt(trt_parser, name)
+    if error:
+        row["trt_parser"] = {"error": error}
+    return row
 
 
 def _share(r):
     return "-" if r["mac_share_offloaded"] is None else f"{100 * r['mac_share_offloaded']:.1f}%"
 
 
+def _ops_share(r):
+    total = r["ops_offloaded"] + r["ops_left_to_tvm"]
+    return f"{100 * r['ops_offloaded'] / total:.0f}%" if total else "-"
+
+
+def _cells(r):
+    """subgraphs, ops left in TVM, ops offloaded, MACs offloaded of one partitioner's result."""
+    if not r:
+        return ["-"] * 4
+    if r.get("error"):
+        return ["crash", "-", "-", "-"]
+    return [r["subgraphs"], r["ops_left_to_tvm"], _ops_share(r), _share(r)]
+
+
 def render(results) -> str:
     rows = []
     for r in results:
-        o, t = r["ours"], r["tvm"]
-        rows.append([
-            r["model"], f"{o['gmacs_total']:.3g}",
-            o["subgraphs"], t["subgraphs"],
-            o["ops_left_to_tvm"], t["ops_left_to_tvm"],
-            _share(o), _share(t),
-        ])
+        o, t, p = _cells(r["ours"]), _cells(r["tvm"]), r.get("trt_parser")
+        if not p:
+            p_sub, p_cov = "-", "-"
+        elif p.get("error"):
+            p_sub, p_cov = "crash", "-"
+        else:
+            p_sub, p_cov = p["subgraphs"], f"{100 * p['coverage']:.0f}%"
+        gmacs = f"{r['ours']['gmacs_total']:.3g}" if r.get("ours") and not r["ours"].get("error") else "-"
+        model = r["model"] + (" (import failed)" if r.get("error") else "")
+        rows.append([model, gmacs, o[0], t[0], p_sub, o[1], t[1], o[2], t[2], p_cov, o[3], t[3]])
     return table(
-        ["model", "GMACs", "subgraphs (ours)", "subgraphs (TVM)", "ops left in TVM (ours)",
-         "ops left in TVM (TVM)", "MACs offloaded (ours)", "MACs offloaded (TVM)"],
+        ["model", "GMACs", "subgraphs (ours)", "subgraphs (TVM)", "subgraphs (TRT parser)",
+         "ops left in TVM (ours)", "ops left in TVM (TVM)", "ops offloaded (ours)", "ops offloaded (TVM)",
+         "ONNX nodes (TRT parser)", "MACs offloaded (ours)", "MACs offloaded (TVM)"],
         rows,
     )
 
@@ -156,24 +207,27 @@ def render(results) -> str:
 def all_models():
     from tvm_trt import zoo
 
-    return list(zoo.GLUON_ZOO) + EXTRA_ZOO + list(ONNX_MODELS)
+    return list(zoo.GLUON_ZOO) + EXTRA_ZOO + list(ONNX_MODELS) + TORCH_MODELS
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--models", help="comma-separated model names (default: all)")
     parser.add_argument("--quick", action="store_true", help=f"only {', '.join(QUICK)}")
+    parser.add_argument("--torch", action="store_true", help="only the models exported from PyTorch")
+    parser.add_argument("--output", default="partition_quality", help="results name (bench/results/NAME.json)")
     args = parser.parse_args(argv)
-    names = args.models.split(",") if args.models else (QUICK if args.quick else all_models())
+    names = args.models.split(",") if args.models else (
+        QUICK if args.quick else TORCH_MODELS if args.torch else all_models())
     results = []
     for name in names:
         print(f"[partition_quality] {name} ...", file=sys.stderr, flush=True)
         results.append(compare(name))
     print(render(results))
-    left = {r["model"]: {"ours": r["ours"]["left_to_tvm_by_op"], "tvm": r["tvm"]["left_to_tvm_by_op"]} for r in results}
-    for model, by in left.items():
-        print(f"\n{model}: left in TVM (ours) {by['ours'] or '{}'}; (TVM) {by['tvm'] or '{}'}")
-    path = write_results("partition_quality", {"models": results})
+    for r in results:
+        by = {k: (r[k] or {}).get("error") or (r[k] or {}).get("left_to_tvm_by_op") for k in ("ours", "tvm")}
+        print(f"\n{r['model']}: {r.get('error') or ''}left in TVM (ours) {by['ours'] or '{}'}; (TVM) {by['tvm'] or '{}'}")
+    path = write_results(args.output, {"models": results})
     print(f"\nwrote {path}")
     return 0
 

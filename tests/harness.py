@@ -78,7 +78,7 @@ def run_llvm(mod: tvm.IRModule, args: Sequence[np.ndarray]):
 
 
 def run_offloaded(pmod: tvm.IRModule, args: Sequence[np.ndarray]):
-    return _run(tvm_trt.build(pmod, "llvm"), args)
+    return _run(tvm_trt.build(pmod, "llvm", fallback=False), args)  # the reference executor never falls back
 
 
 def random_inputs(inputs: InputSpec, seed: int = 0, low: float = -1.0, high: float = 1.0):

@@ -39,7 +39,7 @@ def files(tmp_path_factory):
         (d / name).write_bytes(content)
         if meta:
             shutil.copy(str(lib) + ".json", d / (name + ".json"))
-    shutil.copy(np.__file__.replace("__init__.py", "") + _numpy_extension(), d / "foreign.so")
+    shutil.copy(_foreign_library(), d / "foreign.so")
     np.save(d / "x.npy", np.zeros((1, 3, 8, 8), "float32"))
     np.save(d / "x_shape.npy", np.zeros((1, 3, 16, 8), "float32"))
     np.save(d / "x_rank.npy", np.zeros((3, 8, 8), "float32"))
@@ -62,9 +62,12 @@ def files(tmp_path_factory):
     return d
 
 
-def _numpy_extension():
-    core = os.path.join(os.path.dirname(np.__file__), "_core")
-    return "_core/" + next(f for f in os.listdir(core) if f.startswith("_multiarray_umath") and f.endswith(".so"))
+def _foreign_library():
+    """A real shared library that tvm.compile did not write: NumPy's C extension."""
+    import glob
+
+    root = os.path.dirname(np.__file__)
+    return sorted(glob.glob(os.path.join(root, "*core", "_multiarray_umath*.so")))[0]
 
 
 CLI_CASES = [
@@ -78,11 +81,12 @@ CLI_CASES = [
      "the model does not take --input-shape x=1,4,8,8 at Conv: The channel size"),
     ("version-text", ["report", "{d}/tiny.onnx", "--version", "x.y"], {}, "bad --version 'x.y'"),
     ("version-major-only", ["report", "{d}/tiny.onnx", "--version", "8"], {}, "bad --version '8'"),
-    ("config-missing", ["report", "{d}/tiny.onnx", "--config", "missing.json"], {}, "cannot read config"),
+    ("config-missing", ["report", "{d}/tiny.onnx", "--config", "missing.json"], {},
+     "cannot read config 'missing.json': No such file or directory; the presets are ['jetson-orin', 'server']"),
     ("config-json", ["report", "{d}/tiny.onnx", "--config", "{d}/broken.json"], {}, "is not valid JSON"),
     ("config-list", ["report", "{d}/tiny.onnx", "--config", "{d}/list.json"], {}, "must hold a JSON object"),
     ("config-typo", ["report", "{d}/tiny.onnx", "--config", "{d}/typo.json"], {},
-     "partition_for_tensorrt: unknown option 'use_fp17'; known: build_at_compile_time, max_workspace_size"),
+     "partition_for_tensorrt: unknown option 'use_fp17'; known: build_at_compile_time, "),
     ("module-missing", ["report", "nomodule_here:build"], {}, "cannot import 'nomodule_here'"),
     ("output-dir", ["compile", "{d}/tiny.onnx", "-o", "/nonexistent-dir/m.so", "--target", "llvm"], {},
      "does not exist"),
@@ -111,6 +115,8 @@ CLI_CASES = [
      "TVM_TENSORRT_MAX_WORKSPACE_SIZE='abc' is not a positive integer"),
     ("env-workspace-negative", ["run", "{d}/m.so"], {"TVM_TENSORRT_MAX_WORKSPACE_SIZE": "-5"},
      "TVM_TENSORRT_MAX_WORKSPACE_SIZE='-5' is not a positive integer"),
+    ("env-workspace-huge", ["run", "{d}/m.so"], {"TVM_TENSORRT_MAX_WORKSPACE_SIZE": "1<<70"},
+     "TVM_TENSORRT_MAX_WORKSPACE_SIZE='1<<70' is not a positive integer below 2**63"),
     ("env-executor", ["run", "{d}/m.so"], {"TVM_TENSORRT_EXECUTOR": "bogus"},
      "TVM_TENSORRT_EXECUTOR='bogus' is not allowed: use one of tensorrt, reference"),
     ("env-log-level", ["report", "{d}/tiny.onnx"], {"TVM_TENSORRT_LOG_LEVEL": "loud"},
@@ -154,15 +160,14 @@ def _relu():
 API_CASES = [
     # (id, call, exception, message)
     ("option-typo", lambda m: tvm_trt.partition_for_tensorrt(m, use_fp17=True), TypeError,
-     "partition_for_tensorrt: unknown option 'use_fp17'; known: build_at_compile_time, max_workspace_size, "
-     "remove_no_mac_subgraphs, use_fp16, use_implicit_batch, version"),
+     "partition_for_tensorrt: unknown option 'use_fp17'; known: build_at_compile_time, "),
     ("report-option-typo", lambda m: tvm_trt.partition_report(m, use_fp17=True), TypeError, "unknown option 'use_fp17'"),
     ("build-option-typo", lambda m: tvm_trt.build(tvm_trt.partition_for_tensorrt(m)[0], "llvm", use_fp17=True),
      TypeError, "tvm_trt.build: unknown option 'use_fp17'"),
     ("workspace", lambda m: tvm_trt.partition_for_tensorrt(m, max_workspace_size=-5), TypeError,
-     "max_workspace_size must be a positive int (bytes), got -5"),
+     "max_workspace_size must be a positive int (bytes) below 2**63, got -5"),
     ("version-int", lambda m: tvm_trt.partition_for_tensorrt(m, version=8), TypeError,
-     "TensorRT version 8 is ambiguous: give major and minor, e.g. (8, 6) or '8.6'"),
+     "TensorRT version 8 is ambiguous: give major and minor, e.g. (8, 0) or '8.0'"),
     ("version-text", lambda m: tvm_trt.partition_for_tensorrt(m, version="8.x"), ValueError,
      "TensorRT version '8.x': expected e.g. '8.6' or '8.6.1'"),
     ("version-long", lambda m: tvm_trt.partition_for_tensorrt(m, version=(8, 6, 1, 2)), TypeError,
@@ -170,6 +175,16 @@ API_CASES = [
     ("params-list", lambda m: tvm_trt.partition_for_tensorrt(m, [1, 2]), TypeError,
      "params must be a dict {name: array}, got list"),
     ("report-params-list", lambda m: tvm_trt.partition_report(m, [1, 2]), TypeError, "params must be a dict"),
+    ("params-name", lambda m: tvm_trt.partition_for_tensorrt(m, {"w": np.zeros(3, "float32")}), ValueError,
+     "params: 'w' is not a parameter of main; its parameters are ['x']"),
+    ("params-value", lambda m: tvm_trt.partition_for_tensorrt(m, {"x": "abc"}), TypeError,
+     "params['x'] must be an array (numpy or tvm.runtime.Tensor), got str"),
+    ("params-shape", lambda m: tvm_trt.partition_for_tensorrt(m, {"x": np.zeros((2, 2), "float32")}), ValueError,
+     "params['x'] is [2, 2] float32; main's parameter x is [1, 4] float32"),
+    ("params-dtype", lambda m: tvm_trt.partition_report(m, {"x": np.zeros((1, 4))}), ValueError,
+     "params['x'] is [1, 4] float64; main's parameter x is [1, 4] float32"),
+    ("mod-not-a-module", lambda m: tvm_trt.partition_for_tensorrt("model.onnx"), TypeError,
+     "mod must be a tvm.IRModule with a Relax function 'main', got str"),
     ("register-unknown-op", lambda m: tvm_trt.register_op("relax.does_not_exist")(lambda ctx, node: None),
      ValueError, "register_op: TVM has no op named 'relax.does_not_exist'"),
     ("register-not-relax", lambda m: tvm_trt.register_op("conv2d")(lambda ctx, node: None),
@@ -236,3 +251,10 @@ def test_known_options_are_one_table():
 
     named = [p for p in inspect.signature(partition.partition_for_tensorrt).parameters if p not in ("mod", "params", "extra")]
     assert set(named) <= set(partition.OPTIONS)
+
+
+def test_unknown_variable_is_named(files, monkeypatch):
+    monkeypatch.setenv("TVM_TENSORRT_USE_FP17", "1")
+    r = cli("report", files / "tiny.onnx")
+    assert r.returncode == 0
+    assert r.stderr.startswith("tvm-trt: warning: TVM_TENSORRT_USE_FP17 is not a variable tvm-trt reads (known: ")

@@ -1,6 +1,5 @@
 import io
 import json
-import os
 import shutil
 import time
 
@@ -9,8 +8,6 @@ import onnx
 import pytest
 from cli_runner import cli
 from onnx import TensorProto, helper, numpy_helper
-
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 @pytest.fixture(scope="module")
@@ -36,7 +33,10 @@ def test_report_json_svg(tiny_onnx, tmp_path):
     assert "2/2 ops (100.0%)" in r.stdout
     data = json.loads((tmp_path / "r.json").read_text())
     assert data["ops_offloaded"] == 2 and data["subgraphs"][0]["has_mac"]
-    assert (tmp_path / "r.svg").read_text().startswith("<svg")
+    svg = (tmp_path / "r.svg").read_text()
+    assert svg.startswith("<svg") and "<title>tensorrt_0: 2 ops" in svg  # one box for the subgraph
+    r = cli("report", tiny_onnx, "--svg", str(tmp_path / "ops.svg"), "--detail")
+    assert r.returncode == 0 and "<title>nn.conv2d [tensorrt_0]</title>" in (tmp_path / "ops.svg").read_text()
 
 
 def test_compile_and_run(tiny_onnx, tmp_path):
@@ -67,15 +67,15 @@ def test_cross_compile_for_jetson(tiny_onnx, tmp_path):
 
 def test_configs_are_partition_kwargs():
     import tvm_trt
+    from tvm_trt import configs
     from tvm_trt.report import partition_report
 
     from harness import make_module
     from tvm import relax
 
     mod = make_module(lambda x: relax.op.nn.relu(x), {"x": ((1, 4), "float32")})
-    for name in ("jetson-orin.json", "server.json"):
-        with open(os.path.join(ROOT, "configs", name)) as f:
-            options = json.load(f)
+    for name in configs.names():
+        options = configs.load(name)
         _, config = tvm_trt.partition_for_tensorrt(mod, **options)
         assert all(config[k] == v for k, v in options.items())
     assert partition_report(mod, **options).ops_total == 1

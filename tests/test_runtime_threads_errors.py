@@ -62,7 +62,7 @@ def test_wrong_input_names_subgraph_input_and_expected_shape():
     pmod, _ = tvm_trt.partition_for_tensorrt(conv_softmax())
     (func,) = tvm_trt.partition.offloaded_functions(pmod).values()
     sub, weights = spec.from_function(func, "sg_test", tvm_trt.partition.default_config())
-    subgraph = Subgraph("k", spec.pack(sub, weights)[1])
+    subgraph = Subgraph("k", spec.pack(sub)[1], weights)
     from tvm_trt.runtime.dlpack import TensorRef
 
     with pytest.raises(ValueError, match=r"subgraph sg_test: input 0 \(.*\) has shape \[2, 3, 9, 8\] float32, "
@@ -79,7 +79,7 @@ def test_build_failure_names_subgraph_and_leaves_no_cache_entry(cache_dir):
     pmod, _ = tvm_trt.partition_for_tensorrt(dynamic_conv())
     (func,) = tvm_trt.partition.offloaded_functions(pmod).values()
     sub, weights = spec.from_function(func, "sg_bad", tvm_trt.partition.default_config())
-    subgraph = Subgraph("k", spec.pack(sub, weights)[1])
+    subgraph = Subgraph("k", spec.pack(sub)[1], weights)
     with pytest.raises(engine.EngineBuildError, match=r"subgraph sg_bad: .*Dimension mismatch for tensor input_0"):
         subgraph.plan_for(((8, 3, 7, 7),), engine.BuildSettings(fp16=False, workspace=1 << 20))
     assert not cache_dir.exists() or not list(cache_dir.iterdir())

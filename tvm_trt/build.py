@@ -6,6 +6,7 @@ from typing import Any, Dict, Optional
 import tvm
 from tvm import relax
 
+from . import weights
 from .partition import check_options, offloaded_functions
 
 
@@ -13,15 +14,20 @@ def build(mod: tvm.IRModule, target, config: Optional[Dict[str, Any]] = None, **
     """Generate the TensorRT stubs for the partitioned ``mod`` and compile the rest for ``target``.
 
     ``config`` (as returned by ``partition_for_tensorrt``) and ``options`` override what the
-    partitioned functions carry. The stubs are compiled for the target's host."""
+    partitioned functions carry. The stubs are compiled for the target's host; the weights go
+    into an object file linked into the library (``tvm_trt.weights``). With
+    ``fallback`` (default on; also ``config["fallback"]``) each offloaded function is also
+    compiled by TVM for ``target``, and runs when TensorRT cannot run the subgraph."""
     target = target if isinstance(target, tvm.target.Target) else tvm.target.Target(target)
     codegen_options = dict(config or {})
     codegen_options.update(options)
     check_options(codegen_options, "tvm_trt.build")
+    fallback = bool(codegen_options.setdefault("fallback", True))
     host = target.host if target.host is not None else (target if target.kind.name in ("llvm", "c") else None)
     if host is not None:
         codegen_options["host_target"] = str(host)  # a Target's str() is its JSON form
     symbols = list(offloaded_functions(mod))
+    mod = weights.lift(mod, symbols, fallback)
     mod = relax.transform.RunCodegen({"tensorrt": codegen_options})(mod)
     return tvm.compile(drop_lifted_constants(mod, symbols), target)
 

@@ -70,7 +70,9 @@ def load_config(name_or_path: Optional[str]) -> Dict:
     try:
         return configs.load(name_or_path)
     except OSError as err:
-        raise UsageError(f"cannot read config {name_or_path!r}: {err.strerror}") from None
+        raise UsageError(
+            f"cannot read config {name_or_path!r}: {err.strerror}; the presets are {configs.names()}"
+        ) from None
     except ValueError as err:
         raise UsageError(str(err)) from None
 
@@ -94,15 +96,15 @@ class _VersionAction(argparse.Action):
         parser.exit()
 
 
-def load_model(spec: str, shapes):
+def load_model(spec: str, shapes, simplify: Optional[bool] = None):
     """(mod, params) from an ONNX file, an MXNet checkpoint prefix or ``module:function``."""
     from . import frontend
 
     if os.path.isfile(spec):
         check_onnx_shapes(spec, shapes)
         if not shapes:
-            return frontend.from_onnx(spec)
-        return _from_onnx_with_shapes(spec, shapes)
+            return frontend.from_onnx(spec, simplify=simplify)
+        return _from_onnx_with_shapes(spec, shapes, simplify)
     if os.path.isfile(f"{spec}-symbol.json"):
         if not shapes:
             raise UsageError(f"MXNet model {spec!r} needs --input-shape for every input")
@@ -114,6 +116,10 @@ def load_model(spec: str, shapes):
         f"MODEL {spec!r} not found: expected an .onnx file, an MXNet prefix with {spec}-symbol.json, "
         "or module:function"
     )
+
+
+def _simplify(args) -> Optional[bool]:
+    return False if args.no_simplify else None
 
 
 def check_onnx_shapes(path: str, shapes) -> None:
@@ -163,7 +169,7 @@ def _captured_output():
             text.append(sink.read())
 
 
-def _from_onnx_with_shapes(path: str, shapes):
+def _from_onnx_with_shapes(path: str, shapes, simplify: Optional[bool] = None):
     """Fixed dims may be overridden (a batch of 8 for a model exported with 1); when TVM's importer
     then cannot convert an operator, one line says which shape did not fit and why."""
     from . import frontend
@@ -171,16 +177,19 @@ def _from_onnx_with_shapes(path: str, shapes):
     failure = None
     with _captured_output() as captured:
         try:
-            model = frontend.from_onnx(path, shape=shapes)
+            model = frontend.from_onnx(path, shape=shapes, simplify=simplify)
+        except frontend.ONNXImportError as err:  # TVM's importer failed: the error names the op
+            failure = (err.reason, err.op)
         except (ValueError, TypeError, RuntimeError) as err:  # TVM's errors derive from these
-            failure = (_one_line(err), [ln for ln in str(err).splitlines() if ln.strip()])
+            failure = (_one_line(err), None)
     noise = "".join(captured)
     if failure is None:
         sys.stderr.write(noise)
         return model
     given = " ".join(f"{k}={','.join(map(str, v))}" for k, v in shapes.items())
-    op = re.search(r"Error converting operator (\w+)", noise)
-    where = f" at {op.group(1)}" if op else ""
+    printed_op = re.search(r"Error converting operator (\w+)", noise)
+    op = failure[1] or (printed_op.group(1) if printed_op else None)
+    where = f" at {op}" if op else ""
     raise UsageError(f"the model does not take --input-shape {given}{where}: {failure[0]}")
 
 
@@ -269,7 +278,7 @@ def triple_of(cc: Optional[str]) -> Optional[str]:
 def cmd_report(args) -> int:
     from .report import partition_report
 
-    mod, params = load_model(args.model, parse_shapes(args.input_shape))
+    mod, params = load_model(args.model, parse_shapes(args.input_shape), _simplify(args))
     report = partition_report(mod, params, **partition_options(args))
     print(report)
     if args.json:
@@ -303,7 +312,7 @@ def cmd_compile(args) -> int:
     if not os.path.isdir(out_dir):
         raise UsageError(f"output directory {out_dir!r} does not exist")
     target = make_target(args.target, args.arch, args.host_triple or triple_of(args.cc))
-    mod, params = load_model(args.model, parse_shapes(args.input_shape))
+    mod, params = load_model(args.model, parse_shapes(args.input_shape), _simplify(args))
     pmod, config, report = partition_with_report(mod, params, **options)
     start = time.perf_counter()
     ex = tvm_trt.build(pmod, target)
@@ -445,6 +454,8 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--input-shape", action="append", metavar="NAME=D1,D2,...", help="repeatable")
         p.add_argument("--version", help="target TensorRT version, e.g. 8.6.1 (default: the installed one)")
         p.add_argument("--no-implicit-batch", action="store_true", help="allow ops on the batch axis")
+        p.add_argument("--no-simplify", action="store_true",
+                       help="import the ONNX file as it is (default: ONNX shape inference + onnxslim when installed)")
         p.add_argument("--config", metavar="NAME|FILE.json",
                        help="partition_for_tensorrt options: a preset (jetson-orin, server) or a JSON file")
 
@@ -481,7 +492,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     try:
         from .progress import configure_logging
 
-        env.check_all()  # a bad TVM_TENSORRT_* value is named before any work
+        for name in env.check_all():  # a bad TVM_TENSORRT_* value is named before any work
+            print(f"tvm-trt: warning: {name} is not a variable tvm-trt reads (known: {', '.join(env.CHECKS)})",
+                  file=sys.stderr)
         configure_logging()
         return args.func(args)
     except (UsageError, FileNotFoundError, ValueError, TypeError, ImportError) as err:

@@ -1,26 +1,27 @@
-"""``relax.ext.tensorrt``: offloaded functions -> one host module of small stubs.
+"""``relax.ext.tensorrt``: offloaded functions -> a host module of small stubs + a weights object.
 
 Each offloaded function becomes a TIR PrimFunc named by its symbol whose body is
 
     if tvm_trt.run(key, *tensors) != 0:         # 1 = this process has not seen the subgraph yet
         tvm_trt.load(key, blob); tvm_trt.run(key, *tensors)
 
-``blob`` (spec + weights, base64) is a string constant inside the library, so an exported
-``.so`` carries everything; it crosses into Python once per process, not per call. Tensors
-are passed as raw DLTensor handles (device and shape intact) to our Python runtime, which
-``import tvm_trt`` registers.
+``blob`` is the spec's JSON text, a string constant inside the library; it crosses into Python
+once per process, not per call. The weights are raw bytes in a second module (an object file
+TVM links into the exported ``.so``) under a symbol named by their digest (see
+``tvm_trt.weights``). Tensors are passed as raw DLTensor handles (device and shape intact) to
+our Python runtime, which ``import tvm_trt`` registers.
 """
 from __future__ import annotations
 
 import json
-from typing import Any, Dict
+from typing import Any, Dict, List
 
 import tvm
 import tvm_ffi
 from tvm import relax
 from tvm import tirx as tir
 
-from . import ir, partition, spec
+from . import ir, partition, spec, weights
 from .runtime import aot
 
 RUN_FUNC = "tvm_trt.run"
@@ -53,25 +54,33 @@ def function_config(func: relax.Function, options: Dict[str, Any]) -> Dict[str, 
     return config
 
 
-def compile_functions(functions, options=None) -> tvm.runtime.Module:
-    stubs = {}
+def compile_functions(functions, options=None) -> List[tvm.runtime.Module]:
+    """-> [stubs module, weights object module (when any subgraph has weights)]."""
+    stubs, regions = {}, {}
     host = None
     for func in functions:
         symbol = str(func.attrs["global_symbol"])
         config = function_config(func, options)
         host = host or config.get("host_target")
-        subgraph, weights = spec.from_function(func, symbol, config)
-        digest, blob = spec.pack(subgraph, weights)
+        subgraph, values = spec.from_function(func, symbol, config)
+        digest, blob = spec.pack(subgraph)
         if config.get("build_at_compile_time"):  # embed plans: the deployment needs no builder
-            blob = aot.attach(blob, aot.build_plans(subgraph, weights, digest))
+            blob = aot.attach(blob, aot.build_plans(subgraph, values, digest))
+        wid = spec.weights_id(subgraph) if values else ""
+        if wid:
+            regions[wid] = values
         num_args = len(func.params) + len(subgraph["outputs"])
         stubs[symbol] = _stub(symbol, num_args, f"{symbol}:{digest[:20]}", blob)
     target = tvm.target.Target(host or "llvm")
-    return tvm.tirx.build(tvm.IRModule(stubs), target=target)
+    mods = [tvm.tirx.build(tvm.IRModule(stubs), target=target)]
+    if regions:
+        mods.append(weights.weights_object(regions, str(target.attrs.get("mtriple", "") or "")))
+        weights.register_in_process(regions)
+    return mods
 
 
 def _codegen(functions, options, constant_names):
-    return [compile_functions(list(functions), options)] if len(functions) else []
+    return compile_functions(list(functions), options) if len(functions) else []
 
 
 def register() -> bool:

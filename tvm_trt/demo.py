@@ -1,6 +1,7 @@
 """The main job: Gluon ResNet-18 -> partition -> TensorRT -> export -> fresh process -> compare.
 
     python -m tvm_trt.demo [--model resnet18_v1] [--workdir DIR]
+    python -m tvm_trt.demo --torch [--workdir DIR]     # torchvision ResNet-18 through from_torch instead
 
 Weights are random (nothing can be downloaded). Where no GPU can execute TensorRT engines, the
 exported library runs with TVM_TENSORRT_EXECUTOR=reference: the TensorRT plan is still built
@@ -17,6 +18,8 @@ import tempfile
 import time
 
 import numpy as np
+
+from . import env
 
 
 def _gpu_can_run_tensorrt() -> bool:
@@ -43,7 +46,7 @@ def _run_exported(lib_path: str, input_path: str, output_path: str) -> None:
     import tvm_trt
 
     lib = tvm.runtime.load_module(lib_path)
-    dev = tvm.cuda() if os.environ.get("TVM_TENSORRT_EXECUTOR", "tensorrt") != "reference" else tvm.cpu()
+    dev = tvm.cuda() if env.executor() != "reference" else tvm.cpu()
     vm = relax.VirtualMachine(lib, dev)
     loaded = time.perf_counter()
     x = tvm.runtime.tensor(np.load(input_path), dev)
@@ -61,29 +64,14 @@ def _run_exported(lib_path: str, input_path: str, output_path: str) -> None:
     print(json.dumps(stats))
 
 
-def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--model", default="resnet18_v1")
-    parser.add_argument("--workdir", default=None)
-    parser.add_argument("--run-exported", nargs=3, metavar=("LIB", "INPUT", "OUTPUT"), help=argparse.SUPPRESS)
-    args = parser.parse_args(argv)
-    if args.run_exported:
-        _run_exported(*args.run_exported)
-        return 0
-
+def _mxnet_model(name, times):
     import mxnet as mx
-    import tvm
 
     import tvm_trt
     from tvm_trt import zoo
-    from tvm_trt.report import partition_with_report
-
-    times = {}
-    workdir = args.workdir or tempfile.mkdtemp(prefix="tvm_trt_demo_")
-    os.makedirs(workdir, exist_ok=True)
 
     t = time.perf_counter()
-    block, shape = zoo.build_gluon_model(args.model)
+    block, shape = zoo.build_gluon_model(name)
     x = np.random.default_rng(0).uniform(-1, 1, size=shape[zoo.INPUT_NAME]).astype("float32")
     want = block(mx.nd.array(x)).asnumpy()
     times["mxnet model + reference output"] = time.perf_counter() - t
@@ -91,6 +79,57 @@ def main(argv=None) -> int:
     t = time.perf_counter()
     mod, params = tvm_trt.frontend.from_mxnet(block, shape=shape)
     times["import (MXNet -> ONNX -> Relax)"] = time.perf_counter() - t
+    return "MXNet", x, want, mod, params
+
+
+def _torch_model(_name, times):
+    import torch
+    import torchvision
+
+    import tvm_trt
+
+    t = time.perf_counter()
+    torch.manual_seed(0)
+    model = torchvision.models.resnet18(weights=None)  # random weights; BatchNorm statistics measured on random data
+    for m in model.modules():
+        if isinstance(m, torch.nn.BatchNorm2d):
+            m.momentum = None  # a cumulative average over the calibration batches
+    model.train()
+    with torch.no_grad():
+        for _ in range(2):
+            model(torch.randn(8, 3, 224, 224))
+    model.eval()
+    x = np.random.default_rng(0).uniform(-1, 1, size=(1, 3, 224, 224)).astype("float32")
+    with torch.no_grad():
+        want = model(torch.from_numpy(x)).numpy()
+    times["torch model + reference output"] = time.perf_counter() - t
+
+    t = time.perf_counter()
+    mod, params = tvm_trt.frontend.from_torch(model, (torch.from_numpy(x),))
+    times["import (torch.export -> Relax)"] = time.perf_counter() - t
+    return "PyTorch", x, want, mod, params
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--model", default="resnet18_v1")
+    parser.add_argument("--torch", action="store_true", help="torchvision's resnet18 through torch.export")
+    parser.add_argument("--workdir", default=None)
+    parser.add_argument("--run-exported", nargs=3, metavar=("LIB", "INPUT", "OUTPUT"), help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.run_exported:
+        _run_exported(*args.run_exported)
+        return 0
+
+    import tvm
+
+    import tvm_trt
+    from tvm_trt.report import partition_with_report
+
+    times = {}
+    workdir = args.workdir or tempfile.mkdtemp(prefix="tvm_trt_demo_")
+    os.makedirs(workdir, exist_ok=True)
+    source, x, want, mod, params = (_torch_model if args.torch else _mxnet_model)(args.model, times)
 
     t = time.perf_counter()
     mod, config, report = partition_with_report(mod, params)  # partition_for_tensorrt + its report
@@ -139,7 +178,7 @@ def main(argv=None) -> int:
     print("stage times:")
     for name, seconds in times.items():
         print(f"  {name:40s} {seconds:8.2f} s")
-    print(f"max abs error vs MXNet: {err:.3g}")
+    print(f"max abs error vs {source}: {err:.3g}")
     ok = err < 1e-3
     print("OK" if ok else "MISMATCH")
     return 0 if ok else 1

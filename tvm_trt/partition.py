@@ -11,7 +11,7 @@ from tvm import relax
 from tvm.relax.dpl import is_op, wildcard
 from tvm.relax.transform import FuseOpsByPattern, MergeCompositeFunctions
 
-from . import backend, dynamic, graph, ir, registry, symbolic
+from . import backend, dynamic, env, graph, ir, quantization, registry, symbolic
 from .registry import PartitionOptions, version_str
 
 CODEGEN = "tensorrt"
@@ -68,7 +68,13 @@ def check_call(call: relax.Call, opts: PartitionOptions) -> Optional[str]:
                 return reason
             if isinstance(d, str) and axis and opts.use_implicit_batch:  # implicit-batch TensorRT (< 7)
                 return f"dynamic dim at axis {axis}: only the batch axis may be dynamic with use_implicit_batch=True"
-    return entry.check(call, opts) if entry.check else None
+    if entry.check is None:
+        return None
+    try:
+        return entry.check(call, opts)
+    except Exception as err:  # a predicate bug must not stop partitioning: the op stays in TVM
+        log.warning("the predicate of %s raised %s: %s", name, type(err).__name__, err)
+        return f"the predicate of {name} raised {type(err).__name__}: {err}"
 
 
 def _patterns(opts: PartitionOptions):
@@ -111,7 +117,15 @@ def simplify(mod: tvm.IRModule) -> tvm.IRModule:
     FoldBatchnormToConv2D + FoldConstant compiles a kernel per folded weight, ~1 s per conv.
 
     FoldConstant compiles the ops it folds and fails on some that TVM's build would reject only
-    later, or never (integer power, some rms_norm axes): then the module is not folded."""
+    later, or never (integer power, some rms_norm axes): then the module is not folded.
+
+    Quantized weights (``dequantize(int8 constant)``) are hidden from folding: TensorRT needs
+    their DQ to choose INT8 kernels."""
+    mod, quantized_weights = quantization.hide_quantized_weights(mod)
+    return quantization.restore_quantized_weights(_fold(mod), quantized_weights)
+
+
+def _fold(mod: tvm.IRModule) -> tvm.IRModule:
     to_dataflow = relax.transform.ConvertToDataflow(min_size=1)  # pattern fusion only looks inside dataflow blocks
     try:
         return tvm.transform.Sequential(
@@ -181,6 +195,12 @@ OPTIONS: Dict[str, Any] = {
     "use_fp16": False,
     "build_at_compile_time": False,
     "dynamic_shapes": None,  # {symbolic var: (min, opt, max)}: fixed optimization profiles
+    "use_int8": False,  # INT8 (README "INT8"); TVM_TENSORRT_USE_INT8 overrides
+    "int8_calibration_calls": None,  # calls that calibrate; TENSORRT_NUM_CALI_INT8 overrides
+    "int8_calibration": "max",  # or "percentile:P"; TVM_TENSORRT_INT8_CALIBRATION overrides
+    "int8_scales": None,  # from tvm_trt.calibrate(): no calibration calls
+    "int8_calibration_run": None,  # set by tvm_trt.calibrate() to collect its scales
+    "fallback": True,  # tvm_trt.build also compiles each subgraph with TVM, run where TensorRT cannot
 }
 # Keys a config carries beyond the options: the resolved version, the host tvm_trt.build sets,
 # main's tir_var_upper_bound (profile bounds).
@@ -197,13 +217,38 @@ def check_options(options: Dict[str, Any], what: str = "partition_for_tensorrt")
             f"known: {', '.join(sorted(known))}"
         )
     size = options.get("max_workspace_size")
-    if size is not None and (isinstance(size, bool) or not isinstance(size, int) or size <= 0):
-        raise TypeError(f"{what}: max_workspace_size must be a positive int (bytes), got {size!r}")
+    if size is not None and (isinstance(size, bool) or not isinstance(size, int) or not 0 < size < 1 << 63):
+        raise TypeError(f"{what}: max_workspace_size must be a positive int (bytes) below 2**63, got {size!r}")
 
 
-def check_params(params) -> None:
-    if params is not None and not isinstance(params, dict):
+def check_params(params, mod=None) -> None:
+    """``mod`` an IRModule with ``main``; ``params`` a dict naming ``main``'s parameters, each an
+    array of the parameter's dtype and shape (BindParams would bind a wrong shape silently)."""
+    if mod is not None and not (isinstance(mod, tvm.IRModule) and any(g.name_hint == "main" for g in mod.get_global_vars())):
+        raise TypeError(f"mod must be a tvm.IRModule with a Relax function 'main', got {type(mod).__name__}")
+    if params is None:
+        return
+    if not isinstance(params, dict):
         raise TypeError(f"params must be a dict {{name: array}}, got {type(params).__name__}")
+    if mod is None:
+        return
+    declared = {p.name: p.ty for p in mod["main"].params}
+    for key, value in params.items():
+        name = key.name if isinstance(key, relax.Var) else key
+        if name not in declared:
+            raise ValueError(f"params: {name!r} is not a parameter of main; its parameters are {list(declared)}")
+        shape, dtype = getattr(value, "shape", None), getattr(value, "dtype", None)
+        if shape is None or dtype is None:
+            raise TypeError(f"params[{name!r}] must be an array (numpy or tvm.runtime.Tensor), got {type(value).__name__}")
+        want = declared[name]
+        dims = ir.dims(want) if hasattr(want, "dtype") else None
+        if dims is None:
+            continue
+        fits = len(dims) == len(shape) and all(not isinstance(d, int) or d == s for d, s in zip(dims, shape))
+        if not fits or str(dtype) != str(want.dtype):
+            raise ValueError(
+                f"params[{name!r}] is {list(shape)} {dtype}; main's parameter {name} is {list(dims)} {want.dtype}"
+            )
 
 
 def default_config(**overrides) -> Dict[str, Any]:
@@ -297,9 +342,13 @@ def partition_for_tensorrt(
     ``tir_var_upper_bound`` attribute bounds the profile, else it grows with the shapes met.
     """
     check_options({**extra, "max_workspace_size": max_workspace_size})
-    check_params(params)
+    check_params(params, mod)
     version = target_version(version)
     opts = PartitionOptions(version=version, use_implicit_batch=resolve_implicit_batch(use_implicit_batch, version))
+    if extra.get("int8_scales"):  # from tvm_trt.calibrate(): INT8 without calibration calls
+        extra.setdefault("use_int8", True)
+    if extra.get("int8_calibration") is not None:  # a bad method fails here, not at the first call
+        env.calibration_method(str(extra["int8_calibration"]), "int8_calibration")
     config = default_config(
         tensorrt_version=list(opts.version),
         use_implicit_batch=opts.use_implicit_batch,

@@ -111,6 +111,8 @@ class BuildProgress:
         self.thread.join()
         if self.bar is not None:
             self.bar.close()
+        if logging.getLogger("tvm_trt").isEnabledFor(logging.INFO):
+            return  # the info log line says the same, with shapes and precision
         from tqdm import tqdm
 
         tqdm.write(f"TensorRT {self.label}: {outcome} in {time.monotonic() - self.start:.1f} s", file=self.stream)

@@ -19,6 +19,10 @@ Version = Tuple[int, int, int]
 Predicate = Callable[..., Optional[str]]
 
 FLOAT_TYPES = ("float32", "float16")
+INT_TYPES = ("int32", "int64")
+# Tensor dtypes that came later than the ops: INT64 tensors arrived with TensorRT 10 (before it,
+# shape arithmetic and indices were INT32 only), BOOL tensors with the comparisons of TensorRT 7.
+DTYPE_MIN_VERSION: Dict[str, Tuple[int, int, int]] = {"int64": (10, 0, 0), "bool": (7, 0, 0)}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -59,7 +63,7 @@ def as_version(v) -> Version:
         except ValueError:
             raise ValueError(f"{what}: expected e.g. '8.6' or '8.6.1'") from None
     elif isinstance(v, int) and not isinstance(v, bool):
-        raise TypeError(f"{what} is ambiguous: give major and minor, e.g. ({v}, 6) or '{v}.6'")
+        raise TypeError(f"{what} is ambiguous: give major and minor, e.g. ({v}, 0) or '{v}.0'")
     try:
         parts = tuple(v)
     except TypeError:
@@ -100,6 +104,10 @@ def register_op(
 
     _known_op(op)
     min_version = as_version(min_version)
+    dtypes = tuple(dtypes)
+    gated = [d for d in dtypes if d in DTYPE_MIN_VERSION]
+    if gated:
+        check = all_of(dtype_gate(gated), check) if check else dtype_gate(gated)
 
     def wrap(converter):
         if op in _REGISTRY and not override:
@@ -110,7 +118,7 @@ def register_op(
             check=check,
             min_version=min_version,
             mac=mac,
-            dtypes=tuple(dtypes),
+            dtypes=dtypes,
             tuple_output=tuple_output,
             arities=tuple(arities),
         )
@@ -163,6 +171,26 @@ def requires_trt(version: Sequence[int], what: str = "") -> Predicate:
     def check(call, opts):
         if tuple(opts.version) < v:
             return f"{what or call.op.name} needs TensorRT >= {version_str(v)}"
+        return None
+
+    return check
+
+
+def dtype_gate(dtypes: Iterable[str]) -> Predicate:
+    """Tensors of ``dtypes`` among the call's inputs and outputs need the TensorRT version that
+    introduced the type (DTYPE_MIN_VERSION). Constant inputs are exempt: they become weights,
+    and int64 weights are narrowed to int32 where TensorRT has no INT64 (network.constant)."""
+    dtypes = tuple(dtypes)
+
+    def check(call, opts):
+        from . import ir
+
+        args = [a for a in call.args if not ir.is_constant(a)]
+        types = [t for a in args for t in ir.tensor_types(a)] + ir.tensor_types(call)
+        for ty in types:
+            need = DTYPE_MIN_VERSION.get(str(ty.dtype)) if str(ty.dtype) in dtypes else None
+            if need and tuple(opts.version) < need:
+                return f"{ty.dtype} tensors need TensorRT >= {version_str(need)}"
         return None
 
     return check

@@ -1,14 +1,15 @@
-"""Offloaded Relax function -> serialisable subgraph spec (JSON) + weights, packed in one blob.
+"""Offloaded Relax function -> serialisable subgraph spec (JSON) + its weights.
 
 A spec lists the subgraph's inputs, its op nodes in order (Relax op name, attrs, argument
 references, output types) and its weights. References: {"input": i}, {"weight": k},
 {"node": j} / {"node": j, "item": k} (tuple outputs), {"tuple": [...]}, {"shape": [...]},
-{"value": v}. The blob = JSON + newline + raw weight bytes; its sha256 is the content hash
-that engine cache keys start from, so weights are hashed once, at compile time.
+{"value": v}. Weights are named by shape, dtype and byte offset in the subgraph's region of
+the library's weights object (``tvm_trt.weights``), plus the digest of their bytes. The blob
+the stub carries is the spec's JSON text; its sha256 is the content hash engine cache keys
+start from (it covers the weights through their digest), computed at compile time.
 """
 from __future__ import annotations
 
-import base64
 import hashlib
 import json
 from typing import Any, Dict, List, Tuple
@@ -18,6 +19,7 @@ import tvm
 from tvm import relax
 
 from . import graph, ir
+from . import weights as weights_mod
 
 FORMAT = 1
 
@@ -61,8 +63,8 @@ class _SpecBuilder(graph.Visitor):
         if ir.is_constant(expr):
             if expr not in self._weight_ids:
                 self._weight_ids[expr] = len(self.weights)
-                # np.require, not ascontiguousarray: that one turns 0-d arrays into 1-d
-                self.weights.append(np.require(ir.const_value(expr), requirements="C"))
+                # a view of the constant (no copy); np.require, not ascontiguousarray (0-d stays 0-d)
+                self.weights.append(np.require(weights_mod.as_array(expr), requirements="C"))
             return {"weight": self._weight_ids[expr]}
         if isinstance(expr, relax.ShapeExpr):
             return {"shape": [ir.prim_to_py(v) for v in expr.values]}
@@ -75,45 +77,87 @@ class _SpecBuilder(graph.Visitor):
         raise NotImplementedError(f"cannot serialise argument {type(expr).__name__}: {expr}")
 
 
+def _param_refs(func: relax.Function) -> Tuple[List[Dict[str, Any]], List[int]]:
+    """A reference per parameter and the positions of tensor inputs. Target shapes with a
+    symbolic dim (a reshape under a dynamic batch) arrive as shape-valued parameters; converters
+    read shapes from the output types, so such a parameter is recorded by its dims only."""
+    refs, tensors = [], []
+    for i, p in enumerate(func.params):
+        if isinstance(p.ty, relax.ShapeType) and p.ty.values is not None:
+            refs.append({"shape": [ir.prim_to_py(v) for v in p.ty.values]})
+        else:
+            refs.append({"input": len(tensors)})
+            tensors.append(i)
+    return refs, tensors
+
+
 def from_function(func: relax.Function, symbol: str, config: Dict[str, Any]) -> Tuple[Dict, List[np.ndarray]]:
+    """-> (spec, weights as NumPy views of the function's constants)."""
     builder = _SpecBuilder()
-    result = graph.walk(func, [{"input": i} for i in range(len(func.params))], builder)
+    refs, tensor_params = _param_refs(func)
+    result = graph.walk(func, refs, builder)
     results = result["tuple"] if "tuple" in result else [result]
     if len(results) == 1 and "node" in results[0] and "item" not in results[0]:
         node = builder.nodes[results[0]["node"]]
         if node["tuple_out"]:  # the function returns a tuple-valued op (e.g. split) as it is
             results = [{"node": results[0]["node"], "item": k} for k in range(len(node["out"]))]
     ret_types = ir.tensor_types(func.body.body)
+    digest = func.attrs.get(weights_mod.DIGEST_ATTR) if func.attrs is not None else None
+    offsets, size = weights_mod.layout(builder.weights)
     spec = {
         "format": FORMAT,
         "symbol": symbol,
-        "inputs": [dict(name=str(p.name), **_type_json(p.ty)) for p in func.params],
+        "inputs": [dict(name=str(func.params[i].name), **_type_json(func.params[i].ty)) for i in tensor_params],
+        # call arguments that are not tensors (shape values), dropped by the runtime
+        "skip_args": [i for i in range(len(func.params)) if i not in tensor_params],
         "outputs": [_type_json(t) for t in ret_types],
         "nodes": builder.nodes,
         "results": results,
-        "weights": [],
+        "weights": [
+            {"shape": list(w.shape), "dtype": str(w.dtype), "offset": off} for w, off in zip(builder.weights, offsets)
+        ],
+        "weights_bytes": size,
+        "weights_digest": str(digest) if digest is not None else weights_mod.digest(builder.weights),
         "config": config,
     }
-    offset = 0
-    for w in builder.weights:
-        spec["weights"].append({"shape": list(w.shape), "dtype": str(w.dtype), "offset": offset})
-        offset += w.nbytes
     return spec, builder.weights
 
 
-def pack(spec: Dict, weights: List[np.ndarray]) -> Tuple[str, str]:
-    """-> (content hash hex, base64 blob). Base64: the blob travels as a NUL-free C string."""
-    raw = json.dumps(spec, sort_keys=True).encode() + b"\n" + b"".join(w.tobytes() for w in weights)
-    return hashlib.sha256(raw).hexdigest(), base64.b64encode(raw).decode("ascii")
+def weights_id(spec: Dict) -> str:
+    """Names the subgraph's region in the weights object (its accessor)."""
+    return spec["weights_digest"][:24]
 
 
-def unpack(blob: str) -> Tuple[Dict, List[np.ndarray], str]:
-    raw = base64.b64decode(blob)
-    head, _, data = raw.partition(b"\n")
-    spec = json.loads(head)
-    weights = []
+def content_hash(spec: Dict) -> str:
+    """What engine cache keys build on: everything but the names, which say where the subgraph
+    sits in its model (tensorrt_3, its inputs' variables), so the same subgraph elsewhere
+    reuses the plan."""
+    content = {k: v for k, v in spec.items() if k != "symbol"}
+    content["inputs"] = [{k: v for k, v in inp.items() if k != "name"} for inp in spec["inputs"]]
+    return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()
+
+
+def pack(spec: Dict) -> Tuple[str, str]:
+    """-> (content hash hex, blob): the spec's JSON text (a NUL-free C string)."""
+    return content_hash(spec), json.dumps(spec, sort_keys=True)
+
+
+def unpack(blob: str) -> Tuple[Dict, str]:
+    """-> (spec, content hash)."""
+    spec = json.loads(blob)
+    return spec, content_hash(spec)
+
+
+def weight_views(spec: Dict, address: int) -> List[np.ndarray]:
+    """NumPy views of a subgraph's weights at ``address`` (the loaded library's bytes)."""
+    import ctypes
+
+    if not spec["weights"]:
+        return []
+    buf = (ctypes.c_char * spec["weights_bytes"]).from_address(address)
+    out = []
     for w in spec["weights"]:
-        dtype = np.dtype(w["dtype"])
+        dtype = np.dtype(w["dtype"]) if w["dtype"] != "bfloat16" else np.dtype(__import__("ml_dtypes").bfloat16)
         count = int(np.prod(w["shape"], dtype=np.int64))
-        weights.append(np.frombuffer(data, dtype=dtype, count=count, offset=w["offset"]).reshape(w["shape"]))
-    return spec, weights, hashlib.sha256(raw).hexdigest()
+        out.append(np.frombuffer(buf, dtype=dtype, count=count, offset=w["offset"]).reshape(w["shape"]))
+    return out

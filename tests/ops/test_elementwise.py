@@ -128,9 +128,87 @@ def test_astype(src, dst):
     check_op(lambda v: R.astype(v, dst), {"x": ((1, 6), src)}, args=[x], rtol=0, atol=1e-3)
 
 
-def test_astype_int64_rejected():
+@pytest.mark.parametrize("src,dst", [("float32", "int64"), ("int64", "float32"), ("int64", "int32"),
+                                     ("int32", "int64"), ("bool", "int64"), ("int64", "bool")])
+def test_astype_int64(src, dst):
+    x = np.array([[-2.7, -0.5, 0.0, 0.4, 1.0, 3.9]], "float32").astype(src)
+    check_op(lambda v: R.astype(v, dst), {"x": ((1, 6), src)}, args=[x], rtol=0, atol=1e-3)
+
+
+def test_astype_int64_rejected_before_trt10():
     mod = make_module(lambda v: R.astype(v, "int64"), {"x": ((2, 3), "float32")})
-    assert_rejected(mod, "relax.astype", "dtype int64")
+    assert_rejected(mod, "relax.astype", "int64 tensors need TensorRT >= 10.0.0", version=(8, 6, 1))
+
+
+# ---- int64 (ids, masks, position arithmetic in transformers) -----------------------------------
+
+_I64 = {"a": ((2, 3, 4), "int64"), "b": ((4,), "int64")}
+
+
+@pytest.mark.parametrize("op", ["add", "subtract", "multiply", "maximum", "minimum"])
+def test_binary_int64(op):
+    a = _rng.integers(-50, 50, (2, 3, 4)).astype("int64")
+    b = np.array([3, -7, 2**40, 0], "int64")  # beyond int32: the type is kept, not narrowed
+    check_op(lambda x, y: getattr(R, op)(x, y), _I64, args=[a, b], rtol=0, atol=0)
+
+
+def test_int_divide_rejected():
+    mod = make_module(lambda x, y: R.divide(x, y), _I64)
+    assert_rejected(mod, "relax.divide", "dtype int64")
+
+
+@pytest.mark.parametrize("op", ["equal", "less", "greater_equal"])
+def test_comparison_int64(op):
+    a = _rng.integers(-3, 3, (2, 3, 4)).astype("int64")
+    check_op(lambda x, y: getattr(R, op)(x, y), _I64, args=[a, np.array([0, 1, -1, 2], "int64")])
+
+
+def test_where_int64():
+    inputs = {"c": ((2, 3, 4), "bool"), "a": ((2, 3, 4), "int64"), "b": ((4,), "int64")}
+    check_op(lambda c, a, b: R.where(c, a, b), inputs, rtol=0, atol=0)
+
+
+def test_int64_rejected_before_trt10():
+    mod = make_module(lambda x, y: R.add(x, y), _I64)
+    assert_rejected(mod, "relax.add", "int64 tensors need TensorRT >= 10.0.0", version=(8, 6, 1))
+
+
+def test_token_id_and_mask_arithmetic():
+    """BERT's embedding prologue as TVM imports it: negative ids wrapped (less/add/where on int64),
+    the int64 padding mask expanded and cast to an additive float mask."""
+    table = relax.const(_rng.standard_normal((50, 8)).astype("float32"))
+
+    def build(ids, mask):
+        wrapped = R.where(R.less(ids, relax.const(0, "int64")), R.add(ids, relax.const(50, "int64")), ids)
+        emb = R.take(table, wrapped, axis=0)
+        m = R.astype(R.expand_dims(R.expand_dims(mask, [1]), [2]), "float32")
+        bias = R.multiply(R.subtract(relax.const(1.0), m), relax.const(-1e4))
+        return R.add(R.reshape(R.sum(emb, axis=[-1]), (1, 1, 1, 6)), bias)
+
+    ids = np.array([[3, -1, 7, 49, 0, -50]], "int64")
+    mask = np.array([[1, 1, 1, 1, 0, 0]], "int64")
+    check_op(build, {"ids": ((1, 6), "int64"), "mask": ((1, 6), "int64")}, args=[ids, mask],
+             use_implicit_batch=False)  # a take from a constant table reads its axis 0
+
+
+# ---- isnan / isinf --------------------------------------------------------------------------
+
+_SPECIAL = np.array([[np.nan, 1.0, -np.inf, 0.0, np.inf, -2.5]], "float32")
+
+
+@pytest.mark.parametrize("op,want", [("isnan", np.isnan), ("isinf", np.isinf)])
+def test_isnan_isinf(op, want):
+    # Against NumPy: TVM-LLVM's fast-math may fold NaN / inf tests, so it is no reference here.
+    from harness import run_offloaded
+
+    mod = make_module(lambda x: getattr(R, op)(x), {"x": ((1, 6), "float32")})
+    (got,) = run_offloaded(assert_offloaded(mod), [_SPECIAL])
+    np.testing.assert_array_equal(got, want(_SPECIAL))
+
+
+def test_isnan_selects_with_where():
+    """GPT-2's mask clean-up: where(isnan(x), 0, x)."""
+    check_op(lambda x: R.where(R.isnan(x), relax.const(0.0), x), {"x": ((2, 6), "float32")})
 
 
 @pytest.mark.parametrize(

@@ -1,9 +1,11 @@
+import dataclasses
+
 import numpy as np
 import pytest
 import tvm
 from tvm import relax
 
-from harness import assert_offloaded, assert_rejected, check_op, make_module, random_inputs, run_llvm, run_offloaded
+from harness import assert_offloaded, assert_rejected, check_op, make_module, random_inputs, reasons, run_llvm, run_offloaded
 
 R = relax.op
 X = {"x": ((2, 3, 4, 5), "float32")}
@@ -116,9 +118,26 @@ def test_batch_axis_rejected_with_implicit_batch(build, op, reason):
     assert_rejected(make_module(build, X), op, reason, use_implicit_batch=True)
 
 
-def test_take_int_data_rejected():
-    mod = make_module(lambda x, i: R.take(x, i, axis=1), {"x": ((2, 3), "int32"), "i": ((2,), "int32")})
-    assert_rejected(mod, "relax.take", "take of int32 data")
+@pytest.mark.parametrize("dtype", ["int32", "int64", "bool"])
+def test_take_int_and_bool_data(dtype):
+    """Gathers of ids and masks (GPT-2 takes rows of a bool causal mask)."""
+    inputs = {"x": ((2, 3), dtype), "i": ((2,), "int64")}
+    args = random_inputs(inputs)
+    args[1] = np.array([2, 0], "int64")
+    check_op(lambda x, i: R.take(x, i, axis=1), inputs, args=args, rtol=0, atol=0)
+
+
+@pytest.mark.parametrize("dtype", ["int64", "bool"])
+@pytest.mark.parametrize(
+    "build",
+    [
+        pytest.param(lambda x: R.strided_slice(x, [1, 3], [0, 4], [2, 0], [1, -2]), id="strided_slice"),
+        pytest.param(lambda x: R.broadcast_to(R.strided_slice(x, [1], [0], [1]), (2, 3, 4, 5)), id="broadcast_to"),
+        pytest.param(lambda x: R.tile(x, [1, 2, 1, 1]), id="tile"),
+    ],
+)
+def test_index_ops_int64_and_bool(build, dtype):
+    check_op(build, {"x": ((2, 3, 4, 5), dtype)}, rtol=0, atol=0)
 
 
 def test_gates_below_5_1_5():
@@ -140,3 +159,38 @@ def test_gates_below_5_1_5():
 def test_symbolic_batch(build):
     x = np.random.default_rng(0).standard_normal((3, 3, 4, 5)).astype("float32")
     check_op(build, {"x": ((N, 3, 4, 5), "float32")}, args=[x])
+
+
+def test_broadcast_constant_to_symbolic_batch():
+    """BERT's token-type ids under a dynamic batch: a constant row broadcast to (batch, seq)."""
+    n = tvm.tirx.Var("n", "int64")
+    row = relax.const(np.array([[0, 1, 1]], "int64"))
+    build = lambda x: R.add(x, R.astype(R.broadcast_to(row, relax.ShapeExpr([n, 3])), "float32"))  # noqa: E731
+    mod = make_module(build, {"x": ((n, 3), "float32")})
+    pmod = assert_offloaded(mod)
+    for batch in (1, 4):
+        x = np.arange(batch * 3, dtype="float32").reshape(batch, 3)
+        np.testing.assert_array_equal(run_offloaded(pmod, [x])[0], run_llvm(mod, [x])[0])
+
+
+@pytest.mark.parametrize(
+    "build",
+    [lambda x: R.broadcast_to(x, ()), lambda x: R.tile(x, ())],
+    ids=["broadcast_to-0d", "tile-0d"],
+)
+def test_scalar_with_implicit_batch(build):
+    """0-d tensors have no batch axis (the predicates once indexed axis 0 of an empty shape)."""
+    got = reasons(make_module(build, {"x": ((), "float32")}), use_implicit_batch=True)
+    assert not any("raised" in (r or "") for r in got.values()), got
+
+
+def test_predicate_errors_leave_the_op_in_tvm(monkeypatch):
+    from tvm_trt import registry
+
+    entry = registry.get("relax.nn.relu")
+
+    def broken(call, opts):
+        raise IndexError("list index out of range")
+
+    monkeypatch.setitem(registry._REGISTRY, "relax.nn.relu", dataclasses.replace(entry, check=broken))
+    assert_rejected(make_module(lambda x: R.nn.relu(x), X), "relax.nn.relu", "predicate of relax.nn.relu raised IndexError")

@@ -33,3 +33,43 @@ def test_reduce_all_axes_without_implicit_batch(op, keepdims):
 def test_reduce_batch_axis_rejected(axis):
     mod = make_module(lambda x: R.mean(x, axis), X)
     assert_rejected(mod, "relax.mean", "touches the batch axis (axis 0) with use_implicit_batch=True", use_implicit_batch=True)
+
+
+# ---- cumsum ----------------------------------------------------------------------------------
+
+CUMSUM_VERSION = (10, 4, 0)  # ICumulativeLayer
+
+
+@pytest.mark.parametrize(
+    "dtype,axis,exclusive",
+    [
+        pytest.param("float32", 1, False, id="f32"),
+        pytest.param("float32", -1, True, id="f32-exclusive"),
+        pytest.param("int64", 1, False, id="i64-position-ids"),
+        pytest.param("int32", 2, False, id="i32"),
+    ],
+)
+def test_cumsum(dtype, axis, exclusive):
+    check_op(lambda x: R.cumsum(x, axis=axis, exclusive=exclusive), {"x": ((2, 6, 3), dtype)},
+             version=CUMSUM_VERSION, rtol=1e-5, atol=1e-5)
+
+
+def test_cumsum_gated():
+    mod = make_module(lambda x: R.cumsum(x, axis=1), {"x": ((2, 6), "float32")})
+    assert_rejected(mod, "relax.cumsum", "needs TensorRT >= 10.4.0", version=(10, 0, 0))
+
+
+def test_cumsum_flattened_rejected():
+    mod = make_module(lambda x: R.cumsum(x), {"x": ((2, 6), "float32")})
+    assert_rejected(mod, "relax.cumsum", "without an axis", version=CUMSUM_VERSION)
+
+
+def test_any_through_int8_max():
+    """torch.export's any() (ViT's safe softmax): bool -> int8 -> max -> bool."""
+    check_op(lambda x: R.astype(R.max(R.astype(R.greater(x, relax.const(0.0)), "int8"), axis=[-1], keepdims=True),
+                                "bool"), {"x": ((2, 3, 5), "float32")})
+
+
+def test_int8_max_gated_before_trt10():
+    mod = make_module(lambda x: R.max(x, axis=[-1]), {"x": ((2, 3, 5), "int8")})
+    assert_rejected(mod, "relax.max", "int8 values (not quantized) need TensorRT >= 10.0.0", version=(8, 6, 1))

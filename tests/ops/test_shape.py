@@ -91,3 +91,50 @@ def test_symbolic_batch(build):
 
     x = np.random.default_rng(0).standard_normal((3, 3, 4, 5)).astype("float32")
     check_op(build, XN, args=[x])
+
+
+# ---- stack; int64 / bool data through the shape ops ------------------------------------------
+
+
+@pytest.mark.parametrize("axis", [0, 2, -1])
+def test_stack(axis):
+    check_op(lambda a, b: R.stack([a, b, a], axis=axis), {"a": ((2, 3, 4), "float32"), "b": ((2, 3, 4), "float32")},
+             use_implicit_batch=False)
+
+
+def test_stack_symbolic_batch():
+    n = tvm.tirx.Var("n", "int64")
+    import numpy as np
+
+    from harness import assert_offloaded, run_llvm, run_offloaded
+
+    mod = make_module(lambda a: R.stack([a, a], axis=1), {"a": ((n, 3), "float32")})
+    pmod = assert_offloaded(mod, use_implicit_batch=False)
+    for batch in (1, 3):
+        x = np.arange(batch * 3, dtype="float32").reshape(batch, 3)
+        np.testing.assert_array_equal(run_offloaded(pmod, [x])[0], run_llvm(mod, [x])[0])
+
+
+def test_stack_batch_axis_rejected_with_implicit_batch():
+    mod = make_module(lambda a: R.stack([a, a], axis=0), {"a": ((2, 3), "float32")})
+    assert_rejected(mod, "relax.stack", "touches the batch axis", use_implicit_batch=True)
+
+
+@pytest.mark.parametrize("dtype", ["int64", "int32", "bool"])
+@pytest.mark.parametrize(
+    "build",
+    [
+        pytest.param(lambda x: R.reshape(x, (2, 12, 5)), id="reshape"),
+        pytest.param(lambda x: R.expand_dims(x, [1]), id="expand_dims"),
+        pytest.param(lambda x: R.permute_dims(x, [0, 2, 3, 1]), id="permute_dims"),
+        pytest.param(lambda x: R.concat([x, x], axis=1), id="concat"),
+        pytest.param(lambda x: R.squeeze(R.expand_dims(x, 2), [2]), id="squeeze"),
+    ],
+)
+def test_shape_ops_int_and_bool(build, dtype):
+    check_op(build, {"x": ((2, 3, 4, 5), dtype)}, rtol=0, atol=0)
+
+
+def test_int64_reshape_rejected_before_trt10():
+    mod = make_module(lambda x: R.reshape(x, (2, 60)), {"x": ((2, 3, 4, 5), "int64")})
+    assert_rejected(mod, "relax.reshape", "int64 tensors need TensorRT >= 10.0.0", version=(8, 6, 1))

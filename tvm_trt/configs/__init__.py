@@ -21,14 +21,15 @@ def names() -> List[str]:
 def load(name_or_path: str) -> Dict:
     """The options of preset ``name_or_path`` (e.g. ``"server"``) or of a JSON file at that path.
 
-    Raises ValueError naming the presets when the name is unknown, or when the file does not hold a JSON object.
+    A name ending in ``.json`` or holding a path separator is a file (OSError when it cannot be read). Raises
+    ValueError naming the presets when the name is unknown, or when the file does not hold a JSON object.
     """
-    if os.path.isfile(name_or_path):
-        with open(name_or_path) as f:
+    if os.path.isfile(name_or_path) or name_or_path.endswith(".json") or os.sep in name_or_path:
+        with open(name_or_path) as f:  # a missing file raises FileNotFoundError
             text, what = f.read(), repr(name_or_path)
     else:
         entry = resources.files(__name__).joinpath(f"{name_or_path}.json")
-        if os.sep in name_or_path or "/" in name_or_path or not entry.is_file():
+        if not entry.is_file():
             raise ValueError(f"no config file or preset named {name_or_path!r}; the presets are {names()}")
         text, what = entry.read_text(), f"preset {name_or_path!r}"
     try:

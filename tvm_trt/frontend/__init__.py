@@ -24,11 +24,12 @@ only by the functions that need them.
 """
 from ._common import Params, ShapeDict
 from .mxnet import MXNET_HINT, _import_mxnet, from_mxnet, mxnet_to_onnx
-from .onnx import from_onnx, onnx_input_names
+from .onnx import ONNXImportError, from_onnx, onnx_input_names
 from .torch import TORCH_HINT, from_torch
 
 __all__ = [
     "MXNET_HINT",
+    "ONNXImportError",
     "TORCH_HINT",
     "Params",
     "ShapeDict",

@@ -1,14 +1,30 @@
 """ONNX importer: TVM's ONNX frontend with the weights kept out of the module."""
 from __future__ import annotations
 
+import contextlib
 import functools
+import importlib.util
+import io
 import os
 import re
+import sys
 from typing import Any, Mapping, Optional, Tuple, Union
 
 import numpy as np
 
 from ._common import Params, ShapeDict, _check_shape_names, _copy_proto, _detach_weights
+
+SIMPLIFY_HINT = "simplify=True needs onnxslim: pip install 'tvm-trt[onnx]'"
+
+
+class ONNXImportError(RuntimeError):
+    """TVM's ONNX importer failed on a model; the message names the model, the ONNX op and TVM's reason.
+
+    ``op`` is the ONNX op type being converted (None when unknown), ``reason`` TVM's message in one line."""
+
+    def __init__(self, message: str, op: Optional[str] = None, reason: str = ""):
+        super().__init__(message)
+        self.op, self.reason = op, reason
 
 
 def _load_onnx(model_or_path):
@@ -47,6 +63,7 @@ def from_onnx(
     shape: Optional[ShapeDict] = None,
     dtype: Union[str, Mapping[str, str]] = "float32",
     canonicalize: bool = True,
+    simplify: Optional[bool] = None,
 ) -> Tuple[Any, Params]:
     """Import an ONNX model into Relax, keeping the weights out of the module.
 
@@ -64,6 +81,13 @@ def from_onnx(
         importer's TIR ``maximum``/``minimum`` kernels for ONNX ``Clip`` become
         ``relax.op.clip`` (or ``relax.op.maximum``/``minimum`` for one-sided clips), so
         the module holds only Relax operators for the zoo models.
+    simplify : bool, optional
+        Run ONNX shape inference and ``onnxslim.slim`` (constant folding, shape-subgraph
+        folding, dead-code removal; numbers unchanged) on a copy of the model before TVM's
+        importer, with ``shape``'s input shapes applied first. TVM's importer fails on some
+        plain exports that import after slimming (Swin-T, GPT-2 eager attention). Default:
+        on when onnxslim is installed (``pip install 'tvm-trt[onnx]'``); ``False`` imports the
+        model as it is.
 
     Returns
     -------
@@ -78,12 +102,21 @@ def from_onnx(
     ValueError
         The file is not a readable ONNX model, or ``shape`` names an input that the model
         does not have (the message lists the model's inputs).
+    ONNXImportError
+        TVM's importer failed; the one-line message names the model, the ONNX op being
+        converted and TVM's reason.
+    ImportError
+        ``simplify=True`` without onnxslim installed.
     """
     from tvm.relax.frontend.onnx import from_onnx as _relax_from_onnx
 
     model = _load_onnx(model_or_path)
     _check_shape_names(shape, onnx_input_names(model), "model")
     shape_dict = None if shape is None else {k: [int(d) for d in v] for k, v in shape.items()}
+    if simplify is None:
+        simplify = importlib.util.find_spec("onnxslim") is not None
+    if simplify:
+        model = _simplified(model, shape_dict)
 
     # Weights become trailing parameters of main (values in its "params" attribute) instead
     # of being embedded as constants; detach_params moves them out as {"main": [tensors]}.
@@ -96,9 +129,8 @@ def from_onnx(
         del model.graph.input[:]
         model.graph.input.extend(kept)
     try:
-        mod = _relax_from_onnx(
-            model, shape_dict=shape_dict, dtype_dict=dtype, keep_params_in_input=True
-        )
+        mod = _import(_relax_from_onnx, model, _model_name(model_or_path, model), simplify,
+                      shape_dict=shape_dict, dtype_dict=dtype, keep_params_in_input=True)
     finally:
         if len(model.graph.input) != len(saved_inputs):
             del model.graph.input[:]
@@ -107,6 +139,58 @@ def from_onnx(
     if canonicalize:
         mod, params = _canonicalize(mod, params)
     return mod, params
+
+
+def _simplified(model, shape_dict):
+    """A slimmed copy of ``model`` (shape inference + onnxslim), ``shape_dict``'s input shapes set first."""
+    try:
+        import onnxslim
+    except ImportError as err:
+        raise ImportError(SIMPLIFY_HINT) from err
+    import onnx
+
+    model = _copy_proto(model)  # onnxslim edits its argument in place
+    for value in model.graph.input:
+        if shape_dict and value.name in shape_dict:
+            dims = value.type.tensor_type.shape.dim
+            del dims[:]
+            for d in shape_dict[value.name]:
+                dims.add().dim_value = d
+    try:
+        model = onnx.shape_inference.infer_shapes(model, data_prop=True)
+    except Exception:  # an inconsistent value_info or an op unknown to ONNX: onnxslim infers what it can
+        pass
+    return onnxslim.slim(model)
+
+
+def _model_name(model_or_path, model) -> str:
+    if isinstance(model_or_path, (str, os.PathLike)):
+        return repr(os.path.basename(os.fspath(model_or_path)))
+    return f"ONNX model {model.graph.name!r}" if model.graph.name else "the ONNX model"
+
+
+_FAILED_OP = re.compile(r"Error converting operator (\w+)")
+
+
+def _import(importer, model, name: str, simplified: bool, **kwargs):
+    """TVM's importer with its failures turned into one line naming the model and the op."""
+    # On a failure TVM prints "Error converting operator <op>, with inputs: <every input expr>" to stdout,
+    # which can run to megabytes: keep it for its op name, and pass anything else through.
+    printed = io.StringIO()
+    try:
+        with contextlib.redirect_stdout(printed):
+            return importer(model, **kwargs)
+    except Exception as err:
+        ops = _FAILED_OP.findall(printed.getvalue())
+        op = ops[-1] if ops else None
+        lines = [line.strip() for line in str(err).splitlines() if line.strip()] or [type(err).__name__]
+        reason = lines[-1] if lines[0].startswith("Traceback") else lines[0]  # TVM's C++ errors: stack first
+        hint = "" if simplified else " (imported without simplification; simplify=True may help)"
+        where = f" at {op}" if op else ""
+        raise ONNXImportError(f"TVM's ONNX importer failed on {name}{where}: {reason}{hint}", op, reason) from err
+    finally:
+        if not _FAILED_OP.search(printed.getvalue()):
+            sys.stdout.write(printed.getvalue())
 
 
 def _is_weight(value: np.ndarray) -> bool:

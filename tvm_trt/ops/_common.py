@@ -46,15 +46,24 @@ def unit_axis(ctx, x, add: bool):
     return ctx.reshape(x, (0, 0, 0, 1) if add else (0, 0, 0))
 
 
-def const_arg(index: int, what: str):
-    """Predicate: argument ``index`` must be a constant (TensorRT takes it as weights)."""
+def const_arg(index: int, what: str, quantized: bool = False):
+    """Predicate: argument ``index`` must be a constant (TensorRT takes it as weights); with
+    ``quantized``, a dequantized int8 constant (a QDQ model's weights) is accepted too."""
 
     def check(call, opts):
-        if not ir.is_constant(call.args[index]):
-            return f"{what} must be a constant for TensorRT"
-        return None
+        arg = call.args[index]
+        if ir.is_constant(arg) or (quantized and is_weight(arg, opts)):
+            return None
+        return f"{what} must be a constant for TensorRT"
 
     return check
+
+
+def is_weight(expr, opts) -> bool:
+    """A constant, or a dequantize (maybe reshaped / transposed) of one: TensorRT weights."""
+    from ..quantization import weight_source
+
+    return weight_source(expr, getattr(opts, "producers", None)) is not None
 
 
 def pair(values) -> List[int]:
@@ -66,4 +75,13 @@ def same_out_dtype(call, opts):
     out_dtype = str(call.attrs.out_dtype)
     if out_dtype not in ("", "void", "None", str(call.args[0].ty.dtype)):
         return f"out_dtype={out_dtype} differs from the input dtype"
+    return None
+
+
+def int8_values_check(call, opts) -> Optional[str]:
+    """int8 as a plain integer (torch's any/all: bool -> int8 -> max -> bool), not a quantized
+    type: TensorRT 10's strongly typed networks cast to it and reduce over it."""
+    types = [t for a in call.args for t in ir.tensor_types(a)] + ir.tensor_types(call)
+    if any(str(t.dtype) == "int8" for t in types) and tuple(opts.version) < (10, 0, 0):
+        return "int8 values (not quantized) need TensorRT >= 10.0.0"
     return None

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from .. import ir
-from ..registry import all_of, register_op
+from ..registry import FLOAT_TYPES, INT_TYPES, all_of, register_op
+from ._common import int8_values_check
+
+NUMERIC = FLOAT_TYPES + INT_TYPES  # int64: position ids, mask arithmetic (gated to TensorRT >= 10)
 
 
 def _batch_rule(call, opts):
@@ -26,16 +29,17 @@ def _binary(op_name: str):
     return convert
 
 
-for _relax, _trt in [
-    ("add", "SUM"),
-    ("subtract", "SUB"),
-    ("multiply", "PROD"),
-    ("divide", "DIV"),
-    ("power", "POW"),
-    ("maximum", "MAX"),
-    ("minimum", "MIN"),
+# Integer divide and power stay float-only: TVM's integer division rounds differently per op.
+for _relax, _trt, _dtypes in [
+    ("add", "SUM", NUMERIC),
+    ("subtract", "SUB", NUMERIC),
+    ("multiply", "PROD", NUMERIC),
+    ("divide", "DIV", FLOAT_TYPES),
+    ("power", "POW", FLOAT_TYPES),
+    ("maximum", "MAX", NUMERIC),
+    ("minimum", "MIN", NUMERIC),
 ]:
-    register_op(f"relax.{_relax}", check=_batch_rule)(_binary(_trt))
+    register_op(f"relax.{_relax}", check=_batch_rule, dtypes=_dtypes)(_binary(_trt))
 
 # floor(a / b) for floats, as Relax's floor_divide computes it.
 register_op("relax.floor_divide", check=_batch_rule, min_version=(8, 0, 0))(_binary("FLOOR_DIV"))
@@ -43,7 +47,7 @@ register_op("relax.floor_divide", check=_batch_rule, min_version=(8, 0, 0))(_bin
 
 # ---- comparisons and logic (bool results; TensorRT 7 added them) ---------------------------
 
-_COMPARED = ("float32", "float16", "int32", "bool")
+_COMPARED = NUMERIC + ("bool",)
 
 
 def _numeric_inputs(call, opts):
@@ -96,7 +100,7 @@ def _where_check(call, opts):
     return _batch_rule(call, opts)
 
 
-@register_op("relax.where", check=_where_check, min_version=(8, 0, 0), dtypes=("bool", "float32", "float16", "int32"))
+@register_op("relax.where", check=_where_check, min_version=(8, 0, 0), dtypes=("bool",) + NUMERIC)
 def where(ctx, node):
     cond, a, b = (ctx.tensor(v) for v in node.args)  # constants keep their Relax dtype
     rank = max(len(t.shape) for t in (cond, a, b))
@@ -106,11 +110,30 @@ def where(ctx, node):
 
 # ---- astype --------------------------------------------------------------------------------
 
-_CASTABLE = ("float32", "float16", "int32", "bool")
+_CASTABLE = NUMERIC + ("bool", "int8")
 
 
-@register_op("relax.astype", min_version=(8, 6, 0), dtypes=_CASTABLE)
+@register_op("relax.astype", check=int8_values_check, min_version=(8, 6, 0), dtypes=_CASTABLE)
 def astype(ctx, node):
     x = node.args[0]
     out = ctx.cast(x, node.out_dtype)
     return ctx.network.add_identity(x).get_output(0) if out is x else out
+
+
+# ---- isnan / isinf: TensorRT 10's unary ops where the API has them, else composed exactly ----
+
+
+@register_op("relax.isnan", min_version=(7, 0, 0), dtypes=FLOAT_TYPES + ("bool",))
+def isnan(ctx, node):
+    x = node.args[0]
+    if hasattr(ctx.trt.UnaryOperation, "ISNAN"):
+        return ctx.unary(x, "ISNAN")
+    return ctx.unary(ctx.elementwise(x, x, "EQUAL"), "NOT")  # NaN is the one value != itself
+
+
+@register_op("relax.isinf", min_version=(7, 0, 0), dtypes=FLOAT_TYPES + ("bool",))
+def isinf(ctx, node):
+    x = node.args[0]
+    if hasattr(ctx.trt.UnaryOperation, "ISINF"):
+        return ctx.unary(x, "ISINF")
+    return ctx.elementwise(ctx.unary(x, "ABS"), float("inf"), "EQUAL")

@@ -10,8 +10,11 @@ import numpy as np
 
 from .. import ir, symbolic
 from ..network import np_dtype
-from ..registry import FLOAT_TYPES, register_op
+from ..registry import FLOAT_TYPES, INT_TYPES, register_op
 from ._common import batch_axis_rule, norm_axis, rank_of
+
+
+ANY_TYPE = FLOAT_TYPES + INT_TYPES + ("bool",)  # slices and gathers only move data
 
 
 def slice_nd(ctx, x, start: Sequence[int], size: Sequence, stride: Sequence[int], *,
@@ -88,7 +91,8 @@ def _slice_params(shape, axes, begin, end, strides, out):
     return start, size, stride
 
 
-@register_op("relax.strided_slice", check=_strided_slice_check, min_version=(5, 1, 5), arities=(4, 5))
+@register_op("relax.strided_slice", check=_strided_slice_check, min_version=(5, 1, 5), arities=(4, 5),
+             dtypes=ANY_TYPE)
 def strided_slice(ctx, node):
     x, axes, begin, end = node.args[:4]
     strides = node.args[4] if len(node.args) > 4 else None
@@ -104,7 +108,7 @@ def _split_check(call, opts):
     return batch_axis_rule([axis], opts, "split") or _static_axes(call, [axis], "split")
 
 
-@register_op("relax.split", check=_split_check, min_version=(5, 1, 5), tuple_output=True)
+@register_op("relax.split", check=_split_check, min_version=(5, 1, 5), tuple_output=True, dtypes=ANY_TYPE)
 def split(ctx, node):
     x = node.args[0]
     rank = len(x.shape)
@@ -124,9 +128,7 @@ def split(ctx, node):
 
 def _take_check(call, opts):
     x = call.args[0]
-    if str(x.ty.dtype) not in FLOAT_TYPES or str(call.ty.dtype) not in FLOAT_TYPES:
-        return f"take of {x.ty.dtype} data"
-    if str(call.args[1].ty.dtype) not in ("int32", "int64"):
+    if str(call.args[1].ty.dtype) not in INT_TYPES:
         return f"take with {call.args[1].ty.dtype} indices"
     if call.attrs.axis is None:
         return "take without an axis (flattened gather)"
@@ -143,7 +145,7 @@ def _take_check(call, opts):
     return _static_axes(call, [axis], "take with constant or wrapped/clipped indices")
 
 
-@register_op("relax.take", check=_take_check, dtypes=FLOAT_TYPES + ("int32", "int64"))
+@register_op("relax.take", check=_take_check, dtypes=ANY_TYPE)
 def take(ctx, node):
     x, indices = ctx.tensor(node.args[0]), node.args[1]
     axis = norm_axis(int(node.attrs["axis"]), len(x.shape))
@@ -152,7 +154,7 @@ def take(ctx, node):
         mode = node.attrs["mode"]
         indices = indices % n if mode in ("fast", "wrap") else np.clip(indices, 0, n - 1)
         indices = ctx.constant(indices.astype(np.int32))
-    return ctx.network.add_gather(x, indices, axis).get_output(0)
+    return ctx.network.add_gather(ctx.tensor(x), indices, axis).get_output(0)  # x: a table of weights
 
 
 # ---- broadcast_to / tile -------------------------------------------------------------------------
@@ -161,7 +163,7 @@ def take(ctx, node):
 def _broadcast_check(call, opts):
     src, dst = ir.dims(call.args[0].ty), ir.dims(call.ty)
     src = [1] * (len(dst) - len(src)) + src
-    if opts.use_implicit_batch and (len(src) != len(ir.dims(call.args[0].ty)) or src[0] != dst[0]):
+    if opts.use_implicit_batch and dst and (len(src) != len(ir.dims(call.args[0].ty)) or src[0] != dst[0]):
         return "broadcast_to changes the batch axis with use_implicit_batch=True"
     changed = [i for i, (a, b) in enumerate(zip(src, dst)) if a != b]
     if any(isinstance(src[i], str) for i in changed):
@@ -169,9 +171,9 @@ def _broadcast_check(call, opts):
     return None
 
 
-@register_op("relax.broadcast_to", check=_broadcast_check)
+@register_op("relax.broadcast_to", check=_broadcast_check, dtypes=ANY_TYPE)
 def broadcast_to(ctx, node):
-    out = list(node.out_shape)
+    out = list(node.out_shape or node.args[1])  # fused functions may type a symbolic target by rank only
     x = ctx.expand_rank(ctx.tensor(node.args[0]), len(out))
     src = node.arg_dims[0] or list(x.shape)
     src = [1] * (len(out) - len(src)) + list(src)
@@ -183,7 +185,7 @@ def _tile_check(call, opts):
     reps = [int(r) for r in call.attrs.repeats]
     rank = rank_of(call.args[0])
     reps = [1] * (rank - len(reps)) + reps
-    if opts.use_implicit_batch and (len(reps) != rank or reps[0] != 1):
+    if opts.use_implicit_batch and reps and (len(reps) != rank or reps[0] != 1):
         return "tile repeats the batch axis with use_implicit_batch=True"
     shape = ir.dims(call.args[0].ty)
     shape = [1] * (len(reps) - len(shape)) + shape
@@ -192,7 +194,7 @@ def _tile_check(call, opts):
     return None
 
 
-@register_op("relax.tile", check=_tile_check)
+@register_op("relax.tile", check=_tile_check, dtypes=ANY_TYPE)
 def tile(ctx, node):
     out = list(node.out_shape)
     x = ctx.expand_rank(node.args[0], len(out))

@@ -1,8 +1,10 @@
-"""Reductions over axes, with keepdims."""
+"""Reductions over axes, with keepdims, and cumsum."""
 from __future__ import annotations
 
-from ..registry import register_op
-from ._common import axes_mask, batch_axis_rule, norm_axes, norm_axis, producer, rank_of
+import numpy as np
+
+from ..registry import FLOAT_TYPES, INT_TYPES, all_of, register_op
+from ._common import axes_mask, batch_axis_rule, int8_values_check, norm_axes, norm_axis, producer, rank_of
 
 
 def _reduce_check(call, opts):
@@ -29,5 +31,31 @@ def _reduce(kind):
     return convert
 
 
-for _relax, _trt in [("sum", "SUM"), ("prod", "PROD"), ("max", "MAX"), ("min", "MIN"), ("mean", "AVG")]:
+for _relax, _trt in [("sum", "SUM"), ("prod", "PROD"), ("mean", "AVG")]:
     register_op(f"relax.{_relax}", check=_reduce_check)(_reduce(_trt))
+for _relax, _trt in [("max", "MAX"), ("min", "MIN")]:
+    register_op(f"relax.{_relax}", check=all_of(int8_values_check, _reduce_check),
+                dtypes=FLOAT_TYPES + ("int8",))(_reduce(_trt))
+
+
+# ---- cumsum (position ids from a mask): ICumulativeLayer, TensorRT 10.4 -------------------
+
+
+def _cumsum_check(call, opts):
+    if call.attrs.axis is None:
+        return "cumsum without an axis (over the flattened tensor)"
+    dtype = str(call.attrs.dtype)
+    if dtype not in ("", "void", "None", str(call.args[0].ty.dtype)):
+        return f"cumsum changing the dtype ({call.args[0].ty.dtype} -> {dtype})"
+    axis = norm_axes([int(call.attrs.axis)], rank_of(call.args[0]))
+    return batch_axis_rule(axis, opts, "cumsum")
+
+
+@register_op("relax.cumsum", check=_cumsum_check, min_version=(10, 4, 0), dtypes=FLOAT_TYPES + INT_TYPES)
+def cumsum(ctx, node):
+    x = node.args[0]
+    axis = norm_axes([int(node.attrs["axis"])], len(x.shape))[0]
+    axis_tensor = ctx.constant(np.array(axis, np.int32))
+    layer = ctx.network.add_cumulative(x, axis_tensor, ctx.trt.CumulativeOperation.SUM,
+                                       bool(node.attrs.get("exclusive") or False), False)
+    return layer.get_output(0)

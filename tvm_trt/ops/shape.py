@@ -1,12 +1,17 @@
-"""Shape ops: reshape, flatten, concat, permute_dims, layout_transform, squeeze, expand_dims, pad."""
+"""Shape ops: reshape, flatten, concat, stack, permute_dims, layout_transform, squeeze, expand_dims, pad.
+
+They move data without computing on it, so they take every dtype TensorRT holds (int64 and bool
+where the registry's dtype gates allow: masks and ids in transformers)."""
 from __future__ import annotations
 
 import re
 
 from .. import ir
-from ..registry import register_op
+from ..registry import FLOAT_TYPES, INT_TYPES, register_op
 from ._common import batch_axis_rule, norm_axis, rank_of
 from .index import slice_nd
+
+ANY_TYPE = FLOAT_TYPES + INT_TYPES + ("bool",)
 
 
 def _same_batch(call, opts):
@@ -23,9 +28,9 @@ def _to_out_shape(ctx, node):
     return ctx.reshape(ctx.tensor(node.args[0]), node.out_shape, src=node.arg_dims[0])
 
 
-register_op("relax.reshape", check=_same_batch)(_to_out_shape)
-register_op("relax.nn.batch_flatten", check=_same_batch)(_to_out_shape)
-register_op("relax.flatten", check=_same_batch)(_to_out_shape)
+register_op("relax.reshape", check=_same_batch, dtypes=ANY_TYPE)(_to_out_shape)
+register_op("relax.nn.batch_flatten", check=_same_batch, dtypes=ANY_TYPE)(_to_out_shape)
+register_op("relax.flatten", check=_same_batch, dtypes=ANY_TYPE)(_to_out_shape)
 
 
 def _expand_dims_check(call, opts):
@@ -33,7 +38,7 @@ def _expand_dims_check(call, opts):
     return batch_axis_rule([norm_axis(int(a), rank) for a in call.attrs.axis], opts, "expand_dims")
 
 
-register_op("relax.expand_dims", check=_expand_dims_check)(_to_out_shape)
+register_op("relax.expand_dims", check=_expand_dims_check, dtypes=ANY_TYPE)(_to_out_shape)
 
 
 def _squeeze_axes(axis, shape):
@@ -46,7 +51,7 @@ def _squeeze_check(call, opts):
     return batch_axis_rule(_squeeze_axes(call.attrs.axis, ir.dims(call.args[0].ty)), opts, "squeeze")
 
 
-register_op("relax.squeeze", check=_squeeze_check)(_to_out_shape)
+register_op("relax.squeeze", check=_squeeze_check, dtypes=ANY_TYPE)(_to_out_shape)
 
 
 def _concat_check(call, opts):
@@ -54,11 +59,28 @@ def _concat_check(call, opts):
     return batch_axis_rule([norm_axis(int(call.attrs.axis), rank)], opts, "concat")
 
 
-@register_op("relax.concat", check=_concat_check)
+@register_op("relax.concat", check=_concat_check, dtypes=ANY_TYPE)
 def concat(ctx, node):
     tensors = [ctx.tensor(t) for t in node.args[0]]
     layer = ctx.network.add_concatenation(tensors)
     layer.axis = norm_axis(int(node.attrs["axis"]), len(tensors[0].shape))
+    return layer.get_output(0)
+
+
+def _stack_check(call, opts):
+    rank = len(ir.dims(call.ty))
+    return batch_axis_rule([norm_axis(int(call.attrs.axis), rank)], opts, "stack")
+
+
+@register_op("relax.stack", check=_stack_check, dtypes=ANY_TYPE)
+def stack(ctx, node):
+    """A new unit axis on every input, then a concatenation along it."""
+    tensors = [ctx.tensor(t) for t in node.args[0]]
+    axis = norm_axis(int(node.attrs["axis"]), len(tensors[0].shape) + 1)
+    piece = list(_reshape_dims(node))  # a symbolic (batch) dim can only be axis 0 < axis: copied
+    piece[axis] = 1
+    layer = ctx.network.add_concatenation([ctx.reshape(t, piece) for t in tensors])
+    layer.axis = axis
     return layer.get_output(0)
 
 
@@ -76,7 +98,7 @@ def _permute_check(call, opts):
     return _moves_batch(_perm(call.attrs.axes, rank_of(call.args[0])), opts)
 
 
-@register_op("relax.permute_dims", check=_permute_check)
+@register_op("relax.permute_dims", check=_permute_check, dtypes=ANY_TYPE)
 def permute_dims(ctx, node):
     x = node.args[0]
     return ctx.transpose(x, _perm(node.attrs["axes"], len(x.shape)))

@@ -13,7 +13,7 @@ One module per layer family (mirroring ``tvm_trt.ops``); importing them register
 evaluators.
 """
 from . import (  # noqa: F401
-    activation, conv, elementwise, image, index, matmul, norm, pool, quantize, reduce, shape, unary,
+    activation, attention, conv, elementwise, image, index, matmul, norm, pool, quantize, reduce, shape, unary,
 )
 from .executor import run_network
 

@@ -142,7 +142,10 @@ def _run_layer(trt, layer, values: Dict[str, np.ndarray]) -> None:
 def _check_shape(layer, kind: str, index: int, shape) -> None:
     """The result must have the dims TensorRT itself inferred for the output (where known):
     a difference means this evaluator and TensorRT disagree about the layer."""
-    declared = tuple(layer.get_output(index).shape)
+    try:
+        declared = tuple(layer.get_output(index).shape)
+    except RuntimeError as e:  # TensorRT cannot infer it: the layer is invalid (its log says why)
+        raise ValueError(f"reference executor: layer '{layer.name}' of type {kind} is invalid: {e}") from None
     if len(declared) != len(shape) or any(d >= 0 and d != s for d, s in zip(declared, shape)):
         raise ValueError(
             f"reference executor: layer '{layer.name}' of type {kind} computed output {index} with shape "

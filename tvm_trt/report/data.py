@@ -191,7 +191,7 @@ def partition_report(mod: tvm.IRModule, params: Optional[Dict[str, Any]] = None,
 
 def partition_with_report(mod: tvm.IRModule, params: Optional[Dict[str, Any]] = None, **options: Any):
     """``partition_for_tensorrt`` plus its report, partitioning once: ``(mod, config, report)``."""
-    partition.check_params(params)
+    partition.check_params(params, mod)
     if params:
         mod = relax.transform.BindParams("main", params)(mod)
     mod = partition.simplify(mod)
@@ -258,6 +258,8 @@ def _dims(ty) -> List:
 
 
 def _type_text(ty) -> str:
+    if isinstance(ty, relax.ShapeType):  # a reshape target with a symbolic dim, passed as a value
+        return "shape " + "x".join(str(ir.prim_to_py(v)) for v in (ty.values or []))
     return "x".join(str(d) for d in _dims(ty)) + f" {ty.dtype}"
 
 

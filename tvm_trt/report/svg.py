@@ -11,7 +11,7 @@ from __future__ import annotations
 import collections
 import dataclasses
 import html
-from typing import Dict, List, Optional, Tuple
+from typing import Dict, List, Tuple
 
 from .data import PartitionReport
 from .text import macs_text

@@ -10,6 +10,7 @@ from typing import Dict
 
 import tvm_ffi
 
+from . import fallback
 from .subgraph import STATS, Subgraph, _stats_lock
 
 _subgraphs: Dict[str, Subgraph] = {}
@@ -28,17 +29,20 @@ def _load(key, blob) -> None:
     with _lock:
         if key not in _subgraphs:
             _subgraphs[key] = Subgraph(str(key), str(blob))
+            fallback.remember(_subgraphs[key])
 
 
 def register() -> None:
     tvm_ffi.register_global_func("tvm_trt.run", _run, override=True)
     tvm_ffi.register_global_func("tvm_trt.load", _load, override=True)
+    tvm_ffi.register_global_func(fallback.OK_FUNC, fallback.ok, override=True)
+    tvm_ffi.register_global_func(fallback.WEIGHT_FUNC, fallback.weight, override=True)
 
 
 def runtime_stats() -> Dict:
     """Counters of this process: engines built / loaded from cache / from the library / held
-    now / freed, executions; ``profiles``: per subgraph with symbolic dims, the optimization
-    profile ({var: [min, opt, max]}) of each engine it holds."""
+    now / freed, executions (TensorRT, reference executor, TVM fallback); ``profiles``: per subgraph
+    with symbolic dims, the optimization profile ({var: [min, opt, max]}) of each engine it holds."""
     with _stats_lock:
         stats = dict(STATS)
     with _lock:
@@ -53,6 +57,7 @@ def reset() -> None:
     """Forget loaded subgraphs, engines and counters (tests; freeing engines)."""
     with _lock:
         _subgraphs.clear()
+    fallback.forget()
     with _stats_lock:
         for k in STATS:
             STATS[k] = 0 if isinstance(STATS[k], int) else 0.0

@@ -1,6 +1,7 @@
 """Plans built at compile time and embedded in the library (``build_at_compile_time=True``).
 
-The stub's blob is ``<spec blob>`` or ``<spec blob>.<plans>``: '.' is not a base64 character.
+The stub's blob is ``<spec blob>`` or ``<spec blob>\n<plans>``: neither a spec's JSON text nor
+base64 contains a raw newline.
 ``<plans>`` = base64 of a checksummed cache entry (cache.encode) whose payload is a JSON line
 ``[[cache key, size], ...]`` followed by the plans' bytes. Keys are the engine cache keys, so
 a deployment whose settings (FP16, workspace, TensorRT version) differ simply builds lazily.
@@ -13,13 +14,13 @@ import logging
 from typing import Dict, List, Tuple
 
 from .. import backend
-from . import cache
+from . import cache, calibration
 from .engine import BuildSettings, build_plan, cache_key, is_static
 from .profiles import Profiles
 
 logger = logging.getLogger("tvm_trt")
 
-SEPARATOR = "."
+SEPARATOR = "\n"
 
 
 def build_plans(spec: Dict, weights: List, content_hash: str) -> Dict[str, bytes]:
@@ -43,6 +44,7 @@ def build_plans(spec: Dict, weights: List, content_hash: str) -> Dict[str, bytes
         )
         return {}
     settings = BuildSettings.from_env(spec["config"])
+    spec, weights, settings = calibration.int8_ahead_of_time(spec, weights, settings)
     if ranges is None:
         shapes = tuple(tuple(inp["shape"]) for inp in spec["inputs"])
     else:

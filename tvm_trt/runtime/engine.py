@@ -29,6 +29,7 @@ env_flag = env.flag  # a boolean switch; a value that is not one raises, naming 
 class BuildSettings:
     fp16: bool
     workspace: int
+    int8: str = ""  # digest of the INT8 scales the network is quantized with ("" = float)
 
     @classmethod
     def from_env(cls, config: Dict) -> "BuildSettings":
@@ -85,6 +86,8 @@ def cache_key(content_hash: str, max_shapes: Sequence[Shape], settings: BuildSet
     }
     if ranges is not None:
         fields["profile"] = [[list(s) for s in r] for r in ranges]
+    if settings.int8:  # only INT8 plans carry the field: float keys stay as they were
+        fields["int8"] = settings.int8
     return hashlib.sha256(json.dumps(fields, sort_keys=True).encode()).hexdigest()[:40]
 
 
@@ -111,7 +114,15 @@ def build_plan(spec: Dict, weights, max_shapes: Sequence[Shape], settings: Build
         spec, weights = precision.to_fp16(spec, weights)
     with progress.build_progress(spec["symbol"]) as bar:
         builder = trt.Builder(backend.get_logger())
-        network, _ctx = build_network(spec, weights, builder)
+        with _tensorrt_errors() as messages:
+            try:
+                network, _ctx = build_network(spec, weights, builder)
+            except Exception as err:  # a layer TensorRT refused: its own words say why
+                if not messages:
+                    raise
+                raise EngineBuildError(
+                    f"TensorRT refused the network of subgraph {spec['symbol']}: {err} ({'; '.join(messages)})"
+                ) from err
         config = builder_config(builder, spec, max_shapes, settings, ranges)
         monitor = progress.attach(bar, config)  # noqa: F841  (held until the build ends)
         with _tensorrt_errors() as messages:

@@ -15,9 +15,10 @@ from typing import Dict, List, Optional, Tuple
 
 import numpy as np
 
-from .. import backend, env, precision, progress, spec as spec_mod
+from .. import backend, env, precision, progress, spec as spec_mod, weights as weights_mod
 from ..network import build_network
-from . import aot, cache, dlpack
+from . import aot, cache, dlpack, fallback
+from .calibration import Calibration
 from .engine import BuildSettings, Engine, build_plan, cache_key, gpu_name, is_static
 from .profiles import Profile, Profiles
 
@@ -30,7 +31,10 @@ STATS = {
     "engines_from_library": 0,
     "engines_freed": 0,
     "executions": 0,
+    "calibration_calls": 0,
+    "int8_engines": 0,
     "reference_executions": 0,
+    "fallback_executions": 0,
     "build_seconds": 0.0,
     "cache_load_seconds": 0.0,
 }
@@ -73,20 +77,24 @@ class _Slot:
 
 
 class Subgraph:
-    def __init__(self, key: str, blob: str):
+    def __init__(self, key: str, blob: str, weights: Optional[List[np.ndarray]] = None):
         self.key = key
         spec_blob, self.embedded = aot.split(blob, key)
-        self.spec, self.weights, self.content_hash = spec_mod.unpack(spec_blob)
-        del spec_blob  # the weights are views into one decoded bytes object; drop the base64 text
+        self.spec, self.content_hash = spec_mod.unpack(spec_blob)
+        # views of the loaded library's bytes (no copy), unless given
+        self.weights = weights if weights is not None else weights_mod.arrays(self.spec)
         self.symbol = self.spec["symbol"]
         progress.configure_logging()  # TVM_TENSORRT_LOG_LEVEL applies from the first engine event on
         self.num_inputs = len(self.spec["inputs"])
+        self.skip_args = frozenset(self.spec.get("skip_args", ()))  # shape-valued call arguments
+        self.fallback_reason: Optional[str] = None  # set once TVM's code runs this subgraph
         self.dynamic = not is_static(self.spec)
         self.profiles = Profiles(self.spec) if self.dynamic else None
         self._lock = threading.Lock()
         self.slots: Dict[Shapes, _Slot] = {}
         self._fp16 = None  # (spec, weights) rewritten to float16, made on first need
         self._accepted = set()  # input signatures already checked: the hot path skips the walk
+        self.calibration = Calibration(self)  # INT8: scales, and the first N float calls
 
     # --- checks ----------------------------------------------------------------------------
     def check_inputs(self, refs: List[dlpack.TensorRef]) -> None:
@@ -112,12 +120,16 @@ class Subgraph:
 
     # --- plans -----------------------------------------------------------------------------
     def network_spec(self, settings: BuildSettings):
-        """(spec, weights) the network is built from: the fp16 rewrite when FP16 is on."""
+        """(spec, weights) the network is built from: Q/DQ inserted for INT8, then the fp16
+        rewrite when FP16 is on."""
+        spec, weights = self.spec, self.weights
+        if settings.int8:
+            spec, weights = self.calibration.network_spec(spec, weights)
         if not settings.fp16:
-            return self.spec, self.weights
-        if self._fp16 is None:
-            self._fp16 = precision.to_fp16(self.spec, self.weights)
-        return self._fp16
+            return spec, weights
+        if self._fp16 is None or self._fp16[0] != settings.int8:
+            self._fp16 = (settings.int8,) + precision.to_fp16(spec, weights)
+        return self._fp16[1:]
 
     def plan_for(self, shapes: Shapes, settings: BuildSettings, ranges=None) -> bytes:
         """The plan for these max shapes (and profile): the library, the cache directory, else a build."""
@@ -194,8 +206,10 @@ class Subgraph:
         """Builds (or loads) a plan; with ``replaces``, the new slot is the only one held."""
         ranges = self.profiles.input_ranges(profile) if profile is not None else None
         top = tuple(r[2] for r in ranges) if ranges else shapes
-        settings = BuildSettings.from_env(self.spec["config"])
+        settings = self.calibration.settings(BuildSettings.from_env(self.spec["config"]))
         slot = _Slot(top, self.plan_for(top, settings, ranges), settings, profile, ranges)
+        if settings.int8 or self.calibration.quantized:
+            bump("int8_engines")
         if replaces is not None:
             bump("engines_freed")  # the old engine goes once no call uses it any more
             self.slots = {top: slot}
@@ -213,17 +227,36 @@ class Subgraph:
 
     # --- execution -------------------------------------------------------------------------
     def run(self, handles) -> None:
+        if self.skip_args:
+            handles = [h for i, h in enumerate(handles) if i not in self.skip_args]
         refs = [dlpack.read(h) for h in handles]
         inputs, outputs = refs[: self.num_inputs], refs[self.num_inputs :]
         self.check_inputs(inputs)
+        if self.calibration.active and self.fallback_reason is None:  # INT8: the first N calls
+            reference = executor_mode() == "reference"  # run in float and record activations
+            try:
+                return self.calibration.observe(inputs, outputs, reference)
+            except Exception as err:  # noqa: BLE001  (no TensorRT here: TVM's float code runs)
+                if reference:
+                    raise
+                return fallback.take(self, err)
+        return self.run_refs(inputs, outputs)
+
+    def run_refs(self, inputs, outputs):
         shapes = tuple(r.shape for r in inputs)
         if executor_mode() == "reference":
             self._run_reference(shapes, inputs, outputs)
+        elif self.fallback_reason is not None:
+            return fallback.decline()
         else:
-            self._run_tensorrt(shapes, inputs, outputs)
+            try:
+                self._run_tensorrt(shapes, inputs, outputs)
+            except Exception as err:  # noqa: BLE001  (TensorRT's reason travels in the warning)
+                return fallback.take(self, err)
         bump("executions")
 
     def _run_tensorrt(self, shapes, inputs, outputs) -> None:
+        backend.trt()  # raises TensorRTNotAvailable, naming the extra to install
         if any(r.on_host for r in inputs + outputs):
             raise RuntimeError(
                 f"subgraph {self.symbol} received host (CPU) tensors: TensorRT executes on a CUDA GPU. "

@@ -27,7 +27,8 @@ def onnx_reference(op, inputs, **attrs):
     names = ["x", "scale", "zero"][: len(inputs)]
     node = helper.make_node(op, names, ["y"], **attrs)
     graph_inputs = [
-        helper.make_tensor_value_info(n, helper.np_dtype_to_tensor_dtype(v.dtype), v.shape) for n, v in zip(names, inputs)
+        helper.make_tensor_value_info(n, helper.np_dtype_to_tensor_dtype(v.dtype), v.shape)
+        for n, v in zip(names, inputs)
     ]
     output = helper.make_tensor_value_info("y", TensorProto.UNDEFINED, None)
     graph = helper.make_graph([node], "g", graph_inputs, [output])
