@@ -71,8 +71,10 @@ def _inline_shape_params(func: relax.Function) -> Tuple[relax.Function, List[int
     missing = free_vars(func) - defined
     if missing:
         return func, [], f"symbolic var {sorted(missing)[0]} is not a dim of any tensor input"
-    if not binding:
+    if not binding and not defined:
         return func, [], None
+    # re-emitted also without shape params: composites carry copies of the symbolic vars, which
+    # TVM's own compile of the subgraph (the fallback) cannot resolve
     return _flatten(func, binding), dropped, None
 
 
@@ -123,7 +125,7 @@ def drop_shape_params(mod: tvm.IRModule, offloaded: Dict[str, relax.Function]) -
         new, indices, reason = inline_shape_params(func)
         if reason:
             rejected[name] = reason
-        elif indices:
+        elif new is not func:
             # a new GlobalVar: the old one's type still lists the dropped params
             del mod[name]
             builder = relax.BlockBuilder(mod)

@@ -40,12 +40,12 @@ def resolve_implicit_batch(use_implicit_batch: Optional[bool], version: Sequence
 def check_call(call: relax.Call, opts: PartitionOptions) -> Optional[str]:
     """Why ``call`` must stay in TVM, or None when TensorRT can take it."""
     name = call.op.name
-    if any(ir.dims(ty) is None for ty in ir.tensor_types(call)):
-        return (f"{name}: output shape depends on the data (TensorRT needs output shapes computable "
-                "from input shapes)")
     entry = registry.get(name)
     if entry is None:
         return f"no TensorRT converter registered for {name}"
+    if any(ir.dims(ty) is None and ir.ndim(ty) >= 0 for ty in ir.tensor_types(call)):
+        return (f"{name}: output shape depends on the data (TensorRT needs output shapes computable "
+                "from input shapes)")
     if tuple(opts.version) < entry.min_version:
         return f"{name} needs TensorRT >= {version_str(entry.min_version)} (target {version_str(opts.version)})"
     dims = {v for t in [t for a in call.args for t in ir.tensor_types(a)] + ir.tensor_types(call)
@@ -61,7 +61,7 @@ def check_call(call: relax.Call, opts: PartitionOptions) -> Optional[str]:
             return f"dtype {ty.dtype} is not supported by the TensorRT converter for {name}"
         shape = ir.dims(ty)
         if shape is None:
-            return "input tensor of unknown shape"
+            return "tensor of unknown rank" if ir.ndim(ty) < 0 else "tensor of unknown shape"
         for axis, d in enumerate(shape):
             reason = symbolic.try_parse(d)
             if reason:

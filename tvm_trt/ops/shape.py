@@ -77,9 +77,10 @@ def stack(ctx, node):
     """A new unit axis on every input, then a concatenation along it."""
     tensors = [ctx.tensor(t) for t in node.args[0]]
     axis = norm_axis(int(node.attrs["axis"]), len(tensors[0].shape) + 1)
-    piece = list(_reshape_dims(node))  # a symbolic (batch) dim can only be axis 0 < axis: copied
+    piece = list(node.out_shape)
     piece[axis] = 1
-    layer = ctx.network.add_concatenation([ctx.reshape(t, piece) for t in tensors])
+    src = list(node.out_shape[:axis]) + list(node.out_shape[axis + 1 :])  # every input's dims
+    layer = ctx.network.add_concatenation([ctx.reshape(t, piece, src=src) for t in tensors])
     layer.axis = axis
     return layer.get_output(0)
 
