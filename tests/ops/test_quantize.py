@@ -139,7 +139,7 @@ def test_quantize_dequantize_round_and_saturate(axis, scale):
     assert got.flat[0] == pytest.approx(2 * scale.flat[0])
 
 
-def test_fp8_qdq_builds_and_is_gated():
+def test_fp8_qdq_builds_runs_and_is_gated():
     pytest.importorskip("ml_dtypes")
     from tvm_trt.runtime.engine import BuildSettings, build_plan
     from tvm_trt import spec as spec_mod
@@ -160,6 +160,12 @@ def test_fp8_qdq_builds_and_is_gated():
     name, func = next(iter(funcs.items()))
     spec, weights = spec_mod.from_function(func, name, config)
     assert build_plan(spec, weights, [(2, 4, 3)], BuildSettings(False, 1 << 26))
+    import ml_dtypes
+
+    x = (RNG.standard_normal((2, 4, 3)) * 30).astype("float32")
+    got = relax.VirtualMachine(tvm_trt.build(pmod, "llvm"), tvm.cpu())["main"](tvm.runtime.tensor(x)).numpy()
+    want = np.clip(x / scale, -448, 448).astype(ml_dtypes.float8_e4m3fn).astype("float32") * scale
+    np.testing.assert_allclose(got, want, rtol=1e-6)
 
 
 def test_float_weights_with_a_qdq_pair_become_int8_weights():
