@@ -367,8 +367,11 @@ def partition_for_tensorrt(
     for name, reason in not_offloadable.items():
         log.warning("tvm_trt: subgraph %s stays in TVM: %s", name, reason)
     back = list(not_offloadable)
+    # A subgraph without inputs computes constants (where constant folding failed): TVM keeps it.
+    back += [name for name, f in offloaded_functions(mod).items() if not f.params and name not in back]
     if remove_no_mac_subgraphs:
-        back += [name for name, f in offloaded_functions(mod).items() if not is_mac_subgraph(f) and name not in back]
+        back += [name for name, f in offloaded_functions(mod).items()
+                 if not is_mac_subgraph(f) and f.params and name not in back]
     if back:
         mod = _inline(mod, back)
     if not offloaded_functions(mod):
