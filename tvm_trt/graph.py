@@ -29,14 +29,51 @@ class Visitor:
         return expr
 
 
+class Emitter(Visitor):
+    """Re-emits the op calls into a BlockBuilder (types are inferred again on the way). With
+    ``dims`` ({name: symbolic var}), symbolic dims in arguments are rewritten in those vars
+    (composite functions carry their own copies of the caller's vars)."""
+
+    def __init__(self, builder, dims=None):
+        self.builder = builder
+        self.dims = dims
+
+    def call(self, c, args):
+        if self.dims:
+            args = [self._rebind(a) for a in args]
+        return self.builder.emit(relax.Call(c.op, args, c.attrs, c.ty_args))
+
+    def _rebind(self, arg):
+        from . import symbolic  # graph stays free of module-level cycles
+
+        def prim(e):
+            if not isinstance(getattr(e, "ty", None), tvm.ir.PrimType) or isinstance(e, tvm.ir.prim.expr.IntImm):
+                return e
+            return symbolic.to_prim(str(e), self.dims)
+
+        if isinstance(arg, relax.Tuple):
+            return relax.Tuple([prim(f) for f in arg.fields])
+        if isinstance(arg, relax.ShapeExpr):
+            return relax.ShapeExpr([prim(v) for v in arg.values])
+        return prim(arg)
+
+    def tuple(self, items):
+        return relax.Tuple(items)
+
+    def get_item(self, value, index):
+        if isinstance(value, relax.Tuple):
+            return value.fields[index]
+        return self.builder.emit(relax.TupleGetItem(value, index))
+
+
 def walk(func: relax.Function, args: Sequence[Any], visitor: Visitor) -> Any:
     """Evaluate ``func`` symbolically on ``args`` (one value per param); returns the body's value."""
     env = {p: a for p, a in zip(func.params, args)}
     local_funcs = {}
 
     def value_of(expr):
-        if isinstance(expr, relax.Var):
-            return env[expr]
+        if isinstance(expr, relax.Var) and not isinstance(expr.ty, tvm.ir.PrimType):
+            return env[expr]  # (a Var of PrimType is a symbolic dim: a leaf)
         if isinstance(expr, relax.Tuple):
             return visitor.tuple([value_of(f) for f in expr.fields])
         if isinstance(expr, relax.TupleGetItem):

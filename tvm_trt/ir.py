@@ -34,6 +34,11 @@ def dims(ty) -> Optional[List[Dim]]:
     return [prim_to_py(v) for v in shape.values]
 
 
+def ndim(ty) -> int:
+    """Rank of a TensorType (-1 when unknown)."""
+    return int(getattr(ty, "ndim", -1))
+
+
 def prim_to_py(v) -> Any:
     if isinstance(v, IntImm):
         return int(v.value)

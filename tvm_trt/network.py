@@ -10,7 +10,7 @@ from typing import Any, Dict, List, Optional, Sequence
 
 import numpy as np
 
-from . import backend, precision, registry
+from . import backend, precision, registry, symbolic
 
 
 class ConversionError(RuntimeError):
@@ -24,6 +24,7 @@ class Node:
     attrs: Dict[str, Any]
     out: List[Dict[str, Any]]  # [{"shape": [...], "dtype": "float32"}] (several for tuple outputs)
     index: int
+    arg_dims: List[Optional[List[Any]]] = dataclasses.field(default_factory=list)  # Relax dims of tensor args
 
     @property
     def out_shape(self):
@@ -64,7 +65,8 @@ class ConvertContext:
         self.network = network
         self.subgraph = subgraph
         self._keep: List[np.ndarray] = []  # TensorRT's Weights point into these arrays
-        self.symbols: Dict[str, Any] = {}  # symbolic dim name -> (network input, axis) carrying it
+        self.symbols: Dict[str, Any] = {}  # symbolic var -> (input ITensor, axis) that carries it
+        self._dim_tensors: Dict[str, Any] = {}
 
     # --- constants ------------------------------------------------------------------------
     def weights(self, array: np.ndarray):
@@ -104,10 +106,62 @@ class ConvertContext:
         return value
 
     # --- shape helpers ---------------------------------------------------------------------
-    def reshape(self, x, shape: Sequence[int]):
+    def reshape(self, x, shape: Sequence, src: Optional[Sequence] = None):
+        """Reshape to Relax dims. Symbolic dims become TensorRT placeholders where they can: 0
+        ("copy the input's dim") where ``src`` (the input's Relax dims) has the same dim at that
+        axis, -1 ("infer") for a single remaining one; otherwise the target is a shape tensor
+        computed at run time."""
+        dims = [0 if isinstance(d, str) and src is not None and i < len(src) and src[i] == d else d
+                for i, d in enumerate(shape)]
         layer = self.network.add_shuffle(x)
-        layer.reshape_dims = tuple(shape)
+        symbolic_left = sum(isinstance(d, str) for d in dims)
+        if symbolic_left == 0:
+            layer.reshape_dims = tuple(dims)
+        elif symbolic_left == 1 and 0 not in shape:  # a literal 0 would read as "copy"
+            layer.reshape_dims = tuple(-1 if isinstance(d, str) else d for d in dims)
+        else:
+            layer.set_input(1, self.shape_tensor(shape))
         return layer.get_output(0)
+
+    def shape_dtype(self) -> np.dtype:
+        """The integer type of TensorRT shape tensors (IShapeLayer's output)."""
+        modern = backend.flavour() == "tensorrt-rtx" or (backend.version() or (0,)) >= (10, 0, 0)
+        return np.dtype("int64" if modern else "int32")
+
+    def dim_tensor(self, dim):
+        """A 1-element shape tensor holding ``dim`` (an int or a symbolic dim) at run time."""
+        if isinstance(dim, int):
+            return self.constant(np.array([dim], self.shape_dtype()))
+        if dim not in self._dim_tensors:
+            self._dim_tensors[dim] = symbolic.fold(
+                symbolic.parse(dim), self._var_tensor, lambda c: self.dim_tensor(int(c)), self._dim_op
+            )
+        return self._dim_tensors[dim]
+
+    def shape_tensor(self, dims: Sequence):
+        """A 1-D shape tensor of Relax dims (ints and symbolic dims), for layers that take their
+        output shape as an input (shuffle, slice, resize, fill)."""
+        if all(isinstance(d, int) for d in dims):
+            return self.constant(np.array(dims, self.shape_dtype()))
+        parts = [self.dim_tensor(d) for d in dims]
+        return self.network.add_concatenation(parts).get_output(0) if len(parts) > 1 else parts[0]
+
+    def _var_tensor(self, name: str):
+        key = f"var:{name}"
+        if key not in self._dim_tensors:
+            if name not in self.symbols:
+                raise ValueError(f"symbolic dim {name} is not a dim of any input of the subgraph")
+            tensor, axis = self.symbols[name]
+            shape = self.network.add_shape(tensor).get_output(0)
+            self._dim_tensors[key] = self.network.add_slice(shape, (axis,), (1,), (1,)).get_output(0)
+        return self._dim_tensors[key]
+
+    def _dim_op(self, op: str, a, b):
+        if op == "mod":  # a - (a // b) * b: TensorRT has no integer modulo
+            return self._dim_op("sub", a, self._dim_op("mul", self._dim_op("floordiv", a, b), b))
+        names = {"add": "SUM", "sub": "SUB", "mul": "PROD", "floordiv": "FLOOR_DIV", "min": "MIN", "max": "MAX"}
+        op_type = getattr(self.trt.ElementWiseOperation, names[op])
+        return self.network.add_elementwise(a, b, op_type).get_output(0)
 
     def transpose(self, x, perm: Sequence[int]):
         layer = self.network.add_shuffle(x)
@@ -145,23 +199,6 @@ class ConvertContext:
     def unary(self, x, op: str):
         """``op(x)`` for a UnaryOperation name."""
         return self.network.add_unary(x, getattr(self.trt.UnaryOperation, op)).get_output(0)
-
-    def shape_tensor(self, dims: Sequence):
-        """A 1-D shape tensor for Relax dims; a symbolic dim is read from the network input that
-        carries it (a dynamic batch)."""
-        parts = []
-        for d in dims:
-            if isinstance(d, int):
-                parts.append(np.array([d], np.int64))
-                continue
-            if d not in self.symbols:
-                raise ValueError(f"symbolic dim {d!r} is carried by no input of the subgraph")
-            tensor, axis = self.symbols[d]
-            shape = self.network.add_shape(tensor).get_output(0)
-            parts.append(self.network.add_slice(shape, (axis,), (1,), (1,)).get_output(0))
-        dtype = next((np_dtype(p.dtype) for p in parts if isinstance(p, self.trt.ITensor)), np.dtype(np.int64))
-        tensors = [p if isinstance(p, self.trt.ITensor) else self.constant(p.astype(dtype)) for p in parts]
-        return self.network.add_concatenation(tensors).get_output(0)
 
     def cast(self, x, dtype: str):
         if x.dtype == trt_dtype(dtype):
@@ -222,9 +259,9 @@ def build_network(spec: Dict, weights: Sequence[np.ndarray], builder, input_shap
         shape = input_shapes[i] if input_shapes is not None else trt_dims(inp["shape"])
         tensor = network.add_input(f"input_{i}", trt_dtype(inp.get("io_dtype", inp["dtype"])), tuple(shape))
         inputs.append(ctx.cast(tensor, inp["dtype"]))  # io_dtype: set by the fp16 rewrite (precision.py)
-        for axis, d in enumerate(inp["shape"]):
-            if isinstance(d, str):
-                ctx.symbols.setdefault(d, (tensor, axis))
+        for axis, dim in enumerate(inp["shape"]):  # where each symbolic var can be read at run time
+            if symbolic.is_var(dim):
+                ctx.symbols.setdefault(dim, (tensor, axis))
 
     def resolve(ref):
         if "input" in ref:
@@ -240,8 +277,18 @@ def build_network(spec: Dict, weights: Sequence[np.ndarray], builder, input_shap
             return list(ref["shape"])
         return ref["value"]
 
+    def dims_of(ref):
+        if "input" in ref:
+            return spec["inputs"][ref["input"]]["shape"]
+        if "node" in ref:
+            return spec["nodes"][ref["node"]]["out"][ref.get("item", 0)]["shape"]
+        if "weight" in ref:
+            return list(weights[ref["weight"]].shape)
+        return None
+
     for index, desc in enumerate(spec["nodes"]):
-        node = Node(desc["op"], [resolve(a) for a in desc["args"]], desc["attrs"], desc["out"], index)
+        node = Node(desc["op"], [resolve(a) for a in desc["args"]], desc["attrs"], desc["out"], index,
+                    [dims_of(a) for a in desc["args"]])
         entry = registry.get(node.op)
         first_layer = network.num_layers
         if node.args:

@@ -11,7 +11,7 @@ from tvm import relax
 from tvm.relax.dpl import is_op, wildcard
 from tvm.relax.transform import FuseOpsByPattern, MergeCompositeFunctions
 
-from . import backend, env, graph, ir, quantization, registry
+from . import backend, dynamic, env, graph, ir, quantization, registry, symbolic
 from .registry import PartitionOptions, version_str
 
 CODEGEN = "tensorrt"
@@ -43,21 +43,31 @@ def check_call(call: relax.Call, opts: PartitionOptions) -> Optional[str]:
     entry = registry.get(name)
     if entry is None:
         return f"no TensorRT converter registered for {name}"
+    if any(ir.dims(ty) is None and ir.ndim(ty) >= 0 for ty in ir.tensor_types(call)):
+        return (f"{name}: output shape depends on the data (TensorRT needs output shapes computable "
+                "from input shapes)")
     if tuple(opts.version) < entry.min_version:
         return f"{name} needs TensorRT >= {version_str(entry.min_version)} (target {version_str(opts.version)})"
+    dims = {v for t in [t for a in call.args for t in ir.tensor_types(a)] + ir.tensor_types(call)
+            for d in ir.dims(t) or [] if symbolic.try_parse(d) is None for v in symbolic.free_vars(d)}
     for arg in call.args:
         for value in arg.fields if isinstance(arg, relax.Tuple) else [arg]:
-            if isinstance(value, relax.Var) and not ir.is_tensor(value):
+            if isinstance(value, relax.Var) and not ir.is_tensor(value) and not (
+                isinstance(value.ty, tvm.ir.PrimType) and str(value.name) in dims  # a symbolic dim (slice bound)
+            ):
                 return f"{name} takes a run-time {type(value.ty).__name__} ({value.name}): TensorRT inputs are tensors"
     for ty in [t for a in call.args for t in ir.tensor_types(a)] + ir.tensor_types(call):
         if ty.dtype not in entry.dtypes:
             return f"dtype {ty.dtype} is not supported by the TensorRT converter for {name}"
         shape = ir.dims(ty)
         if shape is None:
-            return "tensor of unknown rank"
-        dynamic = [i for i, d in enumerate(shape) if isinstance(d, str)]
-        if any(i != 0 for i in dynamic):
-            return f"dynamic dim at axis {[i for i in dynamic if i][0]}: only the batch axis may be dynamic"
+            return "tensor of unknown rank" if ir.ndim(ty) < 0 else "tensor of unknown shape"
+        for axis, d in enumerate(shape):
+            reason = symbolic.try_parse(d)
+            if reason:
+                return reason
+            if isinstance(d, str) and axis and opts.use_implicit_batch:  # implicit-batch TensorRT (< 7)
+                return f"dynamic dim at axis {axis}: only the batch axis may be dynamic with use_implicit_batch=True"
     if entry.check is None:
         return None
     try:
@@ -79,6 +89,28 @@ def _patterns(opts: PartitionOptions):
     return pats
 
 
+@relax.expr_functor.mutator
+class _KnownShapes(relax.expr_functor.PyExprMutator):
+    """``R.shape_of(x)`` -> ``R.shape([...])`` where ``x``'s shape is known: the value then no
+    longer depends on ``x`` (a TensorRT subgraph computing ``x`` would otherwise feed TVM code
+    that feeds it back, splitting the subgraph), and TVM evaluates it from the symbolic vars."""
+
+    def visit_call_(self, call):
+        call = super().visit_call_(call)
+        if isinstance(call.op, tvm.ir.Op) and call.op.name == "relax.shape_of":
+            shape = getattr(call.args[0].ty, "shape", None)
+            if isinstance(shape, relax.ShapeExpr):
+                return relax.ShapeExpr(shape.values)
+        return call
+
+
+def _known_shapes(mod: tvm.IRModule) -> tvm.IRModule:
+    for gv, func in list(mod.functions.items()):
+        if isinstance(func, relax.Function):
+            mod[gv] = _KnownShapes(mod).visit_expr(func)
+    return mod
+
+
 def simplify(mod: tvm.IRModule) -> tvm.IRModule:
     """Fold constant expressions. batch_norm is kept (our converter offloads it as a per-channel
     scale + shift that TensorRT fuses into the preceding convolution): TVM's
@@ -98,7 +130,7 @@ def _fold(mod: tvm.IRModule) -> tvm.IRModule:
     try:
         return tvm.transform.Sequential(
             [to_dataflow, relax.transform.FoldConstant(), relax.transform.CanonicalizeBindings()]
-        )(mod)
+        )(_known_shapes(mod))
     except Exception as err:  # TVM raises InternalError/AssertionError/... from its kernels
         log.warning("constant folding failed, partitioning without it: %s: %s", type(err).__name__, _last_line(err))
     try:
@@ -136,21 +168,7 @@ class _Inliner(relax.expr_functor.PyExprMutator):
     def visit_call_(self, call):
         call = super().visit_call_(call)
         if isinstance(call.op, relax.GlobalVar) and call.op.name_hint in self.names:
-            builder = self.builder_
-
-            class _Emit(graph.Visitor):
-                def call(self, c, args):
-                    return builder.emit(relax.Call(c.op, args, c.attrs, c.ty_args))
-
-                def tuple(self, items):
-                    return relax.Tuple(items)
-
-                def get_item(self, value, index):
-                    if isinstance(value, relax.Tuple):
-                        return value.fields[index]
-                    return builder.emit(relax.TupleGetItem(value, index))
-
-            return graph.walk(self.mod_[call.op], list(call.args), _Emit())
+            return graph.walk(self.mod_[call.op], list(call.args), graph.Emitter(self.builder_))
         return call
 
 
@@ -176,6 +194,7 @@ OPTIONS: Dict[str, Any] = {
     "max_workspace_size": 1 << 30,
     "use_fp16": False,
     "build_at_compile_time": False,
+    "dynamic_shapes": None,  # {symbolic var: (min, opt, max)}: fixed optimization profiles
     "use_int8": False,  # INT8 (README "INT8"); TVM_TENSORRT_USE_INT8 overrides
     "int8_calibration_calls": None,  # calls that calibrate; TENSORRT_NUM_CALI_INT8 overrides
     "int8_calibration": "max",  # or "percentile:P"; TVM_TENSORRT_INT8_CALIBRATION overrides
@@ -183,8 +202,9 @@ OPTIONS: Dict[str, Any] = {
     "int8_calibration_run": None,  # set by tvm_trt.calibrate() to collect its scales
     "fallback": True,  # tvm_trt.build also compiles each subgraph with TVM, run where TensorRT cannot
 }
-# Keys a config carries beyond the options: the resolved version, and the host tvm_trt.build sets.
-CONFIG_ONLY = ("tensorrt_version", "host_target")
+# Keys a config carries beyond the options: the resolved version, the host tvm_trt.build sets,
+# main's tir_var_upper_bound (profile bounds).
+CONFIG_ONLY = ("tensorrt_version", "host_target", "tir_var_upper_bound")
 
 
 def check_options(options: Dict[str, Any], what: str = "partition_for_tensorrt") -> None:
@@ -243,6 +263,24 @@ def default_config(**overrides) -> Dict[str, Any]:
     return config
 
 
+def _profile_config(config: Dict[str, Any], mod: tvm.IRModule, dynamic_shapes) -> None:
+    """Profile ranges travel in the config: the user's (min, opt, max) per symbolic var, and
+    the bounds of main's ``tir_var_upper_bound``."""
+    ranges = dynamic.check_ranges(dynamic_shapes)
+    main = mod["main"] if any(gv.name_hint == "main" for gv in mod.get_global_vars()) else None
+    if ranges and main is not None:
+        known = dynamic.free_vars(main)
+        unknown = sorted(set(ranges) - known)
+        if unknown:
+            raise ValueError(f"dynamic_shapes names {unknown}, which are not symbolic dims of main "
+                             f"(its symbolic dims: {sorted(known) or 'none'})")
+    if ranges:
+        config["dynamic_shapes"] = ranges
+    bounds = dynamic.upper_bounds(main) if main is not None else {}
+    if bounds:
+        config["tir_var_upper_bound"] = bounds
+
+
 def _with_producers(mod: tvm.IRModule, opts: PartitionOptions) -> PartitionOptions:
     producers = {}
     for func in mod.functions.values():
@@ -255,7 +293,9 @@ def _merged(mod: tvm.IRModule, opts: PartitionOptions) -> tvm.IRModule:
     """Maximal cycle-free subgraphs (TVM's FuseOpsByPattern + MergeCompositeFunctions)."""
     mod, casts = ir.hide_match_casts(mod)
     mod = FuseOpsByPattern(_patterns(opts), bind_constants=True, annotate_codegen=False)(mod)
+    mod, hidden = dynamic.hide_symbolic_calls(mod)
     mod = MergeCompositeFunctions()(mod)
+    mod = dynamic.restore_symbolic_calls(mod, hidden)
     return ir.restore_match_casts(mod, casts)
 
 
@@ -287,6 +327,7 @@ def partition_for_tensorrt(
     remove_no_mac_subgraphs: bool = False,
     max_workspace_size: int = 1 << 30,
     use_fp16: bool = False,
+    dynamic_shapes: Optional[Dict[str, Sequence[int]]] = None,
     **extra: Any,
 ) -> Tuple[tvm.IRModule, Dict[str, Any]]:
     """Offload TensorRT-supported subgraphs of ``mod["main"]``.
@@ -295,6 +336,10 @@ def partition_for_tensorrt(
     (JSON) as the attribute ``tvm_trt.config``, so plain ``relax.transform.RunCodegen()`` +
     ``tvm.compile`` build them with these settings. Options beyond the named ones must be keys
     of ``OPTIONS``.
+
+    ``dynamic_shapes={"n": (1, 8, 32)}`` fixes the TensorRT optimization profile (min, opt, max)
+    of symbolic vars; shapes outside it are errors at run time. Without it the function's
+    ``tir_var_upper_bound`` attribute bounds the profile, else it grows with the shapes met.
     """
     check_options({**extra, "max_workspace_size": max_workspace_size})
     check_params(params, mod)
@@ -312,15 +357,21 @@ def partition_for_tensorrt(
         use_fp16=bool(use_fp16),
         **extra,
     )
+    _profile_config(config, mod, dynamic_shapes)
     json.dumps(config)  # the config must stay JSON-able: it travels inside the module
     if params:
         mod = relax.transform.BindParams("main", params)(mod)
     given = mod
     mod = offload(simplify(mod), opts)
+    mod, not_offloadable = dynamic.drop_shape_params(mod, offloaded_functions(mod))
+    for name, reason in not_offloadable.items():
+        log.warning("tvm_trt: subgraph %s stays in TVM: %s", name, reason)
+    back = list(not_offloadable)
     # A subgraph without inputs computes constants (where constant folding failed): TVM keeps it.
-    back = [name for name, f in offloaded_functions(mod).items() if not f.params]
+    back += [name for name, f in offloaded_functions(mod).items() if not f.params and name not in back]
     if remove_no_mac_subgraphs:
-        back += [name for name, f in offloaded_functions(mod).items() if not is_mac_subgraph(f) and f.params]
+        back += [name for name, f in offloaded_functions(mod).items()
+                 if not is_mac_subgraph(f) and f.params and name not in back]
     if back:
         mod = _inline(mod, back)
     if not offloaded_functions(mod):

@@ -35,13 +35,17 @@ class _SpecBuilder(graph.Visitor):
         self._weight_ids: Dict[Any, int] = {}
 
     def call(self, call, args):
-        outs = ir.tensor_types(call)
+        outs = [_type_json(t) for t in ir.tensor_types(call)]
+        for out in outs:
+            if out["shape"] is None:  # typed from a shape param (reshape, broadcast_to): its value
+                out["shape"] = next((a["shape"] for a in args if isinstance(a, dict) and "shape" in a
+                                     and len(a["shape"]) == ir.ndim(call.ty)), None)
         self.nodes.append(
             {
                 "op": call.op.name,
                 "args": args,
                 "attrs": ir.attrs_to_dict(call.attrs),
-                "out": [_type_json(t) for t in outs],
+                "out": outs,
                 "tuple_out": isinstance(call.ty, relax.TupleType),
             }
         )
@@ -66,6 +70,8 @@ class _SpecBuilder(graph.Visitor):
             return {"shape": [ir.prim_to_py(v) for v in expr.values]}
         if isinstance(expr, tvm.ir.StringImm):
             return {"value": str(expr.value)}
+        if isinstance(getattr(expr, "ty", None), tvm.ir.PrimType) and not hasattr(expr, "value"):
+            return {"value": ir.prim_to_py(expr)}  # a symbolic dim (slice bounds): "n", "n * 2"
         if isinstance(expr, tvm.ir.expr.Constant) or hasattr(expr, "value"):
             return {"value": ir.to_py(expr.value)}
         raise NotImplementedError(f"cannot serialise argument {type(expr).__name__}: {expr}")

@@ -6,11 +6,8 @@ is, and the tf_* coordinate transformations have no TensorRT counterpart.
 """
 from __future__ import annotations
 
-import numpy as np
 from tvm import relax
 
-from .. import ir
-from ..network import np_dtype
 from ..registry import all_of, attr_in, register_op
 from ._common import same_out_dtype
 
@@ -35,8 +32,8 @@ def _rounding(method: str, transform: str) -> str:
 
 def _resize_check(call, opts):
     size = call.args[1]
-    if not isinstance(size, relax.ShapeExpr) or not all(isinstance(v, int) for v in ir.dims(call.ty)[2:]):
-        return "resize2d output size must be static"
+    if not isinstance(size, relax.ShapeExpr):
+        return "resize2d output size must be a shape (static or symbolic), not a tensor"
     rounding = _rounding(str(call.attrs.rounding_method), str(call.attrs.coordinate_transformation_mode))
     if str(call.attrs.method) == "nearest_neighbor" and rounding not in _ROUNDING:
         return f"rounding_method={rounding} (ties to even) has no TensorRT ResizeRoundMode"
@@ -58,10 +55,10 @@ def resize2d(ctx, node):
     x = node.args[0]
     layer = ctx.network.add_resize(x)
     out = node.out_shape
-    if isinstance(out[0], int):
+    if all(isinstance(d, int) for d in out):
         layer.shape = tuple(out)
-    else:  # free batch axis: batch and channels from the input's runtime shape, H and W fixed
-        layer.set_input(1, _runtime_shape(ctx, x, out[2:]))
+    else:  # symbolic dims: the output shape is computed at run time from the subgraph's inputs
+        layer.set_input(1, ctx.shape_tensor(out))
     layer.resize_mode = getattr(trt.InterpolationMode, _MODES[a["method"]])
     transform, selector = _COORDS[a["coordinate_transformation_mode"]]
     layer.coordinate_transformation = getattr(trt.ResizeCoordinateTransformation, transform)
@@ -73,11 +70,3 @@ def resize2d(ctx, node):
         layer.cubic_coeff = float(a["cubic_alpha"])
         layer.exclude_outside = bool(a["cubic_exclude"])
     return layer.get_output(0)
-
-
-def _runtime_shape(ctx, x, spatial):
-    """[N, C, *spatial] as a shape tensor, N and C read from ``x`` at run time."""
-    shape = ctx.network.add_shape(x).get_output(0)
-    lead = ctx.network.add_slice(shape, (0,), (2,), (1,)).get_output(0)
-    tail = ctx.constant(np.asarray(spatial, dtype=np_dtype(shape.dtype)))
-    return ctx.network.add_concatenation([lead, tail]).get_output(0)

@@ -8,8 +8,8 @@ from typing import List, Optional, Sequence
 
 import numpy as np
 
-from .. import ir
-from ..network import np_dtype, trt_dims
+from .. import ir, symbolic
+from ..network import np_dtype
 from ..registry import FLOAT_TYPES, INT_TYPES, register_op
 from ._common import batch_axis_rule, norm_axis, rank_of
 
@@ -17,22 +17,16 @@ from ._common import batch_axis_rule, norm_axis, rank_of
 ANY_TYPE = FLOAT_TYPES + INT_TYPES + ("bool",)  # slices and gathers only move data
 
 
-def slice_nd(ctx, x, start: Sequence[int], size: Sequence[int], stride: Sequence[int], *,
-             mode: Optional[str] = None, fill: Optional[float] = None, grow: Optional[Sequence[int]] = None):
-    """ISliceLayer over every axis of ``x``. On axes where ``x`` is dynamic (-1) the output
-    extent is computed at run time as ``x``'s extent + ``grow[axis]`` (0 by default)."""
-    trt = ctx.trt
-    dynamic = [d < 0 for d in x.shape]
-    static = [1 if dyn else int(n) for dyn, n in zip(dynamic, size)]
-    layer = ctx.network.add_slice(x, tuple(int(s) for s in start), tuple(static), tuple(int(s) for s in stride))
-    if any(dynamic):
-        shape = ctx.network.add_shape(x).get_output(0)
-        dt = np_dtype(shape.dtype)
-        keep = ctx.constant(np.array(dynamic, dt))
-        fixed = ctx.constant(np.array([(grow[i] if grow else 0) if dyn else n
-                                       for i, (dyn, n) in enumerate(zip(dynamic, static))], dt))
-        kept = ctx.network.add_elementwise(shape, keep, trt.ElementWiseOperation.PROD).get_output(0)
-        layer.set_input(2, ctx.network.add_elementwise(kept, fixed, trt.ElementWiseOperation.SUM).get_output(0))
+def slice_nd(ctx, x, start: Sequence[int], size: Sequence, stride: Sequence[int], *,
+             mode: Optional[str] = None, fill: Optional[float] = None):
+    """ISliceLayer over every axis of ``x``. ``size`` holds Relax dims: symbolic ones (str) are
+    computed at run time from the subgraph's inputs (ctx.shape_tensor)."""
+    trt, x = ctx.trt, ctx.tensor(x)
+    symbolic_size = any(isinstance(n, str) for n in size)
+    static = (1,) * len(size) if symbolic_size else tuple(int(n) for n in size)
+    layer = ctx.network.add_slice(x, tuple(int(s) for s in start), static, tuple(int(s) for s in stride))
+    if symbolic_size:
+        layer.set_input(2, ctx.shape_tensor(list(size)))
     if mode is not None:
         layer.mode = getattr(trt.SampleMode, mode)
     if fill is not None:
@@ -49,34 +43,51 @@ def _static_axes(call, axes: Sequence[int], what: str) -> Optional[str]:
 # ---- strided_slice(x, axes, begin, end, [strides]) --------------------------------------------
 
 
-def _ints_or_none(expr) -> Optional[List[int]]:
+def _values_or_none(expr) -> Optional[list]:
+    """Constant ints, or symbolic dims (str) from PrimValues holding symbolic vars."""
     values = [ir.to_py(getattr(f, "value", f)) for f in expr.fields] if hasattr(expr, "fields") else None
-    if values is None or not all(isinstance(v, int) for v in values):
+    if values is None or not all(isinstance(v, (int, str)) for v in values):
+        return None
+    if any(symbolic.try_parse(v) for v in values):
         return None
     return values
 
 
 def _strided_slice_check(call, opts):
-    lists = [_ints_or_none(a) for a in call.args[1:]]
+    lists = [_values_or_none(a) for a in call.args[1:]]
     if any(v is None for v in lists):
-        return "strided_slice axes/begin/end/strides must be constant integers"
+        return "strided_slice axes/begin/end/strides must be integers or symbolic dims"
+    if any(isinstance(v, str) for v in lists[0] + (lists[3] if len(lists) > 3 else [])):
+        return "strided_slice with symbolic axes or strides"
     rank = rank_of(call.args[0])
     axes = [norm_axis(a, rank) for a in lists[0]]
-    if any(s == 0 for s in (lists[3] if len(lists) > 3 else [])):
+    strides = lists[3] if len(lists) > 3 else [1] * len(axes)
+    if any(s == 0 for s in strides):
         return "strided_slice with stride 0"
     if any(d == 0 for d in ir.dims(call.ty)):
         return "strided_slice with an empty result"
-    return batch_axis_rule(axes, opts, "strided_slice") or _static_axes(call, axes, "strided_slice")
+    shape = ir.dims(call.args[0].ty)
+    for axis, begin, end, stride in zip(axes, lists[1], lists[2], strides):
+        static = isinstance(shape[axis], int) and isinstance(begin, int) and isinstance(end, int)
+        if not static and not (isinstance(begin, int) and begin >= 0 and stride > 0):
+            return (f"strided_slice of axis {axis} with symbolic bounds needs a constant begin >= 0 "
+                    f"and a positive stride (begin {begin}, stride {stride})")
+    return batch_axis_rule(axes, opts, "strided_slice")
 
 
-def _slice_params(shape, axes, begin, end, strides):
+def _slice_params(shape, axes, begin, end, strides, out):
+    """(start, size, stride); sizes are Relax dims: on axes with a symbolic extent or bound the
+    size is Relax's own (symbolic) output extent and start the constant begin (the check)."""
     rank = len(shape)
-    start, size, stride = [0] * rank, list(shape), [1] * rank
+    start, size, stride = [0] * rank, list(out), [1] * rank
     for i, axis in enumerate(axes):
         axis = norm_axis(int(axis), rank)
         s = int(strides[i]) if strides else 1
-        r = range(*slice(int(begin[i]), int(end[i]), s).indices(shape[axis]))  # clamps like TVM
-        start[axis], size[axis], stride[axis] = r.start, len(r), s
+        if isinstance(shape[axis], int) and isinstance(begin[i], int) and isinstance(end[i], int):
+            r = range(*slice(int(begin[i]), int(end[i]), s).indices(shape[axis]))  # clamps like TVM
+            start[axis], size[axis], stride[axis] = r.start, len(r), s
+        else:
+            start[axis], stride[axis] = int(begin[i]), s
     return start, size, stride
 
 
@@ -85,7 +96,8 @@ def _slice_params(shape, axes, begin, end, strides):
 def strided_slice(ctx, node):
     x, axes, begin, end = node.args[:4]
     strides = node.args[4] if len(node.args) > 4 else None
-    return slice_nd(ctx, x, *_slice_params(list(x.shape), axes, begin, end, strides))
+    shape = node.arg_dims[0] or list(x.shape)
+    return slice_nd(ctx, x, *_slice_params(list(shape), axes, begin, end, strides, node.out_shape))
 
 
 # ---- split ---------------------------------------------------------------------------------------
@@ -105,7 +117,7 @@ def split(ctx, node):
     for out in node.out:  # the output types already hold each piece's extent
         start = [0] * rank
         start[axis] = offset
-        size = trt_dims(out["shape"])
+        size = list(out["shape"])
         outs.append(slice_nd(ctx, x, start, size, [1] * rank))
         offset += size[axis]
     return outs
@@ -127,12 +139,15 @@ def _take_check(call, opts):
     axis = norm_axis(int(call.attrs.axis), rank_of(x))
     if ir.is_constant(x):  # a lookup table (embeddings): its axis 0 is not the batch
         return None
-    return batch_axis_rule([axis], opts, "take") or _static_axes(call, [axis], "take")
+    reason = batch_axis_rule([axis], opts, "take")
+    if reason or str(call.attrs.mode) == "fast" and not ir.is_constant(call.args[1]):
+        return reason  # fast: indices are in range, TensorRT needs no extent
+    return _static_axes(call, [axis], "take with constant or wrapped/clipped indices")
 
 
 @register_op("relax.take", check=_take_check, dtypes=ANY_TYPE)
 def take(ctx, node):
-    x, indices = node.args
+    x, indices = ctx.tensor(node.args[0]), node.args[1]
     axis = norm_axis(int(node.attrs["axis"]), len(x.shape))
     if isinstance(indices, np.ndarray):  # constants: resolve negative/out-of-range indices now
         n = int(x.shape[axis])
@@ -151,23 +166,18 @@ def _broadcast_check(call, opts):
     if opts.use_implicit_batch and dst and (len(src) != len(ir.dims(call.args[0].ty)) or src[0] != dst[0]):
         return "broadcast_to changes the batch axis with use_implicit_batch=True"
     changed = [i for i, (a, b) in enumerate(zip(src, dst)) if a != b]
-    # A unit dim may grow to the dynamic batch (a constant broadcast per batch element): the
-    # converter reads the extent from the input that carries the symbol.
-    if any(isinstance(src[i], str) or (isinstance(dst[i], str) and (i != 0 or src[i] != 1)) for i in changed):
-        return "broadcast_to of a dynamic dim"
+    if any(isinstance(src[i], str) for i in changed):
+        return "broadcast_to of a dynamic dim (it may or may not be 1 at run time)"
     return None
 
 
 @register_op("relax.broadcast_to", check=_broadcast_check, dtypes=ANY_TYPE)
 def broadcast_to(ctx, node):
-    dims = node.out_shape or node.args[1]  # fused functions may type a symbolic target by rank only
-    out = trt_dims(dims)
+    out = list(node.out_shape or node.args[1])  # fused functions may type a symbolic target by rank only
     x = ctx.expand_rank(ctx.tensor(node.args[0]), len(out))
-    stride = [0 if (d == 1 and n != 1) else 1 for d, n in zip(x.shape, out)]
-    if all(d >= 0 for d in x.shape) and any(n < 0 for n in out):  # grows to a symbolic dim
-        layer = ctx.network.add_slice(x, (0,) * len(out), tuple(max(n, 1) for n in out), tuple(stride))
-        layer.set_input(2, ctx.shape_tensor(dims))
-        return layer.get_output(0)
+    src = node.arg_dims[0] or list(x.shape)
+    src = [1] * (len(out) - len(src)) + list(src)
+    stride = [0 if (d == 1 and n != 1) else 1 for d, n in zip(src, out)]
     return slice_nd(ctx, x, [0] * len(out), out, stride)
 
 
@@ -186,6 +196,6 @@ def _tile_check(call, opts):
 
 @register_op("relax.tile", check=_tile_check, dtypes=ANY_TYPE)
 def tile(ctx, node):
-    out = trt_dims(node.out_shape)
+    out = list(node.out_shape)
     x = ctx.expand_rank(node.args[0], len(out))
     return slice_nd(ctx, x, [0] * len(out), out, [1] * len(out), mode="WRAP")

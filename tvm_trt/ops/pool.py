@@ -26,6 +26,8 @@ def _pool_check(call, opts):
     n = len(a.pool_size)
     for i in range(n):
         want = out_shape[2 + i]
+        if isinstance(in_shape[2 + i], str):  # symbolic: Relax and TensorRT use the same formula
+            continue
         got = _trt_out_size(in_shape[2 + i], int(a.pool_size[i]), int(a.strides[i]), pad[i], pad[n + i], a.ceil_mode)
         if want != got:
             return f"ceil_mode output size {want} differs from TensorRT's rounding ({got})"
@@ -70,6 +72,10 @@ for _n, _gate in ((1, (0, 0, 0)), (2, (0, 0, 0)), (3, POOL3D_VERSION)):
 
 def _adaptive_check(call, opts):
     in_shape, out_shape = ir.dims(call.args[0].ty), ir.dims(call.ty)
+    if any(isinstance(d, str) for d in in_shape[2:] + out_shape[2:]):
+        if any(o != 1 for o in out_shape[2:]):
+            return f"adaptive pooling of dynamic extents {in_shape[2:]} to {out_shape[2:]} (only to 1: global pooling)"
+        return None
     for i, o in zip(in_shape[2:], out_shape[2:]):
         if i % o:
             return f"adaptive pooling from {i} to {o} is not a uniform window"
@@ -80,6 +86,9 @@ def _adaptive(kind: str, spatial: int):
     def convert(ctx, node):
         x = node.args[0]
         in_sizes, out_sizes = list(x.shape[2:]), node.out_shape[2:]
+        if any(d < 0 for d in in_sizes):  # dynamic extent, output 1 (the check): a global mean
+            axes = sum(1 << a for a in range(2, 2 + spatial))
+            return ctx.network.add_reduce(x, ctx.trt.ReduceOperation.AVG, axes, True).get_output(0)
         window = [i // o for i, o in zip(in_sizes, out_sizes)]  # uniform: stride = window
         if spatial == 1:
             window = window + [1]

@@ -7,7 +7,6 @@ from __future__ import annotations
 import re
 
 from .. import ir
-from ..network import trt_dims
 from ..registry import FLOAT_TYPES, INT_TYPES, register_op
 from ._common import batch_axis_rule, norm_axis, rank_of
 from .index import slice_nd
@@ -24,14 +23,9 @@ def _same_batch(call, opts):
     return None
 
 
-def _reshape_dims(node):
-    """Target dims; a symbolic batch dim becomes 0 ('copy from input'). Partitioning only lets a
-    symbolic dim through at axis 0 of inputs and outputs, so 'copy' is always right."""
-    return tuple(0 if isinstance(d, str) else int(d) for d in node.out_shape)
-
-
 def _to_out_shape(ctx, node):
-    return ctx.reshape(node.args[0], _reshape_dims(node))
+    """Reshape to Relax's output dims (symbolic ones as placeholders or a run-time shape)."""
+    return ctx.reshape(ctx.tensor(node.args[0]), node.out_shape, src=node.arg_dims[0])
 
 
 register_op("relax.reshape", check=_same_batch, dtypes=ANY_TYPE)(_to_out_shape)
@@ -83,9 +77,10 @@ def stack(ctx, node):
     """A new unit axis on every input, then a concatenation along it."""
     tensors = [ctx.tensor(t) for t in node.args[0]]
     axis = norm_axis(int(node.attrs["axis"]), len(tensors[0].shape) + 1)
-    piece = list(_reshape_dims(node))  # a symbolic (batch) dim can only be axis 0 < axis: copied
+    piece = list(node.out_shape)
     piece[axis] = 1
-    layer = ctx.network.add_concatenation([ctx.reshape(t, piece) for t in tensors])
+    src = list(node.out_shape[:axis]) + list(node.out_shape[axis + 1 :])  # every input's dims
+    layer = ctx.network.add_concatenation([ctx.reshape(t, piece, src=src) for t in tensors])
     layer.axis = axis
     return layer.get_output(0)
 
@@ -177,8 +172,7 @@ def pad(ctx, node):
     x = node.args[0]
     rank = len(x.shape)
     pre, post = _pad_widths(node.attrs["pad_width"], rank)
-    out = trt_dims(node.out_shape)
+    out = list(node.out_shape)  # symbolic extents (x + pads) are computed at run time
     mode = _PAD_MODES[node.attrs["pad_mode"]]
     fill = float(node.attrs["pad_value"] or 0.0) if mode == "FILL" else None
-    return slice_nd(ctx, x, [-p for p in pre], out, [1] * rank, mode=mode, fill=fill,
-                    grow=[p + q for p, q in zip(pre, post)])
+    return slice_nd(ctx, x, [-p for p in pre], out, [1] * rank, mode=mode, fill=fill)

@@ -41,13 +41,15 @@ def register() -> None:
 
 def runtime_stats() -> Dict:
     """Counters of this process: engines built / loaded from cache / from the library / held
-    now / freed, executions (TensorRT, reference executor, TVM fallback)."""
+    now / freed, executions (TensorRT, reference executor, TVM fallback); ``profiles``: per subgraph
+    with symbolic dims, the optimization profile ({var: [min, opt, max]}) of each engine it holds."""
     with _stats_lock:
         stats = dict(STATS)
     with _lock:
         subgraphs = list(_subgraphs.values())
     stats["subgraphs_loaded"] = len(subgraphs)
     stats["engines_held"] = sum(s.engines_held for s in subgraphs)
+    stats["profiles"] = {s.symbol: s.profiles_held() for s in subgraphs if s.dynamic}
     return stats
 
 

@@ -16,6 +16,7 @@ from typing import Dict, List, Tuple
 from .. import backend
 from . import cache, calibration
 from .engine import BuildSettings, build_plan, cache_key, is_static
+from .profiles import Profiles
 
 logger = logging.getLogger("tvm_trt")
 
@@ -23,12 +24,19 @@ SEPARATOR = "\n"
 
 
 def build_plans(spec: Dict, weights: List, content_hash: str) -> Dict[str, bytes]:
-    """{cache key: plan} for a static-shaped subgraph; {} (with a warning) when none can be built now."""
+    """{cache key: plan} for a static-shaped subgraph, or one whose symbolic dims all have a
+    ``dynamic_shapes`` range (the profiled plan); {} (with a warning) when none can be built now."""
+    ranges = None
     if not is_static(spec):
-        logger.warning(
-            "tvm_trt: subgraph %s has a dynamic batch dim: its engines are built at run time", spec["symbol"]
-        )
-        return {}
+        profiles = Profiles(spec)
+        unranged = [v for v in profiles.vars if v not in profiles.user]
+        if unranged:
+            logger.warning(
+                "tvm_trt: subgraph %s has symbolic dims without a dynamic_shapes range (%s): its engines are "
+                "built at run time", spec["symbol"], ", ".join(unranged)
+            )
+            return {}
+        ranges = profiles.input_ranges(profiles.user)
     if not backend.available():
         logger.warning(
             "tvm_trt: build_at_compile_time: no TensorRT builder here (%s); subgraph %s will be built "
@@ -37,9 +45,12 @@ def build_plans(spec: Dict, weights: List, content_hash: str) -> Dict[str, bytes
         return {}
     settings = BuildSettings.from_env(spec["config"])
     spec, weights, settings = calibration.int8_ahead_of_time(spec, weights, settings)
-    shapes = tuple(tuple(inp["shape"]) for inp in spec["inputs"])
-    plan = build_plan(spec, weights, shapes, settings)
-    return {cache_key(content_hash, shapes, settings): plan}
+    if ranges is None:
+        shapes = tuple(tuple(inp["shape"]) for inp in spec["inputs"])
+    else:
+        shapes = tuple(r[2] for r in ranges)
+    plan = build_plan(spec, weights, shapes, settings, ranges)
+    return {cache_key(content_hash, shapes, settings, ranges=ranges): plan}
 
 
 def attach(blob: str, plans: Dict[str, bytes]) -> str:

@@ -46,7 +46,8 @@ def is_static(spec: Dict) -> bool:
 
 
 def profile_for(spec: Dict, max_shapes: Sequence[Shape]) -> Optional[List[Tuple[Shape, Shape, Shape]]]:
-    """(min, opt, max) per input when some dim is dynamic: the batch axis spans [1, max]."""
+    """(min, opt, max) per input when some dim is dynamic and only the max shapes are known:
+    every dynamic dim spans [1, max] (profiles.py chooses ranges per symbolic var)."""
     if is_static(spec):
         return None
     ranges = []
@@ -70,8 +71,10 @@ def gpu_name() -> str:
     return "any"
 
 
-def cache_key(content_hash: str, max_shapes: Sequence[Shape], settings: BuildSettings, gpu: Optional[str] = None) -> str:
-    """Content hash of everything a plan depends on (so many models can share one directory)."""
+def cache_key(content_hash: str, max_shapes: Sequence[Shape], settings: BuildSettings, gpu: Optional[str] = None,
+              ranges: Optional[Sequence] = None) -> str:
+    """Content hash of everything a plan depends on (so many models can share one directory);
+    ``ranges``: the optimization profile, (min, opt, max) shape per input."""
     fields = {
         "content": content_hash,
         "shapes": [list(s) for s in max_shapes],
@@ -81,19 +84,22 @@ def cache_key(content_hash: str, max_shapes: Sequence[Shape], settings: BuildSet
         "version": list(backend.version() or ()),
         "gpu": gpu or gpu_name(),
     }
+    if ranges is not None:
+        fields["profile"] = [[list(s) for s in r] for r in ranges]
     if settings.int8:  # only INT8 plans carry the field: float keys stay as they were
         fields["int8"] = settings.int8
     return hashlib.sha256(json.dumps(fields, sort_keys=True).encode()).hexdigest()[:40]
 
 
-def builder_config(builder, spec: Dict, max_shapes: Sequence[Shape], settings: BuildSettings):
-    """The IBuilderConfig: workspace limit, FP16 flag (weakly typed TensorRT), batch profile."""
+def builder_config(builder, spec: Dict, max_shapes: Sequence[Shape], settings: BuildSettings, ranges=None):
+    """The IBuilderConfig: workspace limit, FP16 flag (weakly typed TensorRT), optimization profile
+    (``ranges``, else [1, max] on every dynamic dim)."""
     trt = backend.trt()
     config = builder.create_builder_config()
     config.set_memory_pool_limit(trt.MemoryPoolType.WORKSPACE, settings.workspace)
     if settings.fp16 and not backend.strongly_typed_only() and hasattr(trt.BuilderFlag, "FP16"):
         config.set_flag(trt.BuilderFlag.FP16)
-    profile = profile_for(spec, max_shapes)
+    profile = ranges if ranges is not None and not is_static(spec) else profile_for(spec, max_shapes)
     if profile:
         opt = builder.create_optimization_profile()
         for i, (lo, mid, hi) in enumerate(profile):
@@ -102,7 +108,7 @@ def builder_config(builder, spec: Dict, max_shapes: Sequence[Shape], settings: B
     return config
 
 
-def build_plan(spec: Dict, weights, max_shapes: Sequence[Shape], settings: BuildSettings) -> bytes:
+def build_plan(spec: Dict, weights, max_shapes: Sequence[Shape], settings: BuildSettings, ranges=None) -> bytes:
     trt = backend.trt()
     if settings.fp16 and spec.get("precision") != "float16":
         spec, weights = precision.to_fp16(spec, weights)
@@ -117,7 +123,7 @@ def build_plan(spec: Dict, weights, max_shapes: Sequence[Shape], settings: Build
                 raise EngineBuildError(
                     f"TensorRT refused the network of subgraph {spec['symbol']}: {err} ({'; '.join(messages)})"
                 ) from err
-        config = builder_config(builder, spec, max_shapes, settings)
+        config = builder_config(builder, spec, max_shapes, settings, ranges)
         monitor = progress.attach(bar, config)  # noqa: F841  (held until the build ends)
         with _tensorrt_errors() as messages:
             plan = builder.build_serialized_network(network, config)

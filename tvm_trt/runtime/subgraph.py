@@ -1,10 +1,10 @@
 """One offloaded subgraph at run time: engines built lazily, cached, and executed.
 
 An engine slot holds a plan and what executes it (a TensorRT engine, or the TensorRT network
-the reference executor evaluates). Static subgraphs have one slot. A subgraph whose batch dim
-is dynamic follows ``TVM_TENSORRT_MULTI_ENGINE``: 0 (default) keeps one slot whose profile
-spans [1, largest batch seen], rebuilt (the old one freed) when a larger batch arrives; 1 keeps
-one slot per batch size met.
+the reference executor evaluates). Static subgraphs have one slot. A subgraph with symbolic dims
+follows ``TVM_TENSORRT_MULTI_ENGINE``: 0 (default) keeps one slot whose optimization profile
+covers every shape met (profiles.py), rebuilt (the old one freed) when a shape falls outside;
+1 keeps one slot per distinct input shape.
 """
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ from ..network import build_network
 from . import aot, cache, dlpack, fallback
 from .calibration import Calibration
 from .engine import BuildSettings, Engine, build_plan, cache_key, gpu_name, is_static
+from .profiles import Profile, Profiles
 
 logger = logging.getLogger("tvm_trt")
 
@@ -56,16 +57,23 @@ def multi_engine() -> bool:
 class _Slot:
     """One engine: its plan, build settings and (lazily) what executes it."""
 
-    def __init__(self, shapes: Shapes, plan: bytes, settings: BuildSettings):
+    def __init__(self, shapes: Shapes, plan: bytes, settings: BuildSettings, profile: Optional[Profile] = None,
+                 ranges=None):
         self.shapes = shapes  # max input shapes the plan accepts
         self.plan: Optional[bytes] = plan  # dropped once an engine / network holds the model
         self.settings = settings
+        self.profile = profile  # symbolic var -> (min, opt, max); None for static subgraphs
+        self.low = tuple(r[0] for r in ranges) if ranges else shapes
         self.engine: Optional[Engine] = None
         self.network = None  # (builder, network, ctx) for the reference executor
         self.lock = threading.Lock()
 
     def covers(self, shapes: Shapes) -> bool:
-        return all(s <= m for shape, top in zip(shapes, self.shapes) for s, m in zip(shape, top))
+        return all(
+            lo <= s <= hi
+            for shape, low, top in zip(shapes, self.low, self.shapes)
+            for s, lo, hi in zip(shape, low, top)
+        )
 
 
 class Subgraph:
@@ -81,6 +89,7 @@ class Subgraph:
         self.skip_args = frozenset(self.spec.get("skip_args", ()))  # shape-valued call arguments
         self.fallback_reason: Optional[str] = None  # set once TVM's code runs this subgraph
         self.dynamic = not is_static(self.spec)
+        self.profiles = Profiles(self.spec) if self.dynamic else None
         self._lock = threading.Lock()
         self.slots: Dict[Shapes, _Slot] = {}
         self._fp16 = None  # (spec, weights) rewritten to float16, made on first need
@@ -122,36 +131,39 @@ class Subgraph:
             self._fp16 = (settings.int8,) + precision.to_fp16(spec, weights)
         return self._fp16[1:]
 
-    def plan_for(self, shapes: Shapes, settings: BuildSettings) -> bytes:
-        """The plan for these max shapes: the library, then the cache directory, else a build."""
+    def plan_for(self, shapes: Shapes, settings: BuildSettings, ranges=None) -> bytes:
+        """The plan for these max shapes (and profile): the library, the cache directory, else a build."""
         for gpu in dict.fromkeys((gpu_name(), "any")):
-            key = cache_key(self.content_hash, shapes, settings, gpu)
+            key = cache_key(self.content_hash, shapes, settings, gpu, ranges)
             plan = self.embedded.get(key)
             if plan is not None:
                 bump("engines_from_library")
-                self._log_event("loaded from the library", shapes, settings, 0.0, key)
+                self._log_event("loaded from the library", shapes, settings, 0.0, key, ranges)
                 return plan
-        key = cache_key(self.content_hash, shapes, settings)
+        key = cache_key(self.content_hash, shapes, settings, ranges=ranges)
         start = time.perf_counter()
         plan = cache.load(key, self.symbol)
         if plan is not None:
             seconds = time.perf_counter() - start
             bump("engines_loaded_from_cache")
             bump("cache_load_seconds", seconds)
-            self._log_event("loaded from cache", shapes, settings, seconds, key)
+            self._log_event("loaded from cache", shapes, settings, seconds, key, ranges)
             return plan
         spec, weights = self.network_spec(settings)
-        plan = build_plan(spec, weights, shapes, settings)  # raises without leaving a cache entry
+        plan = build_plan(spec, weights, shapes, settings, ranges)  # raises without leaving a cache entry
         seconds = time.perf_counter() - start
         bump("engines_built")
         bump("build_seconds", seconds)
-        self._log_event("built", shapes, settings, seconds, key)
+        self._log_event("built", shapes, settings, seconds, key, ranges)
         cache.store(key, plan)
         return plan
 
-    def _log_event(self, event: str, shapes: Shapes, settings: BuildSettings, seconds: float, key: str) -> None:
+    def _log_event(self, event: str, shapes: Shapes, settings: BuildSettings, seconds: float, key: str,
+                   ranges=None) -> None:
         """One info line per engine event; the cache key and where it lives at debug."""
-        if self.dynamic:
+        if ranges:
+            where = "profile " + ", ".join(f"{list(lo)}..{list(hi)}" for lo, _, hi in ranges)
+        elif self.dynamic:
             where = "profile " + ", ".join(f"[1..{s[0]}]x{list(s[1:])}" for s in shapes)
         else:
             where = "shapes " + ", ".join(str(list(s)) for s in shapes)
@@ -170,28 +182,44 @@ class Subgraph:
         slot = slots.get(shapes)
         if slot is not None:
             return slot
-        if self.dynamic and not multi_engine() and slots:
+        single = self.dynamic and not multi_engine()
+        if single and slots:
             current = next(iter(slots.values()))
             if current.covers(shapes):
                 return current
         with self._lock:
-            single = self.dynamic and not multi_engine()
-            current = next(iter(self.slots.values()), None) if single else None
-            if current is not None:
-                # One engine: reuse it when it covers this batch, else rebuild for the larger max.
-                if current.covers(shapes):
-                    return current
-                shapes = tuple(tuple(max(a, b) for a, b in zip(s, c)) for s, c in zip(shapes, current.shapes))
-            slot = self.slots.get(shapes)
-            if slot is None:
-                settings = self.calibration.settings(BuildSettings.from_env(self.spec["config"]))
-                slot = _Slot(shapes, self.plan_for(shapes, settings), settings)
-                if settings.int8 or self.calibration.quantized:
-                    bump("int8_engines")
-                if current is not None:
-                    bump("engines_freed")  # the old engine goes once no call uses it any more
-                self.slots = {shapes: slot} if single else {**self.slots, shapes: slot}
-            return slot
+            slot = self.slots.get(shapes)  # another thread may have built it meanwhile
+            if slot is not None:
+                return slot
+            if not self.dynamic:
+                return self._add_slot(shapes, None, None)
+            env = self.profiles.bind(shapes)  # raises for shapes outside a user-given range
+            if not single:
+                return self._add_slot(shapes, self.profiles.exact(env), None)
+            current = next(iter(self.slots.values()), None)
+            if current is not None and current.profile is not None and Profiles.covers(current.profile, env):
+                return current
+            profile = self.profiles.grown(env, current.profile if current is not None else None)
+            return self._add_slot(shapes, profile, current)
+
+    def _add_slot(self, shapes: Shapes, profile: Optional[Profile], replaces: Optional[_Slot]) -> _Slot:
+        """Builds (or loads) a plan; with ``replaces``, the new slot is the only one held."""
+        ranges = self.profiles.input_ranges(profile) if profile is not None else None
+        top = tuple(r[2] for r in ranges) if ranges else shapes
+        settings = self.calibration.settings(BuildSettings.from_env(self.spec["config"]))
+        slot = _Slot(top, self.plan_for(top, settings, ranges), settings, profile, ranges)
+        if settings.int8 or self.calibration.quantized:
+            bump("int8_engines")
+        if replaces is not None:
+            bump("engines_freed")  # the old engine goes once no call uses it any more
+            self.slots = {top: slot}
+        else:
+            self.slots = {**self.slots, top: slot}
+        return slot
+
+    def profiles_held(self) -> List[Dict]:
+        """The profile of each engine held: {var: [min, opt, max]} (empty for static subgraphs)."""
+        return [{v: list(r) for v, r in (s.profile or {}).items()} for s in self.slots.values()]
 
     @property
     def engines_held(self) -> int:
