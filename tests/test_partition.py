@@ -360,3 +360,16 @@ def test_stacked_reduction_is_not_the_batch_axis():
     mod = make_module(build, {"a": ((2, 3), "float32"), "b": ((2, 3), "float32")})
     got = reasons(mod, use_implicit_batch=True)
     assert "relax.sum" not in got, got
+
+
+def test_subgraph_without_inputs_stays_in_tvm(caplog):
+    """Where constant folding failed, ops on constants alone would form a subgraph without
+    inputs: TVM computes them."""
+    ci = relax.const(np.array([2, 3], "int32"))
+    cf = relax.const(np.array([-1.0, 2.0], "float32"))
+    mod = make_module(lambda x: [R.power(ci, ci), relax.Tuple([R.add(x, x), R.nn.relu(cf)])], {"x": ((2,), "float32")})
+    pmod, _ = tvm_trt.partition_for_tensorrt(mod)
+    assert "constant folding failed" in caplog.text
+    funcs = part.offloaded_functions(pmod)
+    assert len(funcs) == 1 and all(f.params for f in funcs.values())
+    assert "relax.nn.relu" in [c.op.name for c in remaining_ops(pmod)]

@@ -5,6 +5,7 @@
 """
 from . import backend, codegen, frontend, ops, registry, runtime  # noqa: F401  (ops registers converters)
 from .build import build
+from .calibrate import calibrate
 from .partition import partition_for_tensorrt
 from .registry import PartitionOptions, register_op, supported_ops
 from .report import PartitionReport, partition_report
@@ -19,6 +20,7 @@ __all__ = [
     "PartitionOptions",
     "PartitionReport",
     "build",
+    "calibrate",
     "partition_for_tensorrt",
     "partition_report",
     "register_op",

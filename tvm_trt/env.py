@@ -76,9 +76,37 @@ MAX_WORKSPACE_SIZE = "TVM_TENSORRT_MAX_WORKSPACE_SIZE"
 EXECUTOR = "TVM_TENSORRT_EXECUTOR"
 LOG_LEVEL = "TVM_TENSORRT_LOG_LEVEL"
 CACHE_DIR = "TVM_TENSORRT_CACHE_DIR"
+USE_INT8 = "TVM_TENSORRT_USE_INT8"
+NUM_CALI_INT8 = "TENSORRT_NUM_CALI_INT8"  # upstream TVM's name
+INT8_CALIBRATION = "TVM_TENSORRT_INT8_CALIBRATION"
 FALLBACK = "TVM_TENSORRT_FALLBACK"
 EXECUTORS = ("tensorrt", "reference")
 LOG_LEVELS = ("error", "warning", "info", "verbose", "debug")
+
+
+def calibration_calls() -> Optional[int]:
+    """TENSORRT_NUM_CALI_INT8: a positive count, or None when unset."""
+    value = raw(NUM_CALI_INT8)
+    if value is None:
+        return None
+    if not value.isdigit() or int(value) <= 0:
+        raise EnvError(f"{NUM_CALI_INT8}={value!r} is not a positive number of calibration calls")
+    return int(value)
+
+
+def calibration_method(value: str, where: str) -> Optional[float]:
+    """INT8 calibration: None for ``max``, else P of ``percentile:P`` (0 < P <= 100)."""
+    value = value.strip()
+    if value == "max":
+        return None
+    name, _, number = value.partition(":")
+    try:
+        percentile = float(number)
+    except ValueError:
+        percentile = -1.0
+    if name != "percentile" or not 0 < percentile <= 100:
+        raise EnvError(f"{where}={value!r}: INT8 calibration must be 'max' or 'percentile:P' with 0 < P <= 100")
+    return percentile
 
 
 def executor() -> str:
@@ -95,6 +123,9 @@ CHECKS: Dict[str, Callable[[], object]] = {
     EXECUTOR: executor,
     LOG_LEVEL: lambda: choice(LOG_LEVEL, LOG_LEVELS, ""),
     CACHE_DIR: lambda: path(CACHE_DIR),
+    USE_INT8: lambda: flag(USE_INT8, False),
+    NUM_CALI_INT8: calibration_calls,
+    INT8_CALIBRATION: lambda: calibration_method(raw(INT8_CALIBRATION) or "max", INT8_CALIBRATION),
 }
 
 

@@ -121,8 +121,9 @@ def _dead_casts(func: relax.Function) -> set:
 
 
 def hide_match_casts(mod: tvm.IRModule):
-    """(mod without match_cast bindings, {function name: cast types}) for ``restore_match_casts``."""
-    hidden: Dict[str, List] = {}
+    """(mod without match_cast bindings, {function name: (return type, cast types)}) for
+    ``restore_match_casts``."""
+    hidden: Dict[str, tuple] = {}
     for gv, func in list(mod.functions.items()):
         if not isinstance(func, relax.Function) or not isinstance(func.body, relax.SeqExpr):
             continue
@@ -155,17 +156,17 @@ def hide_match_casts(mod: tvm.IRModule):
             blocks.append(type(block)(bindings, block.span))
         result = rename.visit_expr(func.body.body) if remap else func.body.body
         body = relax.SeqExpr(blocks, relax.Tuple([result] + [v for v, _ in casts]))
-        hidden[gv.name_hint] = [(func.ret_ty, [t for _, t in casts])]
+        hidden[gv.name_hint] = (func.ret_ty, [t for _, t in casts])
         ret = relax.TupleType([func.ret_ty] + [v.ty for v, _ in casts])
         mod[gv] = relax.Function(func.params, body, ret, func.is_pure, func.attrs, func.span)
     return (relax.transform.Normalize()(mod) if hidden else mod), hidden
 
 
-def restore_match_casts(mod: tvm.IRModule, hidden: Dict[str, List]) -> tvm.IRModule:
+def restore_match_casts(mod: tvm.IRModule, hidden: Dict[str, tuple]) -> tvm.IRModule:
     for gv, func in list(mod.functions.items()):
         if gv.name_hint not in hidden:
             continue
-        ret_ty, types = hidden[gv.name_hint][0]
+        ret_ty, types = hidden[gv.name_hint]
         result = func.body.body
         if not isinstance(result, relax.Tuple) or len(result.fields) != 1 + len(types):
             raise RuntimeError(f"{gv.name_hint}: the match_cast bindings did not survive partitioning")

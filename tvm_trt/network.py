@@ -269,7 +269,8 @@ def build_network(spec: Dict, weights: Sequence[np.ndarray], builder, input_shap
         tensor = resolve(ref)
         if isinstance(tensor, np.ndarray):
             tensor = ctx.constant(tensor)
-        tensor = network.add_identity(tensor).get_output(0) if tensor.is_network_input else tensor
+        if tensor.is_network_input or tensor.is_network_output:  # an output twice: a copy per name
+            tensor = network.add_identity(tensor).get_output(0)
         want = spec["outputs"][i]["dtype"]
         tensor = ctx.cast(tensor, want)
         tensor.name = f"output_{i}"

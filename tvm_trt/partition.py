@@ -11,7 +11,7 @@ from tvm import relax
 from tvm.relax.dpl import is_op, wildcard
 from tvm.relax.transform import FuseOpsByPattern, MergeCompositeFunctions
 
-from . import backend, graph, ir, registry
+from . import backend, env, graph, ir, quantization, registry
 from .registry import PartitionOptions, version_str
 
 CODEGEN = "tensorrt"
@@ -85,7 +85,15 @@ def simplify(mod: tvm.IRModule) -> tvm.IRModule:
     FoldBatchnormToConv2D + FoldConstant compiles a kernel per folded weight, ~1 s per conv.
 
     FoldConstant compiles the ops it folds and fails on some that TVM's build would reject only
-    later, or never (integer power, some rms_norm axes): then the module is not folded."""
+    later, or never (integer power, some rms_norm axes): then the module is not folded.
+
+    Quantized weights (``dequantize(int8 constant)``) are hidden from folding: TensorRT needs
+    their DQ to choose INT8 kernels."""
+    mod, quantized_weights = quantization.hide_quantized_weights(mod)
+    return quantization.restore_quantized_weights(_fold(mod), quantized_weights)
+
+
+def _fold(mod: tvm.IRModule) -> tvm.IRModule:
     to_dataflow = relax.transform.ConvertToDataflow(min_size=1)  # pattern fusion only looks inside dataflow blocks
     try:
         return tvm.transform.Sequential(
@@ -168,6 +176,11 @@ OPTIONS: Dict[str, Any] = {
     "max_workspace_size": 1 << 30,
     "use_fp16": False,
     "build_at_compile_time": False,
+    "use_int8": False,  # INT8 (README "INT8"); TVM_TENSORRT_USE_INT8 overrides
+    "int8_calibration_calls": None,  # calls that calibrate; TENSORRT_NUM_CALI_INT8 overrides
+    "int8_calibration": "max",  # or "percentile:P"; TVM_TENSORRT_INT8_CALIBRATION overrides
+    "int8_scales": None,  # from tvm_trt.calibrate(): no calibration calls
+    "int8_calibration_run": None,  # set by tvm_trt.calibrate() to collect its scales
     "fallback": True,  # tvm_trt.build also compiles each subgraph with TVM, run where TensorRT cannot
 }
 # Keys a config carries beyond the options: the resolved version, and the host tvm_trt.build sets.
@@ -287,6 +300,10 @@ def partition_for_tensorrt(
     check_params(params, mod)
     version = target_version(version)
     opts = PartitionOptions(version=version, use_implicit_batch=resolve_implicit_batch(use_implicit_batch, version))
+    if extra.get("int8_scales"):  # from tvm_trt.calibrate(): INT8 without calibration calls
+        extra.setdefault("use_int8", True)
+    if extra.get("int8_calibration") is not None:  # a bad method fails here, not at the first call
+        env.calibration_method(str(extra["int8_calibration"]), "int8_calibration")
     config = default_config(
         tensorrt_version=list(opts.version),
         use_implicit_batch=opts.use_implicit_batch,
@@ -300,10 +317,12 @@ def partition_for_tensorrt(
         mod = relax.transform.BindParams("main", params)(mod)
     given = mod
     mod = offload(simplify(mod), opts)
+    # A subgraph without inputs computes constants (where constant folding failed): TVM keeps it.
+    back = [name for name, f in offloaded_functions(mod).items() if not f.params]
     if remove_no_mac_subgraphs:
-        no_mac = [name for name, f in offloaded_functions(mod).items() if not is_mac_subgraph(f)]
-        if no_mac:
-            mod = _inline(mod, no_mac)
+        back += [name for name, f in offloaded_functions(mod).items() if not is_mac_subgraph(f) and f.params]
+    if back:
+        mod = _inline(mod, back)
     if not offloaded_functions(mod):
         return given, config  # nothing for TensorRT: the module exactly as TVM alone compiles it
     mod = rename_offloaded(mod)

@@ -46,15 +46,24 @@ def unit_axis(ctx, x, add: bool):
     return ctx.reshape(x, (0, 0, 0, 1) if add else (0, 0, 0))
 
 
-def const_arg(index: int, what: str):
-    """Predicate: argument ``index`` must be a constant (TensorRT takes it as weights)."""
+def const_arg(index: int, what: str, quantized: bool = False):
+    """Predicate: argument ``index`` must be a constant (TensorRT takes it as weights); with
+    ``quantized``, a dequantized int8 constant (a QDQ model's weights) is accepted too."""
 
     def check(call, opts):
-        if not ir.is_constant(call.args[index]):
-            return f"{what} must be a constant for TensorRT"
-        return None
+        arg = call.args[index]
+        if ir.is_constant(arg) or (quantized and is_weight(arg, opts)):
+            return None
+        return f"{what} must be a constant for TensorRT"
 
     return check
+
+
+def is_weight(expr, opts) -> bool:
+    """A constant, or a dequantize (maybe reshaped / transposed) of one: TensorRT weights."""
+    from ..quantization import weight_source
+
+    return weight_source(expr, getattr(opts, "producers", None)) is not None
 
 
 def pair(values) -> List[int]:

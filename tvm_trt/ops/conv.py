@@ -19,13 +19,16 @@ def _check(op: str, spatial: int, transpose: bool = False):
         attr_in("data_layout", [data]),
         attr_in("kernel_layout", [iohw if transpose else oihw]),
         attr_in("out_layout", [data]),
-        const_arg(1, f"{op} weight"),
+        const_arg(1, f"{op} weight", quantized=True),
         same_out_dtype,
     )
 
 
 def _layer(ctx, node, spatial: int, transpose: bool):
-    x, weight = node.args[0], np.asarray(node.args[1])
+    x, weight = node.args[0], node.args[1]
+    quantized = isinstance(weight, ctx.trt.ITensor)  # dequantized int8 weights (a QDQ model)
+    if not quantized:
+        weight = np.asarray(weight)
     a = node.attrs
     strides, dilation, pad = pair(a["strides"]), pair(a["dilation"]), pair(a["padding"])
     pre, post = pad[:spatial], pad[spatial:]
@@ -38,15 +41,19 @@ def _layer(ctx, node, spatial: int, transpose: bool):
         extra = [max(op - p, 0) for op, p in zip(out_pad, post)]
         post = [max(p - op, 0) for op, p in zip(out_pad, post)]
     if spatial == 1:
-        x, weight = unit_axis(ctx, x, True), weight[..., None]
+        x = unit_axis(ctx, x, True)
+        weight = ctx.reshape(weight, tuple(weight.shape) + (1,)) if quantized else weight[..., None]
         strides, dilation, pre, post, extra = strides + [1], dilation + [1], pre + [0], post + [0], extra + [0]
     kernel = tuple(int(k) for k in weight.shape[2:])
     groups = int(a["groups"])
+    kernel_weights = ctx.trt.Weights() if quantized else ctx.weights(weight)
     if transpose:
         maps = int(weight.shape[1]) * groups  # IOHW: (C_in, C_out / groups, *kernel)
-        layer = ctx.network.add_deconvolution_nd(x, maps, kernel, ctx.weights(weight), None)
+        layer = ctx.network.add_deconvolution_nd(x, maps, kernel, kernel_weights, None)
     else:
-        layer = ctx.network.add_convolution_nd(x, int(weight.shape[0]), kernel, ctx.weights(weight), None)
+        layer = ctx.network.add_convolution_nd(x, int(weight.shape[0]), kernel, kernel_weights, None)
+    if quantized:  # TensorRT fuses DQ -> conv into an INT8 convolution
+        layer.set_input(1, weight)
     layer.stride_nd = tuple(strides)
     layer.dilation_nd = tuple(dilation)
     layer.pre_padding = tuple(pre)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from .. import ir
 from ..registry import register_op
-from ._common import same_out_dtype
+from ._common import is_weight, same_out_dtype
 
 
 def _batch_rule(call, opts):
@@ -12,7 +12,7 @@ def _batch_rule(call, opts):
     the result): an operand shared by all batch elements cannot be fed per batch element."""
     out = ir.dims(call.ty)
     for name, x in zip(("first", "second"), call.args):
-        if ir.is_constant(x):
+        if is_weight(x, opts):  # constants and dequantized int8 constants (QDQ models)
             continue
         shape = ir.dims(x.ty)
         # The second operand of a rank-2 result never holds the batch (rows come from the first).

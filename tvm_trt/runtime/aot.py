@@ -14,7 +14,7 @@ import logging
 from typing import Dict, List, Tuple
 
 from .. import backend
-from . import cache
+from . import cache, calibration
 from .engine import BuildSettings, build_plan, cache_key, is_static
 
 logger = logging.getLogger("tvm_trt")
@@ -36,6 +36,7 @@ def build_plans(spec: Dict, weights: List, content_hash: str) -> Dict[str, bytes
         )
         return {}
     settings = BuildSettings.from_env(spec["config"])
+    spec, weights, settings = calibration.int8_ahead_of_time(spec, weights, settings)
     shapes = tuple(tuple(inp["shape"]) for inp in spec["inputs"])
     plan = build_plan(spec, weights, shapes, settings)
     return {cache_key(content_hash, shapes, settings): plan}

@@ -29,6 +29,7 @@ env_flag = env.flag  # a boolean switch; a value that is not one raises, naming 
 class BuildSettings:
     fp16: bool
     workspace: int
+    int8: str = ""  # digest of the INT8 scales the network is quantized with ("" = float)
 
     @classmethod
     def from_env(cls, config: Dict) -> "BuildSettings":
@@ -80,6 +81,8 @@ def cache_key(content_hash: str, max_shapes: Sequence[Shape], settings: BuildSet
         "version": list(backend.version() or ()),
         "gpu": gpu or gpu_name(),
     }
+    if settings.int8:  # only INT8 plans carry the field: float keys stay as they were
+        fields["int8"] = settings.int8
     return hashlib.sha256(json.dumps(fields, sort_keys=True).encode()).hexdigest()[:40]
 
 

@@ -18,6 +18,7 @@ import numpy as np
 from .. import backend, env, precision, progress, spec as spec_mod, weights as weights_mod
 from ..network import build_network
 from . import aot, cache, dlpack, fallback
+from .calibration import Calibration
 from .engine import BuildSettings, Engine, build_plan, cache_key, gpu_name, is_static
 
 logger = logging.getLogger("tvm_trt")
@@ -29,6 +30,8 @@ STATS = {
     "engines_from_library": 0,
     "engines_freed": 0,
     "executions": 0,
+    "calibration_calls": 0,
+    "int8_engines": 0,
     "reference_executions": 0,
     "fallback_executions": 0,
     "build_seconds": 0.0,
@@ -82,6 +85,7 @@ class Subgraph:
         self.slots: Dict[Shapes, _Slot] = {}
         self._fp16 = None  # (spec, weights) rewritten to float16, made on first need
         self._accepted = set()  # input signatures already checked: the hot path skips the walk
+        self.calibration = Calibration(self)  # INT8: scales, and the first N float calls
 
     # --- checks ----------------------------------------------------------------------------
     def check_inputs(self, refs: List[dlpack.TensorRef]) -> None:
@@ -107,12 +111,16 @@ class Subgraph:
 
     # --- plans -----------------------------------------------------------------------------
     def network_spec(self, settings: BuildSettings):
-        """(spec, weights) the network is built from: the fp16 rewrite when FP16 is on."""
+        """(spec, weights) the network is built from: Q/DQ inserted for INT8, then the fp16
+        rewrite when FP16 is on."""
+        spec, weights = self.spec, self.weights
+        if settings.int8:
+            spec, weights = self.calibration.network_spec(spec, weights)
         if not settings.fp16:
-            return self.spec, self.weights
-        if self._fp16 is None:
-            self._fp16 = precision.to_fp16(self.spec, self.weights)
-        return self._fp16
+            return spec, weights
+        if self._fp16 is None or self._fp16[0] != settings.int8:
+            self._fp16 = (settings.int8,) + precision.to_fp16(spec, weights)
+        return self._fp16[1:]
 
     def plan_for(self, shapes: Shapes, settings: BuildSettings) -> bytes:
         """The plan for these max shapes: the library, then the cache directory, else a build."""
@@ -176,8 +184,10 @@ class Subgraph:
                 shapes = tuple(tuple(max(a, b) for a, b in zip(s, c)) for s, c in zip(shapes, current.shapes))
             slot = self.slots.get(shapes)
             if slot is None:
-                settings = BuildSettings.from_env(self.spec["config"])
+                settings = self.calibration.settings(BuildSettings.from_env(self.spec["config"]))
                 slot = _Slot(shapes, self.plan_for(shapes, settings), settings)
+                if settings.int8 or self.calibration.quantized:
+                    bump("int8_engines")
                 if current is not None:
                     bump("engines_freed")  # the old engine goes once no call uses it any more
                 self.slots = {shapes: slot} if single else {**self.slots, shapes: slot}
@@ -194,6 +204,17 @@ class Subgraph:
         refs = [dlpack.read(h) for h in handles]
         inputs, outputs = refs[: self.num_inputs], refs[self.num_inputs :]
         self.check_inputs(inputs)
+        if self.calibration.active and self.fallback_reason is None:  # INT8: the first N calls
+            reference = executor_mode() == "reference"  # run in float and record activations
+            try:
+                return self.calibration.observe(inputs, outputs, reference)
+            except Exception as err:  # noqa: BLE001  (no TensorRT here: TVM's float code runs)
+                if reference:
+                    raise
+                return fallback.take(self, err)
+        return self.run_refs(inputs, outputs)
+
+    def run_refs(self, inputs, outputs):
         shapes = tuple(r.shape for r in inputs)
         if executor_mode() == "reference":
             self._run_reference(shapes, inputs, outputs)
