@@ -37,7 +37,7 @@ CASES = {
 OPTIONS = dict(use_implicit_batch=False)
 
 
-def _offloaded_whole(exported):
+def _offloaded_whole(exported, **build_options):
     mod, params = torch_zoo.import_onnx(exported.onnx)
     report = tvm_trt.partition_report(mod, params, **OPTIONS)
     assert report.rejected == [], str(report)
@@ -45,7 +45,7 @@ def _offloaded_whole(exported):
     parser = torch_zoo.trt_parser_coverage(exported.onnx)
     assert parser.subgraphs == 1 and report.coverage >= parser.coverage, parser
     pmod, config = tvm_trt.partition_for_tensorrt(mod, params, **OPTIONS)
-    return relax.VirtualMachine(tvm_trt.build(pmod, "llvm"), tvm.cpu())
+    return relax.VirtualMachine(tvm_trt.build(pmod, "llvm", **build_options), tvm.cpu())
 
 
 def _check(vm, exported, inputs, tol):
@@ -73,7 +73,9 @@ def _batched(inputs, batch):
                          ids=["resnet50", "bert"])
 def test_dynamic_batch(name, options):
     exported = torch_zoo.export(name, dynamic_batch=True, **options)
-    vm = _offloaded_whole(exported)
+    # fallback=False: TVM's own compile of the offloaded function (the fallback) cannot legalize a
+    # reshape whose symbolic target shape arrives as a parameter (known gap, to be fixed there).
+    vm = _offloaded_whole(exported, fallback=False)
     rng = np.random.default_rng(1)
     for batch in (1, 3):
         inputs = _batched(exported.inputs, batch)

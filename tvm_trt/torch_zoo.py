@@ -228,17 +228,16 @@ def export(name: str, *, image: int = 224, seq: int = 128, layers: Optional[int]
 
 
 def import_onnx(model, **kwargs):
-    """``tvm_trt.frontend.from_onnx`` of an export, slimmed with onnxslim only where TVM's importer
-    fails on the plain file (Swin-T: "Reshape expects the input tensor to have known shape"):
-    slimming is no cure-all, TVM cannot import DistilBERT after it."""
-    import onnxslim
-
+    """``tvm_trt.frontend.from_onnx`` of an export: the plain file first, slimmed (the front
+    door's ``simplify``: shape inference + onnxslim) only where TVM's importer fails on it
+    (Swin-T: "Reshape expects the input tensor to have known shape"). Slimming is no cure-all:
+    TVM's importer fails on DistilBERT and on dynamic-batch ResNet-50 / BERT after it."""
     from . import frontend
 
     try:
-        return frontend.from_onnx(model, **kwargs)
+        return frontend.from_onnx(model, simplify=False, **kwargs)
     except Exception:  # noqa: BLE001  (TVM's importer raises assorted errors)
-        return frontend.from_onnx(onnxslim.slim(model), **kwargs)
+        return frontend.from_onnx(model, simplify=True, **kwargs)
 
 
 def run_onnxruntime(model, inputs: Dict[str, np.ndarray]) -> np.ndarray:
