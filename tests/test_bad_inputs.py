@@ -11,6 +11,7 @@ from onnx import TensorProto, helper, numpy_helper
 from tvm import relax
 
 import tvm_trt
+from harness import make_module
 from tvm_trt import env, partition, registry
 from tvm_trt.runtime import engine, subgraph
 
@@ -148,13 +149,7 @@ def test_cli_what_the_errors_point_to(files, monkeypatch):
 
 
 def _relu():
-    bb = relax.BlockBuilder()
-    x = relax.Var("x", relax.TensorType([1, 4], "float32"))
-    with bb.function("main", [x]):
-        with bb.dataflow():
-            y = bb.emit_output(relax.op.nn.relu(x))
-        bb.emit_func_output(y)
-    return bb.get()
+    return make_module(lambda x: relax.op.nn.relu(x), {"x": ((1, 4), "float32")})
 
 
 API_CASES = [

@@ -7,17 +7,13 @@ import tvm
 from tvm import relax
 
 import tvm_trt
+from harness import make_module
 from tvm_trt import runtime
 
 
 def _relu_lib(**options):
-    bb = relax.BlockBuilder()
-    x = relax.Var("x", relax.TensorType([1, 4], "float32"))
-    with bb.function("main", [x]):
-        with bb.dataflow():
-            y = bb.emit_output(relax.op.nn.relu(x))
-        bb.emit_func_output(y)
-    return tvm_trt.build(tvm_trt.partition_for_tensorrt(bb.get(), **options)[0], "llvm")
+    mod = make_module(lambda x: relax.op.nn.relu(x), {"x": ((1, 4), "float32")})
+    return tvm_trt.build(tvm_trt.partition_for_tensorrt(mod, **options)[0], "llvm")
 
 
 def _events(caplog, level):
