@@ -55,9 +55,9 @@ def _randomize(model, seed=0):
 
 
 def _vm(path, **options):
-    # simplify=False: after onnxslim, BERT's dynamic mask arithmetic compares a shape with a
-    # tensor (Equal), which TVM 0.27's ONNX importer refuses
-    mod, params = tvm_trt.frontend.from_onnx(onnx.load(str(path)), simplify=False)
+    # The default front door: after onnxslim, BERT's dynamic mask arithmetic compares a shape with a
+    # tensor (Equal), which TVM 0.27's ONNX importer refuses; from_onnx then imports the plain export.
+    mod, params = tvm_trt.frontend.from_onnx(onnx.load(str(path)))
     pmod, _, report = tvm_trt.report.partition_with_report(mod, params, use_implicit_batch=False, **options)
     return relax.VirtualMachine(tvm_trt.build(pmod, "llvm"), tvm.cpu()), report
 

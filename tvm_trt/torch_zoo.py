@@ -228,16 +228,16 @@ def export(name: str, *, image: int = 224, seq: int = 128, layers: Optional[int]
 
 
 def import_onnx(model, **kwargs):
-    """``tvm_trt.frontend.from_onnx`` of an export: the plain file first, slimmed (the front
-    door's ``simplify``: shape inference + onnxslim) only where TVM's importer fails on it
-    (Swin-T: "Reshape expects the input tensor to have known shape"). Slimming is no cure-all:
-    TVM's importer fails on DistilBERT and on dynamic-batch ResNet-50 / BERT after it."""
+    """``tvm_trt.frontend.from_onnx`` of an export with the front door's defaults: slimmed (shape
+    inference + onnxslim; Swin-T needs it), or the plain file where TVM's importer fails on the
+    slimmed graph (DistilBERT, dynamic-batch ResNet-50 / BERT)."""
+    import warnings
+
     from . import frontend
 
-    try:
-        return frontend.from_onnx(model, simplify=False, **kwargs)
-    except Exception:  # noqa: BLE001  (TVM's importer raises assorted errors)
-        return frontend.from_onnx(model, simplify=True, **kwargs)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*without simplification instead")
+        return frontend.from_onnx(model, **kwargs)
 
 
 def run_onnxruntime(model, inputs: Dict[str, np.ndarray]) -> np.ndarray:

@@ -8,6 +8,7 @@ import io
 import os
 import re
 import sys
+import warnings
 from typing import Any, Mapping, Optional, Tuple, Union
 
 import numpy as np
@@ -86,8 +87,9 @@ def from_onnx(
         folding, dead-code removal; numbers unchanged) on a copy of the model before TVM's
         importer, with ``shape``'s input shapes applied first. TVM's importer fails on some
         plain exports that import after slimming (Swin-T, GPT-2 eager attention). Default:
-        on when onnxslim is installed (``pip install 'tvm-trt[onnx]'``); ``False`` imports the
-        model as it is.
+        on when onnxslim is installed (``pip install 'tvm-trt[onnx]'``), and when TVM's importer
+        fails on the slimmed graph but takes the plain one (some dynamic-shape exports), the plain
+        import is used with a warning; ``False`` imports the model as it is; ``True`` insists.
 
     Returns
     -------
@@ -108,15 +110,37 @@ def from_onnx(
     ImportError
         ``simplify=True`` without onnxslim installed.
     """
-    from tvm.relax.frontend.onnx import from_onnx as _relax_from_onnx
-
     model = _load_onnx(model_or_path)
     _check_shape_names(shape, onnx_input_names(model), "model")
     shape_dict = None if shape is None else {k: [int(d) for d in v] for k, v in shape.items()}
-    if simplify is None:
+    name = _model_name(model_or_path, model)
+    auto = simplify is None
+    if auto:
         simplify = importlib.util.find_spec("onnxslim") is not None
-    if simplify:
-        model = _simplified(model, shape_dict)
+    if not simplify:
+        mod = _import_model(model, name, False, shape_dict, dtype)
+    else:
+        try:
+            mod = _import_model(_simplified(model, shape_dict), name, True, shape_dict, dtype)
+        except ONNXImportError as slimmed_error:
+            if not auto:
+                raise
+            # TVM's importer takes some slimmed graphs less well than the plain export (folded shape
+            # arithmetic on dynamic dims): the default then imports the model as it is.
+            try:
+                mod = _import_model(model, name, False, shape_dict, dtype)
+            except ONNXImportError:
+                raise slimmed_error from None
+            warnings.warn(f"{slimmed_error}; imported {name} without simplification instead", stacklevel=2)
+    mod, params = _detach_weights(mod, "ONNX")
+    if canonicalize:
+        mod, params = _canonicalize(mod, params)
+    return mod, params
+
+
+def _import_model(model, name: str, simplified: bool, shape_dict, dtype):
+    """TVM's importer on ``model``, weights as trailing parameters of main."""
+    from tvm.relax.frontend.onnx import from_onnx as _relax_from_onnx
 
     # Weights become trailing parameters of main (values in its "params" attribute) instead
     # of being embedded as constants; detach_params moves them out as {"main": [tensors]}.
@@ -129,16 +153,12 @@ def from_onnx(
         del model.graph.input[:]
         model.graph.input.extend(kept)
     try:
-        mod = _import(_relax_from_onnx, model, _model_name(model_or_path, model), simplify,
-                      shape_dict=shape_dict, dtype_dict=dtype, keep_params_in_input=True)
+        return _import(_relax_from_onnx, model, name, simplified,
+                       shape_dict=shape_dict, dtype_dict=dtype, keep_params_in_input=True)
     finally:
         if len(model.graph.input) != len(saved_inputs):
             del model.graph.input[:]
             model.graph.input.extend(saved_inputs)
-    mod, params = _detach_weights(mod, "ONNX")
-    if canonicalize:
-        mod, params = _canonicalize(mod, params)
-    return mod, params
 
 
 def _simplified(model, shape_dict):
