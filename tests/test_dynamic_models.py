@@ -6,9 +6,6 @@ and the engines each TVM_TENSORRT_MULTI_ENGINE mode builds for a sequence of sha
 BERT keeps BERT-base's widths (hidden 768, 12 heads, FFN 3072) with 2 layers instead of 12 and
 a 1000-token vocabulary: every layer is the same subgraph pattern, and 12 layers take six times
 the reference executor's time."""
-import sys
-import types
-
 import numpy as np
 import pytest
 import tvm
@@ -29,18 +26,7 @@ MODE_EXPECTED = {"0": ([1, 2, 2, 3], 1), "1": ([1, 2, 3, 4], 4)}
 
 
 def _import_torchvision():
-    try:
-        import torchvision
-    except RuntimeError as err:
-        # a torchvision built for another torch fails to register its C++ ops (nms, roi_align);
-        # the models used here need none of them
-        if "torchvision::" not in str(err):
-            raise
-        for name in [m for m in sys.modules if m.startswith("torchvision")]:
-            del sys.modules[name]
-        sys.modules["torchvision._meta_registrations"] = types.ModuleType("torchvision._meta_registrations")
-        import torchvision
-    return torchvision
+    return pytest.importorskip("torchvision")
 
 
 def _randomize(model, seed=0):

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import io
-from typing import Callable, Dict, List, Optional, Tuple
+from typing import Dict, List, Optional
 
 import numpy as np
 
@@ -68,29 +68,9 @@ def _calibrate_batchnorm(model, example, generator, steps: int = 2) -> None:
 
 # ----------------------------------------------------------------------------------- builders
 def _torchvision():
-    """torchvision, whose model definitions are pure Python. Where its compiled ops cannot load
-    against the installed torch (a CPU torch beside a CUDA torchvision wheel: "operator
-    torchvision::nms does not exist" at import), the package is imported without its
-    ``__init__`` (which registers those ops); the models need none of them."""
-    import importlib
-    import importlib.util
-    import sys
-    import types
+    import torchvision  # the torch extra pins the matched torch / torchvision pair
 
-    try:
-        import torchvision
-
-        return torchvision
-    except RuntimeError as err:
-        if "torchvision::" not in str(err):
-            raise
-    spec = importlib.util.find_spec("torchvision")
-    pkg = types.ModuleType("torchvision")
-    pkg.__path__, pkg.__spec__, pkg.__file__ = list(spec.submodule_search_locations), spec, spec.origin
-    sys.modules["torchvision"] = pkg
-    for sub in ("models", "models.segmentation", "transforms"):  # transformers imports transforms
-        importlib.import_module(f"torchvision.{sub}")
-    return pkg
+    return torchvision
 
 
 def _vision(name: str, image: int, generator):

@@ -18,7 +18,6 @@ from typing import Dict, List, Tuple
 import numpy as np
 
 from .. import env
-from ..weights import WEIGHT_FUNC
 
 OK_FUNC = "tvm_trt.ok"
 
