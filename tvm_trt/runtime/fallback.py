@@ -18,6 +18,7 @@ from typing import Dict, List, Tuple
 import numpy as np
 
 from .. import env
+from ..weights import WEIGHT_FUNC  # noqa: F401  (runtime/__init__ registers it from here)
 
 OK_FUNC = "tvm_trt.ok"
 
