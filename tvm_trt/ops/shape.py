@@ -54,12 +54,17 @@ def _squeeze_check(call, opts):
 register_op("relax.squeeze", check=_squeeze_check, dtypes=ANY_TYPE)(_to_out_shape)
 
 
-def _concat_check(call, opts):
-    rank = len(ir.dims(call.ty))
-    return batch_axis_rule([norm_axis(int(call.attrs.axis), rank)], opts, "concat")
+def _output_axis_check(what: str):
+    """concat / stack: the batch rule on ``attrs.axis`` of the output (stack's new axis counts)."""
+
+    def check(call, opts):
+        rank = len(ir.dims(call.ty))
+        return batch_axis_rule([norm_axis(int(call.attrs.axis), rank)], opts, what)
+
+    return check
 
 
-@register_op("relax.concat", check=_concat_check, dtypes=ANY_TYPE)
+@register_op("relax.concat", check=_output_axis_check("concat"), dtypes=ANY_TYPE)
 def concat(ctx, node):
     tensors = [ctx.tensor(t) for t in node.args[0]]
     layer = ctx.network.add_concatenation(tensors)
@@ -67,12 +72,7 @@ def concat(ctx, node):
     return layer.get_output(0)
 
 
-def _stack_check(call, opts):
-    rank = len(ir.dims(call.ty))
-    return batch_axis_rule([norm_axis(int(call.attrs.axis), rank)], opts, "stack")
-
-
-@register_op("relax.stack", check=_stack_check, dtypes=ANY_TYPE)
+@register_op("relax.stack", check=_output_axis_check("stack"), dtypes=ANY_TYPE)
 def stack(ctx, node):
     """A new unit axis on every input, then a concatenation along it."""
     tensors = [ctx.tensor(t) for t in node.args[0]]
