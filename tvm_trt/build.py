@@ -8,6 +8,7 @@ import tvm
 from tvm import relax
 
 from . import weights
+from .ir import error_line
 from .partition import check_options, offloaded_functions
 
 
@@ -32,9 +33,8 @@ def build(mod: tvm.IRModule, target, config: Optional[Dict[str, Any]] = None, **
         try:
             return _compile(mod, symbols, codegen_options, target)
         except Exception as err:  # TVM cannot compile some offloaded op: TensorRT alone can still run it
-            reason = str(err).strip().splitlines()[-1] if str(err).strip() else type(err).__name__
             warnings.warn(
-                f"tvm_trt.build: TVM cannot compile the fallback of the offloaded subgraphs ({reason}); "
+                f"tvm_trt.build: TVM cannot compile the fallback of the offloaded subgraphs ({error_line(err)}); "
                 "building without the fallback (TensorRT must run them)",
                 stacklevel=2,
             )

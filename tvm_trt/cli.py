@@ -24,6 +24,7 @@ import time
 from typing import Dict, List, Optional, Sequence, Tuple
 
 from . import env, library
+from .ir import error_line
 
 
 class UsageError(Exception):
@@ -181,7 +182,7 @@ def _from_onnx_with_shapes(path: str, shapes, simplify: Optional[bool] = None):
         except frontend.ONNXImportError as err:  # TVM's importer failed: the error names the op
             failure = (err.reason, err.op)
         except (ValueError, TypeError, RuntimeError) as err:  # TVM's errors derive from these
-            failure = (_one_line(err), None)
+            failure = (error_line(err), None)
     noise = "".join(captured)
     if failure is None:
         sys.stderr.write(noise)
@@ -420,8 +421,7 @@ def cmd_run(args) -> int:
         lib = tvm.runtime.load_module(args.library)
         vm = relax.VirtualMachine(lib, dev)
     except Exception as err:  # a shared library, but not one tvm.compile exported
-        reason = str(err).strip().splitlines()[-1] if str(err).strip() else type(err).__name__
-        raise UsageError(f"{args.library} is not a library exported by tvm-trt compile ({reason})") from None
+        raise UsageError(f"{args.library} is not a library exported by tvm-trt compile ({error_line(err)})") from None
     tensors = [tvm.runtime.tensor(a, dev) for a in arrays]
     out = vm["main"](*tensors)  # first call builds or loads the TensorRT engines
     times = []
@@ -498,19 +498,11 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         configure_logging()
         return args.func(args)
     except (UsageError, FileNotFoundError, ValueError, TypeError, ImportError) as err:
-        print(f"tvm-trt {args.command}: error: {_one_line(err)}", file=sys.stderr)
+        print(f"tvm-trt {args.command}: error: {error_line(err)}", file=sys.stderr)
         return 2
     except RuntimeError as err:  # TensorRT missing or refusing a subgraph: not a usage error
-        print(f"tvm-trt {args.command}: failed: {_one_line(err)}", file=sys.stderr)
+        print(f"tvm-trt {args.command}: failed: {error_line(err)}", file=sys.stderr)
         return 1
-
-
-def _one_line(err: Exception) -> str:
-    """Our messages are one line; TVM's carry a C++ stack after the first line."""
-    lines = [ln.strip() for ln in str(err).splitlines() if ln.strip()]
-    if not lines:
-        return type(err).__name__
-    return lines[-1] if lines[0].startswith("Traceback") else lines[0]
 
 
 if __name__ == "__main__":

@@ -11,6 +11,15 @@ from tvm.ir.prim.expr import FloatImm, IntImm  # 0.27 keeps prim imms here
 Dim = Union[int, str]  # static extent, or the name of a symbolic dim
 
 
+def error_line(err: Exception) -> str:
+    """The one line of an error worth showing: TVM's C++ errors put a stack first and the reason
+    last; ours (and Python's) are one line."""
+    lines = [ln.strip() for ln in str(err).splitlines() if ln.strip()]
+    if not lines:
+        return type(err).__name__
+    return lines[-1] if lines[0].startswith("Traceback") else lines[0]
+
+
 def is_constant(expr) -> bool:
     """A tensor constant (weights); IntImm/FloatImm are Constants too in 0.27 but hold scalars."""
     return isinstance(expr, tvm.ir.expr.Constant) and isinstance(

@@ -13,6 +13,7 @@ from typing import Any, Mapping, Optional, Tuple, Union
 
 import numpy as np
 
+from ..ir import error_line
 from ._common import Params, ShapeDict, _check_shape_names, _copy_proto, _detach_weights
 
 SIMPLIFY_HINT = "simplify=True needs onnxslim: pip install 'tvm-trt[onnx]'"
@@ -203,8 +204,7 @@ def _import(importer, model, name: str, simplified: bool, **kwargs):
     except Exception as err:
         ops = _FAILED_OP.findall(printed.getvalue())
         op = ops[-1] if ops else None
-        lines = [line.strip() for line in str(err).splitlines() if line.strip()] or [type(err).__name__]
-        reason = lines[-1] if lines[0].startswith("Traceback") else lines[0]  # TVM's C++ errors: stack first
+        reason = error_line(err)
         hint = "" if simplified else " (imported without simplification; simplify=True may help)"
         where = f" at {op}" if op else ""
         raise ONNXImportError(f"TVM's ONNX importer failed on {name}{where}: {reason}{hint}", op, reason) from err
