@@ -63,6 +63,17 @@ def test_user_ranges_fix_the_profile_and_reject_outside(fresh_runtime):
         _run(ex, [(5, 4)])
 
 
+def test_outside_a_user_range_is_an_error_not_a_fallback(fresh_runtime):
+    """With the TensorRT executor and the TVM fallback on, a shape outside dynamic_shapes still raises:
+    it is the caller's error, not a subgraph TensorRT cannot run."""
+    pmod, _ = tvm_trt.partition_for_tensorrt(_module(), use_implicit_batch=False, dynamic_shapes={"n": (1, 2, 4), "s": (2, 8, 16)})
+    ex = tvm_trt.build(pmod, "llvm")
+    fresh_runtime.setenv("TVM_TENSORRT_EXECUTOR", "tensorrt")
+    with pytest.raises(Exception, match=r"dim 1 \(s\) is 17, outside dynamic_shapes\['s'\] = \[2, 16\]"):
+        _run(ex, [(1, 17)])
+    assert tvm_trt.runtime_stats()["fallback_executions"] == 0
+
+
 def test_dynamic_shapes_must_name_symbolic_dims():
     with pytest.raises(ValueError, match=r"\['seq'\].*symbolic dims: \['n', 's'\]"):
         tvm_trt.partition_for_tensorrt(_module(), dynamic_shapes={"seq": (1, 2, 3)})

@@ -117,6 +117,8 @@ class Subgraph:
                     f"subgraph {self.symbol}: input {i} ({want['name']}) has shape {list(ref.shape)} "
                     f"{ref.dtype}, expected {shape} {want['dtype']}"
                 )
+        if self.dynamic:  # a dim outside a user-given range is the caller's error, under every executor
+            self.profiles.bind([r.shape for r in refs])  # (so the TVM fallback never takes it for TensorRT's)
 
     # --- plans -----------------------------------------------------------------------------
     def network_spec(self, settings: BuildSettings):
