@@ -29,30 +29,34 @@ def build(mod: tvm.IRModule, target, config: Optional[Dict[str, Any]] = None, **
     if host is not None:
         codegen_options["host_target"] = str(host)  # a Target's str() is its JSON form
     symbols = list(offloaded_functions(mod))
-    if fallback:
-        try:
-            return _compile(mod, symbols, codegen_options, target)
-        except Exception as err:  # TVM cannot compile some offloaded op: TensorRT alone can still run it
-            warnings.warn(
-                f"tvm_trt.build: TVM cannot compile the fallback of the offloaded subgraphs ({error_line(err)}); "
-                "building without the fallback (TensorRT must run them)",
-                stacklevel=2,
-            )
-            codegen_options["fallback"] = False
-    return _compile(mod, symbols, codegen_options, target)
+    lowered = _codegen(mod, symbols, codegen_options)
+    try:
+        return tvm.compile(lowered, target)
+    except Exception as err:  # TVM cannot compile some offloaded op: TensorRT alone can still run it
+        if not fallback:
+            raise
+        warnings.warn(
+            f"tvm_trt.build: TVM cannot compile the fallback of the offloaded subgraphs ({error_line(err)}); "
+            "building without the fallback (TensorRT must run them)",
+            stacklevel=2,
+        )
+    codegen_options["fallback"] = False
+    return tvm.compile(_codegen(mod, symbols, codegen_options), target)
 
 
-def _compile(mod, symbols, codegen_options, target):
+def _codegen(mod, symbols, codegen_options):
+    """Weights lifted (and, with the fallback, TVM's twin of each subgraph added), stubs generated:
+    what is left for tvm.compile. Errors here are ours or TensorRT's, never the fallback's."""
     mod = weights.lift(mod, symbols, codegen_options["fallback"])
     mod = relax.transform.RunCodegen({"tensorrt": codegen_options})(mod)
-    return tvm.compile(drop_lifted_constants(mod, symbols), target)
+    return drop_lifted_constants(mod, symbols)
 
 
 def drop_lifted_constants(mod: tvm.IRModule, symbols) -> tvm.IRModule:
     """RunCodegen also lifts every constant of an offloaded function into the module attribute
     ``const_name_to_constant``, which tvm.compile turns into a constant-loader module that loads
-    all of them into memory at load time. Our stubs carry their weights in the spec blob and
-    never read those, so drop ours (a second full copy of the weights in the library)."""
+    all of them into memory at load time. Our stubs read their weights from the object file
+    linked into the library and never read those, so drop ours (a second full copy of the weights in the library)."""
     lifted = mod.attrs.get("const_name_to_constant") if mod.attrs is not None else None
     if not lifted:
         return mod
