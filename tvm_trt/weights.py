@@ -32,6 +32,7 @@ from . import graph, ir
 
 DIGEST_ATTR = "tvm_trt.weights_digest"  # sha256 of the weights' bytes, set by tvm_trt.build
 WEIGHT_FUNC = "tvm_trt.weight"
+OK_FUNC = "tvm_trt.ok"  # did TensorRT run the subgraph (False: run the TVM twin)
 ALIGN = 64
 
 # weights id -> arrays, for executables run in the process that built them (not exported)
@@ -299,7 +300,7 @@ class _CallSites(relax.expr_functor.PyExprMutator):
         twin, wid = self.twins[name]
         args = [self.visit_expr(a) for a in value.args]
         y = self.builder_.emit(relax.Call(value.op, args), "trt_out")
-        ok = self.builder_.emit(relax.op.call_pure_packed("tvm_trt.ok", y, ty_args=tvm.ir.PrimType("bool")), "trt_ok")
+        ok = self.builder_.emit(relax.op.call_pure_packed(OK_FUNC, y, ty_args=tvm.ir.PrimType("bool")), "trt_ok")
         bindings, ws = [], []
         for i, c in enumerate(self.consts[name]):
             w = relax.Var(f"w{i}", c.ty)

@@ -4,17 +4,16 @@ All but take lower to TensorRT's slice layer, whose sample modes also give broad
 (stride 0), tiling (WRAP) and padding (FILL / REFLECT / CLAMP, see shape.pad)."""
 from __future__ import annotations
 
-from typing import List, Optional, Sequence
+from typing import Optional, Sequence
 
 import numpy as np
 
 from .. import ir, symbolic
 from ..network import np_dtype
-from ..registry import FLOAT_TYPES, INT_TYPES, register_op
+from ..registry import ANY_TYPE, INT_TYPES, register_op
 from ._common import batch_axis_rule, norm_axis, rank_of
 
 
-ANY_TYPE = FLOAT_TYPES + INT_TYPES + ("bool",)  # slices and gathers only move data
 
 
 def slice_nd(ctx, x, start: Sequence[int], size: Sequence, stride: Sequence[int], *,

@@ -7,11 +7,10 @@ from __future__ import annotations
 import re
 
 from .. import ir
-from ..registry import FLOAT_TYPES, INT_TYPES, register_op
+from ..registry import ANY_TYPE, register_op
 from ._common import batch_axis_rule, norm_axis, rank_of
 from .index import slice_nd
 
-ANY_TYPE = FLOAT_TYPES + INT_TYPES + ("bool",)
 
 
 def _same_batch(call, opts):

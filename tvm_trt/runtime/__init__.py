@@ -10,6 +10,7 @@ from typing import Dict
 
 import tvm_ffi
 
+from ..weights import OK_FUNC, WEIGHT_FUNC
 from . import fallback
 from .subgraph import STATS, Subgraph, _stats_lock
 
@@ -35,8 +36,8 @@ def _load(key, blob) -> None:
 def register() -> None:
     tvm_ffi.register_global_func("tvm_trt.run", _run, override=True)
     tvm_ffi.register_global_func("tvm_trt.load", _load, override=True)
-    tvm_ffi.register_global_func(fallback.OK_FUNC, fallback.ok, override=True)
-    tvm_ffi.register_global_func(fallback.WEIGHT_FUNC, fallback.weight, override=True)
+    tvm_ffi.register_global_func(OK_FUNC, fallback.ok, override=True)
+    tvm_ffi.register_global_func(WEIGHT_FUNC, fallback.weight, override=True)
 
 
 def runtime_stats() -> Dict:

@@ -22,7 +22,6 @@ class EngineBuildError(RuntimeError):
     """TensorRT refused to build a subgraph; names the subgraph and carries TensorRT's message."""
 
 
-env_flag = env.flag  # a boolean switch; a value that is not one raises, naming the variable
 
 
 @dataclasses.dataclass(frozen=True)

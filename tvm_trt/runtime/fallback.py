@@ -18,9 +18,7 @@ from typing import Dict, List, Tuple
 import numpy as np
 
 from .. import env
-from ..weights import WEIGHT_FUNC  # noqa: F401  (runtime/__init__ registers it from here)
 
-OK_FUNC = "tvm_trt.ok"
 
 _state = threading.local()  # did the last stub call on this thread hand its subgraph to TVM?
 _lock = threading.Lock()
