@@ -187,11 +187,14 @@ def _from_onnx_with_shapes(path: str, shapes, simplify: Optional[bool] = None):
     if failure is None:
         sys.stderr.write(noise)
         return model
-    given = " ".join(f"{k}={','.join(map(str, v))}" for k, v in shapes.items())
-    printed_op = re.search(r"Error converting operator (\w+)", noise)
-    op = failure[1] or (printed_op.group(1) if printed_op else None)
+    reason, op = failure  # from_onnx already took the op's name out of TVM's printout
     where = f" at {op}" if op else ""
-    raise UsageError(f"the model does not take --input-shape {given}{where}: {failure[0]}")
+    raise UsageError(f"the model does not take --input-shape {_shapes_text(shapes)}{where}: {reason}")
+
+
+def _shapes_text(shapes) -> str:
+    """``{"x": (1, 3)}`` as the user typed it: ``x=1,3``."""
+    return " ".join(f"{k}={','.join(map(str, v))}" for k, v in shapes.items())
 
 
 def _from_mxnet(prefix: str, shapes):
@@ -208,8 +211,7 @@ def _from_mxnet(prefix: str, shapes):
         # MXNet's message is its whole C++ stack; the line naming the failing operator is the one to keep
         lines = [re.sub(r"\[\d\d:\d\d:\d\d\] \S+:\d+: ", "", ln.strip()) for ln in str(err).splitlines() if ln.strip()]
         key = next((ln for ln in lines if "Error in operator" in ln or "Check failed" in ln), lines[0] if lines else "")
-        given = " ".join(f"{k}={','.join(map(str, v))}" for k, v in shapes.items())
-        raise UsageError(f"MXNet model {prefix!r} does not accept --input-shape {given}: {key}") from None
+        raise UsageError(f"MXNet model {prefix!r} does not accept --input-shape {_shapes_text(shapes)}: {key}") from None
     sys.stdout.write(printed.getvalue())
     return model
 
