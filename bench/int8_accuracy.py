@@ -44,28 +44,10 @@ START, END = "<!-- int8:start -->", "<!-- int8:end -->"
 # ---- models ---------------------------------------------------------------------------------
 
 
-def _import_torchvision():
-    """torchvision's models need none of its C++ ops; a torchvision wheel built for another torch
-    (CUDA wheel next to a CPU torch) fails on registering their fake kernels, so skip that."""
-    import types
-
-    import torch
-
-    try:
-        torch.ops.load_library  # noqa: B018
-        import torchvision
-    except RuntimeError:
-        for name in [m for m in sys.modules if m.startswith("torchvision")]:
-            del sys.modules[name]
-        sys.modules["torchvision._meta_registrations"] = types.ModuleType("torchvision._meta_registrations")
-        import torchvision
-    return torchvision
-
-
 def _torchvision(name: str, image: int, rng):
     import torch
 
-    torchvision = _import_torchvision()
+    import torchvision
 
     torch.manual_seed(0)
     model = getattr(torchvision.models, name)(weights=None)
@@ -86,7 +68,6 @@ def _torchvision(name: str, image: int, rng):
 def _bert():
     import torch
 
-    _import_torchvision()  # transformers imports it when present
     import transformers
 
     torch.manual_seed(0)

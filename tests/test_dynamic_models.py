@@ -25,10 +25,6 @@ MODE_SEQUENCE = [(1, 16), (1, 128), (1, 64), (4, 128)]
 MODE_EXPECTED = {"0": ([1, 2, 2, 3], 1), "1": ([1, 2, 3, 4], 4)}
 
 
-def _import_torchvision():
-    return pytest.importorskip("torchvision")
-
-
 def _randomize(model, seed=0):
     """Random biases and norm parameters too (fresh models have zeros / ones there, which the
     ONNX export then shares between layers)."""
@@ -50,7 +46,6 @@ def _vm(path, **options):
 
 @pytest.fixture(scope="module")
 def bert(tmp_path_factory):
-    _import_torchvision()
     transformers = pytest.importorskip("transformers")
     config = transformers.BertConfig(num_hidden_layers=2, vocab_size=1000, max_position_embeddings=512)
     model = _randomize(transformers.BertModel(config))
@@ -109,7 +104,7 @@ def test_bert_engines_per_mode(bert, mode, monkeypatch):
 
 
 def test_resnet50_dynamic_batch_and_image_size(tmp_path, monkeypatch):
-    torchvision = _import_torchvision()
+    torchvision = pytest.importorskip("torchvision")
     model = _randomize(torchvision.models.resnet50())
     with torch.no_grad():  # BatchNorm statistics of random data instead of 0 / 1
         model.train()(torch.randn(8, 3, 64, 64))

@@ -32,9 +32,6 @@ class Exported:
     module: object  # the torch module (eval mode)
     dynamic_batch: bool = False
 
-    def serialized(self) -> bytes:
-        return self.onnx.SerializeToString()
-
 
 # ------------------------------------------------------------------------------------ hygiene
 def _randomise_norms(model, generator) -> None:
@@ -67,16 +64,10 @@ def _calibrate_batchnorm(model, example, generator, steps: int = 2) -> None:
 
 
 # ----------------------------------------------------------------------------------- builders
-def _torchvision():
-    import torchvision  # the torch extra pins the matched torch / torchvision pair
-
-    return torchvision
-
-
 def _vision(name: str, image: int, generator):
     import torch
 
-    torchvision = _torchvision()
+    import torchvision
 
     kwargs = {"weights": None}
     if name == "vit_b_16":
@@ -114,7 +105,6 @@ def _first_output(model, names):
 def _text(name: str, seq: int, layers: Optional[int], generator):
     import torch
 
-    _torchvision()  # before transformers, which imports it
     import transformers
 
     torch.manual_seed(int(torch.randint(0, 2**31 - 1, (1,), generator=generator)))
@@ -241,9 +231,8 @@ class ParserCoverage:
 
 
 def trt_parser_coverage(model) -> ParserCoverage:
-    """Subgraphs and node coverage of TensorRT's ONNX parser (``supports_model_v2``), refined
-    as ONNX Runtime's TensorRT provider does: each supported group is parsed again on its own,
-    and groups that fail to parse are not counted."""
+    """Subgraphs and node coverage of TensorRT's ONNX parser (``supports_model_v2``): the groups
+    it reports supported, as ONNX Runtime's TensorRT provider partitions with them."""
     from . import backend
 
     trt = backend.trt()
@@ -253,10 +242,11 @@ def trt_parser_coverage(model) -> ParserCoverage:
     network = builder.create_network(0)  # held: the parser keeps a pointer to it
     parser = trt.OnnxParser(network, logger)
     parser.supports_model_v2(data)
-    import onnx
+    if isinstance(model, bytes):
+        import onnx
 
-    proto = onnx.load_from_string(data)
-    total = len(proto.graph.node)
+        model = onnx.load_from_string(model)
+    total = len(model.graph.node)
     groups: List[List[int]] = []
     for i in range(parser.num_subgraphs):
         if parser.is_subgraph_supported(i):
