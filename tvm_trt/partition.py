@@ -132,16 +132,12 @@ def _fold(mod: tvm.IRModule) -> tvm.IRModule:
             [to_dataflow, relax.transform.FoldConstant(), relax.transform.CanonicalizeBindings()]
         )(_known_shapes(mod))
     except Exception as err:  # TVM raises InternalError/AssertionError/... from its kernels
-        log.warning("constant folding failed, partitioning without it: %s: %s", type(err).__name__, _last_line(err))
+        log.warning("constant folding failed, partitioning without it: %s: %s", type(err).__name__, ir.error_line(err))
     try:
         return tvm.transform.Sequential([to_dataflow, relax.transform.CanonicalizeBindings()])(mod)
     except Exception as err:
-        log.warning("canonicalization failed, partitioning the module as given: %s", _last_line(err))
+        log.warning("canonicalization failed, partitioning the module as given: %s", ir.error_line(err))
         return mod
-
-
-def _last_line(err) -> str:
-    return (str(err).strip().splitlines() or [""])[-1]
 
 
 def offloaded_functions(mod: tvm.IRModule) -> Dict[str, relax.Function]:
@@ -314,7 +310,7 @@ def offload(mod: tvm.IRModule, opts: PartitionOptions) -> tvm.IRModule:
             return strategy(mod, opts)
         except Exception as err:  # TVM raises InternalError/TypeError/ValueError alike
             log.warning("partitioning (%s) failed, trying a simpler one: %s: %s",
-                        strategy.__name__.strip("_"), type(err).__name__, _last_line(err))
+                        strategy.__name__.strip("_"), type(err).__name__, ir.error_line(err))
     return mod
 
 
