@@ -1,6 +1,7 @@
 """Small helpers over TVM 0.27 Relax IR (types, attrs, constants) shared by partition and codegen."""
 from __future__ import annotations
 
+import collections
 from typing import Any, Dict, List, Optional, Union
 
 import numpy as np
@@ -125,11 +126,14 @@ def _dead_casts(func: relax.Function) -> set:
     bindings = [b for blk in func.body.blocks for b in blk.bindings]
     used = set(relax.analysis.used_vars(func.body))
     dims_of = lambda ty: {str(v) for v in relax.analysis.tir_vars_in_type(ty)}  # noqa: E731
+    var_dims = [dims_of(b.var.ty) for b in bindings]  # once per binding: the test below is per cast
+    count = collections.Counter(d for dims in var_dims for d in dims)
+    returned = dims_of(func.ret_ty)
     dead = set()
-    for b in bindings:
+    for b, own in zip(bindings, var_dims):
         if isinstance(b, relax.MatchCast) and b.var not in used:
-            others = set().union(dims_of(func.ret_ty), *(dims_of(o.var.ty) for o in bindings if o is not b))
-            if not dims_of(b.ty) & others:
+            # a dim is used elsewhere when the return type or another binding's type holds it
+            if not any(d in returned or count[d] - (d in own) > 0 for d in dims_of(b.ty)):
                 dead.add(b)
     return dead
 
