@@ -16,6 +16,10 @@ from tvm import relax
 class Visitor:
     """Callbacks deciding what a value is: spec references, or re-emitted Relax vars."""
 
+    # the variable the walked function binds the current op's value to (the one a reader of the
+    # partitioned module sees; composites' own inner names are all "gv")
+    var = None
+
     def call(self, call: relax.Call, args: Sequence[Any]) -> Any:  # an op call
         raise NotImplementedError
 
@@ -66,7 +70,7 @@ class Emitter(Visitor):
         return self.builder.emit(relax.TupleGetItem(value, index))
 
 
-def walk(func: relax.Function, args: Sequence[Any], visitor: Visitor) -> Any:
+def walk(func: relax.Function, args: Sequence[Any], visitor: Visitor, _outer: bool = True) -> Any:
     """Evaluate ``func`` symbolically on ``args`` (one value per param); returns the body's value."""
     env = {p: a for p, a in zip(func.params, args)}
     local_funcs = {}
@@ -80,7 +84,7 @@ def walk(func: relax.Function, args: Sequence[Any], visitor: Visitor) -> Any:
             return visitor.get_item(value_of(expr.tuple_value), int(expr.index))
         if isinstance(expr, relax.Call):
             if isinstance(expr.op, relax.Var) and expr.op in local_funcs:
-                return walk(local_funcs[expr.op], [value_of(a) for a in expr.args], visitor)
+                return walk(local_funcs[expr.op], [value_of(a) for a in expr.args], visitor, _outer=False)
             if isinstance(expr.op, tvm.ir.Op):
                 return visitor.call(expr, [value_of(a) for a in expr.args])
             raise NotImplementedError(f"unexpected call in an offloaded function: {expr.op}")
@@ -92,6 +96,8 @@ def walk(func: relax.Function, args: Sequence[Any], visitor: Visitor) -> Any:
             if isinstance(binding.value, relax.Function):
                 local_funcs[binding.var] = binding.value
             else:
+                if _outer:
+                    visitor.var = binding.var
                 env[binding.var] = value_of(binding.value)
     return value_of(body.body)
 

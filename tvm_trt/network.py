@@ -244,6 +244,26 @@ def _check_shapes(symbol: str, node: Node, out) -> None:
             )
 
 
+def _check_returned(spec: Dict, node: Node, out, converter) -> None:
+    """A converter returns the op's ITensor (a list of them for tuple outputs): anything else is
+    a bug of the converter, named here rather than failing later inside another op or TensorRT."""
+    itensor = backend.trt().ITensor
+    outs = out if isinstance(out, (list, tuple)) else [out]
+    if outs and all(isinstance(t, itensor) for t in outs):
+        return
+    var = (spec.get("node_vars") or [""] * (node.index + 1))[node.index]
+    raise ConversionError(
+        f"subgraph {spec['symbol']}: converter {getattr(converter, '__module__', '?')}."
+        f"{getattr(converter, '__qualname__', converter)} for {node.op} (Relax variable {var or '?'}, node {node.index}) "
+        f"returned {type(out).__name__ if not isinstance(out, (list, tuple)) else _kinds(outs)}; "
+        "a converter returns the output ITensor (a list of ITensors for tuple outputs)"
+    )
+
+
+def _kinds(values) -> str:
+    return "[" + ", ".join(type(v).__name__ for v in values) + "]"
+
+
 def build_network(spec: Dict, weights: Sequence[np.ndarray], builder, input_shapes=None):
     """Adds the spec's ops to a new network. ``input_shapes`` overrides the spec's input dims."""
     trt = backend.trt()
@@ -307,6 +327,7 @@ def build_network(spec: Dict, weights: Sequence[np.ndarray], builder, input_shap
                 f"subgraph {spec['symbol']}: converting {node.op} (node {index}) with inputs "
                 f"{_describe(node.args)}: {type(err).__name__}: {err}"
             ) from err
+        _check_returned(spec, node, out, entry.converter)
         for k in range(first_layer, network.num_layers):
             network.get_layer(k).name = f"{index}:{node.op}:{k - first_layer}"
         _check_shapes(spec["symbol"], node, out)

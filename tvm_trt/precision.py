@@ -4,8 +4,9 @@ TensorRT-RTX has no FP16 builder flag; precision comes from tensor types. So the
 built from a copy of the spec whose float32 weights, node types and dtype attrs are float16.
 Network inputs keep the graph's dtype and are cast right after ``add_input``
 (``io_dtype``); outputs are cast back to the graph's dtype by ``build_network``. Ops whose
-accuracy suffers in half precision (softmax, norms, reductions) are marked ``compute_dtype``:
-their tensor arguments are cast to float32 and their float32 results back to float16.
+accuracy suffers in half precision (softmax, norms, reductions: registered with
+``keep_float32=True``) are marked ``compute_dtype``: their tensor arguments are cast to float32
+and their float32 results back to float16.
 """
 from __future__ import annotations
 
@@ -14,30 +15,16 @@ from typing import Dict, List, Sequence, Tuple
 
 import numpy as np
 
-from . import backend
+from . import backend, registry
 
 FULL, HALF = "float32", "float16"
 
-# Kept in float32: exponentials, variances and long sums lose too much in half precision.
-KEEP_FLOAT32 = frozenset(
-    {
-        "relax.nn.softmax",
-        "relax.nn.log_softmax",
-        "relax.nn.layer_norm",
-        "relax.nn.group_norm",
-        "relax.nn.rms_norm",
-        "relax.nn.batch_norm",
-        "relax.sum",
-        "relax.mean",
-        "relax.variance",
-        "relax.std",
-        "relax.prod",
-        "relax.cumsum",
-        "relax.cumprod",
-    }
-)
-
 _DTYPE_ATTRS = ("dtype", "out_dtype")
+
+
+def kept_in_float32() -> frozenset:
+    """The ops computed in float32 inside an FP16 subgraph (their registrations say so)."""
+    return frozenset(name for name, entry in registry.entries().items() if entry.keep_float32)
 
 
 def _half_type(t: Dict) -> Dict:
@@ -49,7 +36,7 @@ def to_fp16(spec: Dict, weights: Sequence[np.ndarray]) -> Tuple[Dict, List[np.nd
     spec = copy.deepcopy(spec)
     spec["inputs"] = [dict(_half_type(inp), io_dtype=inp["dtype"]) for inp in spec["inputs"]]
     for node in spec["nodes"]:
-        if node["op"] in KEEP_FLOAT32:
+        if getattr(registry.get(node["op"]), "keep_float32", False):
             node["compute_dtype"] = FULL  # its types stay float32; arguments are cast to it
             continue
         node["out"] = [_half_type(t) for t in node["out"]]

@@ -9,11 +9,18 @@ be offloaded without a converter, nor converted without a predicate having accep
 
 A predicate is ``(call: relax.Call, opts: PartitionOptions) -> Optional[str]``: ``None`` when
 TensorRT can take the call, else a short human reason that the partition report shows.
+
+An entry is the op's whole policy: ``entry.policy`` lists every check a call goes through (the
+generic ones of ``call_checks``, then the op's version gate, dtypes and predicate), ``mac`` and
+``keep_float32`` say how subgraphs holding it are kept and built.
 """
 from __future__ import annotations
 
 import dataclasses
+import logging
 from typing import Any, Callable, Dict, Iterable, Optional, Sequence, Tuple
+
+from . import call_checks
 
 Version = Tuple[int, int, int]
 Predicate = Callable[..., Optional[str]]
@@ -24,6 +31,8 @@ ANY_TYPE = FLOAT_TYPES + INT_TYPES + ("bool",)  # ops that only move or compare 
 # Tensor dtypes that came later than the ops: INT64 tensors arrived with TensorRT 10 (before it,
 # shape arithmetic and indices were INT32 only), BOOL tensors with the comparisons of TensorRT 7.
 DTYPE_MIN_VERSION: Dict[str, Tuple[int, int, int]] = {"int64": (10, 0, 0), "bool": (7, 0, 0)}
+
+log = logging.getLogger(__name__)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -47,6 +56,38 @@ class OpEntry:
     dtypes: Tuple[str, ...] = FLOAT_TYPES  # accepted dtypes of tensor inputs and outputs
     tuple_output: bool = False  # the Relax op returns a tuple (e.g. batch_norm, split)
     arities: Tuple[int, ...] = ()  # argument counts to match; default: the op's declared inputs
+    # computed in float32 when the subgraph is built in FP16 (exponentials, variances and long
+    # sums lose too much in half precision): precision.to_fp16 casts around it
+    keep_float32: bool = False
+
+    @property
+    def policy(self) -> Tuple[Predicate, ...]:
+        """Every check a call of this op goes through, in order; the first reason decides."""
+        return self._generic_checks() + self._own_checks()
+
+    def _generic_checks(self) -> Tuple[Predicate, ...]:
+        return (
+            call_checks.output_shapes_from_inputs,
+            min_version_gate(self.min_version),
+            call_checks.tensor_arguments,
+            call_checks.each_tensor(call_checks.dtype_in(self.dtypes), call_checks.known_dims),
+        )
+
+    def _own_checks(self) -> Tuple[Predicate, ...]:
+        gated = [d for d in self.dtypes if d in DTYPE_MIN_VERSION]
+        return tuple([dtype_gate(gated)] if gated else []) + tuple([self.check] if self.check is not None else [])
+
+    def reason(self, call, opts) -> Optional[str]:
+        """Why ``call`` must stay in TVM, or None when TensorRT can take it."""
+        for check in self._generic_checks():
+            reason = check(call, opts)
+            if reason:
+                return reason
+        for check in self._own_checks():
+            reason = _asked(check, call, opts)
+            if reason:
+                return reason
+        return None
 
 
 _REGISTRY: Dict[str, OpEntry] = {}
@@ -97,6 +138,7 @@ def register_op(
     dtypes: Iterable[str] = FLOAT_TYPES,
     tuple_output: bool = False,
     arities: Iterable[int] = (),
+    keep_float32: bool = False,
     override: bool = False,
 ):
     """Decorator registering ``converter(ctx, node) -> ITensor | list[ITensor]`` for a Relax op.
@@ -106,11 +148,14 @@ def register_op(
     _known_op(op)
     min_version = as_version(min_version)
     dtypes = tuple(dtypes)
-    gated = [d for d in dtypes if d in DTYPE_MIN_VERSION]
-    if gated:
-        check = all_of(dtype_gate(gated), check) if check else dtype_gate(gated)
+    if check is not None and not callable(check):
+        raise TypeError(f"register_op({op!r}): check must be a predicate (call, opts) -> None | str, "
+                        f"got {type(check).__name__}")
 
     def wrap(converter):
+        if not callable(converter):
+            raise TypeError(f"register_op({op!r}): the converter must be callable (ctx, node) -> ITensor(s), "
+                            f"got {type(converter).__name__}")
         if op in _REGISTRY and not override:
             raise ValueError(f"a TensorRT converter for {op} is already registered; pass override=True")
         _REGISTRY[op] = OpEntry(
@@ -122,6 +167,7 @@ def register_op(
             dtypes=dtypes,
             tuple_output=tuple_output,
             arities=tuple(arities),
+            keep_float32=bool(keep_float32),
         )
         return converter
 
@@ -134,6 +180,31 @@ def unregister_op(op: str) -> None:
 
 def get(op: str) -> Optional[OpEntry]:
     return _REGISTRY.get(op)
+
+
+def reason(call, opts) -> Optional[str]:
+    """Why the op call ``call`` must stay in TVM under ``opts``, or None when TensorRT takes it."""
+    entry = _REGISTRY.get(call.op.name)
+    if entry is None:
+        return f"no TensorRT converter registered for {call.op.name}"
+    return entry.reason(call, opts)
+
+
+def _asked(predicate: Predicate, call, opts) -> Optional[str]:
+    """The op's own predicate, whose bugs keep the call in TVM with a reason naming the op
+    instead of stopping partitioning (or showing a stray value as the reason)."""
+    name = call.op.name
+    try:
+        reason = predicate(call, opts)
+    except Exception as err:
+        log.warning("the predicate of %s raised %s: %s", name, type(err).__name__, err)
+        return f"the predicate of {name} raised {type(err).__name__}: {err}"
+    if reason is not None and not isinstance(reason, str):
+        message = (f"the predicate of {name} ({getattr(predicate, '__qualname__', predicate)}) returned "
+                   f"{reason!r} ({type(reason).__name__}); a predicate returns None (supported) or a reason string")
+        log.warning("%s", message)
+        return message
+    return reason or None
 
 
 def entries() -> Dict[str, OpEntry]:
@@ -158,11 +229,23 @@ def all_of(*preds: Predicate) -> Predicate:
     def check(call, opts):
         for p in preds:
             reason = p(call, opts)
-            if reason:
+            if reason is not None and reason != "":  # anything else is for _asked to refuse
                 return reason
         return None
 
     return check
+
+
+def min_version_gate(version: Version) -> Predicate:
+    """The op's ``min_version`` (its registration's data) against the targeted TensorRT."""
+
+    def target_at_least(call, opts):
+        if tuple(opts.version) < version:
+            return f"{call.op.name} needs TensorRT >= {version_str(version)} (target {version_str(opts.version)})"
+        return None
+
+    target_at_least.__qualname__ = f"min_version_gate({version_str(version)})"
+    return target_at_least
 
 
 def requires_trt(version: Sequence[int], what: str = "") -> Predicate:

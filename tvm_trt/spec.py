@@ -33,6 +33,7 @@ class _SpecBuilder(graph.Visitor):
         self.nodes: List[Dict[str, Any]] = []
         self.weights: List[np.ndarray] = []
         self._weight_ids: Dict[Any, int] = {}
+        self.node_vars: List[str] = []  # per node, the Relax variable it computes (for errors)
 
     def call(self, call, args):
         outs = [_type_json(t) for t in ir.tensor_types(call)]
@@ -49,6 +50,7 @@ class _SpecBuilder(graph.Visitor):
                 "tuple_out": isinstance(call.ty, relax.TupleType),
             }
         )
+        self.node_vars.append(str(self.var.name) if self.var is not None else "")
         return {"node": len(self.nodes) - 1}
 
     def tuple(self, items):
@@ -112,6 +114,7 @@ def from_function(func: relax.Function, symbol: str, config: Dict[str, Any]) -> 
         "skip_args": [i for i in range(len(func.params)) if i not in tensor_params],
         "outputs": [_type_json(t) for t in ret_types],
         "nodes": builder.nodes,
+        "node_vars": builder.node_vars,
         "results": results,
         "weights": [
             {"shape": list(w.shape), "dtype": str(w.dtype), "offset": off} for w, off in zip(builder.weights, offsets)
@@ -130,9 +133,9 @@ def weights_id(spec: Dict) -> str:
 
 def content_hash(spec: Dict) -> str:
     """What engine cache keys build on: everything but the names, which say where the subgraph
-    sits in its model (tensorrt_3, its inputs' variables), so the same subgraph elsewhere
+    sits in its model (tensorrt_3, its inputs' and nodes' variables), so the same subgraph elsewhere
     reuses the plan."""
-    content = {k: v for k, v in spec.items() if k != "symbol"}
+    content = {k: v for k, v in spec.items() if k not in ("symbol", "node_vars")}
     content["inputs"] = [{k: v for k, v in inp.items() if k != "name"} for inp in spec["inputs"]]
     return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()
 

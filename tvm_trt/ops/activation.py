@@ -146,7 +146,7 @@ def _softmax_check(call, opts):
     return batch_axis_rule([norm_axis(int(call.attrs.axis), rank_of(call.args[0]))], opts, what)
 
 
-@register_op("relax.nn.softmax", check=_softmax_check)
+@register_op("relax.nn.softmax", check=_softmax_check, keep_float32=True)
 def softmax(ctx, node):
     x = node.args[0]
     layer = ctx.network.add_softmax(x)
@@ -158,7 +158,7 @@ def _reduce(ctx, x, op: str, axis: int):
     return ctx.network.add_reduce(x, getattr(ctx.trt.ReduceOperation, op), 1 << axis, True).get_output(0)
 
 
-@register_op("relax.nn.log_softmax", check=_softmax_check)
+@register_op("relax.nn.log_softmax", check=_softmax_check, keep_float32=True)
 def log_softmax(ctx, node):
     """(x - max) - log(sum(exp(x - max))): stable where log(softmax(x)) would give -inf."""
     x = node.args[0]

@@ -20,7 +20,7 @@ def _batch_norm_check(call, opts):
     return None
 
 
-@register_op("relax.nn.batch_norm", check=_batch_norm_check, tuple_output=True)
+@register_op("relax.nn.batch_norm", check=_batch_norm_check, tuple_output=True, keep_float32=True)
 def batch_norm(ctx, node):
     """y = x * scale + shift with per-channel constants (TensorRT fuses it into neighbours)."""
     x, gamma, beta, mean, var = node.args[:5]
@@ -85,7 +85,7 @@ def has_normalization_layer(ctx) -> bool:
     return hasattr(ctx.network, "add_normalization")
 
 
-@register_op("relax.nn.layer_norm", check=_layer_norm_check)
+@register_op("relax.nn.layer_norm", check=_layer_norm_check, keep_float32=True)
 def layer_norm(ctx, node):
     x, gamma, beta = node.args
     a = node.attrs
@@ -101,7 +101,7 @@ def layer_norm(ctx, node):
     return ctx.elementwise(ctx.elementwise(y, scale, "PROD"), bias, "SUM")
 
 
-@register_op("relax.nn.rms_norm", check=_layer_norm_check)
+@register_op("relax.nn.rms_norm", check=_layer_norm_check, keep_float32=True)
 def rms_norm(ctx, node):
     x, weight = node.args
     axes = [norm_axis(int(v), len(x.shape)) for v in node.attrs["axes"]]
@@ -138,7 +138,7 @@ def _channel_norm(ctx, node, groups: int, axes):
     return ctx.elementwise(y, _affine_operand(ctx, beta, x, [1]), "SUM")
 
 
-@register_op("relax.nn.group_norm", check=_channel_norm_check, min_version=(8, 6, 0))
+@register_op("relax.nn.group_norm", check=_channel_norm_check, min_version=(8, 6, 0), keep_float32=True)
 def group_norm(ctx, node):
     groups, rank = int(node.attrs["num_groups"]), len(node.args[0].shape)
     if groups == 1:  # TensorRT groups only when num_groups > 1: one group spans the channels too

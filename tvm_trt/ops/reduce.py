@@ -31,8 +31,8 @@ def _reduce(kind):
     return convert
 
 
-for _relax, _trt in [("sum", "SUM"), ("prod", "PROD"), ("mean", "AVG")]:
-    register_op(f"relax.{_relax}", check=_reduce_check)(_reduce(_trt))
+for _relax, _trt in [("sum", "SUM"), ("prod", "PROD"), ("mean", "AVG")]:  # long sums: float32 under FP16
+    register_op(f"relax.{_relax}", check=_reduce_check, keep_float32=True)(_reduce(_trt))
 for _relax, _trt in [("max", "MAX"), ("min", "MIN")]:
     register_op(f"relax.{_relax}", check=all_of(int8_values_check, _reduce_check),
                 dtypes=FLOAT_TYPES + ("int8",))(_reduce(_trt))
@@ -51,7 +51,8 @@ def _cumsum_check(call, opts):
     return batch_axis_rule(axis, opts, "cumsum")
 
 
-@register_op("relax.cumsum", check=_cumsum_check, min_version=(10, 4, 0), dtypes=FLOAT_TYPES + INT_TYPES)
+@register_op("relax.cumsum", check=_cumsum_check, min_version=(10, 4, 0), dtypes=FLOAT_TYPES + INT_TYPES,
+             keep_float32=True)
 def cumsum(ctx, node):
     x = node.args[0]
     axis = norm_axes([int(node.attrs["axis"])], len(x.shape))[0]
