@@ -42,19 +42,14 @@ def remaining_ops(mod: tvm.IRModule):
 
 
 def reasons(mod: tvm.IRModule, **options):
-    """{op name: reason} for each op call ``partition_for_tensorrt`` leaves in TVM."""
-    pmod, _ = tvm_trt.partition_for_tensorrt(mod, **options)
-    version = part.target_version(options.get("version"))
-    opts = tvm_trt.PartitionOptions(
-        version=version, use_implicit_batch=part.resolve_implicit_batch(options.get("use_implicit_batch"), version)
-    )
-    return {c.op.name: part.check_call(c, opts) for c in remaining_ops(pmod)}
+    """{op name: reason} for each op call ``partition_for_tensorrt`` leaves in TVM, as it recorded them."""
+    return {d.op: d.reason for d in part.partition_with_record(mod, **options)[2].rejected}
 
 
 def assert_offloaded(mod: tvm.IRModule, **options) -> tvm.IRModule:
-    pmod, _ = tvm_trt.partition_for_tensorrt(mod, **options)
-    left = [c.op.name for c in remaining_ops(pmod)]
-    assert not left, f"left in TVM: {left} ({reasons(mod, **options)})"
+    pmod, _, record = part.partition_with_record(mod, **options)
+    left = {d.op: d.reason for d in record.rejected}
+    assert not left, f"left in TVM: {list(left)} ({left})"
     assert len(part.offloaded_functions(pmod)) == 1
     return pmod
 

@@ -11,12 +11,13 @@ from tvm import relax
 from tvm.relax.dpl import is_op, wildcard
 from tvm.relax.transform import FuseOpsByPattern, MergeCompositeFunctions
 
-from . import backend, dynamic, env, graph, ir, quantization, registry
+from . import backend, decisions, dynamic, env, graph, ir, quantization, registry
 from .registry import PartitionOptions
 
 CODEGEN = "tensorrt"
 CONFIG_ATTR = "tvm_trt.config"
 NO_MAC_REASON = "in a subgraph without multiply-accumulate ops (remove_no_mac_subgraphs=True)"
+CONSTANT_REASON = "in a subgraph without inputs (it computes constants constant folding left): TVM keeps it"
 DEFAULT_VERSION = (10, 0, 0)  # when no TensorRT is installed: a TensorRT 10 era target
 IMPLICIT_BATCH_BELOW = (7, 0, 0)  # TensorRT < 7 has only implicit-batch networks
 
@@ -43,10 +44,8 @@ def check_call(call: relax.Call, opts: PartitionOptions) -> Optional[str]:
     return registry.reason(call, opts)
 
 
-def _patterns(opts: PartitionOptions):
-    def check(ctx):
-        return check_call(ctx.annotated_expr["root"], opts) is None
-
+def _patterns(check):
+    """TVM's pattern table from the registry; ``check(ctx)`` (the recorder's) says which match."""
     pats = []
     for name, entry in registry.entries().items():
         for n in entry.arities or (tvm.ir.Op.get(name).num_inputs,):
@@ -120,22 +119,38 @@ def is_mac_subgraph(func: relax.Function) -> bool:
 
 @relax.expr_functor.mutator
 class _Inliner(relax.expr_functor.PyExprMutator):
-    """Puts the op calls of the named offloaded functions back into their callers."""
+    """Puts the op calls of the named offloaded functions back into their callers, telling the
+    recorder why each re-emitted call is there."""
 
-    def __init__(self, mod, names):
+    def __init__(self, mod, reasons, recorder):
         super().__init__(mod)
         self.mod_ = mod
-        self.names = set(names)
+        self.reasons = reasons
+        self.recorder = recorder
 
     def visit_call_(self, call):
         call = super().visit_call_(call)
-        if isinstance(call.op, relax.GlobalVar) and call.op.name_hint in self.names:
-            return graph.walk(self.mod_[call.op], list(call.args), graph.Emitter(self.builder_))
+        if isinstance(call.op, relax.GlobalVar) and call.op.name_hint in self.reasons:
+            emitter = _PutBack(self.builder_, self.recorder, self.reasons[call.op.name_hint])
+            return graph.walk(self.mod_[call.op], list(call.args), emitter)
         return call
 
 
-def _inline(mod: tvm.IRModule, names: List[str]) -> tvm.IRModule:
-    inliner = _Inliner(mod, names)
+class _PutBack(graph.Emitter):
+    def __init__(self, builder, recorder, reason):
+        super().__init__(builder)
+        self.recorder, self.reason = recorder, reason
+
+    def call(self, c, args):
+        var = super().call(c, args)
+        self.recorder.put_back(var, self.reason)
+        return var
+
+
+def _inline(mod: tvm.IRModule, reasons: Dict[str, str], recorder: decisions.Recorder) -> tvm.IRModule:
+    """``reasons``: {offloaded function: why it goes back to TVM}."""
+    names = list(reasons)
+    inliner = _Inliner(mod, reasons, recorder)
     for gv, func in list(mod.functions.items()):
         if isinstance(func, relax.Function) and gv.name_hint not in names and (
             func.attrs is None or func.attrs.get("Codegen") is None
@@ -251,29 +266,30 @@ def _with_producers(mod: tvm.IRModule, opts: PartitionOptions) -> PartitionOptio
     return dataclasses.replace(opts, producers=producers)
 
 
-def _merged(mod: tvm.IRModule, opts: PartitionOptions) -> tvm.IRModule:
+def _merged(mod: tvm.IRModule, check) -> tvm.IRModule:
     """Maximal cycle-free subgraphs (TVM's FuseOpsByPattern + MergeCompositeFunctions)."""
     mod, casts = ir.hide_match_casts(mod)
-    mod = FuseOpsByPattern(_patterns(opts), bind_constants=True, annotate_codegen=False)(mod)
+    mod = FuseOpsByPattern(_patterns(check), bind_constants=True, annotate_codegen=False)(mod)
     mod, hidden = dynamic.hide_symbolic_calls(mod)
     mod = MergeCompositeFunctions()(mod)
     mod = dynamic.restore_symbolic_calls(mod, hidden)
     return ir.restore_match_casts(mod, casts)
 
 
-def _per_op(mod: tvm.IRModule, opts: PartitionOptions) -> tvm.IRModule:
+def _per_op(mod: tvm.IRModule, check) -> tvm.IRModule:
     """One subgraph per supported op: no merging pass."""
-    return FuseOpsByPattern(_patterns(opts), bind_constants=True, annotate_codegen=True)(mod)
+    return FuseOpsByPattern(_patterns(check), bind_constants=True, annotate_codegen=True)(mod)
 
 
-def offload(mod: tvm.IRModule, opts: PartitionOptions) -> tvm.IRModule:
+def offload(mod: tvm.IRModule, opts: PartitionOptions, recorder: Optional[decisions.Recorder] = None) -> tvm.IRModule:
     """Groups the supported ops into offloaded functions. Where TVM's passes fail on a module,
     one subgraph per op, and failing that nothing is offloaded: partitioning never raises for
-    a module TVM itself can compile."""
-    opts = _with_producers(mod, opts)
+    a module TVM itself can compile. ``recorder`` keeps what was decided for each call."""
+    recorder = recorder or decisions.Recorder()
+    recorder.begin(mod, _with_producers(mod, opts))
     for strategy in (_merged, _per_op):
         try:
-            return strategy(mod, opts)
+            return strategy(mod, recorder.check)
         except Exception as err:  # TVM raises InternalError/TypeError/ValueError alike
             log.warning("partitioning (%s) failed, trying a simpler one: %s: %s",
                         strategy.__name__.strip("_"), type(err).__name__, ir.error_line(err))
@@ -290,6 +306,7 @@ def partition_for_tensorrt(
     max_workspace_size: int = 1 << 30,
     use_fp16: bool = False,
     dynamic_shapes: Optional[Dict[str, Sequence[int]]] = None,
+    recorder: Optional[decisions.Recorder] = None,
     **extra: Any,
 ) -> Tuple[tvm.IRModule, Dict[str, Any]]:
     """Offload TensorRT-supported subgraphs of ``mod["main"]``.
@@ -302,6 +319,9 @@ def partition_for_tensorrt(
     ``dynamic_shapes={"n": (1, 8, 32)}`` fixes the TensorRT optimization profile (min, opt, max)
     of symbolic vars; shapes outside it are errors at run time. Without it the function's
     ``tir_var_upper_bound`` attribute bounds the profile, else it grows with the shapes met.
+
+    ``recorder`` (a ``decisions.Recorder``) receives what was decided for every call:
+    ``partition_with_record`` returns it as a ``PartitionRecord``.
     """
     check_options({**extra, "max_workspace_size": max_workspace_size})
     check_params(params, mod)
@@ -323,26 +343,35 @@ def partition_for_tensorrt(
     json.dumps(config)  # the config must stay JSON-able: it travels inside the module
     if params:
         mod = relax.transform.BindParams("main", params)(mod)
-    given = mod
-    mod = offload(simplify(mod), opts)
+    given, recorder = mod, recorder or decisions.Recorder()
+    mod = offload(simplify(mod), opts, recorder)
     mod, not_offloadable = dynamic.drop_shape_params(mod, offloaded_functions(mod))
     for name, reason in not_offloadable.items():
         log.warning("tvm_trt: subgraph %s stays in TVM: %s", name, reason)
-    back = list(not_offloadable)
+    back = dict(not_offloadable)
     # A subgraph without inputs computes constants (where constant folding failed): TVM keeps it.
-    back += [name for name, f in offloaded_functions(mod).items() if not f.params and name not in back]
+    back.update({name: CONSTANT_REASON for name, f in offloaded_functions(mod).items() if not f.params and name not in back})
     if remove_no_mac_subgraphs:
-        back += [name for name, f in offloaded_functions(mod).items()
-                 if not is_mac_subgraph(f) and f.params and name not in back]
+        back.update({name: NO_MAC_REASON for name, f in offloaded_functions(mod).items()
+                     if not is_mac_subgraph(f) and f.params and name not in back})
     if back:
-        mod = _inline(mod, back)
+        mod = _inline(mod, back, recorder)
     if not offloaded_functions(mod):
+        recorder.finish(given, {})
         return given, config  # nothing for TensorRT: the module exactly as TVM alone compiles it
     mod = rename_offloaded(mod)
     config_json = json.dumps(config, sort_keys=True)
     for name, func in offloaded_functions(mod).items():
         mod[name] = func.with_attr(CONFIG_ATTR, config_json)
+    recorder.finish(mod, offloaded_functions(mod))
     return mod, config
+
+
+def partition_with_record(mod: tvm.IRModule, params: Optional[Dict[str, Any]] = None, **options: Any):
+    """``partition_for_tensorrt`` plus what it decided: ``(mod, config, PartitionRecord)``."""
+    recorder = decisions.Recorder()
+    mod, config = partition_for_tensorrt(mod, params, recorder=recorder, **options)
+    return mod, config, recorder.result
 
 
 @relax.expr_functor.mutator

@@ -33,8 +33,17 @@ Evaluator = Callable[[Node], object]
 EVALUATORS: Dict[str, Tuple[str, Evaluator]] = {}
 
 
-def evaluates(kind: str, class_name: str):
+def evaluates(kind: str, class_name: str, *, override: bool = False):
+    """Decorator registering ``evaluate(node) -> array | [arrays]`` for TensorRT layers of type
+    ``kind`` (a ``trt.LayerType`` name), read through ``class_name`` (e.g. ``"IUnaryLayer"``).
+    Like ``register_op``: a second registration of a layer type raises unless ``override=True``."""
+
     def register(fn: Evaluator) -> Evaluator:
+        if not callable(fn):
+            raise TypeError(f"evaluates({kind!r}): the evaluator must be callable, got {type(fn).__name__}")
+        if kind in EVALUATORS and not override:
+            raise ValueError(f"a reference evaluator for TensorRT {kind} layers is already registered "
+                             f"({EVALUATORS[kind][1].__module__}); pass override=True")
         EVALUATORS[kind] = (class_name, fn)
         return fn
 

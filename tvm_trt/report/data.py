@@ -2,7 +2,8 @@
 
 Counts are of Relax op calls in ``main`` after the simplification ``partition_for_tensorrt``
 applies (constant folding; batch_norm is kept and converted), so they describe what is offloaded,
-not what the frontend emitted. The renderers live in ``text`` and ``svg``.
+not what the frontend emitted. Reasons are those partitioning recorded (``decisions``), not asked
+again. The renderers live in ``text`` and ``svg``.
 """
 from __future__ import annotations
 
@@ -17,7 +18,6 @@ import tvm
 from tvm import relax
 
 from .. import graph, ir, partition
-from ..registry import PartitionOptions
 
 
 @dataclasses.dataclass
@@ -108,10 +108,6 @@ def _bindings(func: relax.Function):
             yield binding.var, binding.value
 
 
-def _is_op_call(value) -> bool:
-    return isinstance(value, relax.Call) and isinstance(value.op, tvm.ir.Op)
-
-
 class _GraphBuilder(graph.Visitor):
     """Values are node ids (or lists of them for tuples); op calls become graph nodes."""
 
@@ -190,53 +186,34 @@ def partition_report(mod: tvm.IRModule, params: Optional[Dict[str, Any]] = None,
 
 
 def partition_with_report(mod: tvm.IRModule, params: Optional[Dict[str, Any]] = None, **options: Any):
-    """``partition_for_tensorrt`` plus its report, partitioning once: ``(mod, config, report)``."""
-    partition.check_params(params, mod)
-    if params:
-        mod = relax.transform.BindParams("main", params)(mod)
-    mod = partition.simplify(mod)
-    ops_total = sum(1 for _, v in _bindings(mod["main"]) if _is_op_call(v))
-    pmod, config = partition.partition_for_tensorrt(mod, None, **options)
-    opts = PartitionOptions(
-        version=tuple(config["tensorrt_version"]),
-        use_implicit_batch=bool(config["use_implicit_batch"]),
-        producers=relax.analysis.get_var2val(pmod["main"]),
-    )
-
+    """``partition_for_tensorrt`` plus its report, partitioning once: ``(mod, config, report)``.
+    The report renders what partitioning recorded (``partition.partition_with_record``)."""
+    pmod, config, record = partition.partition_with_record(mod, params, **options)
     per_op: Dict[str, Dict[str, int]] = collections.defaultdict(lambda: {"offloaded": 0, "rejected": 0})
     subgraphs = []
-    called = collections.Counter(
-        v.op.name_hint for _, v in _bindings(pmod["main"]) if isinstance(v, relax.Call) and isinstance(v.op, relax.GlobalVar)
-    )
     for name, func in sorted(partition.offloaded_functions(pmod).items(), key=lambda kv: _index(kv[0])):
         calls = graph.op_calls(func)
         counts = collections.Counter(c.op.name for c in calls)
         for op, n in counts.items():
-            per_op[op]["offloaded"] += n * max(called[name], 1)
+            per_op[op]["offloaded"] += n * record.subgraph_calls[name]
         subgraphs.append(
             Subgraph(
                 name, len(calls), partition.is_mac_subgraph(func), dict(sorted(counts.items())),
                 macs=sum(call_macs(c) for c in calls),
                 inputs=[_type_text(p.ty) for p in func.params],
                 outputs=[_type_text(t) for t in ir.tensor_types(func.body.body)],
-                calls=max(called[name], 1),
+                calls=record.subgraph_calls[name],
             )
         )
 
     rejected, reasons = [], {}
-    for var, value in _bindings(pmod["main"]):
-        if not _is_op_call(value):
-            continue
-        reason = partition.check_call(value, opts)
-        if not reason:
-            # Accepted by its predicate yet in TVM: put back for having no multiply-accumulate op.
-            reason = partition.NO_MAC_REASON if config["remove_no_mac_subgraphs"] else "not matched by the TensorRT patterns"
-        per_op[value.op.name]["rejected"] += 1
-        rejected.append(RejectedOp(value.op.name, var.name, reason))
-        reasons[var] = reason
+    for decision in record.rejected:
+        per_op[decision.op]["rejected"] += 1
+        rejected.append(RejectedOp(decision.op, decision.var, decision.reason))
+        reasons[decision.binding] = decision.reason
 
     report = PartitionReport(
-        ops_total=ops_total,
+        ops_total=record.ops_total,
         ops_offloaded=sum(s.ops * s.calls for s in subgraphs),
         per_op=dict(sorted(per_op.items())),
         subgraphs=subgraphs,
