@@ -41,3 +41,31 @@ def test_adding_a_converter_example_runs():
         registry.unregister_op("relax.trunc")
         if saved is not None:
             registry._REGISTRY["relax.trunc"] = saved
+
+
+def _worked_example(part: str) -> str:
+    text = open(os.path.join(ROOT, "docs", "adding-a-converter.md")).read()
+    m = re.search(rf"<!-- worked-example:{part} -->\s*```python\n(.*?)```", text, re.S)
+    assert m, f"docs/adding-a-converter.md has no worked-example:{part} block"
+    return m.group(1)
+
+
+def test_adding_a_converter_worked_example_runs():
+    """docs/adding-a-converter.md: its converter registers, its tests pass, the ops table lists it."""
+    op = "relax.variance"
+    saved = registry.get(op)
+    registry.unregister_op(op)  # the example registers it; a built-in may exist by now
+    try:
+        exec(compile(_worked_example("converter"), "worked example: converter", "exec"), {})
+        assert registry.get(op).keep_float32
+        tests = {}
+        exec(compile(_worked_example("test"), "worked example: test", "exec"), tests)
+        ran = [name for name in tests if name.startswith("test_")]
+        assert ran == ["test_variance", "test_variance_over_the_batch_axis_with_implicit_batch"]
+        for name in ran:
+            tests[name]()
+        assert f"| `{op}` |" in docs.ops_table()
+    finally:
+        registry.unregister_op(op)
+        if saved is not None:
+            registry._REGISTRY[op] = saved
