@@ -31,10 +31,10 @@ $(eval $(call venv_rules,$(VENV_MXNET),$(EXTRAS_MXNET)))
 install: $(VENV)/.installed $(VENV_MXNET)/.installed
 
 demo: $(VENV_MXNET)/.installed
-	$(VENV_MXNET)/bin/python -m tvm_trt.demo
+	$(VENV_MXNET)/bin/python -m tvm_trt.testing.demo
 
 demo-torch: $(VENV)/.installed
-	$(VENV)/bin/python -m tvm_trt.demo --torch
+	$(VENV)/bin/python -m tvm_trt.testing.demo --torch
 
 # pytest's exit code 5 ("no tests collected") is not a failure here. TVM_TRT_TEST_REQUIRES makes the session fail
 # at once if the environment lacks a package its tests need (tests/conftest.py), instead of skipping them.

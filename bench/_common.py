@@ -46,7 +46,7 @@ def gpu_description() -> str:
 def machine() -> Dict[str, str]:
     import tvm
 
-    from tvm_trt import backend
+    from tvm_trt.core import tensorrt as backend
 
     trt_version = "not installed"
     if backend.available():

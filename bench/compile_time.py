@@ -45,7 +45,7 @@ def measure(name: str) -> Dict:
     import tvm_trt
     from tvm_trt import runtime
 
-    from tvm_trt import backend
+    from tvm_trt.core import tensorrt as backend
 
     backend.available()  # load the TensorRT libraries (once per process) outside the timings
     mod, params = zoo_module(name)

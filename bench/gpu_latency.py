@@ -42,7 +42,7 @@ def why_no_gpu() -> Optional[str]:
     """None when TensorRT engines can execute on GPU 0, else the reason."""
     import tvm
 
-    from tvm_trt import backend
+    from tvm_trt.core import tensorrt as backend
 
     dev = tvm.cuda(0)
     if not dev.exist:

@@ -9,7 +9,7 @@ import tvm
 from tvm import relax
 
 import tvm_trt
-from tvm_trt import partition as part
+from tvm_trt.partition import partitioner as part
 
 InputSpec = Dict[str, Tuple[Sequence, str]]  # name -> (shape, dtype)
 

@@ -12,7 +12,7 @@ import tvm
 from tvm import relax
 
 import tvm_trt
-from tvm_trt import backend
+from tvm_trt.core import tensorrt as backend
 
 torch = pytest.importorskip("torch")
 onnx = pytest.importorskip("onnx")

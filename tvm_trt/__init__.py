@@ -3,11 +3,13 @@
     mod, config = tvm_trt.partition_for_tensorrt(mod, params)
     ex = tvm_trt.build(mod, target)
 """
-from . import backend, codegen, frontend, ops, registry, runtime  # noqa: F401  (ops registers converters)
-from .build import build
-from .calibrate import calibrate
-from .partition import partition_for_tensorrt
-from .registry import PartitionOptions, register_op, supported_ops
+from .core import tensorrt as backend, registry  # noqa: F401  (ops registers converters)
+from .codegen import relax_ext as codegen
+from . import frontend, ops, runtime
+from .codegen.build import build
+from .offline_calibration import calibrate
+from .partition.partitioner import partition_for_tensorrt
+from .core.registry import PartitionOptions, register_op, supported_ops
 from .report import PartitionReport, partition_report
 from .runtime import runtime_stats
 

@@ -6,8 +6,8 @@ import tvm
 from tvm import relax
 
 import tvm_trt
-from tvm_trt import graph, ir
-from tvm_trt import partition as part
+from tvm_trt.core import graph, ir
+from tvm_trt.partition import partitioner as part
 
 from harness import assert_rejected, make_module, remaining_ops
 
@@ -142,7 +142,7 @@ def test_quantize_dequantize_round_and_saturate(axis, scale):
 def test_fp8_qdq_builds_runs_and_is_gated():
     pytest.importorskip("ml_dtypes")
     from tvm_trt.runtime.engine import BuildSettings, build_plan
-    from tvm_trt import spec as spec_mod
+    from tvm_trt.codegen import spec as spec_mod
 
     scale = np.array(0.05, "float32")
 

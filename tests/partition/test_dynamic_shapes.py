@@ -8,7 +8,7 @@ from tvm import relax
 
 import tvm_trt
 from harness import make_module
-from tvm_trt import backend
+from tvm_trt.core import tensorrt as backend
 from tvm_trt.runtime.profiles import Profiles
 
 pytestmark = pytest.mark.skipif(not backend.available(), reason="needs a TensorRT library")

@@ -10,8 +10,8 @@ from tvm import relax
 
 import tvm_trt
 from harness import assert_offloaded, assert_rejected, check_op, make_module, reasons, remaining_ops, run_llvm, run_offloaded
-from tvm_trt import partition as part
-from tvm_trt import registry
+from tvm_trt.partition import partitioner as part
+from tvm_trt.core import registry
 
 R = relax.op
 W_NP = np.random.default_rng(1).standard_normal((4, 3, 3, 3)).astype("float32") * 0.2
@@ -33,7 +33,7 @@ def test_remove_no_mac_subgraphs(remove):
     mod = make_module(_chain, {"x": ((2, 3, 8, 8), "float32")})
     pmod, config = tvm_trt.partition_for_tensorrt(mod, remove_no_mac_subgraphs=remove, use_implicit_batch=True)
     funcs = part.offloaded_functions(pmod)
-    ops = sorted(c.op.name for f in funcs.values() for c in tvm_trt.graph.op_calls(f))
+    ops = sorted(c.op.name for f in funcs.values() for c in tvm_trt.core.graph.op_calls(f))
     left = sorted(c.op.name for c in remaining_ops(pmod))
     if remove:  # the first relu goes back to TVM
         assert ops == ["relax.nn.conv2d", "relax.nn.relu"] and left == ["relax.nn.relu", "relax.sum"]
@@ -180,7 +180,7 @@ def _mentioned(name: str, tests: str) -> bool:
 
 
 def test_every_op_has_converter_predicate_and_test():
-    tests = "\n".join(p.read_text() for p in (pathlib.Path(__file__).parent / "ops").glob("test_*.py"))
+    tests = "\n".join(p.read_text() for p in (pathlib.Path(__file__).parent.parent / "ops").glob("test_*.py"))
     for name, entry in registry.entries().items():
         assert callable(entry.converter), name
         assert entry.check is None or callable(entry.check), name
@@ -205,7 +205,7 @@ def test_tvm_own_annotation_with_unfolded_constants():
         bb.emit_func_output(out)
     mod = relax.transform.BindParams("main", {"w": w})(bb.get())
     pmod = partition_for_tensorrt(mod)
-    ops = [c.op.name for f in part.offloaded_functions(pmod).values() for c in tvm_trt.graph.op_calls(f)]
+    ops = [c.op.name for f in part.offloaded_functions(pmod).values() for c in tvm_trt.core.graph.op_calls(f)]
     assert "relax.reshape" in ops and "relax.permute_dims" in ops
     a = np.random.default_rng(0).standard_normal((2, 9)).astype("float32")
     got = run_offloaded(pmod, [a])[0]
@@ -260,7 +260,7 @@ def test_match_cast_keeps_the_ops_around_it_offloaded():
 
     mod = make_module(build, {"x": ((2, 3), "float32")})
     pmod, _ = tvm_trt.partition_for_tensorrt(mod)
-    ops = sorted(c.op.name for f in part.offloaded_functions(pmod).values() for c in tvm_trt.graph.op_calls(f))
+    ops = sorted(c.op.name for f in part.offloaded_functions(pmod).values() for c in tvm_trt.core.graph.op_calls(f))
     assert ops == ["relax.add", "relax.nn.relu"]
     x = np.random.default_rng(0).standard_normal((2, 3)).astype("float32")
     np.testing.assert_allclose(run_offloaded(pmod, [x])[0], np.maximum(2 * x, 0), rtol=1e-6)

@@ -22,7 +22,7 @@ import warnings
 import numpy as np
 import pytest
 
-from tvm_trt import backend
+from tvm_trt.core import tensorrt as backend
 
 pytestmark = pytest.mark.skipif(not backend.available(), reason="needs a TensorRT library")
 

@@ -10,7 +10,7 @@ import pytest
 from onnx import TensorProto, helper
 from onnx.reference import ReferenceEvaluator
 
-from tvm_trt import backend
+from tvm_trt.core import tensorrt as backend
 
 pytestmark = pytest.mark.skipif(not backend.available(), reason="needs a TensorRT library")
 

@@ -12,7 +12,7 @@ import pytest
 import tvm_trt
 from harness import random_inputs, run_llvm, run_offloaded
 from runtime_models import conv_softmax
-from tvm_trt import backend
+from tvm_trt.core import tensorrt as backend
 from tvm_trt.runtime import cache
 
 pytestmark = pytest.mark.skipif(not backend.available(), reason="needs a TensorRT library")

@@ -6,7 +6,7 @@ from tvm import relax
 
 import tvm_trt
 from runtime_models import dynamic_conv
-from tvm_trt import backend
+from tvm_trt.core import tensorrt as backend
 
 pytestmark = pytest.mark.skipif(not backend.available(), reason="needs a TensorRT library")
 
@@ -21,7 +21,7 @@ EXPECTED = {
 def compiled():
     mod = dynamic_conv()
     pmod, _ = tvm_trt.partition_for_tensorrt(mod, use_implicit_batch=True)
-    assert len(tvm_trt.partition.offloaded_functions(pmod)) == 1
+    assert len(tvm_trt.partition.partitioner.offloaded_functions(pmod)) == 1
     return relax.VirtualMachine(tvm.compile(mod, "llvm"), tvm.cpu()), tvm_trt.build(pmod, "llvm")
 
 

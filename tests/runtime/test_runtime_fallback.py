@@ -12,7 +12,9 @@ import tvm
 from tvm import relax
 
 import tvm_trt
-from tvm_trt import codegen, partition, registry, spec, weights
+from tvm_trt.codegen import relax_ext as codegen, spec, weights_writer as weights
+from tvm_trt.partition import partitioner as partition
+from tvm_trt.core import registry
 from tvm_trt.runtime import dlpack, fallback, reset
 from tvm_trt.runtime.subgraph import Subgraph
 
@@ -138,7 +140,7 @@ def test_builder_failure_falls_back_with_tensorrts_reason(tensorrt_executor):
     @registry.register_op("relax.cumprod")
     def invalid(ctx, node):  # (2, 3) @ (2, 3): inner dims differ
         x = node.args[0]
-        none = tvm_trt.backend.trt().MatrixOperation.NONE
+        none = tvm_trt.core.tensorrt.trt().MatrixOperation.NONE
         return ctx.network.add_matrix_multiply(x, none, x, none).get_output(0)
 
     try:
@@ -171,7 +173,7 @@ sys.modules['tensorrt'] = None; sys.modules['tensorrt_rtx_bindings'] = None; sys
 import numpy as np, tvm
 from tvm import relax
 import tvm_trt
-assert not tvm_trt.backend.available()
+assert not tvm_trt.core.tensorrt.available()
 x = np.load({os.path.join(os.path.dirname(paths["ours"]), "x.npy")!r})
 run = lambda p: relax.VirtualMachine(tvm.runtime.load_module(p), tvm.cpu())["main"](tvm.runtime.tensor(x)).numpy()
 with warnings.catch_warnings(record=True) as caught:

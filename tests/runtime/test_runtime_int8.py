@@ -11,7 +11,8 @@ import tvm
 from tvm import relax
 
 import tvm_trt
-from tvm_trt import precision, runtime
+from tvm_trt.network import precision
+from tvm_trt import runtime
 
 from harness import make_module
 from runtime_models import W, dynamic_conv
@@ -98,7 +99,7 @@ def test_scales_in_the_cache_skip_calibration_in_a_second_process(model, monkeyp
     ex.export_library(str(tmp_path / "model.so"))
     np.save(tmp_path / "x.npy", TESTS[0])
     np.save(tmp_path / "want.npy", want)
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join([os.path.dirname(HERE), os.environ.get("PYTHONPATH", "")]))
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([os.path.dirname(os.path.dirname(HERE)), os.environ.get("PYTHONPATH", "")]))
     args = [sys.executable, os.path.join(HERE, "runtime_worker.py")] + [
         str(tmp_path / f) for f in ("model.so", "x.npy", "want.npy")
     ]

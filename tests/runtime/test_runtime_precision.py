@@ -5,7 +5,8 @@ import pytest
 import tvm_trt
 from harness import random_inputs, run_llvm, run_offloaded
 from runtime_models import conv_softmax
-from tvm_trt import backend, precision
+from tvm_trt.core import tensorrt as backend
+from tvm_trt.network import precision
 from tvm_trt.runtime import engine, subgraph
 
 pytestmark = pytest.mark.skipif(not backend.available(), reason="needs a TensorRT library")

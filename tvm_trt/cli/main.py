@@ -23,8 +23,9 @@ import tempfile
 import time
 from typing import Dict, List, Optional, Sequence, Tuple
 
-from . import env, library
-from .ir import error_line
+from ..core import env
+from ..runtime import library_check as library
+from ..core.ir import error_line
 
 
 class UsageError(Exception):
@@ -54,7 +55,7 @@ def parse_shapes(items: Optional[Sequence[str]]) -> Optional[Dict[str, Tuple[int
 def parse_version(text: Optional[str]) -> Optional[Tuple[int, int, int]]:
     if text is None:
         return None
-    from .registry import as_version
+    from ..core.registry import as_version
 
     try:
         return as_version(text)
@@ -64,7 +65,7 @@ def parse_version(text: Optional[str]) -> Optional[Tuple[int, int, int]]:
 
 def load_config(name_or_path: Optional[str]) -> Dict:
     """Options from a JSON file, or from a preset shipped with the package (``--config jetson-orin``)."""
-    from . import configs
+    from .. import configs
 
     if name_or_path is None:
         return {}
@@ -82,7 +83,8 @@ def version_text() -> str:
     """``tvm-trt --version``: ours, TVM's and the TensorRT flavour found (or "not installed")."""
     import tvm
 
-    from . import __version__, backend
+    from .. import __version__
+    from ..core import tensorrt as backend
 
     trt = f"{backend.flavour()} {backend.trt().__version__}" if backend.available() else "not installed"
     return f"tvm-trt {__version__}\nTVM {tvm.__version__}\nTensorRT: {trt}"
@@ -99,7 +101,7 @@ class _VersionAction(argparse.Action):
 
 def load_model(spec: str, shapes, simplify: Optional[bool] = None):
     """(mod, params) from an ONNX file, an MXNet checkpoint prefix or ``module:function``."""
-    from . import frontend
+    from .. import frontend
 
     if os.path.isfile(spec):
         check_onnx_shapes(spec, shapes)
@@ -173,7 +175,7 @@ def _captured_output():
 def _from_onnx_with_shapes(path: str, shapes, simplify: Optional[bool] = None):
     """Fixed dims may be overridden (a batch of 8 for a model exported with 1); when TVM's importer
     then cannot convert an operator, one line says which shape did not fit and why."""
-    from . import frontend
+    from .. import frontend
 
     failure = None
     with _captured_output() as captured:
@@ -198,7 +200,7 @@ def _shapes_text(shapes) -> str:
 
 
 def _from_mxnet(prefix: str, shapes):
-    from . import frontend
+    from .. import frontend
 
     printed = io.StringIO()
     try:
@@ -279,7 +281,7 @@ def triple_of(cc: Optional[str]) -> Optional[str]:
 
 
 def cmd_report(args) -> int:
-    from .report import partition_report
+    from ..report import partition_report
 
     mod, params = load_model(args.model, parse_shapes(args.input_shape), _simplify(args))
     report = partition_report(mod, params, **partition_options(args))
@@ -300,7 +302,7 @@ def _write(path: str, text: str) -> None:
 
 
 def _inputs_of(mod) -> List[Dict]:
-    from . import ir
+    from ..core import ir
 
     return [{"name": p.name, "shape": ir.dims(p.ty), "dtype": str(p.ty.dtype)} for p in mod["main"].params]
 
@@ -308,7 +310,7 @@ def _inputs_of(mod) -> List[Dict]:
 def cmd_compile(args) -> int:
     import tvm_trt
 
-    from .report import partition_with_report
+    from ..report import partition_with_report
 
     options = partition_options(args)
     out_dir = os.path.dirname(os.path.abspath(args.output))
@@ -492,7 +494,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        from .progress import configure_logging
+        from ..core.progress import configure_logging
 
         for name in env.check_all():  # a bad TVM_TENSORRT_* value is named before any work
             print(f"tvm-trt: warning: {name} is not a variable tvm-trt reads (known: {', '.join(env.CHECKS)})",

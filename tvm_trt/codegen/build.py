@@ -7,9 +7,9 @@ from typing import Any, Dict, Optional
 import tvm
 from tvm import relax
 
-from . import weights
-from .ir import error_line
-from .partition import check_options, offloaded_functions
+from . import weights_writer as weights
+from ..core.ir import error_line
+from ..partition.partitioner import check_options, offloaded_functions
 
 
 def build(mod: tvm.IRModule, target, config: Optional[Dict[str, Any]] = None, **options: Any):

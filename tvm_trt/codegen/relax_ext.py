@@ -21,8 +21,10 @@ import tvm_ffi
 from tvm import relax
 from tvm import tirx as tir
 
-from . import ir, partition, spec, weights
-from .runtime import aot
+from ..core import ir
+from ..partition import partitioner as partition
+from . import spec, weights_writer as weights
+from ..runtime import aot
 
 RUN_FUNC = "tvm_trt.run"
 LOAD_FUNC = "tvm_trt.load"

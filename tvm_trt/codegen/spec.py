@@ -18,8 +18,8 @@ import numpy as np
 import tvm
 from tvm import relax
 
-from . import graph, ir
-from . import weights as weights_mod
+from ..core import graph, ir
+from . import weights_writer as weights_mod
 
 FORMAT = 1
 

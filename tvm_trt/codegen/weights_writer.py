@@ -28,7 +28,7 @@ import numpy as np
 import tvm
 from tvm import relax
 
-from . import graph, ir
+from ..core import graph, ir
 
 DIGEST_ATTR = "tvm_trt.weights_digest"  # sha256 of the weights' bytes, set by tvm_trt.build
 WEIGHT_FUNC = "tvm_trt.weight"

@@ -44,7 +44,7 @@ class Emitter(Visitor):
         return self.builder.emit(relax.Call(c.op, args, c.attrs, c.ty_args))
 
     def _rebind(self, arg):
-        from . import symbolic  # graph stays free of module-level cycles
+        from . import dim_expr as symbolic  # graph stays free of module-level cycles
 
         def prim(e):
             if not isinstance(getattr(e, "ty", None), tvm.ir.PrimType) or isinstance(e, tvm.ir.prim.expr.IntImm):

@@ -18,7 +18,7 @@ import threading
 import time
 from typing import Optional
 
-from . import backend, env
+from . import tensorrt as backend, env
 
 _LEVELS = {"error": logging.ERROR, "warning": logging.WARNING, "info": logging.INFO,
            "verbose": logging.DEBUG, "debug": logging.DEBUG}

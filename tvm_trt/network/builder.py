@@ -10,7 +10,8 @@ from typing import Any, Dict, List, Optional, Sequence
 
 import numpy as np
 
-from . import backend, precision, registry, symbolic
+from ..core import tensorrt as backend, registry, dim_expr as symbolic
+from . import precision
 
 
 class ConversionError(RuntimeError):

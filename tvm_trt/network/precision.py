@@ -14,7 +14,7 @@ from typing import Dict, List, Sequence, Tuple
 
 import numpy as np
 
-from . import backend
+from ..core import tensorrt as backend
 
 FULL, HALF = "float32", "float16"
 
@@ -68,7 +68,7 @@ def to_fp16(spec: Dict, weights: Sequence[np.ndarray]) -> Tuple[Dict, List[np.nd
 
 def cast_tree(ctx, value, src: str, dst: str):
     """Casts every ``src`` tensor/weight inside ``value`` (nested lists too) to ``dst``."""
-    from .network import trt_dtype
+    from .builder import trt_dtype
 
     if isinstance(value, (list, tuple)):
         return type(value)(cast_tree(ctx, v, src, dst) for v in value)

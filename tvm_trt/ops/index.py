@@ -8,9 +8,9 @@ from typing import Optional, Sequence
 
 import numpy as np
 
-from .. import ir, symbolic
-from ..network import np_dtype
-from ..registry import ANY_TYPE, INT_TYPES, register_op
+from ..core import ir, dim_expr as symbolic
+from ..network.builder import np_dtype
+from ..core.registry import ANY_TYPE, INT_TYPES, register_op
 from ._common import batch_axis_rule, norm_axis, rank_of
 
 

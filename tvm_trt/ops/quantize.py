@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import ir
-from ..registry import register_op, requires_trt
+from ..core import ir
+from ..core.registry import register_op, requires_trt
 from ._common import norm_axis
 
 QUANT_TYPES = ("int8", "float8_e4m3fn")

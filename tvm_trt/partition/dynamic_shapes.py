@@ -8,7 +8,7 @@ from typing import Any, Dict, List, Optional, Set, Tuple
 import tvm
 from tvm import relax
 
-from . import graph, ir, symbolic
+from ..core import graph, ir, dim_expr as symbolic
 
 
 def defined_vars(func: relax.Function) -> Set[str]:

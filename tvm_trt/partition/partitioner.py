@@ -11,8 +11,9 @@ from tvm import relax
 from tvm.relax.dpl import is_op, wildcard
 from tvm.relax.transform import FuseOpsByPattern, MergeCompositeFunctions
 
-from . import backend, dynamic, env, graph, ir, quantization, registry, symbolic
-from .registry import PartitionOptions, version_str
+from ..core import tensorrt as backend, env, graph, ir, int8 as quantization, registry, dim_expr as symbolic
+from . import dynamic_shapes as dynamic
+from ..core.registry import PartitionOptions, version_str
 
 CODEGEN = "tensorrt"
 CONFIG_ATTR = "tvm_trt.config"
@@ -20,7 +21,7 @@ NO_MAC_REASON = "in a subgraph without multiply-accumulate ops (remove_no_mac_su
 DEFAULT_VERSION = (10, 0, 0)  # when no TensorRT is installed: a TensorRT 10 era target
 IMPLICIT_BATCH_BELOW = (7, 0, 0)  # TensorRT < 7 has only implicit-batch networks
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("tvm_trt.partition")  # the name users filter on (the module moved)
 
 
 def target_version(version: Optional[Sequence[int]]) -> Tuple[int, int, int]:

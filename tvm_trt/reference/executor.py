@@ -6,7 +6,7 @@ from typing import Dict, List, Optional
 
 import numpy as np
 
-from .. import backend
+from ..core import tensorrt as backend
 from ._common import EVALUATORS, Node, host_dtype
 
 

@@ -16,8 +16,9 @@ from typing import Any, Dict, List, Optional, Tuple
 import tvm
 from tvm import relax
 
-from .. import graph, ir, partition
-from ..registry import PartitionOptions
+from ..core import graph, ir
+from ..partition import partitioner as partition
+from ..core.registry import PartitionOptions
 
 
 @dataclasses.dataclass

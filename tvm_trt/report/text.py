@@ -1,7 +1,7 @@
 """The partition report as a text table."""
 from __future__ import annotations
 
-from ..registry import version_str
+from ..core.registry import version_str
 from .data import PartitionReport
 
 

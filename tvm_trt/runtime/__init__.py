@@ -10,7 +10,7 @@ from typing import Dict
 
 import tvm_ffi
 
-from ..weights import OK_FUNC, WEIGHT_FUNC
+from ..codegen.weights_writer import OK_FUNC, WEIGHT_FUNC
 from . import fallback
 from .subgraph import STATS, Subgraph, _stats_lock
 

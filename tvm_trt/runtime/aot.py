@@ -13,8 +13,8 @@ import json
 import logging
 from typing import Dict, List, Tuple
 
-from .. import backend
-from . import cache, calibration
+from ..core import tensorrt as backend
+from . import cache, int8_calibration as calibration
 from .engine import BuildSettings, build_plan, cache_key, is_static
 from .profiles import Profiles
 

@@ -12,8 +12,9 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 import tvm_ffi
 
-from .. import backend, env, precision, progress
-from ..network import build_network
+from ..core import tensorrt as backend, env, progress
+from ..network import precision
+from ..network.builder import build_network
 
 Shape = Tuple[int, ...]
 

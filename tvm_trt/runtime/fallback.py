@@ -17,7 +17,7 @@ from typing import Dict, List, Tuple
 
 import numpy as np
 
-from .. import env
+from ..core import env
 
 
 _state = threading.local()  # did the last stub call on this thread hand its subgraph to TVM?
@@ -64,7 +64,7 @@ def decline() -> None:
 
 
 def remember(subgraph) -> None:
-    from ..spec import weights_id
+    from ..codegen.spec import weights_id
 
     if subgraph.weights:
         with _lock:

@@ -22,8 +22,8 @@ from typing import Dict, List, Optional, Tuple
 
 import numpy as np
 
-from .. import backend, env, quantization
-from ..network import build_network
+from ..core import tensorrt as backend, env, int8 as quantization
+from ..network.builder import build_network
 from . import cache, dlpack
 from .engine import BuildSettings, Engine, build_plan
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import Dict, List, Optional, Sequence, Tuple
 
-from .. import symbolic
+from ..core import dim_expr as symbolic
 
 Shape = Tuple[int, ...]
 Range = Tuple[int, int, int]

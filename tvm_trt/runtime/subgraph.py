@@ -15,10 +15,12 @@ from typing import Dict, List, Optional, Tuple
 
 import numpy as np
 
-from .. import backend, env, precision, progress, spec as spec_mod, weights as weights_mod
-from ..network import build_network
+from ..core import tensorrt as backend, env, progress
+from ..network import precision
+from ..codegen import spec as spec_mod, weights_writer as weights_mod
+from ..network.builder import build_network
 from . import aot, cache, dlpack, fallback
-from .calibration import Calibration
+from .int8_calibration import Calibration
 from .engine import BuildSettings, Engine, build_plan, cache_key, gpu_name, is_static
 from .profiles import Profile, Profiles
 

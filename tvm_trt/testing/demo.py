@@ -1,7 +1,7 @@
 """The main job: Gluon ResNet-18 -> partition -> TensorRT -> export -> fresh process -> compare.
 
-    python -m tvm_trt.demo [--model resnet18_v1] [--workdir DIR]
-    python -m tvm_trt.demo --torch [--workdir DIR]     # torchvision ResNet-18 through from_torch instead
+    python -m tvm_trt.testing.demo [--model resnet18_v1] [--workdir DIR]
+    python -m tvm_trt.testing.demo --torch [--workdir DIR]     # torchvision ResNet-18 through from_torch instead
 
 Weights are random (nothing can be downloaded). Where no GPU can execute TensorRT engines, the
 exported library runs with TVM_TENSORRT_EXECUTOR=reference: the TensorRT plan is still built
@@ -19,13 +19,13 @@ import time
 
 import numpy as np
 
-from . import env
+from ..core import env
 
 
 def _gpu_can_run_tensorrt() -> bool:
     import tvm
 
-    from . import backend
+    from ..core import tensorrt as backend
 
     dev = tvm.cuda(0)
     if not dev.exist or not backend.available():
@@ -68,7 +68,7 @@ def _mxnet_model(name, times):
     import mxnet as mx
 
     import tvm_trt
-    from tvm_trt import zoo
+    from tvm_trt.testing import zoo
 
     t = time.perf_counter()
     block, shape = zoo.build_gluon_model(name)
@@ -157,7 +157,7 @@ def main(argv=None) -> int:
     for label in ("fresh process, cold cache", "fresh process, warm cache"):
         t = time.perf_counter()
         proc = subprocess.run(
-            [sys.executable, "-m", "tvm_trt.demo", "--run-exported", lib_path, input_path, output_path],
+            [sys.executable, "-m", "tvm_trt.testing.demo", "--run-exported", lib_path, input_path, output_path],
             env=env, capture_output=True, text=True,
         )
         if proc.returncode != 0:

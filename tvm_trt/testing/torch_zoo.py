@@ -203,7 +203,7 @@ def import_onnx(model, **kwargs):
     slimmed graph (DistilBERT, dynamic-batch ResNet-50 / BERT)."""
     import warnings
 
-    from . import frontend
+    from .. import frontend
 
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=".*without simplification instead")
@@ -233,7 +233,7 @@ class ParserCoverage:
 def trt_parser_coverage(model) -> ParserCoverage:
     """Subgraphs and node coverage of TensorRT's ONNX parser (``supports_model_v2``): the groups
     it reports supported, as ONNX Runtime's TensorRT provider partitions with them."""
-    from . import backend
+    from ..core import tensorrt as backend
 
     trt = backend.trt()
     data = model if isinstance(model, bytes) else model.SerializeToString()
