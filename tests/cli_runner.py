@@ -3,7 +3,7 @@ import contextlib
 import io
 import types
 
-from tvm_trt.cli.main import main
+from tvm_trt.cli import main
 
 
 def cli(*args) -> types.SimpleNamespace:

@@ -87,10 +87,10 @@ class _FakeTerminal(io.StringIO):
 
 
 def test_progress_bar_on_terminal_only():
-    from tvm_trt.core import tensorrt as backend, progress
+    from tvm_trt.core import tensorrt, progress
 
-    trt = backend.trt()
-    builder = trt.Builder(backend.get_logger())
+    trt = tensorrt.trt()
+    builder = trt.Builder(tensorrt.get_logger())
     network = builder.create_network(0)
     x = network.add_input("x", trt.float32, (1, 4))
     network.mark_output(network.add_activation(x, trt.ActivationType.RELU).get_output(0))

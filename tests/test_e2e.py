@@ -73,9 +73,9 @@ sys.modules['tensorrt'] = None; sys.modules['tensorrt_rtx_bindings'] = None; sys
 import numpy as np, tvm
 from tvm import relax
 import tvm_trt
-from tvm_trt.core import tensorrt as backend
+from tvm_trt.core import tensorrt
 from tvm_trt.partition import partitioner as partition
-assert not backend.available() and backend.flavour() is None
+assert not tensorrt.available() and tensorrt.flavour() is None
 bb = relax.BlockBuilder()
 x = relax.Var('x', relax.TensorType((1, 4), 'float32'))
 with bb.function('main', [x]):

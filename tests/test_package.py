@@ -5,7 +5,7 @@ import sys
 
 import pytest
 
-from tvm_trt.cli import main as cli
+from tvm_trt.cli import common as cli
 from tvm_trt import configs, docs
 
 

@@ -9,14 +9,14 @@ import math
 import numpy as np
 import pytest
 
-from tvm_trt.core import tensorrt as backend
+from tvm_trt.core import tensorrt
 
-pytestmark = pytest.mark.skipif(not backend.available(), reason="needs a TensorRT library")
+pytestmark = pytest.mark.skipif(not tensorrt.available(), reason="needs a TensorRT library")
 
-if backend.available():
+if tensorrt.available():
     from tvm_trt import reference
 
-    trt = backend.trt()
+    trt = tensorrt.trt()
 
 RNG = np.random.default_rng(0)
 
@@ -43,7 +43,7 @@ class Net:
     """A network under construction plus the host values for its inputs."""
 
     def __init__(self):
-        self.builder = trt.Builder(backend.get_logger())
+        self.builder = trt.Builder(tensorrt.get_logger())
         self.network = self.builder.create_network(0)
         self.feeds = {}
         self._keep = []  # trt.Weights borrow host memory until the network is done with it

@@ -3,19 +3,18 @@
     mod, config = tvm_trt.partition_for_tensorrt(mod, params)
     ex = tvm_trt.build(mod, target)
 """
-from .core import tensorrt as backend, registry  # noqa: F401  (ops registers converters)
-from .codegen import relax_ext as codegen
-from . import frontend, ops, runtime
+from . import frontend, ops, runtime  # noqa: F401  (ops registers the built-in converters)
+from .codegen import relax_ext
 from .codegen.build import build
+from .core.registry import PartitionOptions, register_op, supported_ops
 from .offline_calibration import calibrate
 from .partition.partitioner import partition_for_tensorrt
-from .core.registry import PartitionOptions, register_op, supported_ops
 from .report import PartitionReport, partition_report
 from .runtime import runtime_stats
 
 __version__ = "0.1.0"
 
-codegen.register()
+relax_ext.register()
 runtime.register()
 
 __all__ = [

@@ -8,10 +8,10 @@ from tvm import relax
 
 import tvm_trt
 from harness import make_module
-from tvm_trt.core import tensorrt as backend
+from tvm_trt.core import tensorrt
 from tvm_trt.runtime.profiles import Profiles
 
-pytestmark = pytest.mark.skipif(not backend.available(), reason="needs a TensorRT library")
+pytestmark = pytest.mark.skipif(not tensorrt.available(), reason="needs a TensorRT library")
 
 R = relax.op
 N, S = tvm.tirx.Var("n", "int64"), tvm.tirx.Var("s", "int64")

@@ -10,14 +10,14 @@ import pytest
 from onnx import TensorProto, helper
 from onnx.reference import ReferenceEvaluator
 
-from tvm_trt.core import tensorrt as backend
+from tvm_trt.core import tensorrt
 
-pytestmark = pytest.mark.skipif(not backend.available(), reason="needs a TensorRT library")
+pytestmark = pytest.mark.skipif(not tensorrt.available(), reason="needs a TensorRT library")
 
-if backend.available():
+if tensorrt.available():
     from test_reference import Net
 
-    trt = backend.trt()
+    trt = tensorrt.trt()
 
 ml_dtypes = pytest.importorskip("ml_dtypes")
 

@@ -12,10 +12,10 @@ import pytest
 import tvm_trt
 from harness import random_inputs, run_llvm, run_offloaded
 from runtime_models import conv_softmax
-from tvm_trt.core import tensorrt as backend
+from tvm_trt.core import tensorrt
 from tvm_trt.runtime import cache
 
-pytestmark = pytest.mark.skipif(not backend.available(), reason="needs a TensorRT library")
+pytestmark = pytest.mark.skipif(not tensorrt.available(), reason="needs a TensorRT library")
 
 INPUTS = {"x": ((2, 3, 8, 8), "float32")}
 HERE = os.path.dirname(__file__)

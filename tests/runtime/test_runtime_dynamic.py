@@ -6,9 +6,9 @@ from tvm import relax
 
 import tvm_trt
 from runtime_models import dynamic_conv
-from tvm_trt.core import tensorrt as backend
+from tvm_trt.core import tensorrt
 
-pytestmark = pytest.mark.skipif(not backend.available(), reason="needs a TensorRT library")
+pytestmark = pytest.mark.skipif(not tensorrt.available(), reason="needs a TensorRT library")
 
 # batch -> (engines built so far, engines held) per mode
 EXPECTED = {

@@ -5,11 +5,11 @@ import pytest
 import tvm_trt
 from harness import random_inputs, run_llvm, run_offloaded
 from runtime_models import conv_softmax
-from tvm_trt.core import tensorrt as backend
+from tvm_trt.core import tensorrt
 from tvm_trt.network import precision
 from tvm_trt.runtime import engine, subgraph
 
-pytestmark = pytest.mark.skipif(not backend.available(), reason="needs a TensorRT library")
+pytestmark = pytest.mark.skipif(not tensorrt.available(), reason="needs a TensorRT library")
 
 INPUTS = {"x": ((2, 3, 8, 8), "float32")}
 
@@ -93,8 +93,8 @@ def test_workspace_env_reaches_builder_config_and_cache_key(monkeypatch, cache_d
     settings = engine.BuildSettings.from_env(config)
     assert settings.workspace == 1 << 24
 
-    trt = backend.trt()
-    builder = trt.Builder(backend.get_logger())
+    trt = tensorrt.trt()
+    builder = trt.Builder(tensorrt.get_logger())
     spec = {"inputs": [{"shape": [2, 3]}]}
     cfg = engine.builder_config(builder, spec, [(2, 3)], settings)
     assert cfg.get_memory_pool_limit(trt.MemoryPoolType.WORKSPACE) == 1 << 24

@@ -11,11 +11,11 @@ from tvm import relax
 import tvm_trt
 from harness import make_module, random_inputs
 from runtime_models import conv_softmax, dynamic_conv
-from tvm_trt.core import tensorrt as backend
+from tvm_trt.core import tensorrt
 from tvm_trt.codegen import spec
 from tvm_trt.runtime import Subgraph, engine
 
-pytestmark = pytest.mark.skipif(not backend.available(), reason="needs a TensorRT library")
+pytestmark = pytest.mark.skipif(not tensorrt.available(), reason="needs a TensorRT library")
 
 
 def test_eight_threads_share_a_model():

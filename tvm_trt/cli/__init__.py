@@ -1,2 +1,2 @@
 """The ``tvm-trt`` command line."""
-from .main import main  # noqa: F401  (the console-script entry point: tvm_trt.cli:main)
+from .entry import main  # noqa: F401  (the console-script entry point: tvm_trt.cli:main)

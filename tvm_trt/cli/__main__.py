@@ -1,4 +1,4 @@
 """``python -m tvm_trt.cli``."""
-from .main import main
+from .entry import main
 
 raise SystemExit(main())

@@ -10,8 +10,6 @@ start from (it covers the weights through their digest), computed at compile tim
 """
 from __future__ import annotations
 
-import hashlib
-import json
 from typing import Any, Dict, List, Tuple
 
 import numpy as np
@@ -19,10 +17,8 @@ import tvm
 from tvm import relax
 
 from ..core import graph, ir
+from ..core.spec_format import FORMAT, content_hash, pack, unpack, weight_views, weights_id  # noqa: F401  (re-exported)
 from . import weights_writer as weights_mod
-
-FORMAT = 1
-
 
 def _type_json(ty) -> Dict[str, Any]:
     return {"shape": ir.dims(ty), "dtype": str(ty.dtype)}
@@ -123,41 +119,3 @@ def from_function(func: relax.Function, symbol: str, config: Dict[str, Any]) -> 
     return spec, builder.weights
 
 
-def weights_id(spec: Dict) -> str:
-    """Names the subgraph's region in the weights object (its accessor)."""
-    return spec["weights_digest"][:24]
-
-
-def content_hash(spec: Dict) -> str:
-    """What engine cache keys build on: everything but the names, which say where the subgraph
-    sits in its model (tensorrt_3, its inputs' variables), so the same subgraph elsewhere
-    reuses the plan."""
-    content = {k: v for k, v in spec.items() if k != "symbol"}
-    content["inputs"] = [{k: v for k, v in inp.items() if k != "name"} for inp in spec["inputs"]]
-    return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()
-
-
-def pack(spec: Dict) -> Tuple[str, str]:
-    """-> (content hash hex, blob): the spec's JSON text (a NUL-free C string)."""
-    return content_hash(spec), json.dumps(spec, sort_keys=True)
-
-
-def unpack(blob: str) -> Tuple[Dict, str]:
-    """-> (spec, content hash)."""
-    spec = json.loads(blob)
-    return spec, content_hash(spec)
-
-
-def weight_views(spec: Dict, address: int) -> List[np.ndarray]:
-    """NumPy views of a subgraph's weights at ``address`` (the loaded library's bytes)."""
-    import ctypes
-
-    if not spec["weights"]:
-        return []
-    buf = (ctypes.c_char * spec["weights_bytes"]).from_address(address)
-    out = []
-    for w in spec["weights"]:
-        dtype = np.dtype(w["dtype"]) if w["dtype"] != "bfloat16" else np.dtype(__import__("ml_dtypes").bfloat16)
-        count = int(np.prod(w["shape"], dtype=np.int64))
-        out.append(np.frombuffer(buf, dtype=dtype, count=count, offset=w["offset"]).reshape(w["shape"]))
-    return out

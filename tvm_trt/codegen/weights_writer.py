@@ -29,15 +29,10 @@ import tvm
 from tvm import relax
 
 from ..core import graph, ir
+from ..core.spec_format import DIGEST_ATTR, OK_FUNC, WEIGHT_FUNC, symbol  # noqa: F401  (re-exported)
+from ..runtime.weights import register_in_process  # noqa: F401  (codegen registers what it built)
 
-DIGEST_ATTR = "tvm_trt.weights_digest"  # sha256 of the weights' bytes, set by tvm_trt.build
-WEIGHT_FUNC = "tvm_trt.weight"
-OK_FUNC = "tvm_trt.ok"  # did TensorRT run the subgraph (False: run the TVM twin)
 ALIGN = 64
-
-# weights id -> arrays, for executables run in the process that built them (not exported)
-in_process: Dict[str, List[np.ndarray]] = {}
-
 
 def as_array(const) -> np.ndarray:
     """A NumPy view of a constant's host data (no copy)."""
@@ -57,11 +52,6 @@ def digest(arrays: Sequence[np.ndarray]) -> str:
         h.update(json.dumps([list(a.shape), str(a.dtype)]).encode())
         h.update(_bytes(a))
     return h.hexdigest()
-
-
-def symbol(weights_id: str) -> str:
-    """The exported data symbol of a subgraph's weights (content-addressed: same bytes, same name)."""
-    return f"tvm_trt_weights_{weights_id}"
 
 
 def layout(arrays: Sequence[np.ndarray]) -> Tuple[List[int], int]:
@@ -128,7 +118,7 @@ def write_elf_object(path: str, regions: Dict[str, Sequence[np.ndarray]], host_t
     )
     with open(path, "wb") as f:
         f.write(header.ljust(data_off, b"\0"))
-        for (wid, values), base in zip(regions.items(), offsets):
+        for values, base in zip(regions.values(), offsets):
             for a, off in zip(values, layout(values)[0]):
                 f.seek(data_off + base + off)
                 f.write(_bytes(a))
@@ -149,63 +139,6 @@ def weights_object(regions: Dict[str, Sequence[np.ndarray]], host_triple: str = 
         return tvm.runtime.load_static_library(obj, [])
     finally:
         shutil.rmtree(work, ignore_errors=True)
-
-
-def arrays(spec: Dict) -> List[np.ndarray]:
-    """A subgraph's weights at run time: views of the loaded library's bytes, or the arrays of a
-    build done in this process (its executable was not exported)."""
-    from .spec import weight_views, weights_id
-
-    if not spec["weights"]:
-        return []
-    wid = weights_id(spec)
-    address = _find_symbol(symbol(wid))
-    if address:
-        return weight_views(spec, address)
-    found = in_process.get(wid)
-    if found is None:
-        raise RuntimeError(
-            f"tvm_trt: subgraph {spec['symbol']}: its weights ({symbol(wid)}) are neither in a loaded library nor "
-            "built in this process"
-        )
-    return found
-
-
-_found: Dict[str, int] = {}
-
-
-def _find_symbol(name: str) -> int:
-    """Address of an exported data symbol in the libraries this process has loaded (TVM opens
-    them RTLD_LOCAL, so each is asked by path; RTLD_NOLOAD never loads a new one)."""
-    if name in _found:
-        return _found[name]
-    import ctypes
-
-    paths = []
-    try:
-        with open("/proc/self/maps") as f:
-            for line in f:
-                path = line.split(maxsplit=5)[-1].strip() if line.count(" ") >= 5 else ""
-                if path.startswith("/") and ".so" in os.path.basename(path) and path not in paths:
-                    paths.append(path)
-    except OSError:
-        return 0
-    mode = getattr(os, "RTLD_NOLOAD", 4) | getattr(os, "RTLD_LAZY", 1)
-    for path in reversed(paths):  # the latest loaded first
-        try:
-            lib = ctypes.CDLL(path, mode=mode)
-            address = ctypes.addressof(ctypes.c_char.in_dll(lib, name))
-        except (OSError, ValueError):
-            continue
-        _found[name] = address
-        return address
-    return 0
-
-
-def register_in_process(regions: Dict[str, Sequence[np.ndarray]]) -> None:
-    """Executables used before export find their weights here."""
-    for wid, values in regions.items():
-        in_process[wid] = list(values)
 
 
 class _Constants(graph.Visitor):

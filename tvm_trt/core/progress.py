@@ -18,7 +18,7 @@ import threading
 import time
 from typing import Optional
 
-from . import tensorrt as backend, env
+from . import tensorrt, env
 
 _LEVELS = {"error": logging.ERROR, "warning": logging.WARNING, "info": logging.INFO,
            "verbose": logging.DEBUG, "debug": logging.DEBUG}
@@ -141,7 +141,7 @@ def _monitor_class(trt):
 def attach(progress: Optional[BuildProgress], builder_config):
     """Let TensorRT report its phases to ``progress``; returns the monitor, which the caller must
     hold until the build ends (TensorRT keeps no reference)."""
-    trt = backend.trt()
+    trt = tensorrt.trt()
     if progress is None or not (hasattr(builder_config, "progress_monitor") and hasattr(trt, "IProgressMonitor")):
         return None
     monitor = _monitor_class(trt)(progress)

@@ -107,3 +107,16 @@ def get_logger():
             py_logger.log(_SEVERITY_TO_LOGGING.get(severity.name, logging.INFO), "%s", msg)
 
     return _Bridge()
+
+
+def gpu_name() -> str:
+    """What plans are built for: 'any' for plans built without a GPU (TensorRT-RTX AOT)."""
+    try:
+        import tvm
+
+        dev = tvm.cuda(0)
+        if dev.exist:
+            return f"{dev.device_name}:sm_{dev.compute_version.replace('.', '')}"
+    except Exception:
+        pass
+    return "any"

@@ -10,7 +10,8 @@ from typing import Any, Dict, List, Optional, Sequence
 
 import numpy as np
 
-from ..core import tensorrt as backend, registry, dim_expr as symbolic
+from ..core import tensorrt, registry, dim_expr as symbolic
+from ..core.dtypes import np_dtype, trt_dims, trt_dtype  # noqa: F401  (converters' helpers, re-exported)
 from . import precision
 
 
@@ -36,33 +37,11 @@ class Node:
         return self.out[0]["dtype"]
 
 
-_NP_TO_TRT = {
-    "float32": "FLOAT",
-    "float16": "HALF",
-    "int32": "INT32",
-    "int64": "INT64",
-    "bool": "BOOL",
-    "int8": "INT8",
-    "uint8": "UINT8",
-    "bfloat16": "BF16",
-}
-_TRT_TO_NP = {v: k for k, v in _NP_TO_TRT.items()}
-
-
-def trt_dtype(dtype: str):
-    return getattr(backend.trt().DataType, _NP_TO_TRT[str(dtype)])
-
-
-def trt_dims(shape: Sequence) -> List[int]:
-    """Relax dims -> TensorRT dims; a symbolic dim becomes -1."""
-    return [d if isinstance(d, int) else -1 for d in shape]
-
-
 class ConvertContext:
     """What converters build with: the network plus helpers shared by every op family."""
 
     def __init__(self, network, subgraph: str = ""):
-        self.trt = backend.trt()
+        self.trt = tensorrt.trt()
         self.network = network
         self.subgraph = subgraph
         self._keep: List[np.ndarray] = []  # TensorRT's Weights point into these arrays
@@ -126,7 +105,7 @@ class ConvertContext:
 
     def shape_dtype(self) -> np.dtype:
         """The integer type of TensorRT shape tensors (IShapeLayer's output)."""
-        modern = backend.flavour() == "tensorrt-rtx" or (backend.version() or (0,)) >= (10, 0, 0)
+        modern = tensorrt.flavour() == "tensorrt-rtx" or (tensorrt.version() or (0,)) >= (10, 0, 0)
         return np.dtype("int64" if modern else "int32")
 
     def dim_tensor(self, dim):
@@ -207,20 +186,10 @@ class ConvertContext:
         return self.network.add_cast(x, trt_dtype(dtype)).get_output(0)
 
 
-def np_dtype(trt_type) -> np.dtype:
-    """NumPy dtype of a TensorRT DataType; KeyError for types without one (FP8, INT4, ...)."""
-    name = _TRT_TO_NP[trt_type.name]
-    if name == "bfloat16":
-        import ml_dtypes
-
-        return np.dtype(ml_dtypes.bfloat16)
-    return np.dtype(name)
-
-
 def _describe(value) -> str:
     if isinstance(value, np.ndarray):
         return f"weight{list(value.shape)}:{value.dtype}"
-    if isinstance(value, backend.trt().ITensor):
+    if isinstance(value, tensorrt.trt().ITensor):
         return f"tensor{list(value.shape)}:{np_dtype(value.dtype)}"
     if isinstance(value, list):
         return "(" + ", ".join(_describe(v) for v in value) + ")"
@@ -232,7 +201,7 @@ def _check_shapes(symbol: str, node: Node, out) -> None:
     here instead of surfacing as wrong numbers."""
     outs = out if isinstance(out, (list, tuple)) else [out]
     for tensor, want in zip(outs, node.out):
-        if not isinstance(tensor, backend.trt().ITensor) or want["shape"] is None:
+        if not isinstance(tensor, tensorrt.trt().ITensor) or want["shape"] is None:
             continue
         got = tuple(tensor.shape)
         expected = want["shape"]
@@ -247,10 +216,10 @@ def _check_shapes(symbol: str, node: Node, out) -> None:
 
 def build_network(spec: Dict, weights: Sequence[np.ndarray], builder, input_shapes=None):
     """Adds the spec's ops to a new network. ``input_shapes`` overrides the spec's input dims."""
-    trt = backend.trt()
+    trt = tensorrt.trt()
     flags = 0
-    if backend.flavour() == "tensorrt" and hasattr(trt.NetworkDefinitionCreationFlag, "EXPLICIT_BATCH") \
-            and backend.version() < (10, 0, 0):
+    if tensorrt.flavour() == "tensorrt" and hasattr(trt.NetworkDefinitionCreationFlag, "EXPLICIT_BATCH") \
+            and tensorrt.version() < (10, 0, 0):
         flags = 1 << int(trt.NetworkDefinitionCreationFlag.EXPLICIT_BATCH)
     network = builder.create_network(flags)
     ctx = ConvertContext(network, spec["symbol"])

@@ -14,7 +14,8 @@ from typing import Dict, List, Sequence, Tuple
 
 import numpy as np
 
-from ..core import tensorrt as backend
+from ..core import tensorrt
+from ..core.dtypes import trt_dtype
 
 FULL, HALF = "float32", "float16"
 
@@ -68,8 +69,6 @@ def to_fp16(spec: Dict, weights: Sequence[np.ndarray]) -> Tuple[Dict, List[np.nd
 
 def cast_tree(ctx, value, src: str, dst: str):
     """Casts every ``src`` tensor/weight inside ``value`` (nested lists too) to ``dst``."""
-    from .builder import trt_dtype
-
     if isinstance(value, (list, tuple)):
         return type(value)(cast_tree(ctx, v, src, dst) for v in value)
     if isinstance(value, np.ndarray):
@@ -81,7 +80,7 @@ def cast_tree(ctx, value, src: str, dst: str):
 
 def has_half_tensors(network) -> bool:
     """Whether any layer of a built network produces HALF tensors (tests, reports)."""
-    half = backend.trt().DataType.HALF
+    half = tensorrt.trt().DataType.HALF
     return any(
         network.get_layer(i).get_output(j).dtype == half
         for i in range(network.num_layers)

@@ -9,7 +9,7 @@ from typing import Optional, Sequence
 import numpy as np
 
 from ..core import ir, dim_expr as symbolic
-from ..network.builder import np_dtype
+from ..core.dtypes import np_dtype
 from ..core.registry import ANY_TYPE, INT_TYPES, register_op
 from ._common import batch_axis_rule, norm_axis, rank_of
 

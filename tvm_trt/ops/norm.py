@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..core import ir
-from ..network.builder import np_dtype
+from ..core.dtypes import np_dtype
 from ..core.registry import register_op
 from ._common import axes_mask, batch_axis_rule, norm_axis, rank_of
 

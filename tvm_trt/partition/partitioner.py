@@ -11,7 +11,7 @@ from tvm import relax
 from tvm.relax.dpl import is_op, wildcard
 from tvm.relax.transform import FuseOpsByPattern, MergeCompositeFunctions
 
-from ..core import tensorrt as backend, env, graph, ir, int8 as quantization, registry, dim_expr as symbolic
+from ..core import tensorrt, env, graph, ir, int8 as quantization, registry, dim_expr as symbolic
 from . import dynamic_shapes as dynamic
 from ..core.registry import PartitionOptions, version_str
 
@@ -27,7 +27,7 @@ log = logging.getLogger("tvm_trt.partition")  # the name users filter on (the mo
 def target_version(version: Optional[Sequence[int]]) -> Tuple[int, int, int]:
     if version is not None:
         return registry.as_version(version)
-    return backend.capability_version() or DEFAULT_VERSION
+    return tensorrt.capability_version() or DEFAULT_VERSION
 
 
 def resolve_implicit_batch(use_implicit_batch: Optional[bool], version: Sequence[int]) -> bool:

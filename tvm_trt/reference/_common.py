@@ -7,7 +7,7 @@ from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
-from ..network.builder import np_dtype
+from ..core.dtypes import np_dtype
 
 
 class Node:

@@ -6,7 +6,7 @@ from typing import Dict, List, Optional
 
 import numpy as np
 
-from ..core import tensorrt as backend
+from ..core import tensorrt
 from ._common import EVALUATORS, Node, host_dtype
 
 
@@ -16,7 +16,7 @@ def run_network(network, inputs: Dict[str, np.ndarray]) -> Dict[str, np.ndarray]
     Input dimensions declared as -1 take their size from the given arrays; every other
     dimension must match. Arrays are converted to the input tensor's data type.
     """
-    trt = backend.trt()
+    trt = tensorrt.trt()
     _refuse_control_flow(network)
     values: Dict[str, np.ndarray] = {}
     expected = set()

@@ -2,7 +2,10 @@
 from __future__ import annotations
 
 from ..core.registry import version_str
-from .data import PartitionReport
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # the report's data imports its renderers, not the other way round
+    from .data import PartitionReport
 
 
 def macs_text(macs: int) -> str:

@@ -22,9 +22,10 @@ from typing import Dict, List, Optional, Tuple
 
 import numpy as np
 
-from ..core import tensorrt as backend, env, int8 as quantization
+from ..core import tensorrt, env, int8 as quantization
 from ..network.builder import build_network
 from . import cache, dlpack
+from .stats import bump
 from .engine import BuildSettings, Engine, build_plan
 
 logger = logging.getLogger("tvm_trt")
@@ -125,7 +126,7 @@ class Calibration:
 
     # --- the scales in the cache directory --------------------------------------------------
     def _cache_key(self) -> str:
-        fields = ["int8-scales", self.subgraph.content_hash, backend.flavour() or "", self.percentile]
+        fields = ["int8-scales", self.subgraph.content_hash, tensorrt.flavour() or "", self.percentile]
         return hashlib.sha256(json.dumps(fields).encode()).hexdigest()[:40]
 
     def _cached(self) -> Optional[quantization.Scales]:
@@ -135,7 +136,6 @@ class Calibration:
     # --- calibration calls -------------------------------------------------------------------
     def observe(self, inputs: List[dlpack.TensorRef], outputs: List[dlpack.TensorRef], reference: bool) -> None:
         """One float call: writes the subgraph's outputs and records the activations' maxima."""
-        from .subgraph import bump
 
         with self._lock:
             if self.scales is not None:  # another thread finished calibrating meanwhile
@@ -176,7 +176,7 @@ class Calibration:
                 f"subgraph {self.subgraph.symbol}: the reference executor calibrates on the host; run the VM on tvm.cpu()"
             )
         if self._runner is None:
-            builder = backend.trt().Builder(backend.get_logger())
+            builder = tensorrt.trt().Builder(tensorrt.get_logger())
             self._runner = (builder,) + build_network(self._calibration_spec(), self.subgraph.weights, builder)
         feeds = {f"input_{i}": dlpack.as_numpy(r) for i, r in enumerate(inputs)}
         results = run_network(self._runner[1], feeds)
@@ -189,8 +189,6 @@ class Calibration:
         """The calibration engine writes the subgraph's outputs into TVM's buffers and the
         activations into buffers of ours on the same device, copied to the host."""
         import tvm
-
-        from .subgraph import bump
 
         shapes = tuple(r.shape for r in inputs)
         if self._runner is None or self._runner_shapes != shapes:  # a new batch size: a new engine

@@ -25,14 +25,14 @@ from ..core import env
 def _gpu_can_run_tensorrt() -> bool:
     import tvm
 
-    from ..core import tensorrt as backend
+    from ..core import tensorrt
 
     dev = tvm.cuda(0)
-    if not dev.exist or not backend.available():
+    if not dev.exist or not tensorrt.available():
         return False
     major, minor = (int(p) for p in dev.compute_version.split("."))
     # TensorRT-RTX executes on 8.0/8.6/8.9/12.x only; NVIDIA TensorRT on 7.5+.
-    if backend.flavour() == "tensorrt-rtx":
+    if tensorrt.flavour() == "tensorrt-rtx":
         return (major, minor) in ((8, 0), (8, 6), (8, 9)) or major == 12
     return (major, minor) >= (7, 5)
 

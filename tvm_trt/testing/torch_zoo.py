@@ -233,11 +233,11 @@ class ParserCoverage:
 def trt_parser_coverage(model) -> ParserCoverage:
     """Subgraphs and node coverage of TensorRT's ONNX parser (``supports_model_v2``): the groups
     it reports supported, as ONNX Runtime's TensorRT provider partitions with them."""
-    from ..core import tensorrt as backend
+    from ..core import tensorrt
 
-    trt = backend.trt()
+    trt = tensorrt.trt()
     data = model if isinstance(model, bytes) else model.SerializeToString()
-    logger = backend.get_logger()
+    logger = tensorrt.get_logger()
     builder = trt.Builder(logger)
     network = builder.create_network(0)  # held: the parser keeps a pointer to it
     parser = trt.OnnxParser(network, logger)

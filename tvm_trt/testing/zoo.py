@@ -55,7 +55,7 @@ def build_gluon_model(
     ``(name, seed)`` gives the same weights in any process. ``choices`` are the accepted
     names (the benchmarks add more model-zoo models that build offline).
     """
-    from ..frontend import _import_mxnet
+    from ..frontend.mxnet import _import_mxnet
 
     mx = _import_mxnet()
     from mxnet.gluon.model_zoo import vision
