@@ -76,7 +76,7 @@ def compile_step(out: str, target_kind: str, arch: str, batch: int, onnx_path: s
     part, config = tvm_trt.partition_for_tensorrt(mod, params)
     ex = tvm_trt.build(part, target, config)  # fallback=True is the default
     meta["tvm_trt_build_s"] = round(time.perf_counter() - start, 1)
-    meta["subgraphs"] = len(tvm_trt.partition.partitioner.offloaded_functions(part))
+    meta["subgraphs"] = len(tvm_trt.partition.offloaded_functions(part))
     ex.export_library(os.path.join(out, "resnet18_tvm_trt.so"))
 
     start = time.perf_counter()

@@ -130,7 +130,7 @@ def partition_case(name: str) -> Tuple[str, str]:
         pmod, _ = tvm_trt.partition_for_tensorrt(mod)
     except Exception as err:
         return stage, f"{type(err).__name__}: {_first_line(err)}"
-    n = len(tvm_trt.partition.partitioner.offloaded_functions(pmod))
+    n = len(tvm_trt.partition.offloaded_functions(pmod))
     if n == 0 and pmod is not mod:
         return "partition", "nothing offloaded, yet the module was changed"
     return ("offloaded", str(n)) if n else ("none", "")

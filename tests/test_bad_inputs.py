@@ -13,7 +13,7 @@ from tvm import relax
 import tvm_trt
 from harness import make_module
 from tvm_trt.core import env, registry
-from tvm_trt.partition import partitioner as partition
+from tvm_trt import partition
 from tvm_trt.runtime import engine, subgraph
 
 

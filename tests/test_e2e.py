@@ -74,7 +74,7 @@ import numpy as np, tvm
 from tvm import relax
 import tvm_trt
 from tvm_trt.core import tensorrt
-from tvm_trt.partition import partitioner as partition
+from tvm_trt import partition
 assert not tensorrt.available() and tensorrt.flavour() is None
 bb = relax.BlockBuilder()
 x = relax.Var('x', relax.TensorType((1, 4), 'float32'))

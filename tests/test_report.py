@@ -5,7 +5,7 @@ import numpy as np
 from tvm import relax
 
 import tvm_trt
-from tvm_trt.partition import partitioner as partition
+from tvm_trt import partition
 from tvm_trt.core import registry
 
 R = relax.op

@@ -3,7 +3,7 @@ compute op left to TVM (TVM 0.27's own table: 18, 51, 28, 78, 1, 1, 122 subgraph
 import pytest
 
 import tvm_trt
-from tvm_trt.partition import partitioner as part
+from tvm_trt import partition as part
 from tvm_trt.testing import zoo
 
 from harness import remaining_ops

@@ -8,7 +8,7 @@ from .codegen import relax_ext
 from .codegen.build import build
 from .core.registry import PartitionOptions, register_op, supported_ops
 from .offline_calibration import calibrate
-from .partition.partitioner import partition_for_tensorrt
+from .partition import partition_for_tensorrt
 from .report import PartitionReport, partition_report
 from .runtime import runtime_stats
 

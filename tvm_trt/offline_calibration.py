@@ -19,7 +19,7 @@ from tvm import relax
 
 from .core import int8 as quantization
 from .codegen.build import build
-from .partition.partitioner import partition_for_tensorrt
+from .partition import partition_for_tensorrt
 from .runtime import int8_calibration as calibration
 
 _ENV = {"TVM_TENSORRT_EXECUTOR": "reference", "TVM_TENSORRT_USE_INT8": "1", "TVM_TENSORRT_CACHE_DIR": None}

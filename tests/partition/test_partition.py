@@ -10,7 +10,7 @@ from tvm import relax
 
 import tvm_trt
 from harness import assert_offloaded, assert_rejected, check_op, make_module, reasons, remaining_ops, run_llvm, run_offloaded
-from tvm_trt.partition import partitioner as part
+from tvm_trt import partition as part
 from tvm_trt.core import registry
 
 R = relax.op
@@ -321,7 +321,7 @@ def test_failing_merge_falls_back_to_one_subgraph_per_op(monkeypatch, caplog):
     def broken(mod, opts):
         raise tvm.error.InternalError("Could not find memo-ized group")
 
-    monkeypatch.setattr(part, "_merged", broken)
+    monkeypatch.setattr(tvm_trt.partition.partitioner, "_merged", broken)
     mod = make_module(lambda x: R.nn.relu(R.add(x, x)), {"x": ((2, 3), "float32")})
     pmod, _ = tvm_trt.partition_for_tensorrt(mod)
     assert len(part.offloaded_functions(pmod)) == 2 and "memo-ized" in caplog.text

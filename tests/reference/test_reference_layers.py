@@ -15,7 +15,7 @@ from tvm_trt.core import tensorrt
 pytestmark = pytest.mark.skipif(not tensorrt.available(), reason="needs a TensorRT library")
 
 if tensorrt.available():
-    from test_reference import Net, rand
+    from reference_net import Net, rand
 
     from tvm_trt import reference
 

@@ -1,5 +1,4 @@
 """QUANTIZE / DEQUANTIZE in the reference executor, against ONNX's definition.
-
 Networks are built with the TensorRT API (and, for the configurations TensorRT accepts, really
 built into plans by the builder); expected values come from ONNX: its reference implementation
 of QuantizeLinear / DequantizeLinear for the INT8 forms of the node tests' data (TensorRT has no
@@ -15,7 +14,7 @@ from tvm_trt.core import tensorrt
 pytestmark = pytest.mark.skipif(not tensorrt.available(), reason="needs a TensorRT library")
 
 if tensorrt.available():
-    from test_reference import Net
+    from reference_net import Net
 
     trt = tensorrt.trt()
 

@@ -21,7 +21,7 @@ EXPECTED = {
 def compiled():
     mod = dynamic_conv()
     pmod, _ = tvm_trt.partition_for_tensorrt(mod, use_implicit_batch=True)
-    assert len(tvm_trt.partition.partitioner.offloaded_functions(pmod)) == 1
+    assert len(tvm_trt.partition.offloaded_functions(pmod)) == 1
     return relax.VirtualMachine(tvm.compile(mod, "llvm"), tvm.cpu()), tvm_trt.build(pmod, "llvm")
 
 

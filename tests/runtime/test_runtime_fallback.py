@@ -13,12 +13,12 @@ from tvm import relax
 
 import tvm_trt
 from tvm_trt.codegen import relax_ext as codegen, spec, weights_writer as weights
-from tvm_trt.partition import partitioner as partition
+from tvm_trt import partition
 from tvm_trt.core import registry
 from tvm_trt.runtime import dlpack, fallback, reset
 from tvm_trt.runtime.subgraph import Subgraph
 
-from harness import make_module
+from harness import make_module, run_vm
 
 DIM, LAYERS = 512, 4  # 4 MiB of float32 weights
 
@@ -198,5 +198,5 @@ def test_build_without_fallback_when_tvm_cannot_compile_it():
         ex = tvm_trt.build(pmod, "llvm")
     rng = np.random.default_rng(0)
     x, g = rng.random((4, 3), dtype="float32"), rng.random(4, dtype="float32")
-    out = relax.VirtualMachine(ex, tvm.cpu())["main"](tvm.runtime.tensor(x), tvm.runtime.tensor(g)).numpy()
+    out = run_vm(ex, [x, g])[0]
     np.testing.assert_allclose(out, x / np.sqrt((x * x).mean(0, keepdims=True) + 1e-5) * g[:, None], rtol=1e-5, atol=1e-6)

@@ -14,7 +14,7 @@ import tvm_trt
 from tvm_trt.network import precision
 from tvm_trt import runtime
 
-from harness import make_module
+from harness import make_module, run_vm
 from runtime_models import W, dynamic_conv
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -54,7 +54,7 @@ def model():
 
 
 def _run(ex, x):
-    return relax.VirtualMachine(ex, tvm.cpu())["main"](tvm.runtime.tensor(x)).numpy()
+    return run_vm(ex, [x])[0]
 
 
 def _cosine(a, b):

@@ -61,8 +61,8 @@ def test_wrong_input_shape_through_the_vm():
 
 def test_wrong_input_names_subgraph_input_and_expected_shape():
     pmod, _ = tvm_trt.partition_for_tensorrt(conv_softmax())
-    (func,) = tvm_trt.partition.partitioner.offloaded_functions(pmod).values()
-    sub, weights = spec.from_function(func, "sg_test", tvm_trt.partition.partitioner.default_config())
+    (func,) = tvm_trt.partition.offloaded_functions(pmod).values()
+    sub, weights = spec.from_function(func, "sg_test", tvm_trt.partition.default_config())
     subgraph = Subgraph("k", spec.pack(sub)[1], weights)
     from tvm_trt.runtime.dlpack import TensorRef
 
@@ -78,8 +78,8 @@ def test_wrong_input_names_subgraph_input_and_expected_shape():
 def test_build_failure_names_subgraph_and_leaves_no_cache_entry(cache_dir):
     # A profile that contradicts the network's static dims: TensorRT refuses the build.
     pmod, _ = tvm_trt.partition_for_tensorrt(dynamic_conv())
-    (func,) = tvm_trt.partition.partitioner.offloaded_functions(pmod).values()
-    sub, weights = spec.from_function(func, "sg_bad", tvm_trt.partition.partitioner.default_config())
+    (func,) = tvm_trt.partition.offloaded_functions(pmod).values()
+    sub, weights = spec.from_function(func, "sg_bad", tvm_trt.partition.default_config())
     subgraph = Subgraph("k", spec.pack(sub)[1], weights)
     with pytest.raises(engine.EngineBuildError, match=r"subgraph sg_bad: .*Dimension mismatch for tensor input_0"):
         subgraph.plan_for(((8, 3, 7, 7),), engine.BuildSettings(fp16=False, workspace=1 << 20))
@@ -111,7 +111,7 @@ def test_engine_refused_here_carries_tensorrt_reason():
     if tvm.cuda(0).exist:
         pytest.skip("a GPU is present; deserialisation may succeed")
     pmod, _ = tvm_trt.partition_for_tensorrt(make_module(relax.op.nn.relu, {"x": ((1, 4), "float32")}))
-    (name, func), = tvm_trt.partition.partitioner.offloaded_functions(pmod).items()
+    (name, func), = tvm_trt.partition.offloaded_functions(pmod).items()
     sub, weights = spec.from_function(func, name, {"max_workspace_size": 1 << 20})
     plan = engine.build_plan(sub, weights, ((1, 4),), engine.BuildSettings(fp16=False, workspace=1 << 20))
     with pytest.raises(RuntimeError) as info:

@@ -9,7 +9,7 @@ from tvm import relax
 
 from . import weights_writer as weights
 from ..core.ir import error_line
-from ..partition.partitioner import check_options, offloaded_functions
+from ..partition import check_options, offloaded_functions
 
 
 def build(mod: tvm.IRModule, target, config: Optional[Dict[str, Any]] = None, **options: Any):

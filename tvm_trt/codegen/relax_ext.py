@@ -22,7 +22,7 @@ from tvm import relax
 from tvm import tirx as tir
 
 from ..core import ir
-from ..partition import partitioner as partition
+from .. import partition
 from . import spec, weights_writer as weights
 from ..runtime import aot
 

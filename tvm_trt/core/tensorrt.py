@@ -109,6 +109,7 @@ def get_logger():
     return _Bridge()
 
 
+@functools.lru_cache(maxsize=None)
 def gpu_name() -> str:
     """What plans are built for: 'any' for plans built without a GPU (TensorRT-RTX AOT)."""
     try:

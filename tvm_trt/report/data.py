@@ -17,7 +17,7 @@ import tvm
 from tvm import relax
 
 from ..core import graph, ir
-from ..partition import partitioner as partition
+from .. import partition
 from ..core.registry import PartitionOptions
 
 

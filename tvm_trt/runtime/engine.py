@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import functools
 import hashlib
 import json
 import logging
@@ -58,7 +57,6 @@ def profile_for(spec: Dict, max_shapes: Sequence[Shape]) -> Optional[List[Tuple[
     return ranges
 
 
-@functools.lru_cache(maxsize=None)
 def cache_key(content_hash: str, max_shapes: Sequence[Shape], settings: BuildSettings, gpu: Optional[str] = None,
               ranges: Optional[Sequence] = None) -> str:
     """Content hash of everything a plan depends on (so many models can share one directory);
