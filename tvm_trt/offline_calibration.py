@@ -17,10 +17,10 @@ import numpy as np
 import tvm
 from tvm import relax
 
-from .core import int8 as quantization
+from .core import int8
 from .codegen.build import build
 from .partition import partition_for_tensorrt
-from .runtime import int8_calibration as calibration
+from .runtime import int8_calibration
 
 _ENV = {"TVM_TENSORRT_EXECUTOR": "reference", "TVM_TENSORRT_USE_INT8": "1", "TVM_TENSORRT_CACHE_DIR": None}
 
@@ -42,7 +42,7 @@ def calibrate(
     params: Optional[Dict[str, Any]] = None,
     batches: Iterable[Sequence[np.ndarray]] = (),
     **partition_options: Any,
-) -> Dict[str, quantization.Scales]:
+) -> Dict[str, int8.Scales]:
     """Scales for ``partition_for_tensorrt(..., int8_scales=scales)``: ``{subgraph key: {node: {arg: absmax}}}``.
 
     ``batches``: the inputs of ``mod["main"]`` per call (a list of arrays each); pass the same
@@ -60,4 +60,4 @@ def calibrate(
         vm = relax.VirtualMachine(ex, tvm.cpu())
         for batch in batches:
             vm["main"](*[tvm.runtime.tensor(a) for a in batch])
-    return calibration.COLLECTED.pop(run, {})
+    return int8_calibration.COLLECTED.pop(run, {})

@@ -12,7 +12,7 @@ import tvm
 from tvm import relax
 
 import tvm_trt
-from tvm_trt.codegen import relax_ext as codegen, spec, weights_writer as weights
+from tvm_trt.codegen import relax_ext as codegen, spec, weights_writer
 from tvm_trt import partition
 from tvm_trt.core import registry
 from tvm_trt.runtime import dlpack, fallback, reset
@@ -148,7 +148,7 @@ def test_builder_failure_falls_back_with_tensorrts_reason(tensorrt_executor):
             make_module(lambda x: relax.op.cumprod(x, axis=1), {"x": ((2, 3), "float32")})
         )
         (name,) = partition.offloaded_functions(pmod)
-        func = weights.lift(pmod, [name], fallback=True)[name]
+        func = weights_writer.lift(pmod, [name], fallback=True)[name]
         subgraph_spec, _ = spec.from_function(func, name, codegen.function_config(func, {"fallback": True}))
         digest, blob = spec.pack(subgraph_spec)
         subgraph = Subgraph(f"{name}:{digest[:20]}", blob)

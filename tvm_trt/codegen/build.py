@@ -7,7 +7,7 @@ from typing import Any, Dict, Optional
 import tvm
 from tvm import relax
 
-from . import weights_writer as weights
+from . import weights_writer
 from ..core.ir import error_line
 from ..partition import check_options, offloaded_functions
 
@@ -17,7 +17,7 @@ def build(mod: tvm.IRModule, target, config: Optional[Dict[str, Any]] = None, **
 
     ``config`` (as returned by ``partition_for_tensorrt``) and ``options`` override what the
     partitioned functions carry. The stubs are compiled for the target's host; the weights go
-    into an object file linked into the library (``tvm_trt.weights``). With
+    into an object file linked into the library (``codegen.weights_writer``). With
     ``fallback`` (default on; also ``config["fallback"]``) each offloaded function is also
     compiled by TVM for ``target``, and runs when TensorRT cannot run the subgraph."""
     target = target if isinstance(target, tvm.target.Target) else tvm.target.Target(target)
@@ -47,7 +47,7 @@ def build(mod: tvm.IRModule, target, config: Optional[Dict[str, Any]] = None, **
 def _codegen(mod, symbols, codegen_options):
     """Weights lifted (and, with the fallback, TVM's twin of each subgraph added), stubs generated:
     what is left for tvm.compile. Errors here are ours or TensorRT's, never the fallback's."""
-    mod = weights.lift(mod, symbols, codegen_options["fallback"])
+    mod = weights_writer.lift(mod, symbols, codegen_options["fallback"])
     mod = relax.transform.RunCodegen({"tensorrt": codegen_options})(mod)
     return drop_lifted_constants(mod, symbols)
 

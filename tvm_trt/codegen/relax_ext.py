@@ -8,7 +8,7 @@ Each offloaded function becomes a TIR PrimFunc named by its symbol whose body is
 ``blob`` is the spec's JSON text, a string constant inside the library; it crosses into Python
 once per process, not per call. The weights are raw bytes in a second module (an object file
 TVM links into the exported ``.so``) under a symbol named by their digest (see
-``tvm_trt.weights``). Tensors are passed as raw DLTensor handles (device and shape intact) to
+``codegen.weights_writer``). Tensors are passed as raw DLTensor handles (device and shape intact) to
 our Python runtime, which ``import tvm_trt`` registers.
 """
 from __future__ import annotations
@@ -23,7 +23,7 @@ from tvm import tirx as tir
 
 from ..core import ir
 from .. import partition
-from . import spec, weights_writer as weights
+from . import spec, weights_writer
 from ..runtime import aot
 
 RUN_FUNC = "tvm_trt.run"
@@ -76,8 +76,8 @@ def compile_functions(functions, options=None) -> List[tvm.runtime.Module]:
     target = tvm.target.Target(host or "llvm")
     mods = [tvm.tirx.build(tvm.IRModule(stubs), target=target)]
     if regions:
-        mods.append(weights.weights_object(regions, str(target.attrs.get("mtriple", "") or "")))
-        weights.register_in_process(regions)
+        mods.append(weights_writer.weights_object(regions, str(target.attrs.get("mtriple", "") or "")))
+        weights_writer.register_in_process(regions)
     return mods
 
 

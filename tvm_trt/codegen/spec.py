@@ -4,7 +4,7 @@ A spec lists the subgraph's inputs, its op nodes in order (Relax op name, attrs,
 references, output types) and its weights. References: {"input": i}, {"weight": k},
 {"node": j} / {"node": j, "item": k} (tuple outputs), {"tuple": [...]}, {"shape": [...]},
 {"value": v}. Weights are named by shape, dtype and byte offset in the subgraph's region of
-the library's weights object (``tvm_trt.weights``), plus the digest of their bytes. The blob
+the library's weights object (``codegen.weights_writer``), plus the digest of their bytes. The blob
 the stub carries is the spec's JSON text; its sha256 is the content hash engine cache keys
 start from (it covers the weights through their digest), computed at compile time.
 """
@@ -18,7 +18,7 @@ from tvm import relax
 
 from ..core import graph, ir
 from ..core.spec_format import FORMAT, content_hash, pack, unpack, weight_views, weights_id  # noqa: F401  (re-exported)
-from . import weights_writer as weights_mod
+from . import weights_writer
 
 def _type_json(ty) -> Dict[str, Any]:
     return {"shape": ir.dims(ty), "dtype": str(ty.dtype)}
@@ -60,7 +60,7 @@ class _SpecBuilder(graph.Visitor):
             if expr not in self._weight_ids:
                 self._weight_ids[expr] = len(self.weights)
                 # a view of the constant (no copy); np.require, not ascontiguousarray (0-d stays 0-d)
-                self.weights.append(np.require(weights_mod.as_array(expr), requirements="C"))
+                self.weights.append(np.require(weights_writer.as_array(expr), requirements="C"))
             return {"weight": self._weight_ids[expr]}
         if isinstance(expr, relax.ShapeExpr):
             return {"shape": [ir.prim_to_py(v) for v in expr.values]}
@@ -98,8 +98,8 @@ def from_function(func: relax.Function, symbol: str, config: Dict[str, Any]) -> 
         if node["tuple_out"]:  # the function returns a tuple-valued op (e.g. split) as it is
             results = [{"node": results[0]["node"], "item": k} for k in range(len(node["out"]))]
     ret_types = ir.tensor_types(func.body.body)
-    digest = func.attrs.get(weights_mod.DIGEST_ATTR) if func.attrs is not None else None
-    offsets, size = weights_mod.layout(builder.weights)
+    digest = func.attrs.get(weights_writer.DIGEST_ATTR) if func.attrs is not None else None
+    offsets, size = weights_writer.layout(builder.weights)
     spec = {
         "format": FORMAT,
         "symbol": symbol,
@@ -113,7 +113,7 @@ def from_function(func: relax.Function, symbol: str, config: Dict[str, Any]) -> 
             {"shape": list(w.shape), "dtype": str(w.dtype), "offset": off} for w, off in zip(builder.weights, offsets)
         ],
         "weights_bytes": size,
-        "weights_digest": str(digest) if digest is not None else weights_mod.digest(builder.weights),
+        "weights_digest": str(digest) if digest is not None else weights_writer.digest(builder.weights),
         "config": config,
     }
     return spec, builder.weights

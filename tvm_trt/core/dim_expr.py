@@ -45,7 +45,7 @@ def _convert(node, text: str):
     raise UnsupportedDim(f"symbolic dim {text!r} uses arithmetic TensorRT shapes are not built from here")
 
 
-def free_vars(dim: Dim) -> FrozenSet[str]:
+def vars_of(dim: Dim) -> FrozenSet[str]:
     if isinstance(dim, int):
         return frozenset()
     return _vars(parse(dim))

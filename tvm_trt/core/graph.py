@@ -44,12 +44,12 @@ class Emitter(Visitor):
         return self.builder.emit(relax.Call(c.op, args, c.attrs, c.ty_args))
 
     def _rebind(self, arg):
-        from . import dim_expr as symbolic  # graph stays free of module-level cycles
+        from . import dim_expr  # graph stays free of module-level cycles
 
         def prim(e):
             if not isinstance(getattr(e, "ty", None), tvm.ir.PrimType) or isinstance(e, tvm.ir.prim.expr.IntImm):
                 return e
-            return symbolic.to_prim(str(e), self.dims)
+            return dim_expr.to_prim(str(e), self.dims)
 
         if isinstance(arg, relax.Tuple):
             return relax.Tuple([prim(f) for f in arg.fields])

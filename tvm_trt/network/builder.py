@@ -10,7 +10,7 @@ from typing import Any, Dict, List, Optional, Sequence
 
 import numpy as np
 
-from ..core import tensorrt, registry, dim_expr as symbolic
+from ..core import tensorrt, registry, dim_expr
 from ..core.dtypes import np_dtype, trt_dims, trt_dtype  # noqa: F401  (converters' helpers, re-exported)
 from . import precision
 
@@ -20,7 +20,9 @@ class ConversionError(RuntimeError):
 
 
 @dataclasses.dataclass
-class Node:
+class SpecNode:
+    """One op of a spec as a converter sees it (``node.args``: ITensors, arrays, Python values)."""
+
     op: str
     args: List[Any]
     attrs: Dict[str, Any]
@@ -113,8 +115,8 @@ class ConvertContext:
         if isinstance(dim, int):
             return self.constant(np.array([dim], self.shape_dtype()))
         if dim not in self._dim_tensors:
-            self._dim_tensors[dim] = symbolic.fold(
-                symbolic.parse(dim), self._var_tensor, lambda c: self.dim_tensor(int(c)), self._dim_op
+            self._dim_tensors[dim] = dim_expr.fold(
+                dim_expr.parse(dim), self._var_tensor, lambda c: self.dim_tensor(int(c)), self._dim_op
             )
         return self._dim_tensors[dim]
 
@@ -196,7 +198,7 @@ def _describe(value) -> str:
     return repr(value)
 
 
-def _check_shapes(symbol: str, node: Node, out) -> None:
+def _check_shapes(symbol: str, node: SpecNode, out) -> None:
     """A converter's static output dims must be Relax's: a mismatch is a mistranslation, caught
     here instead of surfacing as wrong numbers."""
     outs = out if isinstance(out, (list, tuple)) else [out]
@@ -230,7 +232,7 @@ def build_network(spec: Dict, weights: Sequence[np.ndarray], builder, input_shap
         tensor = network.add_input(f"input_{i}", trt_dtype(inp.get("io_dtype", inp["dtype"])), tuple(shape))
         inputs.append(ctx.cast(tensor, inp["dtype"]))  # io_dtype: set by the fp16 rewrite (precision.py)
         for axis, dim in enumerate(inp["shape"]):  # where each symbolic var can be read at run time
-            if symbolic.is_var(dim):
+            if dim_expr.is_var(dim):
                 ctx.symbols.setdefault(dim, (tensor, axis))
 
     def resolve(ref):
@@ -257,7 +259,7 @@ def build_network(spec: Dict, weights: Sequence[np.ndarray], builder, input_shap
         return None
 
     for index, desc in enumerate(spec["nodes"]):
-        node = Node(desc["op"], [resolve(a) for a in desc["args"]], desc["attrs"], desc["out"], index,
+        node = SpecNode(desc["op"], [resolve(a) for a in desc["args"]], desc["attrs"], desc["out"], index,
                     [dims_of(a) for a in desc["args"]])
         entry = registry.get(node.op)
         first_layer = network.num_layers

@@ -9,7 +9,7 @@ import tvm
 from tvm import relax
 from tvm.relax.dpl import is_op, wildcard
 
-from ..core import ir, registry, dim_expr as symbolic
+from ..core import ir, registry, dim_expr
 from ..core.registry import PartitionOptions, version_str
 from .options import CODEGEN
 
@@ -28,7 +28,7 @@ def check_call(call: relax.Call, opts: PartitionOptions) -> Optional[str]:
     if tuple(opts.version) < entry.min_version:
         return f"{name} needs TensorRT >= {version_str(entry.min_version)} (target {version_str(opts.version)})"
     dims = {v for t in [t for a in call.args for t in ir.tensor_types(a)] + ir.tensor_types(call)
-            for d in ir.dims(t) or [] if symbolic.try_parse(d) is None for v in symbolic.free_vars(d)}
+            for d in ir.dims(t) or [] if dim_expr.try_parse(d) is None for v in dim_expr.vars_of(d)}
     for arg in call.args:
         for value in arg.fields if isinstance(arg, relax.Tuple) else [arg]:
             if isinstance(value, relax.Var) and not ir.is_tensor(value) and not (
@@ -42,7 +42,7 @@ def check_call(call: relax.Call, opts: PartitionOptions) -> Optional[str]:
         if shape is None:
             return "tensor of unknown rank" if ir.ndim(ty) < 0 else "tensor of unknown shape"
         for axis, d in enumerate(shape):
-            reason = symbolic.try_parse(d)
+            reason = dim_expr.try_parse(d)
             if reason:
                 return reason
             if isinstance(d, str) and axis and opts.use_implicit_batch:  # implicit-batch TensorRT (< 7)

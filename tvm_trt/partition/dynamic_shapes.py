@@ -8,7 +8,7 @@ from typing import Any, Dict, List, Optional, Set, Tuple
 import tvm
 from tvm import relax
 
-from ..core import graph, ir, dim_expr as symbolic
+from ..core import graph, ir, dim_expr
 
 
 def defined_vars(func: relax.Function) -> Set[str]:
@@ -16,7 +16,7 @@ def defined_vars(func: relax.Function) -> Set[str]:
     names = set()
     for p in func.params:
         for ty in ir.tensor_types(p):
-            names.update(d for d in ir.dims(ty) or [] if symbolic.is_var(d))
+            names.update(d for d in ir.dims(ty) or [] if dim_expr.is_var(d))
     return names
 
 
@@ -27,14 +27,14 @@ def _shape_values(param) -> Optional[List[Any]]:
     return list(ty.values)
 
 
-def free_vars(func: relax.Function) -> Set[str]:
+def function_dim_vars(func: relax.Function) -> Set[str]:
     """Symbolic vars in the dims of a function's tensor params and result."""
     names = set()
     for expr in list(func.params) + [func.body.body]:
         for ty in ir.tensor_types(expr):
             for d in ir.dims(ty) or []:
-                if symbolic.try_parse(d) is None:  # dims we cannot read keep their ops in TVM
-                    names |= symbolic.free_vars(d)
+                if dim_expr.try_parse(d) is None:  # dims we cannot read keep their ops in TVM
+                    names |= dim_expr.vars_of(d)
     return names
 
 
@@ -47,7 +47,7 @@ def inline_shape_params(func: relax.Function) -> Tuple[relax.Function, List[int]
     """
     try:
         return _inline_shape_params(func)
-    except symbolic.UnsupportedDim as err:
+    except dim_expr.UnsupportedDim as err:
         return func, [], str(err)
 
 
@@ -62,13 +62,13 @@ def _inline_shape_params(func: relax.Function) -> Tuple[relax.Function, List[int
             return func, [], f"parameter {param.name} of type {param.ty} (TensorRT takes tensors)"
         missing = set()
         for v in values:
-            missing |= symbolic.free_vars(ir.prim_to_py(v)) - defined
+            missing |= dim_expr.vars_of(ir.prim_to_py(v)) - defined
         if missing:
             return func, [], (f"symbolic var {sorted(missing)[0]} is not a dim of any tensor input "
                               "(TensorRT reads symbolic dims from its inputs' shapes)")
         binding[param] = relax.ShapeExpr(values)
         dropped.append(i)
-    missing = free_vars(func) - defined
+    missing = function_dim_vars(func) - defined
     if missing:
         return func, [], f"symbolic var {sorted(missing)[0]} is not a dim of any tensor input"
     if not binding and not defined:
@@ -89,7 +89,7 @@ def _flatten(func: relax.Function, shapes: Dict[relax.Var, relax.ShapeExpr]) -> 
     dims = {}
     for ty in [t for p in params for t in ir.tensor_types(p)]:
         for d in getattr(ty.shape, "values", None) or []:
-            if not isinstance(d, tvm.ir.prim.expr.IntImm) and symbolic.is_var(ir.prim_to_py(d)):
+            if not isinstance(d, tvm.ir.prim.expr.IntImm) and dim_expr.is_var(ir.prim_to_py(d)):
                 dims.setdefault(str(d), d)
     with builder.function("f", params, pure=True):
         with builder.dataflow():

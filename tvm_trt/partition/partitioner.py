@@ -11,7 +11,9 @@ from tvm import relax
 from tvm.relax.transform import FuseOpsByPattern, MergeCompositeFunctions
 
 from ..core import env, ir
-from . import dynamic_shapes as dynamic
+from .dynamic_shapes import (
+    check_ranges, drop_shape_params, function_dim_vars, hide_symbolic_calls, restore_symbolic_calls, upper_bounds,
+)
 from ..core.registry import PartitionOptions
 from .options import CONFIG_ATTR, check_options, check_params, default_config, resolve_implicit_batch, target_version
 from .checks import op_patterns
@@ -26,17 +28,17 @@ log = logging.getLogger("tvm_trt.partition")  # the name users filter on (the mo
 def _profile_config(config: Dict[str, Any], mod: tvm.IRModule, dynamic_shapes) -> None:
     """Profile ranges travel in the config: the user's (min, opt, max) per symbolic var, and
     the bounds of main's ``tir_var_upper_bound``."""
-    ranges = dynamic.check_ranges(dynamic_shapes)
+    ranges = check_ranges(dynamic_shapes)
     main = mod["main"] if any(gv.name_hint == "main" for gv in mod.get_global_vars()) else None
     if ranges and main is not None:
-        known = dynamic.free_vars(main)
+        known = function_dim_vars(main)
         unknown = sorted(set(ranges) - known)
         if unknown:
             raise ValueError(f"dynamic_shapes names {unknown}, which are not symbolic dims of main "
                              f"(its symbolic dims: {sorted(known) or 'none'})")
     if ranges:
         config["dynamic_shapes"] = ranges
-    bounds = dynamic.upper_bounds(main) if main is not None else {}
+    bounds = upper_bounds(main) if main is not None else {}
     if bounds:
         config["tir_var_upper_bound"] = bounds
 
@@ -53,9 +55,9 @@ def _merged(mod: tvm.IRModule, opts: PartitionOptions) -> tvm.IRModule:
     """Maximal cycle-free subgraphs (TVM's FuseOpsByPattern + MergeCompositeFunctions)."""
     mod, casts = ir.hide_match_casts(mod)
     mod = FuseOpsByPattern(op_patterns(opts), bind_constants=True, annotate_codegen=False)(mod)
-    mod, hidden = dynamic.hide_symbolic_calls(mod)
+    mod, hidden = hide_symbolic_calls(mod)
     mod = MergeCompositeFunctions()(mod)
-    mod = dynamic.restore_symbolic_calls(mod, hidden)
+    mod = restore_symbolic_calls(mod, hidden)
     return ir.restore_match_casts(mod, casts)
 
 
@@ -123,7 +125,7 @@ def partition_for_tensorrt(
         mod = relax.transform.BindParams("main", params)(mod)
     given = mod
     mod = offload(simplify(mod), opts)
-    mod, not_offloadable = dynamic.drop_shape_params(mod, offloaded_functions(mod))
+    mod, not_offloadable = drop_shape_params(mod, offloaded_functions(mod))
     for name, reason in not_offloadable.items():
         log.warning("tvm_trt: subgraph %s stays in TVM: %s", name, reason)
     back = list(not_offloadable)

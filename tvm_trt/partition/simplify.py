@@ -6,7 +6,7 @@ import logging
 import tvm
 from tvm import relax
 
-from ..core import ir, int8 as quantization
+from ..core import ir, int8
 
 log = logging.getLogger("tvm_trt.partition")
 
@@ -43,8 +43,8 @@ def simplify(mod: tvm.IRModule) -> tvm.IRModule:
 
     Quantized weights (``dequantize(int8 constant)``) are hidden from folding: TensorRT needs
     their DQ to choose INT8 kernels."""
-    mod, quantized_weights = quantization.hide_quantized_weights(mod)
-    return quantization.restore_quantized_weights(_fold(mod), quantized_weights)
+    mod, quantized_weights = int8.hide_quantized_weights(mod)
+    return int8.restore_quantized_weights(_fold(mod), quantized_weights)
 
 
 def _fold(mod: tvm.IRModule) -> tvm.IRModule:

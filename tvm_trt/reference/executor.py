@@ -7,7 +7,7 @@ from typing import Dict, List, Optional
 import numpy as np
 
 from ..core import tensorrt
-from ._common import EVALUATORS, Node, host_dtype
+from ._common import EVALUATORS, LayerEval, host_dtype
 
 
 def run_network(network, inputs: Dict[str, np.ndarray]) -> Dict[str, np.ndarray]:
@@ -126,7 +126,7 @@ def _run_layer(trt, layer, values: Dict[str, np.ndarray]) -> None:
             ins.append(values[tensor.name])
     where = f"layer '{layer.name}' of type {kind}: output"
     out_dtypes = [host_dtype(layer.get_output(j).dtype, where) for j in range(layer.num_outputs)]
-    node = Node(layer, kind, ins, out_dtypes)
+    node = LayerEval(layer, kind, ins, out_dtypes)
     results = evaluate(node)
     if isinstance(results, np.ndarray) or np.isscalar(results):
         results = [results]

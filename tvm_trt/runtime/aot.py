@@ -14,7 +14,7 @@ import logging
 from typing import Dict, List, Tuple
 
 from ..core import tensorrt
-from . import cache, int8_calibration as calibration
+from . import cache, int8_calibration
 from .engine import BuildSettings, build_plan, cache_key, is_static
 from .profiles import Profiles
 
@@ -44,7 +44,7 @@ def build_plans(spec: Dict, weights: List, content_hash: str) -> Dict[str, bytes
         )
         return {}
     settings = BuildSettings.from_env(spec["config"])
-    spec, weights, settings = calibration.int8_ahead_of_time(spec, weights, settings)
+    spec, weights, settings = int8_calibration.int8_ahead_of_time(spec, weights, settings)
     if ranges is None:
         shapes = tuple(tuple(inp["shape"]) for inp in spec["inputs"])
     else:
