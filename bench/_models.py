@@ -22,7 +22,7 @@ def zoo_module(name: str, batch: int = 1, image: int = 224):
 
 ONNX_MODELS = {"transformer_block": transformer_block, "mlp": mlp}
 
-# torchvision / transformers models (random init, tvm_trt.torch_zoo), full size: 224x224 images,
+# torchvision / transformers models (random init, tvm_trt.testing.torch_zoo), full size: 224x224 images,
 # sequences of 128 tokens, every layer. "<model>@dynbatch": axis 0 of the inputs symbolic.
 TORCH_MODELS = torch_zoo.MODELS + ["resnet50@dynbatch", "bert@dynbatch"]
 
