@@ -6,7 +6,8 @@ from tvm import relax
 
 import tvm_trt
 from harness import assert_rejected, make_module
-from tvm_trt import call_checks, precision, registry
+from tvm_trt.core import call_checks, registry
+from tvm_trt.network import precision
 from tvm_trt.reference import _common as reference
 
 OP = "relax.flip"  # no built-in converter (test_partition's user-registered op uses it too)

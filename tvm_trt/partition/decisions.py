@@ -1,0 +1,131 @@
+"""What partitioning decided, recorded while it decides (as Torch-TensorRT's dry-run tracker).
+
+Every op call of the partitioned ``main`` either sits in an offloaded function ``tensorrt_N``
+or stays in TVM for a reason: the registry's answer given when the call was asked about, or why
+its subgraph was put back. ``partition_report`` and the tests read this record instead of asking
+the predicates again after partitioning.
+"""
+from __future__ import annotations
+
+import dataclasses
+from typing import Any, Dict, List, Optional
+
+import tvm
+from tvm import relax
+
+from ..core import graph, registry
+
+NOT_MATCHED = "not matched by the TensorRT patterns"
+
+
+@dataclasses.dataclass(frozen=True)
+class Decision:
+    op: str  # the Relax op, e.g. "relax.nn.conv2d"
+    var: str  # the variable binding the call: in main, or inside its tensorrt_N
+    subgraph: Optional[str] = None  # the offloaded function holding the call
+    reason: Optional[str] = None  # why the call stays in TVM (subgraph is None)
+    binding: Any = dataclasses.field(default=None, compare=False, repr=False)  # the relax.Var itself
+
+
+@dataclasses.dataclass
+class PartitionRecord:
+    ops_total: int  # op calls of main after simplification, before partitioning
+    decisions: List[Decision]  # offloaded calls by subgraph, then main's TVM calls in order
+    subgraph_calls: Dict[str, int]  # how often main calls each tensorrt_N (TVM shares equal ones)
+
+    @property
+    def offloaded(self) -> List[Decision]:
+        return [d for d in self.decisions if d.subgraph is not None]
+
+    @property
+    def rejected(self) -> List[Decision]:
+        return [d for d in self.decisions if d.subgraph is None]
+
+
+def _op_bindings(func: relax.Function):
+    for block in func.body.blocks:
+        for binding in block.bindings:
+            value = binding.value
+            if isinstance(value, relax.Call) and isinstance(value.op, tvm.ir.Op):
+                yield binding.var, value
+
+
+class Recorder:
+    """Asked by the pattern check while partitioning; remembers every answer, by the variable
+    that binds the call (TVM's passes rebuild calls whose arguments they rebound, not the
+    variables)."""
+
+    def __init__(self):
+        self.opts = registry.PartitionOptions()
+        self.ops_total = 0
+        self._by_call: Dict[Any, Optional[str]] = {}
+        self._by_var: Dict[Any, Optional[str]] = {}
+        self._put_back: Dict[Any, str] = {}  # vars re-emitted into main when a subgraph went back
+        self.result: Optional[PartitionRecord] = None  # set by finish()
+
+    def begin(self, mod: tvm.IRModule, opts: registry.PartitionOptions) -> None:
+        """Partitioning of ``mod`` (simplified) starts under ``opts`` (with its producers)."""
+        self.opts = opts
+        main = mod["main"] if any(gv.name_hint == "main" for gv in mod.get_global_vars()) else None
+        self.ops_total = sum(1 for _ in _op_bindings(main)) if main is not None else 0
+
+    def check(self, ctx) -> bool:
+        """The pattern check of ``FuseOpsByPattern``: may TensorRT take the matched call?"""
+        call = ctx.annotated_expr["root"]
+        if call not in self._by_call:
+            self._by_call[call] = registry.reason(call, self.opts)
+        var = ctx.value_to_bound_var.get(call)
+        if var is not None:
+            self._by_var[var] = self._by_call[call]
+        return self._by_call[call] is None
+
+    def put_back(self, var, reason: str) -> None:
+        self._put_back[var] = reason
+        self._put_back[str(var.name)] = reason
+
+    def finish(self, mod: tvm.IRModule, offloaded: Dict[str, relax.Function]) -> None:
+        """Writes ``result``: the record of the partitioned ``mod`` (``offloaded``: its
+        ``tensorrt_N`` functions)."""
+        self.result = self._record(mod, offloaded)
+
+    def _record(self, mod: tvm.IRModule, offloaded: Dict[str, relax.Function]) -> PartitionRecord:
+        decisions, calls = [], {name: 0 for name in offloaded}
+        main = mod["main"]
+        for block in main.body.blocks:
+            for binding in block.bindings:
+                value = binding.value
+                if isinstance(value, relax.Call) and isinstance(value.op, relax.GlobalVar) and value.op.name_hint in calls:
+                    calls[value.op.name_hint] += 1
+        for name, func in offloaded.items():
+            decisions += [Decision(op, var, subgraph=name) for op, var in _subgraph_calls(func)]
+        producers = None
+        for var, call in _op_bindings(main):
+            if var in self._put_back:
+                reason = self._put_back[var]
+            elif var in self._by_var:
+                reason = self._by_var[var]
+            elif str(var.name) in self._put_back:  # re-emitted, then rebuilt by renaming
+                reason = self._put_back[str(var.name)]
+            elif self.opts.producers is not None and var in self.opts.producers:
+                reason = registry.reason(call, self.opts)  # never matched a pattern: no converter, arity
+            else:  # main as given (nothing offloaded) or rebuilt by a pass: asked now
+                if producers is None:
+                    producers = dataclasses.replace(self.opts, producers=relax.analysis.get_var2val(main))
+                reason = registry.reason(call, producers)
+            decisions.append(Decision(call.op.name, str(var.name), reason=reason or NOT_MATCHED, binding=var))
+        return PartitionRecord(self.ops_total, decisions, {n: max(c, 1) for n, c in calls.items()})
+
+
+def _subgraph_calls(func: relax.Function):
+    """(op, variable) of each op call of an offloaded function, as the spec names its nodes."""
+    out = []
+
+    class _Collect(graph.Visitor):
+        def call(self, call, args):
+            out.append((call.op.name, str(self.var.name) if self.var is not None else ""))
+
+        def get_item(self, value, index):
+            return None
+
+    graph.walk(func, [None] * len(func.params), _Collect())
+    return out
