@@ -3,9 +3,10 @@
     mod, config = tvm_trt.partition_for_tensorrt(mod, params)
     ex = tvm_trt.build(mod, target)
 """
-from . import backend, codegen, frontend, ops, registry, runtime  # noqa: F401  (ops registers converters)
+from . import backend, codegen, configs, frontend, ops, registry, runtime  # noqa: F401  (ops registers converters)
 from .build import build
 from .calibrate import calibrate
+from .options import CompileOptions, OptionError
 from .partition import partition_for_tensorrt
 from .registry import PartitionOptions, register_op, supported_ops
 from .report import PartitionReport, partition_report
@@ -17,10 +18,13 @@ codegen.register()
 runtime.register()
 
 __all__ = [
+    "CompileOptions",
+    "OptionError",
     "PartitionOptions",
     "PartitionReport",
     "build",
     "calibrate",
+    "configs",
     "partition_for_tensorrt",
     "partition_report",
     "register_op",

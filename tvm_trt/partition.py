@@ -11,12 +11,14 @@ from tvm import relax
 from tvm.relax.dpl import is_op, wildcard
 from tvm.relax.transform import FuseOpsByPattern, MergeCompositeFunctions
 
-from . import backend, dynamic, env, graph, ir, quantization, registry, symbolic
+from . import backend, dynamic, graph, ir, quantization, registry, symbolic
+from .options import DEFAULTS, CompileOptions, user_option_names
 from .registry import PartitionOptions, version_str
 
 CODEGEN = "tensorrt"
 CONFIG_ATTR = "tvm_trt.config"
 NO_MAC_REASON = "in a subgraph without multiply-accumulate ops (remove_no_mac_subgraphs=True)"
+EXCLUDED_REASON = "excluded by the user (exclude_ops)"
 DEFAULT_VERSION = (10, 0, 0)  # when no TensorRT is installed: a TensorRT 10 era target
 IMPLICIT_BATCH_BELOW = (7, 0, 0)  # TensorRT < 7 has only implicit-batch networks
 
@@ -40,6 +42,8 @@ def resolve_implicit_batch(use_implicit_batch: Optional[bool], version: Sequence
 def check_call(call: relax.Call, opts: PartitionOptions) -> Optional[str]:
     """Why ``call`` must stay in TVM, or None when TensorRT can take it."""
     name = call.op.name
+    if name in opts.exclude_ops:
+        return EXCLUDED_REASON
     entry = registry.get(name)
     if entry is None:
         return f"no TensorRT converter registered for {name}"
@@ -152,24 +156,41 @@ def is_mac_subgraph(func: relax.Function) -> bool:
     return any(getattr(registry.get(c.op.name), "mac", False) for c in graph.op_calls(func))
 
 
+class _Recorder(graph.Emitter):
+    """Re-emits an offloaded function's op calls, noting for each new var why it is back in TVM."""
+
+    def __init__(self, builder, reason: str, kept: Dict[relax.Var, str]):
+        super().__init__(builder)
+        self.reason, self.kept = reason, kept
+
+    def call(self, c, args):
+        var = super().call(c, args)
+        self.kept[var] = self.reason
+        return var
+
+
 @relax.expr_functor.mutator
 class _Inliner(relax.expr_functor.PyExprMutator):
     """Puts the op calls of the named offloaded functions back into their callers."""
 
-    def __init__(self, mod, names):
+    def __init__(self, mod, reasons: Dict[str, str], kept: Dict[relax.Var, str]):
         super().__init__(mod)
         self.mod_ = mod
-        self.names = set(names)
+        self.reasons, self.kept = reasons, kept
 
     def visit_call_(self, call):
         call = super().visit_call_(call)
-        if isinstance(call.op, relax.GlobalVar) and call.op.name_hint in self.names:
-            return graph.walk(self.mod_[call.op], list(call.args), graph.Emitter(self.builder_))
+        if isinstance(call.op, relax.GlobalVar) and call.op.name_hint in self.reasons:
+            reason = self.reasons[call.op.name_hint]
+            return graph.walk(self.mod_[call.op], list(call.args), _Recorder(self.builder_, reason, self.kept))
         return call
 
 
-def _inline(mod: tvm.IRModule, names: List[str]) -> tvm.IRModule:
-    inliner = _Inliner(mod, names)
+def _inline(mod: tvm.IRModule, reasons: Dict[str, str], kept: Dict[relax.Var, str]) -> tvm.IRModule:
+    """Inlines the offloaded functions named in ``reasons`` ({name: why}); ``kept`` receives the
+    reason of each op call put back (by its new var)."""
+    names = list(reasons)
+    inliner = _Inliner(mod, reasons, kept)
     for gv, func in list(mod.functions.items()):
         if isinstance(func, relax.Function) and gv.name_hint not in names and (
             func.attrs is None or func.attrs.get("Codegen") is None
@@ -180,41 +201,15 @@ def _inline(mod: tvm.IRModule, names: List[str]) -> tvm.IRModule:
     return mod
 
 
-# Every partition_for_tensorrt option with its default, in one place: these keys are all that
-# partition_for_tensorrt, --config files and tvm_trt.build accept (anything else raises TypeError
-# naming it and these). A new option: add it here, then read it from the config where it acts.
-OPTIONS: Dict[str, Any] = {
-    "version": None,  # target TensorRT: (8, 6), "8.6.1"; default the installed one
-    "use_implicit_batch": None,  # None: the batch-axis rule below TensorRT 7 only
-    "remove_no_mac_subgraphs": False,
-    "max_workspace_size": 1 << 30,
-    "use_fp16": False,
-    "build_at_compile_time": False,
-    "dynamic_shapes": None,  # {symbolic var: (min, opt, max)}: fixed optimization profiles
-    "use_int8": False,  # INT8 (README "INT8"); TVM_TENSORRT_USE_INT8 overrides
-    "int8_calibration_calls": None,  # calls that calibrate; TENSORRT_NUM_CALI_INT8 overrides
-    "int8_calibration": "max",  # or "percentile:P"; TVM_TENSORRT_INT8_CALIBRATION overrides
-    "int8_scales": None,  # from tvm_trt.calibrate(): no calibration calls
-    "int8_calibration_run": None,  # set by tvm_trt.calibrate() to collect its scales
-    "fallback": True,  # tvm_trt.build also compiles each subgraph with TVM, run where TensorRT cannot
-}
-# Keys a config carries beyond the options: the resolved version, the host tvm_trt.build sets,
-# main's tir_var_upper_bound (profile bounds).
-CONFIG_ONLY = ("tensorrt_version", "host_target", "tir_var_upper_bound")
+# The options, their defaults and allowed values are CompileOptions (options.py); OPTIONS is the
+# user's view of it (name -> default), kept for callers that list them.
+OPTIONS: Dict[str, Any] = {name: getattr(DEFAULTS, name) for name in user_option_names()}
 
 
-def check_options(options: Dict[str, Any], what: str = "partition_for_tensorrt") -> None:
-    """TypeError for an option nobody reads (a typo such as use_fp17 would pass silently)."""
-    known = set(OPTIONS) | (set(CONFIG_ONLY) if what != "partition_for_tensorrt" else set())
-    unknown = sorted(k for k in options if k not in known)
-    if unknown:
-        raise TypeError(
-            f"{what}: unknown option{'s' if len(unknown) > 1 else ''} {', '.join(map(repr, unknown))}; "
-            f"known: {', '.join(sorted(known))}"
-        )
-    size = options.get("max_workspace_size")
-    if size is not None and (isinstance(size, bool) or not isinstance(size, int) or not 0 < size < 1 << 63):
-        raise TypeError(f"{what}: max_workspace_size must be a positive int (bytes) below 2**63, got {size!r}")
+def check_options(options: Dict[str, Any], what: str = "partition_for_tensorrt") -> CompileOptions:
+    """The CompileOptions of ``options``; an OptionError (TypeError and ValueError) names an unknown
+    option (with a did-you-mean) or a bad value (with what is allowed), in one line."""
+    return CompileOptions.from_kwargs(what, allow_internal=what != "partition_for_tensorrt", **options)
 
 
 def check_params(params, mod=None) -> None:
@@ -248,15 +243,9 @@ def check_params(params, mod=None) -> None:
 
 
 def default_config(**overrides) -> Dict[str, Any]:
-    config = {
-        "tensorrt_version": list(DEFAULT_VERSION),
-        "use_implicit_batch": False,
-        "remove_no_mac_subgraphs": False,
-        "max_workspace_size": 1 << 30,
-        "use_fp16": False,
-    }
-    config.update(overrides)
-    return config
+    """The config of a function partitioned without options (or with ``overrides``)."""
+    base = {"tensorrt_version": list(DEFAULT_VERSION), "use_implicit_batch": False}
+    return CompileOptions.from_json({**base, **overrides}).to_json()
 
 
 def _profile_config(config: Dict[str, Any], mod: tvm.IRModule, dynamic_shapes) -> None:
@@ -318,42 +307,42 @@ def partition_for_tensorrt(
     mod: tvm.IRModule,
     params: Optional[Dict[str, Any]] = None,
     *,
-    version: Optional[Sequence[int]] = None,
-    use_implicit_batch: Optional[bool] = None,
-    remove_no_mac_subgraphs: bool = False,
-    max_workspace_size: int = 1 << 30,
-    use_fp16: bool = False,
-    dynamic_shapes: Optional[Dict[str, Sequence[int]]] = None,
+    version: Optional[Sequence[int]] = DEFAULTS.version,
+    use_implicit_batch: Optional[bool] = DEFAULTS.use_implicit_batch,
+    remove_no_mac_subgraphs: bool = DEFAULTS.remove_no_mac_subgraphs,
+    max_workspace_size: int = DEFAULTS.max_workspace_size,
+    use_fp16: bool = DEFAULTS.use_fp16,
+    dynamic_shapes: Optional[Dict[str, Sequence[int]]] = DEFAULTS.dynamic_shapes,
     **extra: Any,
 ) -> Tuple[tvm.IRModule, Dict[str, Any]]:
     """Offload TensorRT-supported subgraphs of ``mod["main"]``.
 
     Returns ``(mod, config)``: offloaded functions carry ``Codegen="tensorrt"`` and the config
     (JSON) as the attribute ``tvm_trt.config``, so plain ``relax.transform.RunCodegen()`` +
-    ``tvm.compile`` build them with these settings. Options beyond the named ones must be keys
-    of ``OPTIONS``.
+    ``tvm.compile`` build them with these settings. Options beyond the named ones are fields
+    of ``tvm_trt.CompileOptions``.
 
     ``dynamic_shapes={"n": (1, 8, 32)}`` fixes the TensorRT optimization profile (min, opt, max)
     of symbolic vars; shapes outside it are errors at run time. Without it the function's
     ``tir_var_upper_bound`` attribute bounds the profile, else it grows with the shapes met.
     """
-    check_options({**extra, "max_workspace_size": max_workspace_size})
+    named = dict(version=version, use_implicit_batch=use_implicit_batch, remove_no_mac_subgraphs=remove_no_mac_subgraphs,
+                 max_workspace_size=max_workspace_size, use_fp16=use_fp16, dynamic_shapes=dynamic_shapes)
+    options = check_options({**named, **extra})
+    mod, config, _ = partition_with_decisions(mod, params, options, int8_by_scales="use_int8" not in extra)
+    return mod, config
+
+
+def partition_with_decisions(mod: tvm.IRModule, params, options: CompileOptions, int8_by_scales: bool = True):
+    """-> (mod, config, {var of an op call put back in TVM: why}) for op calls accepted by their
+    predicates yet kept in TVM by a subgraph-level rule (min_subgraph_size, no-MAC removal)."""
     check_params(params, mod)
-    version = target_version(version)
-    opts = PartitionOptions(version=version, use_implicit_batch=resolve_implicit_batch(use_implicit_batch, version))
-    if extra.get("int8_scales"):  # from tvm_trt.calibrate(): INT8 without calibration calls
-        extra.setdefault("use_int8", True)
-    if extra.get("int8_calibration") is not None:  # a bad method fails here, not at the first call
-        env.calibration_method(str(extra["int8_calibration"]), "int8_calibration")
-    config = default_config(
-        tensorrt_version=list(opts.version),
-        use_implicit_batch=opts.use_implicit_batch,
-        remove_no_mac_subgraphs=remove_no_mac_subgraphs,
-        max_workspace_size=int(max_workspace_size),
-        use_fp16=bool(use_fp16),
-        **extra,
-    )
-    _profile_config(config, mod, dynamic_shapes)
+    if options.int8_scales and int8_by_scales:  # from tvm_trt.calibrate(): INT8 without calibration calls
+        options = options.replace(use_int8=True)
+    options = options.resolved()
+    opts = options.partition_options()
+    config = options.to_json()
+    _profile_config(config, mod, options.dynamic_shapes)
     json.dumps(config)  # the config must stay JSON-able: it travels inside the module
     if params:
         mod = relax.transform.BindParams("main", params)(mod)
@@ -362,21 +351,27 @@ def partition_for_tensorrt(
     mod, not_offloadable = dynamic.drop_shape_params(mod, offloaded_functions(mod))
     for name, reason in not_offloadable.items():
         log.warning("tvm_trt: subgraph %s stays in TVM: %s", name, reason)
-    back = list(not_offloadable)
-    # A subgraph without inputs computes constants (where constant folding failed): TVM keeps it.
-    back += [name for name, f in offloaded_functions(mod).items() if not f.params and name not in back]
-    if remove_no_mac_subgraphs:
-        back += [name for name, f in offloaded_functions(mod).items()
-                 if not is_mac_subgraph(f) and f.params and name not in back]
+    back = dict(not_offloadable)
+    for name, func in offloaded_functions(mod).items():
+        if name in back:
+            continue
+        size = len(graph.op_calls(func))
+        if not func.params:  # computes constants (where constant folding failed): TVM keeps it
+            back[name] = "computes constants only"
+        elif options.remove_no_mac_subgraphs and not is_mac_subgraph(func):
+            back[name] = NO_MAC_REASON
+        elif size < options.min_subgraph_size:
+            back[name] = f"in a subgraph of {size} ops < min_subgraph_size={options.min_subgraph_size}"
+    kept: Dict[relax.Var, str] = {}
     if back:
-        mod = _inline(mod, back)
+        mod = _inline(mod, back, kept)
     if not offloaded_functions(mod):
-        return given, config  # nothing for TensorRT: the module exactly as TVM alone compiles it
+        return given, config, kept  # nothing for TensorRT: the module exactly as TVM alone compiles it
     mod = rename_offloaded(mod)
     config_json = json.dumps(config, sort_keys=True)
     for name, func in offloaded_functions(mod).items():
         mod[name] = func.with_attr(CONFIG_ATTR, config_json)
-    return mod, config
+    return mod, config, kept
 
 
 @relax.expr_functor.mutator

@@ -14,6 +14,7 @@ import tvm_ffi
 
 from .. import backend, env, precision, progress
 from ..network import build_network
+from ..options import DEFAULTS, CompileOptions
 
 Shape = Tuple[int, ...]
 
@@ -26,17 +27,43 @@ class EngineBuildError(RuntimeError):
 
 @dataclasses.dataclass(frozen=True)
 class BuildSettings:
-    fp16: bool
-    workspace: int
+    """What a plan is built with: CompileOptions fields (same names where they are the same
+    thing) after environment overrides. Fields not at their default enter the cache key."""
+
+    fp16: bool  # CompileOptions.use_fp16
+    workspace: int  # CompileOptions.max_workspace_size
     int8: str = ""  # digest of the INT8 scales the network is quantized with ("" = float)
+    builder_optimization_level: int = DEFAULTS.builder_optimization_level
+    hardware_compatibility: str = DEFAULTS.hardware_compatibility
+    version_compatible: bool = DEFAULTS.version_compatible
+    sparse_weights: bool = DEFAULTS.sparse_weights
+    max_aux_streams: Optional[int] = DEFAULTS.max_aux_streams
+    compute_capabilities: Tuple[str, ...] = DEFAULTS.compute_capabilities
+    dla_core: Optional[int] = DEFAULTS.dla_core
+    dla_gpu_fallback: bool = DEFAULTS.dla_gpu_fallback
+    strip_weights: bool = False  # a plan without its weights, refitted at load (embedded plans)
+
+    @classmethod
+    def from_options(cls, options: CompileOptions) -> "BuildSettings":
+        options = options.with_env()  # the one place environment variables override options
+        knobs = {f.name: getattr(options, f.name) for f in dataclasses.fields(cls) if hasattr(options, f.name)}
+        knobs.pop("strip_weights")  # decided per plan (aot.py): only embedded plans are stripped
+        return cls(fp16=options.use_fp16, workspace=options.max_workspace_size, **knobs)
 
     @classmethod
     def from_env(cls, config: Dict) -> "BuildSettings":
-        """Environment variables override the config the model was partitioned with."""
-        return cls(
-            fp16=env.flag(env.USE_FP16, bool(config.get("use_fp16"))),
-            workspace=env.positive_int(env.MAX_WORKSPACE_SIZE, int(config.get("max_workspace_size", 1 << 30))),
-        )
+        """From the config the model was partitioned with; environment variables override it."""
+        return cls.from_options(CompileOptions.from_json(config))
+
+    def key_fields(self) -> Dict:
+        """The builder knobs not at their default (plans built before they existed keep their keys)."""
+        base = BuildSettings(self.fp16, self.workspace)
+        return {f.name: _jsonable(getattr(self, f.name)) for f in dataclasses.fields(self)
+                if f.name not in ("fp16", "workspace", "int8") and getattr(self, f.name) != getattr(base, f.name)}
+
+
+def _jsonable(value):
+    return list(value) if isinstance(value, tuple) else value
 
 
 def is_static(spec: Dict) -> bool:
@@ -87,6 +114,9 @@ def cache_key(content_hash: str, max_shapes: Sequence[Shape], settings: BuildSet
         fields["profile"] = [[list(s) for s in r] for r in ranges]
     if settings.int8:  # only INT8 plans carry the field: float keys stay as they were
         fields["int8"] = settings.int8
+    knobs = settings.key_fields()
+    if knobs:
+        fields["builder"] = knobs
     return hashlib.sha256(json.dumps(fields, sort_keys=True).encode()).hexdigest()[:40]
 
 
