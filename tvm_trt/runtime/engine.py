@@ -12,9 +12,10 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 import tvm_ffi
 
-from .. import backend, env, precision, progress
+from .. import backend, precision, progress
 from ..network import build_network
 from ..options import DEFAULTS, CompileOptions
+from . import builder_knobs, contexts, stripped
 
 Shape = Tuple[int, ...]
 
@@ -128,6 +129,7 @@ def builder_config(builder, spec: Dict, max_shapes: Sequence[Shape], settings: B
     config.set_memory_pool_limit(trt.MemoryPoolType.WORKSPACE, settings.workspace)
     if settings.fp16 and not backend.strongly_typed_only() and hasattr(trt.BuilderFlag, "FP16"):
         config.set_flag(trt.BuilderFlag.FP16)
+    builder_knobs.apply(config, settings)
     profile = ranges if ranges is not None and not is_static(spec) else profile_for(spec, max_shapes)
     if profile:
         opt = builder.create_optimization_profile()
@@ -146,6 +148,8 @@ def build_plan(spec: Dict, weights, max_shapes: Sequence[Shape], settings: Build
         with _tensorrt_errors() as messages:
             try:
                 network, _ctx = build_network(spec, weights, builder)
+                if settings.strip_weights:
+                    stripped.name_weights(network, _ctx)
             except Exception as err:  # a layer TensorRT refused: its own words say why
                 if not messages:
                     raise
@@ -153,13 +157,16 @@ def build_plan(spec: Dict, weights, max_shapes: Sequence[Shape], settings: Build
                     f"TensorRT refused the network of subgraph {spec['symbol']}: {err} ({'; '.join(messages)})"
                 ) from err
         config = builder_config(builder, spec, max_shapes, settings, ranges)
+        timing_cache = contexts.attach_timing_cache(config)
         monitor = progress.attach(bar, config)  # noqa: F841  (held until the build ends)
         with _tensorrt_errors() as messages:
             plan = builder.build_serialized_network(network, config)
+        if plan is not None and timing_cache:
+            contexts.save_timing_cache(config)
         if plan is None:
             detail = "; ".join(messages) or "see the tvm_trt.tensorrt log"
             raise EngineBuildError(f"TensorRT could not build subgraph {spec['symbol']}: {detail}")
-    return bytes(plan)
+    return stripped.StrippedPlan(plan) if settings.strip_weights else bytes(plan)
 
 
 class _ErrorList(logging.Handler):
@@ -190,9 +197,13 @@ def _tensorrt_errors():
 class Engine:
     """A deserialised engine with one execution context per thread."""
 
-    def __init__(self, plan: bytes, symbol: str):
+    def __init__(self, plan: bytes, symbol: str, refit_source=None, options: Optional[CompileOptions] = None):
+        """``refit_source``: () -> (spec, weights) of the network, for a StrippedPlan; ``options``:
+        the run-time ones (cuda_graphs, share_activation_memory), environment applied."""
         trt = backend.trt()
         self.symbol = symbol
+        options = options or DEFAULTS
+        self.cuda_graphs, self.share_memory = options.cuda_graphs, options.share_activation_memory
         self.runtime = trt.Runtime(backend.get_logger())
         with _tensorrt_errors() as messages:
             self.engine = self.runtime.deserialize_cuda_engine(plan)
@@ -207,7 +218,7 @@ class Engine:
     def context(self):
         ctx = getattr(self._local, "ctx", None)
         if ctx is None:
-            ctx = self._local.ctx = self.engine.create_execution_context()
+            ctx = self._local.ctx = contexts.create_context(self.engine, self.cuda_graphs, self.share_memory)
         return ctx
 
     def _check_outputs(self, ctx, inputs, outputs) -> None:
@@ -245,5 +256,9 @@ class Engine:
         if stream is None:
             first = (inputs or outputs)[0]
             stream = tvm_ffi.get_raw_stream(tvm_ffi.Device(first.device_type, first.device_id))
+        if self.share_memory:
+            first = (inputs or outputs)[0]
+            contexts.SHARED.bind(ctx, self.engine, tvm_ffi.Device(first.device_type, first.device_id))
         if not ctx.execute_async_v3(stream):
             raise RuntimeError(f"TensorRT failed to execute subgraph {self.symbol}")
+        contexts.save_runtime_cache(ctx)  # once per context: the kernels JIT-compiled by its first run

@@ -21,6 +21,7 @@ from . import aot, cache, dlpack, fallback
 from .calibration import Calibration
 from .engine import BuildSettings, Engine, build_plan, cache_key, gpu_name, is_static
 from .profiles import Profile, Profiles
+from ..options import CompileOptions
 
 logger = logging.getLogger("tvm_trt")
 
@@ -35,6 +36,8 @@ STATS = {
     "int8_engines": 0,
     "reference_executions": 0,
     "fallback_executions": 0,
+    "cuda_graph_contexts": 0,  # execution contexts with CUDA graph capture (cuda_graphs)
+    "shared_activation_bytes": 0,  # the one activation buffer of share_activation_memory
     "build_seconds": 0.0,
     "cache_load_seconds": 0.0,
 }
@@ -269,7 +272,8 @@ class Subgraph:
         if slot.engine is None:
             with slot.lock:
                 if slot.engine is None:
-                    slot.engine = Engine(slot.plan, self.symbol)
+                    slot.engine = Engine(slot.plan, self.symbol, lambda: self.network_spec(slot.settings),
+                                         CompileOptions.from_json(self.spec["config"]).with_env())
                     slot.plan = None  # the engine holds its own copy; the file cache has the plan
         slot.engine.execute(inputs, outputs)  # one execution context per thread inside
 
