@@ -38,6 +38,9 @@ def apply(config, settings) -> None:
         _need(config, "builder_optimization_level", "builder_optimization_level")
         config.builder_optimization_level = settings.builder_optimization_level
     if settings.hardware_compatibility != "none":
+        if backend.flavour() == "tensorrt-rtx":  # its setter only logs "unsupported"
+            raise UnsupportedKnob("option hardware_compatibility: TensorRT-RTX has no hardware compatibility "
+                                  "levels; its ahead-of-time plans choose GPUs with compute_capabilities")
         _need(config, "hardware_compatibility_level", "hardware_compatibility")
         level = _need(trt, "HardwareCompatibilityLevel", "hardware_compatibility")
         config.hardware_compatibility_level = getattr(level, HARDWARE_LEVELS[settings.hardware_compatibility])
@@ -54,6 +57,9 @@ def apply(config, settings) -> None:
         _need(config, "DLA_core", "dla_core")
         config.default_device_type = trt.DeviceType.DLA
         config.DLA_core = settings.dla_core
+        if config.DLA_core != settings.dla_core:  # TensorRT-RTX keeps -1: no DLA on its GPUs
+            raise UnsupportedKnob(f"option dla_core={settings.dla_core}: this {backend.flavour()} has no DLA "
+                                  "(DLA plans need NVIDIA TensorRT on Jetson/DRIVE)")
         if settings.dla_gpu_fallback:  # layers DLA cannot run (TensorRT decides) go to the GPU
             _flag(config, "GPU_FALLBACK", "dla_gpu_fallback")
     if settings.strip_weights:  # the plan holds no weights; refit at load puts the same ones back

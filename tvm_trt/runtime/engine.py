@@ -12,7 +12,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 import tvm_ffi
 
-from .. import backend, precision, progress
+from .. import backend, precision, precision_gate, progress
 from ..network import build_network
 from ..options import DEFAULTS, CompileOptions
 from . import builder_knobs, contexts, stripped
@@ -46,7 +46,7 @@ class BuildSettings:
 
     @classmethod
     def from_options(cls, options: CompileOptions) -> "BuildSettings":
-        options = options.with_env()  # the one place environment variables override options
+        options = precision_gate.fit_to_gpu(options.with_env(), gpu_name())  # env overrides, in one place
         knobs = {f.name: getattr(options, f.name) for f in dataclasses.fields(cls) if hasattr(options, f.name)}
         knobs.pop("strip_weights")  # decided per plan (aot.py): only embedded plans are stripped
         return cls(fp16=options.use_fp16, workspace=options.max_workspace_size, **knobs)
