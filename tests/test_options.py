@@ -115,3 +115,13 @@ def test_partition_options_resolved_once():
     opts = CompileOptions(version=(6, 0), exclude_ops=["relax.nn.relu"]).partition_options()
     assert opts.version == (6, 0, 0) and opts.use_implicit_batch is True  # the rule below TensorRT 7
     assert opts.exclude_ops == frozenset({"relax.nn.relu"})
+
+
+def test_readme_options_table_lists_every_option():
+    import pathlib
+    import re
+
+    readme = (pathlib.Path(__file__).parent.parent / "README.md").read_text()
+    section = readme.split("## Options (`tvm_trt.CompileOptions`)", 1)[1].split("\n## ", 1)[0]
+    rows = set(re.findall(r"^\| `(\w+)` \|", section, flags=re.M))
+    assert rows == set(tvm_trt.options.user_option_names()) - {"int8_calibration_run"}

@@ -2,7 +2,7 @@
 with what is allowed (options.py prefixes the option's name and the value given)."""
 from __future__ import annotations
 
-from typing import Any, Callable, Optional
+from typing import Callable, Optional
 
 HARDWARE_COMPATIBILITY = ("none", "ampere_plus", "same_compute_capability")
 
@@ -123,7 +123,3 @@ def calibration(value) -> str:
     except ValueError as err:
         raise Invalid(str(err).split(": ", 1)[-1]) from None
     return value.strip()
-
-
-def as_any(value: Any) -> Any:
-    return value
