@@ -83,7 +83,7 @@ CLI_CASES = [
     ("version-text", ["report", "{d}/tiny.onnx", "--version", "x.y"], {}, "bad --version 'x.y'"),
     ("version-major-only", ["report", "{d}/tiny.onnx", "--version", "8"], {}, "bad --version '8'"),
     ("config-missing", ["report", "{d}/tiny.onnx", "--config", "missing.json"], {},
-     "cannot read config 'missing.json': No such file or directory; the presets are ['jetson-orin', 'server']"),
+     "cannot read config 'missing.json': No such file or directory; the presets are ['jetson-orin', 'rtx-aot', 'server']"),
     ("config-json", ["report", "{d}/tiny.onnx", "--config", "{d}/broken.json"], {}, "is not valid JSON"),
     ("config-list", ["report", "{d}/tiny.onnx", "--config", "{d}/list.json"], {}, "must hold a JSON object"),
     ("config-typo", ["report", "{d}/tiny.onnx", "--config", "{d}/typo.json"], {},
