@@ -187,3 +187,17 @@ def test_cuda_target_without_arch_is_not_checked():
     pmod, _ = tvm_trt.partition_for_tensorrt(conv_softmax(), use_int8=True, int8_calibration_calls=1)
     assert precision_gate.target_arch(tvm.target.Target({"kind": "cuda"}), {"kind": "cuda"}) is None
     assert pmod is not None
+
+
+def test_fp8_model_against_target_arch():
+    def build(x):
+        s = relax.const(np.array(0.05, "float32"))
+        zp = relax.const(np.zeros((), "float16"))  # Relax takes fp8 zero points as float16
+        q = relax.op.quantize(x, s, zp, axis=1, out_dtype="float8_e4m3fn")
+        return relax.op.dequantize(q, s, zp, axis=1, out_dtype="float32")
+
+    pmod, _ = tvm_trt.partition_for_tensorrt(make_module(build, {"x": ((2, 4, 3), "float32")}))
+    assert precision_gate.has_fp8(partition.offloaded_functions(pmod).values())
+    with pytest.raises(ValueError, match="an FP8-quantized model: FP8 needs a GPU of compute capability >= 8.9; "
+                                         "the target arch sm_86 is 8.6"):
+        tvm_trt.build(pmod, {"kind": "cuda", "arch": "sm_86", "host": "llvm"})
