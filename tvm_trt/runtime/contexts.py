@@ -77,8 +77,9 @@ def _stat(name: str, value, absolute: bool = False) -> None:
 
 
 def create_context(engine, cuda_graphs: bool, share_memory: bool):
-    """An execution context with the run-time options: TensorRT-RTX's runtime config (runtime
-    cache, CUDA graph strategy, user-managed memory), or NVIDIA TensorRT's allocation strategy."""
+    """(execution context, runtime cache or None) with the run-time options: TensorRT-RTX's runtime
+    config (runtime cache, CUDA graph strategy, user-managed memory), or NVIDIA TensorRT's
+    allocation strategy. (TensorRT's Python objects take no attributes: the cache travels beside.)"""
     trt = backend.trt()
     if hasattr(engine, "create_runtime_config"):  # TensorRT-RTX
         config = engine.create_runtime_config()
@@ -87,16 +88,14 @@ def create_context(engine, cuda_graphs: bool, share_memory: bool):
             _stat("cuda_graph_contexts", 1)
         if share_memory:
             config.set_execution_context_allocation_strategy(trt.ExecutionContextAllocationStrategy.USER_MANAGED)
-        runtime_cache = _runtime_cache(config)
-        ctx = engine.create_execution_context(config)
-        ctx._tvm_trt_runtime_cache = runtime_cache  # saved after the first execution (JIT happens then)
-        return ctx
+        runtime_cache = _runtime_cache(config)  # saved after the first execution (JIT happens then)
+        return engine.create_execution_context(config), runtime_cache
     if cuda_graphs:
         raise RuntimeError("TVM_TENSORRT_CUDA_GRAPHS / cuda_graphs: capture is implemented with TensorRT-RTX's "
                            "cuda_graph_strategy; this NVIDIA TensorRT runs without CUDA graphs only")
     if share_memory:
-        return engine.create_execution_context(trt.ExecutionContextAllocationStrategy.USER_MANAGED)
-    return engine.create_execution_context()
+        return engine.create_execution_context(trt.ExecutionContextAllocationStrategy.USER_MANAGED), None
+    return engine.create_execution_context(), None
 
 
 def _runtime_cache(config) -> Optional[object]:
@@ -114,11 +113,8 @@ def _runtime_cache(config) -> Optional[object]:
     return runtime_cache
 
 
-def save_runtime_cache(ctx) -> None:
+def save_runtime_cache(runtime_cache) -> None:
     """After a context's first execution: its JIT-compiled kernels for the next process."""
-    runtime_cache = getattr(ctx, "_tvm_trt_runtime_cache", None)
-    if runtime_cache is not None:
-        from .engine import gpu_name
+    from .engine import gpu_name
 
-        cache.store_file(_file("runtime", gpu_name()), bytes(runtime_cache.serialize()))
-        ctx._tvm_trt_runtime_cache = None
+    cache.store_file(_file("runtime", gpu_name()), bytes(runtime_cache.serialize()))

@@ -218,7 +218,8 @@ class Engine:
     def context(self):
         ctx = getattr(self._local, "ctx", None)
         if ctx is None:
-            ctx = self._local.ctx = contexts.create_context(self.engine, self.cuda_graphs, self.share_memory)
+            ctx, self._local.runtime_cache = contexts.create_context(self.engine, self.cuda_graphs, self.share_memory)
+            self._local.ctx = ctx
         return ctx
 
     def _check_outputs(self, ctx, inputs, outputs) -> None:
@@ -261,4 +262,6 @@ class Engine:
             contexts.SHARED.bind(ctx, self.engine, tvm_ffi.Device(first.device_type, first.device_id))
         if not ctx.execute_async_v3(stream):
             raise RuntimeError(f"TensorRT failed to execute subgraph {self.symbol}")
-        contexts.save_runtime_cache(ctx)  # once per context: the kernels JIT-compiled by its first run
+        if getattr(self._local, "runtime_cache", None) is not None:  # the kernels its first run JIT-compiled
+            contexts.save_runtime_cache(self._local.runtime_cache)
+            self._local.runtime_cache = None
