@@ -45,35 +45,32 @@ def save_timing_cache(config) -> bool:
 
 # --- execution contexts ------------------------------------------------------------------------
 class SharedActivations:
-    """One device buffer for the activation memory of every context of this process (the VM runs
-    subgraphs one after the other on one stream), grown to the largest engine's need."""
+    """One device buffer per thread for the activation memory of every context it runs (the VM runs
+    subgraphs one after the other on one stream), grown to the largest engine's need. Per thread:
+    VMs in other threads run concurrently and must not share scratch memory."""
 
     def __init__(self):
-        self.lock = threading.Lock()
-        self.buffer = None
-        self.size = 0
+        self.local = threading.local()
 
     def bind(self, ctx, engine, device) -> None:
         import tvm
 
-        need = int(getattr(engine, "device_memory_size_v2", None) or getattr(engine, "device_memory_size", 0))
-        with self.lock:
-            if need > self.size or self.buffer is None:
-                self.buffer = tvm.runtime.empty((max(need, 1),), "uint8", device)
-                self.size = max(need, 1)
-                _stat("shared_activation_bytes", self.size, absolute=True)
-            ptr = self.buffer.data_ptr()
-        ctx.set_device_memory(ptr, need)
+        need = max(int(getattr(engine, "device_memory_size_v2", None) or getattr(engine, "device_memory_size", 0)), 1)
+        if need > getattr(self.local, "size", 0):
+            grown = need - getattr(self.local, "size", 0)
+            self.local.buffer = tvm.runtime.empty((need,), "uint8", device)
+            self.local.size = need
+            _stat("shared_activation_bytes", grown)
+        ctx.set_device_memory(self.local.buffer.data_ptr(), need)
 
 
 SHARED = SharedActivations()
 
 
-def _stat(name: str, value, absolute: bool = False) -> None:
-    from .subgraph import STATS, _stats_lock
+def _stat(name: str, amount) -> None:
+    from .subgraph import bump
 
-    with _stats_lock:
-        STATS[name] = value if absolute else STATS[name] + value
+    bump(name, amount)
 
 
 def create_context(engine, cuda_graphs: bool, share_memory: bool):
