@@ -11,7 +11,10 @@ from tvm import relax
 import tvm_trt
 from harness import make_module
 from runtime_models import W, conv_softmax
-from tvm_trt import backend, partition, precision_gate, spec
+from tvm_trt import partition
+from tvm_trt.codegen import spec
+from tvm_trt.core import precision_gate
+from tvm_trt.core import tensorrt as backend
 from tvm_trt.runtime import aot, builder_knobs, engine, stripped
 
 needs_trt = pytest.mark.skipif(not backend.available(), reason="needs a TensorRT library")
@@ -128,7 +131,7 @@ def test_stripped_plan_names_every_weight_and_round_trips():
     """What runs here of weight stripping: every weight of the network is named and marked
     refittable with our arrays; the embedded index keeps the stripped flag. (Building a stripped
     plan and refitting it need a CUDA driver with TensorRT-RTX 1.7: untested here.)"""
-    from tvm_trt.network import build_network
+    from tvm_trt.network.builder import build_network
 
     sub, weights = _subgraph()
     builder = backend.trt().Builder(backend.get_logger())

@@ -48,7 +48,7 @@ def test_bad_value_is_one_line(name, value, message):
 
 
 def test_every_option_has_a_bad_value_case():
-    assert {name for name, *_ in BAD_VALUES} >= set(tvm_trt.options.user_option_names()) - {
+    assert {name for name, *_ in BAD_VALUES} >= set(tvm_trt.core.options.user_option_names()) - {
         "int8_scales", "int8_calibration_run"}
 
 
@@ -124,4 +124,4 @@ def test_readme_options_table_lists_every_option():
     readme = (pathlib.Path(__file__).parent.parent / "README.md").read_text()
     section = readme.split("## Options (`tvm_trt.CompileOptions`)", 1)[1].split("\n## ", 1)[0]
     rows = set(re.findall(r"^\| `(\w+)` \|", section, flags=re.M))
-    assert rows == set(tvm_trt.options.user_option_names()) - {"int8_calibration_run"}
+    assert rows == set(tvm_trt.core.options.user_option_names()) - {"int8_calibration_run"}

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Optional
 
-from .. import backend
+from ..core import tensorrt as backend
 
 HARDWARE_LEVELS = {"none": "NONE", "ampere_plus": "AMPERE_PLUS", "same_compute_capability": "SAME_COMPUTE_CAPABILITY"}
 

@@ -10,7 +10,7 @@ import logging
 import threading
 from typing import Optional
 
-from .. import backend
+from ..core import tensorrt as backend
 from . import cache
 
 logger = logging.getLogger("tvm_trt")
@@ -68,7 +68,7 @@ SHARED = SharedActivations()
 
 
 def _stat(name: str, amount) -> None:
-    from .subgraph import bump
+    from .stats import bump
 
     bump(name, amount)
 
@@ -98,10 +98,8 @@ def create_context(engine, cuda_graphs: bool, share_memory: bool):
 def _runtime_cache(config) -> Optional[object]:
     if not cache.cache_dir() or not hasattr(config, "create_runtime_cache"):
         return None
-    from .engine import gpu_name
-
     runtime_cache = config.create_runtime_cache()
-    data = cache.load_file(_file("runtime", gpu_name()), "runtime cache")
+    data = cache.load_file(_file("runtime", backend.gpu_name()), "runtime cache")
     if data and not runtime_cache.deserialize(data):
         logger.warning("tvm_trt: the runtime cache in %s does not fit this TensorRT-RTX; starting afresh",
                        cache.cache_dir())
@@ -112,6 +110,4 @@ def _runtime_cache(config) -> Optional[object]:
 
 def save_runtime_cache(runtime_cache) -> None:
     """After a context's first execution: its JIT-compiled kernels for the next process."""
-    from .engine import gpu_name
-
-    cache.store_file(_file("runtime", gpu_name()), bytes(runtime_cache.serialize()))
+    cache.store_file(_file("runtime", backend.gpu_name()), bytes(runtime_cache.serialize()))

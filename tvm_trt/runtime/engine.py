@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import functools
 import hashlib
 import json
 import logging
@@ -12,9 +11,11 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 import tvm_ffi
 
-from .. import backend, precision, precision_gate, progress
-from ..network import build_network
-from ..options import DEFAULTS, CompileOptions
+from ..core import precision_gate, progress, tensorrt
+from ..core.options import DEFAULTS, CompileOptions
+from ..core.tensorrt import gpu_name
+from ..network import precision
+from ..network.builder import build_network
 from . import builder_knobs, contexts, stripped
 
 Shape = Tuple[int, ...]
@@ -84,20 +85,6 @@ def profile_for(spec: Dict, max_shapes: Sequence[Shape]) -> Optional[List[Tuple[
     return ranges
 
 
-@functools.lru_cache(maxsize=None)
-def gpu_name() -> str:
-    """What plans are built for: 'any' for plans built without a GPU (TensorRT-RTX AOT)."""
-    try:
-        import tvm
-
-        dev = tvm.cuda(0)
-        if dev.exist:
-            return f"{dev.device_name}:sm_{dev.compute_version.replace('.', '')}"
-    except Exception:
-        pass
-    return "any"
-
-
 def cache_key(content_hash: str, max_shapes: Sequence[Shape], settings: BuildSettings, gpu: Optional[str] = None,
               ranges: Optional[Sequence] = None) -> str:
     """Content hash of everything a plan depends on (so many models can share one directory);
@@ -107,8 +94,8 @@ def cache_key(content_hash: str, max_shapes: Sequence[Shape], settings: BuildSet
         "shapes": [list(s) for s in max_shapes],
         "fp16": settings.fp16,
         "workspace": settings.workspace,
-        "flavour": backend.flavour(),
-        "version": list(backend.version() or ()),
+        "flavour": tensorrt.flavour(),
+        "version": list(tensorrt.version() or ()),
         "gpu": gpu or gpu_name(),
     }
     if ranges is not None:
@@ -124,10 +111,10 @@ def cache_key(content_hash: str, max_shapes: Sequence[Shape], settings: BuildSet
 def builder_config(builder, spec: Dict, max_shapes: Sequence[Shape], settings: BuildSettings, ranges=None):
     """The IBuilderConfig: workspace limit, FP16 flag (weakly typed TensorRT), optimization profile
     (``ranges``, else [1, max] on every dynamic dim)."""
-    trt = backend.trt()
+    trt = tensorrt.trt()
     config = builder.create_builder_config()
     config.set_memory_pool_limit(trt.MemoryPoolType.WORKSPACE, settings.workspace)
-    if settings.fp16 and not backend.strongly_typed_only() and hasattr(trt.BuilderFlag, "FP16"):
+    if settings.fp16 and not tensorrt.strongly_typed_only() and hasattr(trt.BuilderFlag, "FP16"):
         config.set_flag(trt.BuilderFlag.FP16)
     builder_knobs.apply(config, settings)
     profile = ranges if ranges is not None and not is_static(spec) else profile_for(spec, max_shapes)
@@ -140,11 +127,11 @@ def builder_config(builder, spec: Dict, max_shapes: Sequence[Shape], settings: B
 
 
 def build_plan(spec: Dict, weights, max_shapes: Sequence[Shape], settings: BuildSettings, ranges=None) -> bytes:
-    trt = backend.trt()
+    trt = tensorrt.trt()
     if settings.fp16 and spec.get("precision") != "float16":
         spec, weights = precision.to_fp16(spec, weights)
     with progress.build_progress(spec["symbol"]) as bar:
-        builder = trt.Builder(backend.get_logger())
+        builder = trt.Builder(tensorrt.get_logger())
         with _tensorrt_errors() as messages:
             try:
                 network, _ctx = build_network(spec, weights, builder)
@@ -200,11 +187,11 @@ class Engine:
     def __init__(self, plan: bytes, symbol: str, refit_source=None, options: Optional[CompileOptions] = None):
         """``refit_source``: () -> (spec, weights) of the network, for a StrippedPlan; ``options``:
         the run-time ones (cuda_graphs, share_activation_memory), environment applied."""
-        trt = backend.trt()
+        trt = tensorrt.trt()
         self.symbol = symbol
         options = options or DEFAULTS
         self.cuda_graphs, self.share_memory = options.cuda_graphs, options.share_activation_memory
-        self.runtime = trt.Runtime(backend.get_logger())
+        self.runtime = trt.Runtime(tensorrt.get_logger())
         with _tensorrt_errors() as messages:
             self.engine = self.runtime.deserialize_cuda_engine(plan)
         if self.engine is None:

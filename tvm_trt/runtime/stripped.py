@@ -14,7 +14,7 @@ from typing import Dict
 
 import numpy as np
 
-from .. import backend
+from ..core import tensorrt as backend
 
 class StrippedPlan(bytes):
     """A plan built without its weights: the engine must be refitted before it runs."""
@@ -35,7 +35,7 @@ def name_weights(network, ctx) -> Dict[str, np.ndarray]:
 
 def refit(engine, spec: Dict, weights) -> None:
     """Puts the weights back into a stripped engine; an error names the subgraph and what is missing."""
-    from ..network import build_network
+    from ..network.builder import build_network
 
     trt = backend.trt()
     builder = trt.Builder(backend.get_logger())
@@ -62,7 +62,5 @@ def can_strip() -> bool:
     if trt is None or not hasattr(trt.BuilderFlag, "STRIP_PLAN") or not hasattr(trt, "Refitter"):
         return False
     if backend.flavour() == "tensorrt-rtx":
-        from .engine import gpu_name
-
-        return gpu_name() != "any"
+        return backend.gpu_name() != "any"
     return True
