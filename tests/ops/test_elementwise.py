@@ -261,3 +261,16 @@ def test_version_gate(op, build, inputs, version, needs):
     mod = make_module(build, inputs)
     assert_rejected(mod, op, f"needs TensorRT >= {needs}", version=version)
     assert_offloaded(mod, version=tuple(int(p) for p in needs.split(".")))
+
+
+# ---- what stays in TVM, with TensorRT's reason ------------------------------------------------
+
+
+def test_bitwise_rejected_with_reason():
+    mod = make_module(lambda x, y: R.bitwise_and(x, y), {"a": ((2, 3), "int32"), "b": ((2, 3), "int32")})
+    assert_rejected(mod, "relax.bitwise_and", "TensorRT has no integer bit operations")
+
+
+def test_float64_rejected_with_reason():
+    mod = make_module(lambda x, y: R.add(x, y), {"a": ((2, 3), "float64"), "b": ((2, 3), "float64")})
+    assert_rejected(mod, "relax.add", "float64 tensors (TensorRT has no 64-bit float type)")

@@ -164,3 +164,13 @@ def test_grid_sample_rejected(x_shape, grid_shape, layout, method, padding, vers
         {"x": (x_shape, "float32"), "grid": (grid_shape, "float32")},
     )
     assert_rejected(mod, "relax.image.grid_sample", reason, version=version)
+
+
+def test_non_max_suppression_rejected_with_reason():
+    def build(boxes, scores):
+        return R.vision.all_class_non_max_suppression(
+            boxes, scores, relax.const(2, "int64"), relax.const(0.5, "float32"), relax.const(0.0, "float32")
+        )
+
+    mod = make_module(build, {"boxes": ((1, 6, 4), "float32"), "scores": ((1, 1, 6), "float32")})
+    assert_rejected(mod, "relax.vision.all_class_non_max_suppression", "no exact TensorRT NMS equivalent")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from .. import ir
-from ..registry import FLOAT_TYPES, INT_TYPES, all_of, register_op
+from ..registry import FLOAT_TYPES, INT_TYPES, all_of, no_converter, register_op
 from ._common import int8_values_check
 
 NUMERIC = FLOAT_TYPES + INT_TYPES  # int64: position ids, mask arithmetic (gated to TensorRT >= 10)
@@ -45,6 +45,11 @@ for _relax, _trt, _dtypes in [
 
 # floor(a / b) for floats as Relax's floor_divide computes it; integers floored exactly.
 register_op("relax.floor_divide", check=_batch_rule, min_version=(8, 0, 0), dtypes=NUMERIC)(_binary("FLOOR_DIV"))
+
+
+# TensorRT's AND/OR/XOR/NOT take bools only; it has no integer bit operations or shifts.
+for _relax in ("bitwise_and", "bitwise_or", "bitwise_xor", "bitwise_not", "left_shift", "right_shift"):
+    no_converter(f"relax.{_relax}", f"{_relax}: TensorRT has no integer bit operations (its logic ops take bools)")
 
 
 # ---- modulo: TensorRT has no MOD; a - b * q, q the quotient rounded down (floor_mod) or toward

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from tvm import relax
 
-from ..registry import all_of, attr_in, register_op
+from ..registry import all_of, attr_in, no_converter, register_op
 from ._common import same_out_dtype
 
 _MODES = {"nearest_neighbor": "NEAREST", "linear": "LINEAR", "cubic": "CUBIC"}
@@ -108,3 +108,13 @@ def grid_sample(ctx, node):
     layer.sample_mode = getattr(trt.SampleMode, _GRID_PADDING[a["padding_mode"]])
     layer.align_corners = bool(a["align_corners"])
     return layer.get_output(0)
+
+
+# TensorRT's INMSLayer returns a data-dependent number of selected boxes; Relax's op returns
+# TVM's padded ONNX format (batch * classes * boxes rows and a count), and TVM's importer
+# folds max_output_boxes_per_class into the op. Matching it exactly needs TVM's row order and
+# padding, which TensorRT does not document.
+no_converter(
+    "relax.vision.all_class_non_max_suppression",
+    "all_class_non_max_suppression: TVM's padded output format has no exact TensorRT NMS equivalent",
+)
