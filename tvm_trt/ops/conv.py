@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import ir
-from ..registry import all_of, attr_in, register_op
+from ..core import ir
+from ..core.registry import all_of, attr_in, register_op
 from ._common import is_weight, pair, same_out_dtype, unit_axis
 
 _LAYOUTS = {1: ("NCW", "OIW", "IOW"), 2: ("NCHW", "OIHW", "IOHW"), 3: ("NCDHW", "OIDHW", "IODHW")}

@@ -1,7 +1,7 @@
 """Elementwise unary math through IUnaryLayer (plus rsqrt and square, composed exactly)."""
 from __future__ import annotations
 
-from ..registry import FLOAT_TYPES, INT_TYPES, register_op
+from ..core.registry import FLOAT_TYPES, INT_TYPES, register_op
 
 # Before TensorRT 10 unary ops took floats only (SIGN also INT32); from 10 on NEG, ABS and SIGN
 # take INT32/INT64 too (position ids, shape arithmetic, ONNX Range).
