@@ -29,19 +29,27 @@ def _binary(op_name: str):
     return convert
 
 
-# Integer divide and power stay float-only: TVM's integer division rounds differently per op,
-# and TVM cannot compile integer power at all (so no TVM fallback could run it).
+# Integer divide stays float-only: TVM's integer division rounds differently per op.
 # int8 as plain values (torch's clamp of int8, ONNX Clip on int8): only ops that cannot overflow.
 for _relax, _trt, _dtypes in [
     ("add", "SUM", NUMERIC),
     ("subtract", "SUB", NUMERIC),
     ("multiply", "PROD", NUMERIC),
     ("divide", "DIV", FLOAT_TYPES),
-    ("power", "POW", FLOAT_TYPES),
     ("maximum", "MAX", NUMERIC + ("int8",)),
     ("minimum", "MIN", NUMERIC + ("int8",)),
 ]:
     register_op(f"relax.{_relax}", check=all_of(_batch_rule, int8_values_check), dtypes=_dtypes)(_binary(_trt))
+
+
+def _float_power(call, opts):
+    if str(call.ty.dtype) in INT_TYPES:
+        return ("integer power: TVM cannot compile it (so no TVM fallback could run the subgraph) and TensorRT "
+                "documents no integer POW semantics (rounding, negative exponents)")
+    return _batch_rule(call, opts)
+
+
+register_op("relax.power", check=_float_power, dtypes=NUMERIC)(_binary("POW"))
 
 # floor(a / b) for floats as Relax's floor_divide computes it; integers floored exactly.
 register_op("relax.floor_divide", check=_batch_rule, min_version=(8, 0, 0), dtypes=NUMERIC)(_binary("FLOOR_DIV"))
