@@ -68,7 +68,7 @@ def test_policy_reads_in_one_place(free_op):
     names = [c.__qualname__ for c in registry.get(free_op).policy]
     assert names == [
         "output_shapes_from_inputs", "min_version_gate(8.6.0)", "tensor_arguments",
-        "each_tensor(dtype_in.<locals>.dtype_accepted, known_dims)", "dtype_gate.<locals>.check",
+        "each_tensor(not_float64, dtype_in.<locals>.dtype_accepted, known_dims)", "dtype_gate.<locals>.check",
         "test_policy_reads_in_one_place.<locals>.innermost",
     ]
     mod = make_module(lambda x: relax.op.flip(x, -1), FLIP)

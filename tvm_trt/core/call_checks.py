@@ -42,6 +42,12 @@ def tensor_arguments(call, opts) -> Optional[str]:
     return None
 
 
+def not_float64(ty, call, opts) -> Optional[str]:
+    if ty.dtype == "float64":  # TensorRT's own ONNX parser narrows DOUBLE to FLOAT instead
+        return f"{call.op.name}: float64 tensors (TensorRT has no 64-bit float type)"
+    return None
+
+
 def dtype_in(dtypes: Iterable[str]) -> TensorCheck:
     """The tensor's dtype is one the op's converter accepts (its registration's ``dtypes``)."""
     dtypes = tuple(dtypes)

@@ -32,6 +32,8 @@ ANY_TYPE = FLOAT_TYPES + INT_TYPES + ("bool",)  # ops that only move or compare 
 # shape arithmetic and indices were INT32 only), BOOL tensors with the comparisons of TensorRT 7.
 DTYPE_MIN_VERSION: Dict[str, Tuple[int, int, int]] = {"int64": (10, 0, 0), "bool": (7, 0, 0)}
 
+EXCLUDED_REASON = "excluded by the user (exclude_ops)"
+
 log = logging.getLogger(__name__)
 
 
@@ -41,6 +43,7 @@ class PartitionOptions:
 
     version: Version = (10, 0, 0)
     use_implicit_batch: bool = False
+    exclude_ops: frozenset = frozenset()  # Relax op names the user keeps in TVM (option exclude_ops)
     # var -> bound value in the function being partitioned (TVM's var2val), when known: lets a
     # predicate see which op made an operand (e.g. sum over the axis a stack created)
     producers: Optional[Any] = dataclasses.field(default=None, compare=False, hash=False, repr=False)
@@ -70,7 +73,7 @@ class OpEntry:
             call_checks.output_shapes_from_inputs,
             min_version_gate(self.min_version),
             call_checks.tensor_arguments,
-            call_checks.each_tensor(call_checks.dtype_in(self.dtypes), call_checks.known_dims),
+            call_checks.each_tensor(call_checks.not_float64, call_checks.dtype_in(self.dtypes), call_checks.known_dims),
         )
 
     def _own_checks(self) -> Tuple[Predicate, ...]:
@@ -174,6 +177,19 @@ def register_op(
     return wrap
 
 
+_NO_CONVERTER: Dict[str, str] = {}  # op -> why it has no converter (TensorRT cannot express it exactly)
+
+
+def no_converter(op: str, reason: str) -> None:
+    """Records why ``op`` deliberately has no converter; partitioning gives this reason."""
+    _known_op(op)
+    _NO_CONVERTER[op] = reason
+
+
+def no_converter_reason(op: str) -> Optional[str]:
+    return _NO_CONVERTER.get(op)
+
+
 def unregister_op(op: str) -> None:
     _REGISTRY.pop(op, None)
 
@@ -184,9 +200,12 @@ def get(op: str) -> Optional[OpEntry]:
 
 def reason(call, opts) -> Optional[str]:
     """Why the op call ``call`` must stay in TVM under ``opts``, or None when TensorRT takes it."""
-    entry = _REGISTRY.get(call.op.name)
+    name = call.op.name
+    if name in opts.exclude_ops:
+        return EXCLUDED_REASON
+    entry = _REGISTRY.get(name)
     if entry is None:
-        return f"no TensorRT converter registered for {call.op.name}"
+        return no_converter_reason(name) or f"no TensorRT converter registered for {name}"
     return entry.reason(call, opts)
 
 

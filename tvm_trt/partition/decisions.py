@@ -79,16 +79,19 @@ class Recorder:
             self._by_var[var] = self._by_call[call]
         return self._by_call[call] is None
 
-    def put_back(self, var, reason: str) -> None:
-        self._put_back[var] = reason
-        self._put_back[str(var.name)] = reason
+    def put_back(self, kept: Dict[Any, str]) -> None:
+        """``kept``: {var of an op call re-emitted into main: why its subgraph went back to TVM}."""
+        for var, reason in kept.items():
+            self._put_back[var] = reason
+            self._put_back[str(var.name)] = reason
 
-    def finish(self, mod: tvm.IRModule, offloaded: Dict[str, relax.Function]) -> None:
+    def finish(self, mod: tvm.IRModule, offloaded: Dict[str, relax.Function], unmatched: str = NOT_MATCHED) -> None:
         """Writes ``result``: the record of the partitioned ``mod`` (``offloaded``: its
-        ``tensorrt_N`` functions)."""
-        self.result = self._record(mod, offloaded)
+        ``tensorrt_N`` functions). ``unmatched``: the reason of calls their predicates accepted
+        that stay in TVM for no recorded rule."""
+        self.result = self._record(mod, offloaded, unmatched)
 
-    def _record(self, mod: tvm.IRModule, offloaded: Dict[str, relax.Function]) -> PartitionRecord:
+    def _record(self, mod: tvm.IRModule, offloaded: Dict[str, relax.Function], unmatched: str) -> PartitionRecord:
         decisions, calls = [], {name: 0 for name in offloaded}
         main = mod["main"]
         for block in main.body.blocks:
@@ -112,7 +115,7 @@ class Recorder:
                 if producers is None:
                     producers = dataclasses.replace(self.opts, producers=relax.analysis.get_var2val(main))
                 reason = registry.reason(call, producers)
-            decisions.append(Decision(call.op.name, str(var.name), reason=reason or NOT_MATCHED, binding=var))
+            decisions.append(Decision(call.op.name, str(var.name), reason=reason or unmatched, binding=var))
         return PartitionRecord(self.ops_total, decisions, {n: max(c, 1) for n, c in calls.items()})
 
 

@@ -2,8 +2,8 @@
 
 Counts are of Relax op calls in ``main`` after the simplification ``partition_for_tensorrt``
 applies (constant folding; batch_norm is kept and converted), so they describe what is offloaded,
-not what the frontend emitted. Reasons are those partitioning recorded (``decisions``), not asked
-again. The renderers live in ``text`` and ``svg``.
+not what the frontend emitted. Reasons are those partitioning recorded (``partition.decisions``), not
+asked again. The renderers live in ``text`` and ``svg``.
 """
 from __future__ import annotations
 
