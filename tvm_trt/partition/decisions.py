@@ -32,6 +32,9 @@ class PartitionRecord:
     ops_total: int  # op calls of main after simplification, before partitioning
     decisions: List[Decision]  # offloaded calls by subgraph, then main's TVM calls in order
     subgraph_calls: Dict[str, int]  # how often main calls each tensorrt_N (TVM shares equal ones)
+    # the module whose main the decisions describe: the partitioned one, or where nothing was
+    # offloaded the simplified one (partitioning then returns the module as given)
+    module: Any = dataclasses.field(default=None, compare=False, repr=False)
 
     @property
     def offloaded(self) -> List[Decision]:
@@ -57,6 +60,7 @@ class Recorder:
 
     def __init__(self):
         self.opts = registry.PartitionOptions()
+        self.simplified: Optional[tvm.IRModule] = None  # the module partitioning started from
         self.ops_total = 0
         self._by_call: Dict[Any, Optional[str]] = {}
         self._by_var: Dict[Any, Optional[str]] = {}
@@ -65,7 +69,7 @@ class Recorder:
 
     def begin(self, mod: tvm.IRModule, opts: registry.PartitionOptions) -> None:
         """Partitioning of ``mod`` (simplified) starts under ``opts`` (with its producers)."""
-        self.opts = opts
+        self.opts, self.simplified = opts, mod
         main = mod["main"] if any(gv.name_hint == "main" for gv in mod.get_global_vars()) else None
         self.ops_total = sum(1 for _ in _op_bindings(main)) if main is not None else 0
 
@@ -89,6 +93,8 @@ class Recorder:
         """Writes ``result``: the record of the partitioned ``mod`` (``offloaded``: its
         ``tensorrt_N`` functions). ``unmatched``: the reason of calls their predicates accepted
         that stay in TVM for no recorded rule."""
+        if not offloaded:  # describe the simplified module (ops_total counts its calls), as asked
+            mod, self._put_back = self.simplified if self.simplified is not None else mod, {}
         self.result = self._record(mod, offloaded, unmatched)
 
     def _record(self, mod: tvm.IRModule, offloaded: Dict[str, relax.Function], unmatched: str) -> PartitionRecord:
@@ -116,7 +122,7 @@ class Recorder:
                     producers = dataclasses.replace(self.opts, producers=relax.analysis.get_var2val(main))
                 reason = registry.reason(call, producers)
             decisions.append(Decision(call.op.name, str(var.name), reason=reason or unmatched, binding=var))
-        return PartitionRecord(self.ops_total, decisions, {n: max(c, 1) for n, c in calls.items()})
+        return PartitionRecord(self.ops_total, decisions, {n: max(c, 1) for n, c in calls.items()}, module=mod)
 
 
 def _subgraph_calls(func: relax.Function):

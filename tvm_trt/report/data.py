@@ -221,7 +221,7 @@ def partition_with_report(mod: tvm.IRModule, params: Optional[Dict[str, Any]] = 
         rejected=rejected,
         options=config,
     )
-    _build_graph(pmod, report, reasons)
+    _build_graph(record.module, report, reasons)
     return pmod, config, report
 
 
