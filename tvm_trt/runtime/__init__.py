@@ -1,4 +1,5 @@
-"""The runtime our generated stubs call: ``tvm_trt.run`` and ``tvm_trt.load``.
+"""The runtime our generated stubs call: ``tvm_trt.run``, ``tvm_trt.load``, ``tvm_trt.state``, and
+``tvm_trt.weights`` for the TVM twin of a subgraph that fell back (see ``tvm_trt.stubs``).
 
 Registered as TVM global functions when ``tvm_trt`` is imported, so a library exported
 with our codegen runs in any process that has done ``import tvm_trt``.
@@ -10,23 +11,31 @@ from typing import Dict
 
 import tvm_ffi
 
-from ..weights import OK_FUNC, WEIGHT_FUNC
+from ..stubs import LOAD_FUNC, NOT_LOADED, RUN_FUNC, STATE_FUNC, WEIGHTS_FUNC
 from . import fallback
-from .subgraph import STATS, Subgraph, _stats_lock
+from .subgraph import STATS, Subgraph, _stats_lock, count_call
 
 _subgraphs: Dict[str, Subgraph] = {}
 _lock = threading.Lock()
 
 
-def _run(key, *handles) -> int:
+def _run(key, device_type, device_id, *pointers_and_dims) -> int:
+    """A stub's one call: RAN, DECLINED (TVM's twin runs), or NOT_LOADED (the stub then passes
+    the blob to ``_load`` and calls again)."""
     subgraph = _subgraphs.get(key)
     if subgraph is None:
-        return 1  # the stub then passes the blob to _load and calls again
-    subgraph.run(handles)
-    return 0
+        count_call()
+        return NOT_LOADED
+    return subgraph.call(device_type, device_id, pointers_and_dims)
+
+
+def _state(key) -> int:
+    count_call()
+    return fallback.state_address(str(key))
 
 
 def _load(key, blob) -> None:
+    count_call()
     with _lock:
         if key not in _subgraphs:
             _subgraphs[key] = Subgraph(str(key), str(blob))
@@ -34,15 +43,16 @@ def _load(key, blob) -> None:
 
 
 def register() -> None:
-    tvm_ffi.register_global_func("tvm_trt.run", _run, override=True)
-    tvm_ffi.register_global_func("tvm_trt.load", _load, override=True)
-    tvm_ffi.register_global_func(OK_FUNC, fallback.ok, override=True)
-    tvm_ffi.register_global_func(WEIGHT_FUNC, fallback.weight, override=True)
+    tvm_ffi.register_global_func(RUN_FUNC, _run, override=True)
+    tvm_ffi.register_global_func(LOAD_FUNC, _load, override=True)
+    tvm_ffi.register_global_func(STATE_FUNC, _state, override=True)
+    tvm_ffi.register_global_func(WEIGHTS_FUNC, fallback.weights, override=True)
 
 
 def runtime_stats() -> Dict:
     """Counters of this process: engines built / loaded from cache / from the library / held
-    now / freed, executions (TensorRT, reference executor, TVM fallback); ``profiles``: per subgraph
+    now / freed, executions (TensorRT, reference executor, TVM fallback), ``python_calls`` (calls
+    from a library into our Python: one per subgraph call, on every path); ``profiles``: per subgraph
     with symbolic dims, the optimization profile ({var: [min, opt, max]}) of each engine it holds."""
     with _stats_lock:
         stats = dict(STATS)

@@ -17,6 +17,7 @@ import numpy as np
 
 from .. import backend, env, precision, progress, spec as spec_mod, weights as weights_mod
 from ..network import build_network
+from ..stubs import RAN
 from . import aot, cache, dlpack, fallback
 from .calibration import Calibration
 from .engine import BuildSettings, Engine, build_plan, cache_key, gpu_name, is_static
@@ -35,6 +36,7 @@ STATS = {
     "int8_engines": 0,
     "reference_executions": 0,
     "fallback_executions": 0,
+    "python_calls": 0,
     "build_seconds": 0.0,
     "cache_load_seconds": 0.0,
 }
@@ -42,9 +44,16 @@ STATS = {
 Shapes = Tuple[Tuple[int, ...], ...]
 
 
-def bump(name: str, amount=1) -> None:
+def bump(name: str, amount=1, python_calls: int = 0) -> None:
     with _stats_lock:
         STATS[name] += amount
+        STATS["python_calls"] += python_calls
+
+
+def count_call() -> None:
+    """One call from a library into our Python (counted once per call: the hot path's own bump
+    carries it)."""
+    bump("python_calls")
 
 
 executor_mode = env.executor
@@ -86,7 +95,12 @@ class Subgraph:
         self.symbol = self.spec["symbol"]
         progress.configure_logging()  # TVM_TENSORRT_LOG_LEVEL applies from the first engine event on
         self.num_inputs = len(self.spec["inputs"])
-        self.skip_args = frozenset(self.spec.get("skip_args", ()))  # shape-valued call arguments
+        # what the stub passes per tensor (inputs, then outputs): its data pointer; the dims only
+        # of tensors with a symbolic dim (rank, else 0)
+        tensors = self.spec["inputs"] + self.spec["outputs"]
+        self._dtypes = [t["dtype"] for t in tensors]
+        self._static_shapes = [None if any(isinstance(d, str) for d in t["shape"]) else tuple(t["shape"]) for t in tensors]
+        self._ndims = [len(t["shape"]) for t in tensors]
         self.fallback_reason: Optional[str] = None  # set once TVM's code runs this subgraph
         self.dynamic = not is_static(self.spec)
         self.profiles = Profiles(self.spec) if self.dynamic else None
@@ -228,34 +242,50 @@ class Subgraph:
         return len(self.slots)
 
     # --- execution -------------------------------------------------------------------------
-    def run(self, handles) -> None:
-        if self.skip_args:
-            handles = [h for i, h in enumerate(handles) if i not in self.skip_args]
-        refs = [dlpack.read(h) for h in handles]
+    def refs(self, device_type: int, device_id: int, pointers_and_dims) -> List[dlpack.TensorRef]:
+        """The tensors a stub passed: data pointers (ctypes handles), then the dims of dynamic ones."""
+        count = len(self._dtypes)
+        dims = pointers_and_dims[count:]
+        refs, at = [], 0
+        for ptr, shape, ndim, dtype in zip(pointers_and_dims, self._static_shapes, self._ndims, self._dtypes):
+            if shape is None:
+                shape, at = tuple(dims[at : at + ndim]), at + ndim
+            refs.append(dlpack.TensorRef(ptr.value or 0, device_type, device_id, shape, dtype))
+        return refs
+
+    def call(self, device_type: int, device_id: int, pointers_and_dims) -> int:
+        """One stub call -> RAN, or DECLINED when TVM's twin runs it from now on."""
+        refs = self.refs(device_type, device_id, pointers_and_dims)
         inputs, outputs = refs[: self.num_inputs], refs[self.num_inputs :]
         self.check_inputs(inputs)
         if self.calibration.active and self.fallback_reason is None:  # INT8: the first N calls
             reference = executor_mode() == "reference"  # run in float and record activations
             try:
-                return self.calibration.observe(inputs, outputs, reference)
+                self.calibration.observe(inputs, outputs, reference)
             except Exception as err:  # noqa: BLE001  (no TensorRT here: TVM's float code runs)
                 if reference:
                     raise
+                count_call()
                 return fallback.take(self, err)
+            count_call()
+            return RAN
         return self.run_refs(inputs, outputs)
 
-    def run_refs(self, inputs, outputs):
+    def run_refs(self, inputs, outputs) -> int:
         shapes = tuple(r.shape for r in inputs)
         if executor_mode() == "reference":
             self._run_reference(shapes, inputs, outputs)
-        elif self.fallback_reason is not None:
-            return fallback.decline()
+        elif self.fallback_reason is not None:  # another thread's call fell back meanwhile
+            count_call()
+            return fallback.decline(self)
         else:
             try:
                 self._run_tensorrt(shapes, inputs, outputs)
             except Exception as err:  # noqa: BLE001  (TensorRT's reason travels in the warning)
+                count_call()
                 return fallback.take(self, err)
-        bump("executions")
+        bump("executions", python_calls=1)
+        return RAN
 
     def _run_tensorrt(self, shapes, inputs, outputs) -> None:
         backend.trt()  # raises TensorRTNotAvailable, naming the extra to install
