@@ -7,14 +7,15 @@ A one-op model (relu on a 1x8 float32 tensor) is measured three ways through the
                 Python-implemented runtime pays to cross from the VM into Python and back
   stub_entry_noop  the same, with tvm_trt.run replaced (BENCHMARK-ONLY) by a Python function that
                 returns at once: the cost of reaching Python through our stub
-  tvm_trt_stub  the model partitioned and built by tvm_trt; the call goes VM -> TIR stub ->
-                tvm_trt.run -> Subgraph.run (DLTensor reads, input checks, executor choice,
-                counters) and stops where an engine would enqueue.
+  tvm_trt_stub  the model partitioned and built by tvm_trt; the call goes VM -> TIR stub (reads
+                the DLTensors, its state byte) -> tvm_trt.run -> Subgraph.call (tensor records,
+                input checks, executor choice, counters) and stops where an engine would enqueue;
+                then the VM asks the TIR guard tensorrt_0_ok whether TVM's twin must run.
                 BENCHMARK-ONLY STUB: the loaded subgraph's ``_run_tensorrt`` is replaced by a
                 do-nothing callable on this one instance (no TensorRT GPU here), so the number
                 excludes engine execution and includes everything our runtime does around it.
 
-overhead = tvm_trt_stub - tvm_llvm (goal: <= 10 us). A cProfile of the stub path names the hot spots.
+overhead = tvm_trt_stub - tvm_llvm (goal: <= 4 us). A cProfile of the stub path names the hot spots.
 
     python bench/dispatch_overhead.py [--iters N] [--repeats R] [--no-profile]
 """
@@ -154,7 +155,7 @@ def _entry_noop_us(x, iters: int, repeats: int):
     from tvm_trt import runtime
 
     ex = _tvm_trt_executable()
-    tvm_ffi.register_global_func("tvm_trt.run", lambda key, *handles: 0, override=True)
+    tvm_ffi.register_global_func("tvm_trt.run", lambda key, *args: 0, override=True)
     try:
         main = _vm(ex)["main"]
         for _ in range(min(iters, 200)):
@@ -165,27 +166,27 @@ def _entry_noop_us(x, iters: int, repeats: int):
 
 
 def _breakdown(vm_main, x, iters: int, repeats: int) -> Dict[str, float]:
-    """Minimum us per call of the runtime's pieces, called directly from Python on the handles
-    one real VM call passed (captured by a benchmark-only wrapper around the instance's run)."""
+    """Minimum us per call of the runtime's pieces, called directly from Python on the arguments
+    one real VM call passed (captured by a benchmark-only wrapper around the instance's call)."""
     from tvm_trt import runtime
-    from tvm_trt.runtime import dlpack, subgraph
+    from tvm_trt.runtime import subgraph
 
     (key, sg), = runtime._subgraphs.items()
     captured = []
-    sg.run = lambda handles: captured.append(list(handles))  # BENCHMARK-ONLY capture
+    sg.call = lambda *args: captured.append(args) or 0  # BENCHMARK-ONLY capture
     try:
-        keep = vm_main(x)  # noqa: F841  (the output tensor the captured handle points into)
+        keep = vm_main(x)  # noqa: F841  (the output tensor the captured pointer points into)
     finally:
-        del sg.run  # back to the class's method
-    handles = captured[0]
-    refs = [dlpack.read(h) for h in handles]
+        del sg.call  # back to the class's method
+    device_type, device_id, rest = captured[0]
+    refs = sg.refs(device_type, device_id, rest)
     pieces = {
-        "tvm_trt.run (Python entry)": lambda: runtime._run(key, *handles),
-        "Subgraph.run": lambda: sg.run(handles),
-        "dlpack.read x%d" % len(handles): lambda: [dlpack.read(h) for h in handles],
+        "tvm_trt.run (Python entry)": lambda: runtime._run(key, device_type, device_id, *rest),
+        "Subgraph.call": lambda: sg.call(device_type, device_id, rest),
+        "Subgraph.refs (%d tensors)" % len(refs): lambda: sg.refs(device_type, device_id, rest),
         "check_inputs": lambda: sg.check_inputs(refs[: sg.num_inputs]),
         "executor_mode": subgraph.executor_mode,
-        "bump (stats lock)": lambda: subgraph.bump("executions"),
+        "bump (stats lock)": lambda: subgraph.bump("executions", python_calls=1),
     }
     return {name: min(per_call_us(fn, iters, 1)["min_us"] for _ in range(repeats)) for name, fn in pieces.items()}
 

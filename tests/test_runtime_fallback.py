@@ -141,7 +141,7 @@ def test_builder_failure_falls_back_with_tensorrts_reason(tensorrt_executor):
         digest, blob = spec.pack(subgraph_spec)
         subgraph = Subgraph(f"{name}:{digest[:20]}", blob)
         x, out = np.zeros((2, 3), "float32"), np.zeros((2, 3), "float32")
-        pointers = [ctypes.c_void_p(x.ctypes.data), ctypes.c_void_p(out.ctypes.data)]  # as a stub passes them
+        pointers = [x.ctypes.data, out.ctypes.data]  # as a stub passes them
         with pytest.warns(fallback.TensorRTFallbackWarning, match=rf"subgraph {name} runs TVM's compiled code .*shape"):
             status = subgraph.call(dlpack.KDL_CUDA, 0, pointers)  # claims cuda:0: the builder fails first
         state = ctypes.c_int8.from_address(fallback.state_address(subgraph.key)).value

@@ -63,8 +63,9 @@ def stub(symbol: str, num_args: int, skip: Sequence[int], dynamic_ndims: Sequenc
     tensors = [p for i, p in enumerate(params) if i not in set(skip)]
     first = tensors[0]
     args: List = [tvm.ir.StringImm(key), _field("int32", first, _DEVICE_TYPE), _field("int32", first, _DEVICE_ID)]
+    # each data pointer (+ byte_offset) reaches Python as a plain int (no ctypes object to unwrap)
     args += [
-        tir.call_intrin("handle", "tirx.handle_add_byte_offset", _field("handle", t, _DATA),
+        tir.call_intrin("int64", "tirx.handle_add_byte_offset", _field("handle", t, _DATA),
                         _field("uint64", t, _BYTE_OFFSET))
         for t in tensors
     ]

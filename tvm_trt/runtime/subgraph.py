@@ -101,6 +101,7 @@ class Subgraph:
         self._dtypes = [t["dtype"] for t in tensors]
         self._static_shapes = [None if any(isinstance(d, str) for d in t["shape"]) else tuple(t["shape"]) for t in tensors]
         self._ndims = [len(t["shape"]) for t in tensors]
+        self._input_shapes = tuple(self._static_shapes[: self.num_inputs])
         self.fallback_reason: Optional[str] = None  # set once TVM's code runs this subgraph
         self.dynamic = not is_static(self.spec)
         self.profiles = Profiles(self.spec) if self.dynamic else None
@@ -243,21 +244,26 @@ class Subgraph:
 
     # --- execution -------------------------------------------------------------------------
     def refs(self, device_type: int, device_id: int, pointers_and_dims) -> List[dlpack.TensorRef]:
-        """The tensors a stub passed: data pointers (ctypes handles), then the dims of dynamic ones."""
-        count = len(self._dtypes)
-        dims = pointers_and_dims[count:]
+        """The tensors a stub passed: data pointers, then the dims of dynamic ones (plain ints)."""
+        if not self.dynamic:
+            return [
+                dlpack.TensorRef(ptr, device_type, device_id, shape, dtype)
+                for ptr, shape, dtype in zip(pointers_and_dims, self._static_shapes, self._dtypes)
+            ]
+        dims = pointers_and_dims[len(self._dtypes) :]
         refs, at = [], 0
         for ptr, shape, ndim, dtype in zip(pointers_and_dims, self._static_shapes, self._ndims, self._dtypes):
             if shape is None:
                 shape, at = tuple(dims[at : at + ndim]), at + ndim
-            refs.append(dlpack.TensorRef(ptr.value or 0, device_type, device_id, shape, dtype))
+            refs.append(dlpack.TensorRef(ptr, device_type, device_id, shape, dtype))
         return refs
 
     def call(self, device_type: int, device_id: int, pointers_and_dims) -> int:
         """One stub call -> RAN, or DECLINED when TVM's twin runs it from now on."""
         refs = self.refs(device_type, device_id, pointers_and_dims)
         inputs, outputs = refs[: self.num_inputs], refs[self.num_inputs :]
-        self.check_inputs(inputs)
+        if self.dynamic:  # static shapes and dtypes came from the spec itself
+            self.check_inputs(inputs)
         if self.calibration.active and self.fallback_reason is None:  # INT8: the first N calls
             reference = executor_mode() == "reference"  # run in float and record activations
             try:
@@ -272,7 +278,7 @@ class Subgraph:
         return self.run_refs(inputs, outputs)
 
     def run_refs(self, inputs, outputs) -> int:
-        shapes = tuple(r.shape for r in inputs)
+        shapes = tuple(r.shape for r in inputs) if self.dynamic else self._input_shapes
         if executor_mode() == "reference":
             self._run_reference(shapes, inputs, outputs)
         elif self.fallback_reason is not None:  # another thread's call fell back meanwhile
