@@ -23,8 +23,13 @@ def _run(key, device_type, device_id, *pointers_and_dims) -> int:
     """A stub's one call: RAN, DECLINED (TVM's twin runs), or NOT_LOADED (the stub then passes
     the blob to ``_load`` and calls again)."""
     subgraph = _subgraphs.get(key)
-    if subgraph is None:
+    if subgraph is None:  # the first call of a process: also where an outdated library shows
         count_call()
+        if not isinstance(device_type, int):
+            raise RuntimeError(
+                f"tvm_trt: subgraph {key}: this library was built by an older tvm-trt (its stubs pass tensor "
+                "handles); build it again with this version"
+            )
         return NOT_LOADED
     return subgraph.call(device_type, device_id, pointers_and_dims)
 
