@@ -15,7 +15,9 @@ A one-op model (relu on a 1x8 float32 tensor) is measured three ways through the
                 do-nothing callable on this one instance (no TensorRT GPU here), so the number
                 excludes engine execution and includes everything our runtime does around it.
 
-overhead = tvm_trt_stub - tvm_llvm (goal: <= 4 us). A cProfile of the stub path names the hot spots.
+overhead = tvm_trt_stub - tvm_llvm (goal: <= 4 us). Wall time (min over repeats) and the thread's CPU time
+(min over short loops: preemption by other processes on a shared machine does not count) are both
+reported. A cProfile of the stub path names the hot spots.
 
     python bench/dispatch_overhead.py [--iters N] [--repeats R] [--no-profile]
 """
@@ -27,6 +29,7 @@ import io
 import os
 import pstats
 import sys
+import time
 from typing import Dict
 
 import _common  # noqa: F401  (puts the checkout on sys.path)
@@ -113,6 +116,8 @@ def measure(iters: int = 2000, repeats: int = 7, profile: bool = True) -> Dict:
         for _ in range(repeats):
             for key, fn in (("tvm_llvm", llvm_main), ("python_noop", noop_main), ("tvm_trt_stub", stub_main)):
                 samples[key].append(per_call_us(lambda: fn(x), iters, 1)["min_us"])
+        cpu = {key: _cpu_us(fn, x, iters, repeats) for key, fn in
+               (("tvm_llvm", llvm_main), ("python_noop", noop_main), ("tvm_trt_stub", stub_main))}
         samples["stub_entry_noop"] = _entry_noop_us(x, iters, repeats)
         breakdown = _breakdown(stub_main, x, iters, repeats)
         hot = _profile(stub_main, x, iters) if profile else None
@@ -140,10 +145,23 @@ def measure(iters: int = 2000, repeats: int = 7, profile: bool = True) -> Dict:
         "stub_crossing_min": per["stub_entry_noop"]["min"] - per["tvm_llvm"]["min"],
         "runtime_python_min": per["tvm_trt_stub"]["min"] - per["stub_entry_noop"]["min"],
     }
+    result["cpu_us"] = cpu
+    result["overhead_us"]["cpu_vs_tvm_llvm_min"] = cpu["tvm_trt_stub"] - cpu["tvm_llvm"]
     result["breakdown_us"] = breakdown
     if hot is not None:
         result["profile"] = hot
     return result
+
+
+def _cpu_us(fn, x, iters: int, repeats: int) -> float:
+    """Minimum CPU time of this thread per call over loops of ``iters // 10`` calls (at least 20)."""
+    n, best = max(20, iters // 10), float("inf")
+    for _ in range(repeats * 10):
+        start = time.thread_time()
+        for _ in range(n):
+            fn(x)
+        best = min(best, (time.thread_time() - start) / n * 1e6)
+    return best
 
 
 def _entry_noop_us(x, iters: int, repeats: int):
@@ -221,7 +239,9 @@ def render(result) -> str:
         f"{o['vs_tvm_llvm_median']:.1f} us (median); of which above the bare Python crossing: "
         f"{o['vs_python_noop_min']:.1f} us (min)\n"
         f"split: VM -> stub -> Python crossing {o['stub_crossing_min']:.1f} us, "
-        f"our runtime's Python {o['runtime_python_min']:.1f} us (min)"
+        f"our runtime's Python {o['runtime_python_min']:.1f} us (min)\n"
+        f"thread CPU time per call (min): " + ", ".join(f"{k} {v:.2f} us" for k, v in result["cpu_us"].items())
+        + f"; overhead {o['cpu_vs_tvm_llvm_min']:.1f} us"
     )
     out += "\n\nwhere it goes (pieces called directly from Python, min us per call):\n"
     out += table(["piece", "us"], [[k, v] for k, v in result["breakdown_us"].items()])
