@@ -131,9 +131,10 @@ def compile_step(out: str, target_kind: str, arch: str, batch: int, models, onnx
 
 def _twin_weights(part):
     """Per offloaded function, its tensor constants (what the TVM twin receives as weights)."""
-    from tvm_trt import partition, weights
+    from tvm_trt import partition
+    from tvm_trt.codegen import weights_writer
 
-    return [weights.flatten(func, name)[1] for name, func in partition.offloaded_functions(part).items()]
+    return [weights_writer.flatten(func, name)[1] for name, func in partition.offloaded_functions(part).items()]
 
 
 def _median_ms(fn, dev, iters: int) -> float:
@@ -167,7 +168,7 @@ def run_step(directory: str, device: str, iters: int, rounds: int) -> dict:
     from tvm import relax
 
     import tvm_trt
-    from tvm_trt import backend
+    from tvm_trt.core import tensorrt
     from tvm_trt.runtime import fallback
 
     os.environ.pop("TVM_TENSORRT_EXECUTOR", None)  # the real executor: TensorRT, else the fallback
@@ -178,7 +179,7 @@ def run_step(directory: str, device: str, iters: int, rounds: int) -> dict:
         raise SystemExit(f"no {device} device here")
     result = {
         "device": dev.device_name if device == "cuda" else "cpu",
-        "tensorrt": f"{backend.flavour()} {backend.trt().__version__}" if backend.available() else "not installed",
+        "tensorrt": f"{tensorrt.flavour()} {tensorrt.trt().__version__}" if tensorrt.available() else "not installed",
         "iters": iters, "rounds": rounds, "models": {},
     }
     checked = True
@@ -217,8 +218,8 @@ def run_step(directory: str, device: str, iters: int, rounds: int) -> dict:
         )
         row["fallback_checked"] = bool(ok)
         checked = checked and ok
-        times = _interleaved_ms({"ours": lambda: ours["main"](*args), "plain": lambda: plain["main"](*args)},
-                                dev, iters, rounds)
+        variants = {"ours": lambda vm=ours, a=args: vm["main"](*a), "plain": lambda vm=plain, a=args: vm["main"](*a)}
+        times = _interleaved_ms(variants, dev, iters, rounds)
         row["tvm_trt_fallback_ms"] = round(times["ours"], 4)
         row["tvm_plain_ms"] = round(times["plain"], 4)
         row["ratio"] = round(times["ours"] / times["plain"], 4)

@@ -1,5 +1,5 @@
 """The runtime our generated stubs call: ``tvm_trt.run``, ``tvm_trt.load``, ``tvm_trt.state``, and
-``tvm_trt.weights`` for the TVM twin of a subgraph that fell back (see ``tvm_trt.stubs``).
+``tvm_trt.weights`` for the TVM twin of a subgraph that fell back (see ``codegen.stubs``).
 
 Registered as TVM global functions when ``tvm_trt`` is imported, so a library exported
 with our codegen runs in any process that has done ``import tvm_trt``.
@@ -11,9 +11,11 @@ from typing import Dict
 
 import tvm_ffi
 
-from ..stubs import LOAD_FUNC, NOT_LOADED, RUN_FUNC, STATE_FUNC, WEIGHTS_FUNC
+from ..core.spec_format import LOAD_FUNC, NOT_LOADED, RUN_FUNC, STATE_FUNC, WEIGHTS_FUNC
 from . import fallback
-from .subgraph import STATS, Subgraph, _stats_lock, count_call
+from . import stats
+from .stats import count_call
+from .subgraph import Subgraph
 
 _subgraphs: Dict[str, Subgraph] = {}
 _lock = threading.Lock()
@@ -59,14 +61,13 @@ def runtime_stats() -> Dict:
     now / freed, executions (TensorRT, reference executor, TVM fallback), ``python_calls`` (calls
     from a library into our Python: one per subgraph call, on every path); ``profiles``: per subgraph
     with symbolic dims, the optimization profile ({var: [min, opt, max]}) of each engine it holds."""
-    with _stats_lock:
-        stats = dict(STATS)
+    counters = stats.snapshot()
     with _lock:
         subgraphs = list(_subgraphs.values())
-    stats["subgraphs_loaded"] = len(subgraphs)
-    stats["engines_held"] = sum(s.engines_held for s in subgraphs)
-    stats["profiles"] = {s.symbol: s.profiles_held() for s in subgraphs if s.dynamic}
-    return stats
+    counters["subgraphs_loaded"] = len(subgraphs)
+    counters["engines_held"] = sum(s.engines_held for s in subgraphs)
+    counters["profiles"] = {s.symbol: s.profiles_held() for s in subgraphs if s.dynamic}
+    return counters
 
 
 def reset() -> None:
@@ -74,6 +75,4 @@ def reset() -> None:
     with _lock:
         _subgraphs.clear()
     fallback.forget()
-    with _stats_lock:
-        for k in STATS:
-            STATS[k] = 0 if isinstance(STATS[k], int) else 0.0
+    stats.reset()

@@ -19,8 +19,9 @@ from typing import Dict, List, Tuple
 
 import numpy as np
 
-from .. import env
-from ..stubs import DECLINED
+from ..core import env
+from ..core.spec_format import DECLINED
+from .stats import bump
 
 _lock = threading.Lock()
 # subgraph key -> its state byte (1: TensorRT path, 0: TVM's code). Libraries keep the address:
@@ -76,7 +77,7 @@ def decline(subgraph) -> int:
 
 
 def remember(subgraph) -> None:
-    from ..spec import weights_id
+    from ..core.spec_format import weights_id
 
     if subgraph.weights:
         with _lock:
@@ -95,8 +96,6 @@ def weights(weights_id, like):
     """``tvm_trt.weights("<weights id>", like)``: all of a subgraph's weights for TVM's code, as one
     tuple on ``like``'s device: views of the library's bytes on the host, else one device copy kept.
     Called once per execution of the twin: it counts them."""
-    from .subgraph import bump
-
     device = like.device
     key = (str(weights_id), device.dlpack_device_type(), device.index)
     found = _tensors.get(key)
