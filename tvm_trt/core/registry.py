@@ -128,6 +128,19 @@ def register_op(
     return wrap
 
 
+_NO_CONVERTER: Dict[str, str] = {}  # op -> why it has no converter (TensorRT cannot express it exactly)
+
+
+def no_converter(op: str, reason: str) -> None:
+    """Records why ``op`` deliberately has no converter; partitioning gives this reason."""
+    _known_op(op)
+    _NO_CONVERTER[op] = reason
+
+
+def no_converter_reason(op: str) -> Optional[str]:
+    return _NO_CONVERTER.get(op)
+
+
 def unregister_op(op: str) -> None:
     _REGISTRY.pop(op, None)
 

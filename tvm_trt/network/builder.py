@@ -74,6 +74,8 @@ class ConvertContext:
         array = np.asarray(value)
         if like is not None and array.ndim == 0:
             array = array.astype(np_dtype(like.dtype))
+        if array.dtype == np.int8:  # an INT8 constant means quantized data (allowed only before a DQ)
+            return self.cast(self.constant(array.astype(np.int32)), "int8")
         return self.constant(array)
 
     def data_operand(self, value):

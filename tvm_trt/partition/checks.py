@@ -21,7 +21,7 @@ def check_call(call: relax.Call, opts: PartitionOptions) -> Optional[str]:
     name = call.op.name
     entry = registry.get(name)
     if entry is None:
-        return f"no TensorRT converter registered for {name}"
+        return registry.no_converter_reason(name) or f"no TensorRT converter registered for {name}"
     if any(ir.dims(ty) is None and ir.ndim(ty) >= 0 for ty in ir.tensor_types(call)):
         return (f"{name}: output shape depends on the data (TensorRT needs output shapes computable "
                 "from input shapes)")
@@ -36,6 +36,8 @@ def check_call(call: relax.Call, opts: PartitionOptions) -> Optional[str]:
             ):
                 return f"{name} takes a run-time {type(value.ty).__name__} ({value.name}): TensorRT inputs are tensors"
     for ty in [t for a in call.args for t in ir.tensor_types(a)] + ir.tensor_types(call):
+        if ty.dtype == "float64":  # TensorRT's own ONNX parser narrows DOUBLE to FLOAT instead
+            return f"{name}: float64 tensors (TensorRT has no 64-bit float type)"
         if ty.dtype not in entry.dtypes:
             return f"dtype {ty.dtype} is not supported by the TensorRT converter for {name}"
         shape = ir.dims(ty)
