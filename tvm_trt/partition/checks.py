@@ -11,7 +11,7 @@ from tvm.relax.dpl import is_op, wildcard
 
 from ..core import ir, registry, dim_expr
 from ..core.registry import PartitionOptions, version_str
-from .options import CODEGEN
+from .options import CODEGEN, EXCLUDED_REASON
 
 log = logging.getLogger("tvm_trt.partition")
 
@@ -19,6 +19,8 @@ log = logging.getLogger("tvm_trt.partition")
 def check_call(call: relax.Call, opts: PartitionOptions) -> Optional[str]:
     """Why ``call`` must stay in TVM, or None when TensorRT can take it."""
     name = call.op.name
+    if name in opts.exclude_ops:
+        return EXCLUDED_REASON
     entry = registry.get(name)
     if entry is None:
         return registry.no_converter_reason(name) or f"no TensorRT converter registered for {name}"

@@ -16,6 +16,8 @@ STATS = {
     "reference_executions": 0,
     "fallback_executions": 0,
     "python_calls": 0,  # calls from a library into our Python (tvm_trt.run / load / state / weights)
+    "cuda_graph_contexts": 0,  # execution contexts with CUDA graph capture (cuda_graphs)
+    "shared_activation_bytes": 0,  # the activation buffers of share_activation_memory
     "build_seconds": 0.0,
     "cache_load_seconds": 0.0,
 }
