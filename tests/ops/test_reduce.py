@@ -73,3 +73,28 @@ def test_any_through_int8_max():
 def test_int8_max_gated_before_trt10():
     mod = make_module(lambda x: R.max(x, axis=[-1]), {"x": ((2, 3, 5), "int8")})
     assert_rejected(mod, "relax.max", "int8 values (not quantized) need TensorRT >= 10.0.0", version=(8, 6, 1))
+
+
+# ---- variance (normalisations written as mean/variance) --------------------------------------
+
+
+@pytest.mark.parametrize(
+    "axis,keepdims",
+    [pytest.param([-1], True, id="last-keepdims"), pytest.param([1, 2], False, id="two-axes")],
+)
+def test_variance(axis, keepdims):
+    check_op(lambda x: R.variance(x, axis, keepdims), X, args=random_inputs(X, low=-3.0, high=5.0))
+
+
+def test_variance_layer_norm_by_hand():
+    """(x - mean) / sqrt(var + eps): the shape TVM's importer gives a hand-written normalisation."""
+    def build(x):
+        centred = R.subtract(x, R.mean(x, [-1], True))
+        return R.divide(centred, R.sqrt(R.add(R.variance(x, [-1], True), relax.const(1e-5))))
+
+    check_op(build, X)
+
+
+def test_variance_batch_axis_rejected():
+    mod = make_module(lambda x: R.variance(x, [0]), X)
+    assert_rejected(mod, "relax.variance", "touches the batch axis", use_implicit_batch=True)

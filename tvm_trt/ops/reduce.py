@@ -38,6 +38,18 @@ for _relax, _trt in [("max", "MAX"), ("min", "MIN")]:
                 dtypes=FLOAT_TYPES + ("int8",))(_reduce(_trt))
 
 
+@register_op("relax.variance", check=_reduce_check)
+def variance(ctx, node):
+    """Population variance (what Relax computes): mean((x - mean(x))^2) over the axes."""
+    x = node.args[0]
+    trt = ctx.trt
+    mask = axes_mask(norm_axes(node.attrs["axis"], len(x.shape)))
+    mean = ctx.network.add_reduce(x, trt.ReduceOperation.AVG, mask, True).get_output(0)
+    centred = ctx.elementwise(x, mean, "SUB")
+    square = ctx.elementwise(centred, centred, "PROD")
+    return ctx.network.add_reduce(square, trt.ReduceOperation.AVG, mask, bool(node.attrs["keepdims"])).get_output(0)
+
+
 # ---- cumsum (position ids from a mask): ICumulativeLayer, TensorRT 10.4 -------------------
 
 
