@@ -138,18 +138,73 @@ def partition_case(name: str) -> Tuple[str, str]:
     return ("offloaded", str(n)) if n else ("none", "")
 
 
+def parser_case(name: str) -> Tuple[str, str]:
+    """TensorRT's own ONNX parser on the case: ("whole", "") when ``supports_model_v2`` reports one
+    supported group covering every node and a full parse succeeds, ("parts", what it takes) or
+    ("refused", its first error) otherwise."""
+    from tvm_trt import backend
+
+    trt, logger = backend.trt(), backend.get_logger()
+    model = cases()[name].model
+    data, nodes = model.SerializeToString(), len(model.graph.node)
+    builder = trt.Builder(logger)
+    network = builder.create_network(0)  # held: the parser keeps a pointer to it
+    parser = trt.OnnxParser(network, logger)
+    parser.supports_model_v2(data)
+    groups = [len(parser.get_subgraph_nodes(i)) for i in range(parser.num_subgraphs) if parser.is_subgraph_supported(i)]
+    if groups != [nodes]:
+        return "parts", f"{len(groups)} supported groups, {sum(groups)} of {nodes} nodes"
+    network = builder.create_network(0)
+    parser = trt.OnnxParser(network, logger)
+    if not parser.parse(data):
+        return "refused", parser.get_error(0).desc()[:200] if parser.num_errors else "parse failed"
+    return "whole", ""
+
+
+def not_whole(pmod) -> Optional[str]:
+    """None when a partitioned module leaves no op to TVM in at most one TensorRT subgraph, else
+    what is left and why (the predicates' reasons)."""
+    import tvm
+    from tvm import relax
+
+    import tvm_trt
+    from tvm_trt import partition
+
+    version = partition.target_version(None)
+    opts = tvm_trt.PartitionOptions(version=version, use_implicit_batch=partition.resolve_implicit_batch(None, version),
+                                    producers=relax.analysis.get_var2val(pmod["main"]))
+    left = set()
+    for block in pmod["main"].body.blocks:
+        for binding in block.bindings:
+            v = binding.value
+            if isinstance(v, relax.Call) and isinstance(v.op, tvm.ir.Op):
+                left.add(f"{v.op.name} ({partition.check_call(v, opts) or 'accepted, yet not offloaded'})")
+    if left:
+        return "left in TVM: " + "; ".join(sorted(left))
+    n = len(partition.offloaded_functions(pmod))
+    return f"{n} TensorRT subgraphs" if n > 1 else None
+
+
 def run_case(name: str, side: str) -> Tuple[str, str]:
-    """(verdict, detail) of one case on ``side`` ("tvm", "tvm_trt" or "partition")."""
+    """(verdict, detail) of one case on ``side`` ("tvm", "tvm_trt", "partition" or "parser")."""
+    return run_case_whole(name, side)[:2]
+
+
+def run_case_whole(name: str, side: str) -> Tuple[str, str, Optional[str]]:
+    """run_case's (verdict, detail) and, for "tvm_trt" once partitioned, ``not_whole`` of the
+    partitioned module (None: one subgraph and nothing left in TVM)."""
     import tvm
 
     if side == "partition":
-        return partition_case(name)
+        return (*partition_case(name), None)
+    if side == "parser":
+        return (*parser_case(name), None)
     case = cases()[name]
     feeds, want = case.data_sets[0]
     inputs = _tvm_inputs(feeds)
     if inputs is None:
-        return "inputs", "inputs TVM tensors cannot hold (sequences, optionals, sub-byte types)"
-    stage = "import"
+        return "inputs", "inputs TVM tensors cannot hold (sequences, optionals, sub-byte types)", None
+    stage, left = "import", None
     try:
         mod = import_case(case)
         if side == "tvm":
@@ -161,16 +216,16 @@ def run_case(name: str, side: str) -> Tuple[str, str]:
             stage = "partition"
             pmod, _ = tvm_trt.partition_for_tensorrt(mod)
             if pmod is mod:  # nothing offloaded: the module is returned as given, TVM's own
-                return SAME, "nothing offloaded"
-            mod = pmod
+                return SAME, "nothing offloaded", not_whole(pmod)
+            mod, left = pmod, not_whole(pmod)
             stage = "compile"
             ex = tvm_trt.build(mod, "llvm")
         stage = "run"
         got = _run(ex, inputs)
     except Exception as err:  # the verdict, not a crash of the suite
-        return stage, f"{type(err).__name__}: {_first_line(err)}"
+        return stage, f"{type(err).__name__}: {_first_line(err)}", left
     diff = compare(got, list(want), case.rtol, case.atol)
-    return (WRONG, diff) if diff else (OK, "")
+    return (WRONG, diff, left) if diff else (OK, "", left)
 
 
 def _first_line(err) -> str:

@@ -1,3 +1,4 @@
+import numpy as np
 import pytest
 from tvm import relax
 
@@ -98,3 +99,34 @@ def test_variance_layer_norm_by_hand():
 def test_variance_batch_axis_rejected():
     mod = make_module(lambda x: R.variance(x, [0]), X)
     assert_rejected(mod, "relax.variance", "touches the batch axis", use_implicit_batch=True)
+
+
+# ---- argmax / argmin (TopK) ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("op", ["argmax", "argmin"])
+@pytest.mark.parametrize(
+    "axis,keepdims,dtype",
+    [
+        pytest.param(1, False, "float32", id="axis1"),
+        pytest.param(-1, True, "float32", id="last-keepdims"),
+        pytest.param(None, False, "float32", id="flattened"),
+        pytest.param(None, True, "float32", id="flattened-keepdims"),
+        pytest.param(2, False, "int32", id="int32"),
+        pytest.param(2, True, "int64", id="int64"),
+    ],
+)
+def test_arg_reduce(op, axis, keepdims, dtype):
+    inputs = {"x": ((2, 3, 4, 5), dtype)}
+    rng = np.random.default_rng(1)
+    args = [rng.permutation(120).reshape(2, 3, 4, 5).astype(dtype)]  # distinct values: no ties
+    check_op(lambda x: getattr(R, op)(x, axis, keepdims), inputs, args=args, use_implicit_batch=False)
+
+
+def test_argmax_batch_axis_rejected():
+    mod = make_module(lambda x: R.argmax(x, 0), X)
+    assert_rejected(mod, "relax.argmax", "touches the batch axis", use_implicit_batch=True)
+
+
+def test_argmax_1d():
+    check_op(lambda x: R.argmax(x, 0, True), {"x": ((7,), "float32")}, use_implicit_batch=False)

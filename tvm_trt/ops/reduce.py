@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import ir
 from ..registry import FLOAT_TYPES, INT_TYPES, all_of, register_op
 from ._common import axes_mask, batch_axis_rule, int8_values_check, norm_axes, norm_axis, producer, rank_of
 
@@ -48,6 +49,39 @@ def variance(ctx, node):
     centred = ctx.elementwise(x, mean, "SUB")
     square = ctx.elementwise(centred, centred, "PROD")
     return ctx.network.add_reduce(square, trt.ReduceOperation.AVG, mask, bool(node.attrs["keepdims"])).get_output(0)
+
+
+# ---- argmax / argmin: ITopKLayer with k = 1, its index output ------------------------------
+
+
+def _arg_check(call, opts):
+    axis = call.attrs.axis
+    axes = norm_axes(None if axis is None else [int(axis)], rank_of(call.args[0]))
+    if axis is None and any(isinstance(d, str) for d in ir.dims(call.args[0].ty)):
+        return f"{call.op.name} over every axis of a dynamic shape"
+    return batch_axis_rule(axes, opts, call.op.name)
+
+
+def _arg(kind):
+    def convert(ctx, node):
+        x = ctx.tensor(node.args[0])
+        axis = node.attrs["axis"]
+        if axis is None:  # over the flattened tensor
+            x, axis = ctx.reshape(x, (1, -1)), 1
+        axis = norm_axes([int(axis)], len(x.shape))[0]
+        if len(x.shape) == 1:  # TopK takes >= 2 dims
+            x, axis = ctx.reshape(x, (1, -1)), 1
+        layer = ctx.network.add_topk(x, getattr(ctx.trt.TopKOperation, kind), 1, axes_mask([axis]))
+        index = ctx.cast(layer.get_output(1), node.out_dtype)
+        if node.attrs["axis"] is None or not node.attrs["keepdims"] or len(node.out_shape) == 1:
+            index = ctx.reshape(index, node.out_shape)
+        return index
+
+    return convert
+
+
+for _relax, _trt in [("argmax", "MAX"), ("argmin", "MIN")]:
+    register_op(f"relax.{_relax}", check=_arg_check, dtypes=FLOAT_TYPES + INT_TYPES)(_arg(_trt))
 
 
 # ---- cumsum (position ids from a mask): ICumulativeLayer, TensorRT 10.4 -------------------
