@@ -130,3 +130,11 @@ def test_argmax_batch_axis_rejected():
 
 def test_argmax_1d():
     check_op(lambda x: R.argmax(x, 0, True), {"x": ((7,), "float32")}, use_implicit_batch=False)
+
+
+@pytest.mark.parametrize("op", ["sum", "prod", "max", "min"])
+@pytest.mark.parametrize("dtype", ["int32", "int64", "int8"])
+def test_reduce_integers(op, dtype):
+    inputs = {"x": ((2, 3, 4), dtype)}
+    args = [np.random.default_rng(2).integers(-3, 4, size=(2, 3, 4)).astype(dtype)]
+    check_op(lambda x: getattr(R, op)(x, [-1], False), inputs, args=args)

@@ -32,11 +32,11 @@ def _reduce(kind):
     return convert
 
 
-for _relax, _trt in [("sum", "SUM"), ("prod", "PROD"), ("mean", "AVG")]:
-    register_op(f"relax.{_relax}", check=_reduce_check)(_reduce(_trt))
-for _relax, _trt in [("max", "MAX"), ("min", "MIN")]:
+register_op("relax.mean", check=_reduce_check)(_reduce("AVG"))
+# Integer sums, products and extrema: TensorRT reduces INT32/INT64 (and plain int8 from 10 on).
+for _relax, _trt in [("sum", "SUM"), ("prod", "PROD"), ("max", "MAX"), ("min", "MIN")]:
     register_op(f"relax.{_relax}", check=all_of(int8_values_check, _reduce_check),
-                dtypes=FLOAT_TYPES + ("int8",))(_reduce(_trt))
+                dtypes=FLOAT_TYPES + INT_TYPES + ("int8",))(_reduce(_trt))
 
 
 @register_op("relax.variance", check=_reduce_check)
