@@ -68,7 +68,7 @@ def _tvm_inputs(values) -> Optional[list]:
     if any(a is None for a in arrays):
         return None
     try:
-        return [tvm.runtime.tensor(np.ascontiguousarray(a)) for a in arrays]
+        return [tvm.runtime.tensor(np.require(a, requirements="C")) for a in arrays]  # 0-d stays 0-d
     except Exception:  # sub-byte types (int4, int2...) that TVM tensors cannot be filled from
         return None
 
@@ -321,6 +321,19 @@ def write_cache(lines_path: str, side: str = "tvm") -> Dict:
 
 def load_parser_cache() -> Dict:
     return json.loads(PARSER_CACHE.read_text()) if PARSER_CACHE.exists() else {}
+
+
+TVM_IMPORT_FAILS = ("import", "inputs", "crash")
+
+
+def parity_cases() -> Optional[List[str]]:
+    """The cases TensorRT's own parser takes whole and TVM's importer imports (from the two
+    caches); None when a cache is for another onnx than the installed one."""
+    tvm_cache, parser_cache = load_cache(), load_parser_cache()
+    if tvm_cache.get("onnx") != onnx_version() or parser_cache.get("onnx") != onnx_version():
+        return None
+    return sorted(n for n, (verdict, _) in parser_cache["cases"].items()
+                  if verdict == "whole" and tvm_cache["cases"].get(n, ["import"])[0] not in TVM_IMPORT_FAILS)
 
 
 if __name__ == "__main__":

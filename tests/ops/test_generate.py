@@ -51,3 +51,8 @@ def test_flip(axis):
 def test_flip_batch_axis_rejected():
     mod = make_module(lambda x: R.flip(x, 0), {"x": ((2, 3), "float32")})
     assert_rejected(mod, "relax.flip", "touches the batch axis", use_implicit_batch=True)
+
+
+@pytest.mark.parametrize("k", [0, 1, -2])
+def test_eye_like(k):
+    check_op(lambda x: R.add(x, R.eye_like(x, k)), {"x": ((3, 4), "float32")}, use_implicit_batch=False)

@@ -68,3 +68,20 @@ def _triangle(upper: bool):
 
 register_op("relax.tril", check=_triangle_check, arities=(2,), dtypes=ANY_TYPE)(_triangle(upper=False))
 register_op("relax.triu", check=_triangle_check, arities=(2,), dtypes=ANY_TYPE)(_triangle(upper=True))
+
+
+# ---- eye_like(x, k): ones on the k-th diagonal, a constant of x's (static) shape ------------------
+
+
+def _eye_check(call, opts):
+    if _number(call.args[1]) is None:
+        return "eye_like with a run-time diagonal offset k"
+    if any(isinstance(d, str) for d in ir.dims(call.ty)):
+        return "eye_like of a dynamic shape"
+    return None
+
+
+@register_op("relax.eye_like", check=_eye_check, arities=(2,), dtypes=ANY_TYPE)
+def eye_like(ctx, node):
+    rows, cols = (int(d) for d in node.out_shape)
+    return ctx.constant(np.eye(rows, cols, int(node.args[1]), dtype=np.dtype(node.out_dtype)))
