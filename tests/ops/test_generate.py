@@ -56,3 +56,26 @@ def test_flip_batch_axis_rejected():
 @pytest.mark.parametrize("k", [0, 1, -2])
 def test_eye_like(k):
     check_op(lambda x: R.add(x, R.eye_like(x, k)), {"x": ((3, 4), "float32")}, use_implicit_batch=False)
+
+
+@pytest.mark.parametrize("op", ["zeros_like", "ones_like"])
+def test_like_fills_dynamic(op):
+    n = tvm.tirx.Var("n", "int64")
+    mod = make_module(lambda x: R.add(x, getattr(R, op)(x)), {"x": ((2, n), "float32")})
+    pmod = assert_offloaded(mod, use_implicit_batch=False)
+    x = np.arange(10, dtype="float32").reshape(2, 5)
+    np.testing.assert_array_equal(run_offloaded(pmod, [x])[0], run_llvm(mod, [x])[0])
+
+
+@pytest.mark.parametrize("op", ["zeros", "ones"])
+def test_shape_fills(op):
+    check_op(lambda x: R.add(x, getattr(R, op)(relax.ShapeExpr([3, 4]), "float32")), {"x": ((3, 4), "float32")})
+
+
+def test_full_from_input_value():
+    inputs = {"x": ((3, 4), "float32"), "v": ((), "float32")}
+    check_op(lambda x, v: R.multiply(x, R.full(relax.ShapeExpr([3, 4]), v)), inputs)
+
+
+def test_full_like_int():
+    check_op(lambda x: R.add(x, R.full_like(x, relax.const(7, "int64"))), {"x": ((3, 4), "int64")})

@@ -85,3 +85,41 @@ def _eye_check(call, opts):
 def eye_like(ctx, node):
     rows, cols = (int(d) for d in node.out_shape)
     return ctx.constant(np.eye(rows, cols, int(node.args[1]), dtype=np.dtype(node.out_dtype)))
+
+
+# ---- zeros / ones / full (and their _like forms): a value broadcast to the output shape -----------
+
+
+def _filled(ctx, node, value):
+    """``value`` (an ITensor or a number) in the output's dtype, broadcast to its (maybe symbolic)
+    shape by a stride-0 slice."""
+    from .index import slice_nd
+
+    out = list(node.out_shape)
+    if isinstance(value, ctx.trt.ITensor):
+        value = ctx.cast(ctx.reshape(value, (1,) * len(out)), node.out_dtype)
+    else:
+        value = ctx.constant(np.full((1,) * len(out), value, np.dtype(node.out_dtype)))
+    return slice_nd(ctx, value, [0] * len(out), out, [0] * len(out)) if out else ctx.reshape(value, ())
+
+
+def _fill_value_check(call, opts):
+    value = call.args[1]
+    if ir.is_tensor(value) and ir.ndim(value.ty) != 0:
+        return f"{call.op.name} with a fill value of rank {ir.ndim(value.ty)}"
+    return None
+
+
+register_op("relax.zeros", arities=(1,), dtypes=ANY_TYPE)(lambda ctx, node: _filled(ctx, node, 0))
+register_op("relax.ones", arities=(1,), dtypes=ANY_TYPE)(lambda ctx, node: _filled(ctx, node, 1))
+register_op("relax.zeros_like", arities=(1,), dtypes=ANY_TYPE)(lambda ctx, node: _filled(ctx, node, 0))
+register_op("relax.ones_like", arities=(1,), dtypes=ANY_TYPE)(lambda ctx, node: _filled(ctx, node, 1))
+
+
+def _full(ctx, node):
+    value = node.args[1]
+    return _filled(ctx, node, value if isinstance(value, ctx.trt.ITensor) else np.asarray(value).item())
+
+
+register_op("relax.full", check=_fill_value_check, arities=(2,), dtypes=ANY_TYPE)(_full)
+register_op("relax.full_like", check=_fill_value_check, arities=(2,), dtypes=ANY_TYPE)(_full)
