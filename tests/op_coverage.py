@@ -51,7 +51,6 @@ NO_CONVERTER: Dict[str, str] = {
     "relax.index_tensor": "torch advanced indexing: " + _PENDING + " (gather)",
     "relax.index_put": "torch advanced indexing: " + _PENDING + " (scatter)",
     "relax.slice_scatter": _PENDING + " (scatter)",
-    "relax.topk": _PENDING + " (ITopKLayer)",
     "relax.mod": _PENDING + " (elementwise)",
     "relax.floor_mod": _PENDING + " (elementwise)",
     "relax.isfinite": _PENDING + " (elementwise)",

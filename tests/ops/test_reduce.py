@@ -138,3 +138,27 @@ def test_reduce_integers(op, dtype):
     inputs = {"x": ((2, 3, 4), dtype)}
     args = [np.random.default_rng(2).integers(-3, 4, size=(2, 3, 4)).astype(dtype)]
     check_op(lambda x: getattr(R, op)(x, [-1], False), inputs, args=args)
+
+
+# ---- topk ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "k,axis,ret_type,largest,dtype,shape",
+    [
+        pytest.param(2, -1, "both", True, "float32", (2, 3, 5), id="both-largest"),
+        pytest.param(3, 1, "values", False, "float32", (2, 4, 5), id="values-smallest"),
+        pytest.param(1, -1, "indices", True, "int32", (2, 6), id="indices-int32"),
+        pytest.param(3, 0, "both", True, "float32", (7,), id="1d"),
+    ],
+)
+def test_topk(k, axis, ret_type, largest, dtype, shape):
+    n = int(np.prod(shape))
+    args = [np.random.default_rng(5).permutation(n).reshape(shape).astype(dtype)]  # no ties
+    check_op(lambda x: R.topk(x, k, axis, ret_type, largest, "int64"), {"x": (shape, dtype)}, args=args,
+             use_implicit_batch=False)
+
+
+def test_topk_large_k_rejected():
+    mod = make_module(lambda x: R.topk(x, 4000, -1), {"x": ((2, 5000), "float32")})
+    assert_rejected(mod, "relax.topk", "k=4000", use_implicit_batch=False)

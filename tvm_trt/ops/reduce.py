@@ -84,6 +84,39 @@ for _relax, _trt in [("argmax", "MAX"), ("argmin", "MIN")]:
     register_op(f"relax.{_relax}", check=_arg_check, dtypes=FLOAT_TYPES + INT_TYPES)(_arg(_trt))
 
 
+# ---- topk: ITopKLayer (k up to 3840, TensorRT's bound) ---------------------------------------
+
+TOPK_MAX_K = 3840
+
+
+def _topk_check(call, opts):
+    k = int(call.attrs.k)
+    if not 0 < k <= TOPK_MAX_K:
+        return f"topk with k={k} (TensorRT's TopK takes 1..{TOPK_MAX_K})"
+    if str(call.attrs.ret_type) not in ("both", "values", "indices"):
+        return f"topk ret_type={call.attrs.ret_type}"
+    axes = norm_axes([int(call.attrs.axis)], rank_of(call.args[0]))
+    return batch_axis_rule(axes, opts, "topk")
+
+
+@register_op("relax.topk", check=_topk_check, dtypes=FLOAT_TYPES + INT_TYPES, tuple_output=True)
+def topk(ctx, node):
+    x = ctx.tensor(node.args[0])
+    axis = norm_axes([int(node.attrs["axis"])], len(x.shape))[0]
+    flat = len(x.shape) == 1  # TopK takes >= 2 dims
+    if flat:
+        x, axis = ctx.reshape(x, (1, -1)), 1
+    kind = ctx.trt.TopKOperation.MAX if node.attrs["largest"] else ctx.trt.TopKOperation.MIN
+    layer = ctx.network.add_topk(x, kind, int(node.attrs["k"]), axes_mask([axis]))
+    values, index = layer.get_output(0), layer.get_output(1)
+    if flat:
+        values, index = ctx.reshape(values, (-1,)), ctx.reshape(index, (-1,))
+    ret = node.attrs["ret_type"]
+    out = {"both": [values, index], "values": [values], "indices": [index]}[ret]
+    out = [ctx.cast(t, o["dtype"]) for t, o in zip(out, node.out)]
+    return out if ret == "both" else out[0]
+
+
 # ---- cumsum (position ids from a mask): ICumulativeLayer, TensorRT 10.4 -------------------
 
 
