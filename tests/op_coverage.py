@@ -39,7 +39,6 @@ NO_CONVERTER: Dict[str, str] = {
     "relax.shape_of": _NOT_TENSOR,
     "relax.shape_to_tensor": "turns a TVM shape value into a tensor: it stays with the shape arithmetic in TVM",
     "relax.tensor_to_shape": "turns a tensor into a TVM shape value for TVM's shape arithmetic (match_cast)",
-    "relax.size": "its result is a TVM value computed from a static shape; TVM folds it",
     "relax.bucketize": "TensorRT has no layer that searches sorted boundaries",
     "relax.argsort": "TensorRT's TopK sorts at most 3840 elements along an axis; Relax's argsort has no such bound",
     "relax.median": "TensorRT has no median; TopK bounds the axis at 3840 elements",
