@@ -17,8 +17,6 @@ from __future__ import annotations
 import functools
 import json
 import pathlib
-import sys
-import traceback
 import warnings
 from typing import Dict, List, Optional, Tuple
 
@@ -145,9 +143,9 @@ def parser_case(name: str) -> Tuple[str, str]:
     """TensorRT's own ONNX parser on the case: ("whole", "") when ``supports_model_v2`` reports one
     supported group covering every node and a full parse succeeds, ("parts", what it takes) or
     ("refused", its first error) otherwise."""
-    from tvm_trt import backend
+    from tvm_trt.core import tensorrt
 
-    trt, logger = backend.trt(), backend.get_logger()
+    trt, logger = tensorrt.trt(), tensorrt.get_logger()
     model = cases()[name].model
     data, nodes = model.SerializeToString(), len(model.graph.node)
     builder = trt.Builder(logger)
@@ -308,9 +306,9 @@ def write_cache(lines_path: str, side: str = "tvm") -> Dict:
     results = _read_lines(lines_path)
     versions = {"onnx": onnx_version()}
     if side == "parser":
-        from tvm_trt import backend
+        from tvm_trt.core import tensorrt
 
-        versions["tensorrt"] = ".".join(map(str, backend.version()))
+        versions["tensorrt"] = ".".join(map(str, tensorrt.version()))
     data = {**versions, "cases": {n: [results[n][side][0], results[n][side][1][:100]] for n in sorted(results)}}
     path = PARSER_CACHE if side == "parser" else CACHE
     path.parent.mkdir(exist_ok=True)

@@ -171,7 +171,8 @@ def load_cache() -> Dict:
 # -------------------------------------------------------------------------------------- table
 def problems(data: Dict) -> List[str]:
     """Harvested ops with neither a converter nor a stated reason, and reasons that no longer apply."""
-    from tvm_trt import ops, registry  # noqa: F401  (ops registers the converters)
+    from tvm_trt import ops  # noqa: F401  (registers the converters)
+    from tvm_trt.core import registry
 
     harvested = set(data["ops"])
     out = [f"{op}: emitted by TVM's frontends, no converter and no reason in NO_CONVERTER"
@@ -190,7 +191,8 @@ def _examples(names: Iterable[str], count: int) -> str:
 
 
 def render(data: Dict) -> str:
-    from tvm_trt import ops, registry  # noqa: F401
+    from tvm_trt import ops  # noqa: F401
+    from tvm_trt.core import registry
 
     rows = data["ops"]
     converted = [op for op in rows if registry.get(op) is not None]

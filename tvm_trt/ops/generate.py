@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import ir
-from ..registry import ANY_TYPE, FLOAT_TYPES, INT_TYPES, register_op
+from ..core import ir
+from ..core.registry import ANY_TYPE, FLOAT_TYPES, INT_TYPES, register_op
 
 
 def _number(value):

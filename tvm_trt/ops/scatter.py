@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..network import np_dtype
-from ..registry import ANY_TYPE, register_op
+from ..core.dtypes import np_dtype
+from ..core.registry import ANY_TYPE, register_op
 from ._common import batch_axis_rule, norm_axis, rank_of
 
 
