@@ -53,7 +53,7 @@ def _worked_example(part: str) -> str:
 
 def test_adding_a_converter_worked_example_runs():
     """docs/adding-a-converter.md: its converter registers, its tests pass, the ops table lists it."""
-    op = "relax.variance"
+    op = "relax.std"
     saved = registry.get(op)
     registry.unregister_op(op)  # the example registers it; a built-in may exist by now
     try:
@@ -62,7 +62,7 @@ def test_adding_a_converter_worked_example_runs():
         tests = {}
         exec(compile(_worked_example("test"), "worked example: test", "exec"), tests)
         ran = [name for name in tests if name.startswith("test_")]
-        assert ran == ["test_variance", "test_variance_over_the_batch_axis_with_implicit_batch"]
+        assert ran == ["test_std", "test_std_over_the_batch_axis_with_implicit_batch"]
         for name in ran:
             tests[name]()
         assert f"| `{op}` |" in docs.ops_table()

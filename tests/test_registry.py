@@ -10,8 +10,8 @@ from tvm_trt.core import call_checks, registry
 from tvm_trt.network import precision
 from tvm_trt.reference import _common as reference
 
-OP = "relax.flip"  # no built-in converter (test_partition's user-registered op uses it too)
-FLIP = {"x": ((2, 3, 5), "float32")}
+OP = "relax.trunc"  # no built-in converter (the README's example registers it)
+X = {"x": ((2, 3, 5), "float32")}
 
 
 @pytest.fixture
@@ -22,22 +22,21 @@ def free_op():
     registry.unregister_op(OP)
 
 
-def _slice_flip(ctx, node):
+def _trunc(ctx, node):
     x = node.args[0]
-    rank, n = len(x.shape), x.shape[-1]
-    return ctx.network.add_slice(x, (0,) * (rank - 1) + (n - 1,), tuple(x.shape), (1,) * (rank - 1) + (-1,)).get_output(0)
+    return ctx.elementwise(ctx.unary(x, "SIGN"), ctx.unary(ctx.unary(x, "ABS"), "FLOOR"), "PROD")
 
 
-@pytest.mark.parametrize("converter", [None, 5, "relax.flip"], ids=["none", "int", "str"])
+@pytest.mark.parametrize("converter", [None, 5, "relax.trunc"], ids=["none", "int", "str"])
 def test_converter_must_be_callable(free_op, converter):
-    with pytest.raises(TypeError, match=r"register_op\('relax.flip'\): the converter must be callable"):
+    with pytest.raises(TypeError, match=r"register_op\('relax.trunc'\): the converter must be callable"):
         registry.register_op(free_op)(converter)
     assert registry.get(free_op) is None
 
 
 def test_predicate_must_be_callable(free_op):
-    with pytest.raises(TypeError, match=r"register_op\('relax.flip'\): check must be a predicate"):
-        registry.register_op(free_op, check="axis == -1")
+    with pytest.raises(TypeError, match=r"register_op\('relax.trunc'\): check must be a predicate"):
+        registry.register_op(free_op, check="x.ndim > 0")
 
 
 @pytest.mark.parametrize("returned", [5, False, True, ["reason"]], ids=["int", "false", "true", "list"])
@@ -48,13 +47,13 @@ def test_predicate_returning_no_reason_is_named(free_op, returned, caplog):
     def bool_style(call, opts):
         return returned
 
-    registry.register_op(free_op, check=bool_style)(_slice_flip)
+    registry.register_op(free_op, check=bool_style)(_trunc)
     with caplog.at_level(logging.WARNING):
-        assert_rejected(make_module(lambda x: relax.op.flip(x, -1), FLIP), free_op,
-                        f"the predicate of relax.flip (test_predicate_returning_no_reason_is_named.<locals>.bool_style) "
+        assert_rejected(make_module(lambda x: relax.op.trunc(x), X), free_op,
+                        f"the predicate of relax.trunc (test_predicate_returning_no_reason_is_named.<locals>.bool_style) "
                         f"returned {returned!r} ({type(returned).__name__}); a predicate returns None (supported) "
                         "or a reason string")
-    assert "the predicate of relax.flip" in caplog.text
+    assert "the predicate of relax.trunc" in caplog.text
 
 
 def test_policy_reads_in_one_place(free_op):
@@ -64,17 +63,17 @@ def test_policy_reads_in_one_place(free_op):
     def innermost(call, opts):
         return None
 
-    registry.register_op(free_op, check=innermost, min_version=(8, 6), dtypes=("float32", "int64"))(_slice_flip)
+    registry.register_op(free_op, check=innermost, min_version=(8, 6), dtypes=("float32", "int64"))(_trunc)
     names = [c.__qualname__ for c in registry.get(free_op).policy]
     assert names == [
         "output_shapes_from_inputs", "min_version_gate(8.6.0)", "tensor_arguments",
         "each_tensor(not_float64, dtype_in.<locals>.dtype_accepted, known_dims)", "dtype_gate.<locals>.check",
         "test_policy_reads_in_one_place.<locals>.innermost",
     ]
-    mod = make_module(lambda x: relax.op.flip(x, -1), FLIP)
-    assert_rejected(mod, free_op, "relax.flip needs TensorRT >= 8.6.0 (target 8.0.0)", version=(8, 0))
-    assert_rejected(make_module(lambda x: relax.op.flip(x, -1), {"x": ((2, 3), "float16")}), free_op,
-                    "dtype float16 is not supported by the TensorRT converter for relax.flip")
+    mod = make_module(lambda x: relax.op.trunc(x), X)
+    assert_rejected(mod, free_op, "relax.trunc needs TensorRT >= 8.6.0 (target 8.0.0)", version=(8, 0))
+    assert_rejected(make_module(lambda x: relax.op.trunc(x), {"x": ((2, 3), "float16")}), free_op,
+                    "dtype float16 is not supported by the TensorRT converter for relax.trunc")
 
 
 def test_generic_checks_come_from_call_checks():
@@ -89,8 +88,9 @@ def test_keep_float32_is_registration_data(free_op):
     assert precision.kept_in_float32() == {
         "relax.nn.softmax", "relax.nn.log_softmax", "relax.nn.layer_norm", "relax.nn.group_norm",
         "relax.nn.rms_norm", "relax.nn.batch_norm", "relax.sum", "relax.mean", "relax.prod", "relax.cumsum",
+        "relax.variance",
     }
-    registry.register_op(free_op, keep_float32=True)(_slice_flip)
+    registry.register_op(free_op, keep_float32=True)(_trunc)
     out = [{"shape": [2, 3], "dtype": "float32"}]
     spec = {"inputs": [dict(out[0])], "weights": [],
             "nodes": [{"op": free_op, "attrs": {}, "out": out}, {"op": "relax.nn.relu", "attrs": {}, "out": out}]}
