@@ -19,6 +19,8 @@ def load_model(spec: str, shapes, simplify: Optional[bool] = None):
     """(mod, params) from an ONNX file, an MXNet checkpoint prefix or ``module:function``."""
     from .. import frontend
 
+    if os.path.isdir(spec):
+        raise UsageError(f"MODEL {spec!r} is a directory: give an .onnx file, an MXNet prefix or module:function")
     if os.path.isfile(spec):
         check_onnx_shapes(spec, shapes)
         if not shapes:
@@ -141,6 +143,9 @@ def _from_function(spec: str, module_name: str, func_name: str):
         module = importlib.import_module(module_name)
     except ImportError as err:
         raise UsageError(f"cannot import {module_name!r} for MODEL {spec!r}: {err}") from None
+    except SyntaxError as err:
+        raise UsageError(f"cannot import {module_name!r} for MODEL {spec!r}: {err.msg} ({err.filename}, line "
+                         f"{err.lineno})") from None
     func = getattr(module, func_name, None)
     if not callable(func):
         raise UsageError(f"{module_name!r} has no function {func_name!r}")

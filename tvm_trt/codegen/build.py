@@ -10,8 +10,10 @@ from tvm import relax
 from . import weights_writer
 from ..core.ir import error_line
 from ..partition import check_options, offloaded_functions
+from ..core.tvm_log import quiet
 
 
+@quiet  # TVM's C++ warnings (gather lowering...) go to the debug log
 def build(mod: tvm.IRModule, target, config: Optional[Dict[str, Any]] = None, **options: Any):
     """Generate the TensorRT stubs for the partitioned ``mod`` and compile the rest for ``target``.
 

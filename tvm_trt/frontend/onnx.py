@@ -15,6 +15,7 @@ import numpy as np
 
 from ..core.ir import error_line
 from ._common import Params, ShapeDict, _check_shape_names, _copy_proto, _detach_weights
+from ..core.tvm_log import quiet
 
 SIMPLIFY_HINT = "simplify=True needs onnxslim: pip install 'tvm-trt[onnx]'"
 
@@ -113,8 +114,9 @@ def from_onnx(
     """
     model = _load_onnx(model_or_path)
     _check_shape_names(shape, onnx_input_names(model), "model")
-    shape_dict = None if shape is None else {k: [int(d) for d in v] for k, v in shape.items()}
+    shape_dict = _checked_shapes(shape)
     name = _model_name(model_or_path, model)
+    _warn_newer_opset(model, name)
     auto = simplify is None
     if auto:
         simplify = importlib.util.find_spec("onnxslim") is not None
@@ -139,6 +141,33 @@ def from_onnx(
     return mod, params
 
 
+def _checked_shapes(shape) -> Optional[dict]:
+    """Input shapes as TVM's importer takes them; a dim that is not a positive int is named here
+    (TVM would accept -16 and fail later, far from the cause)."""
+    if shape is None:
+        return None
+    checked = {}
+    for key, dims in shape.items():
+        try:
+            checked[key] = [int(d) for d in dims]
+        except (TypeError, ValueError):
+            raise ValueError(f"shape[{key!r}] = {dims!r}: expected a sequence of positive ints") from None
+        if any(d <= 0 or d > 2**31 - 1 for d in checked[key]):
+            raise ValueError(f"shape[{key!r}] = {list(dims)}: every dim must be a positive int below 2**31")
+    return checked
+
+
+def _warn_newer_opset(model, name: str) -> None:
+    import onnx
+
+    newest = onnx.defs.onnx_opset_version()
+    for opset in model.opset_import:
+        if opset.domain in ("", "ai.onnx") and opset.version > newest:
+            warnings.warn(f"{name} declares ONNX opset {opset.version}, newer than the {newest} this onnx "
+                          f"{onnx.__version__} knows: ops may import with older semantics", stacklevel=3)
+
+
+@quiet  # TVM's C++ log lines (BlockBuilder, gather warnings) go to the debug log
 def _import_model(model, name: str, simplified: bool, shape_dict, dtype):
     """TVM's importer on ``model``, weights as trailing parameters of main."""
     from tvm.relax.frontend.onnx import from_onnx as _relax_from_onnx

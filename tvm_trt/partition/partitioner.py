@@ -19,6 +19,7 @@ from .options import CONFIG_ATTR, check_options, check_params, default_config, r
 from .checks import op_patterns
 from .simplify import simplify
 from .subgraphs import inline_functions, is_mac_subgraph, offloaded_functions, rename_offloaded
+from ..core.tvm_log import quiet
 
 NO_MAC_REASON = "in a subgraph without multiply-accumulate ops (remove_no_mac_subgraphs=True)"
 
@@ -80,6 +81,7 @@ def offload(mod: tvm.IRModule, opts: PartitionOptions) -> tvm.IRModule:
     return mod
 
 
+@quiet  # TVM's C++ warnings go to the debug log
 def partition_for_tensorrt(
     mod: tvm.IRModule,
     params: Optional[Dict[str, Any]] = None,
