@@ -9,19 +9,30 @@ from __future__ import annotations
 import os
 from typing import Dict, List, Sequence
 
+from ..core.ir import error_line
 from .common import UsageError
 
 
-def _onnxruntime_outputs(meta: Dict, specs: Sequence[Dict], arrays) -> List:
+def check_reference(reference: str, meta: Dict) -> None:
+    """Before the run: the reference can be had (the ONNX model and onnxruntime, or a saved .npz)."""
+    if reference != "onnxruntime":
+        _npz_outputs(reference)
+        return
     model = meta.get("model")
     if not model:
         raise UsageError("--compare onnxruntime needs a library compiled from an ONNX file (its .so.json names none)")
     if not os.path.isfile(model):
         raise UsageError(f"--compare onnxruntime: the model {model!r} the library was compiled from is gone")
     try:
-        import onnxruntime as ort
+        import onnxruntime  # noqa: F401
     except ImportError:
         raise UsageError("--compare onnxruntime needs onnxruntime (pip install 'tvm-trt[onnx]')") from None
+
+
+def _onnxruntime_outputs(meta: Dict, specs: Sequence[Dict], arrays) -> List:
+    import onnxruntime as ort
+
+    model = meta["model"]
     session = ort.InferenceSession(model, providers=["CPUExecutionProvider"])
     names = {i.name for i in session.get_inputs()}
     feed = {s["name"]: a for s, a in zip(specs, arrays) if s["name"] in names}
@@ -34,8 +45,8 @@ def _npz_outputs(path: str) -> List:
     try:
         data = np.load(path)
         return [data[f"output_{i}"] for i in range(len(data.files))]
-    except (OSError, ValueError, KeyError) as err:
-        raise UsageError(f"--compare {path!r}: not outputs saved by run --save ({err})") from None
+    except (OSError, ValueError, KeyError, AttributeError) as err:
+        raise UsageError(f"--compare {path!r}: not outputs saved by run --save ({error_line(err)})") from None
 
 
 def compare_outputs(reference: str, meta: Dict, specs, arrays, outputs) -> None:

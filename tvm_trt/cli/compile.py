@@ -50,7 +50,7 @@ def cmd_compile(args) -> int:
         ex = tvm_trt.build(pmod, target)
     except Exception as err:  # e.g. an LLVM triple the host cannot generate code for
         if args.host_triple or args.cc:
-            raise UsageError(f"cannot build for host {args.host_triple or triple_of(args.cc)!r}: {error_line(err)}")
+            raise UsageError(f"cannot build for host {args.host_triple or triple_of(args.cc)!r}: {error_line(err)}") from None
         raise
     _export(ex, args.output, args.cc)
     meta = {

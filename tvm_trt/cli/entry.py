@@ -104,6 +104,13 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
 
     parser = build_parser()
     args = parser.parse_args(argv)
+    with warnings.catch_warnings():  # restores Python's warning display when main() returns (in-process use)
+        return _run(args)
+
+
+def _run(args) -> int:
+    import warnings
+
     command = args.command
     try:
         from ..core.progress import configure_logging

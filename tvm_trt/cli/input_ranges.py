@@ -28,6 +28,9 @@ def index_ranges(mod) -> Dict[str, int]:
             name = value.op.name
             if name in _PASS_THROUGH and value.args and value.args[0] in origin:
                 origin[binding.var] = origin[value.args[0]]
+            elif name in ("relax.where", "relax.add") and any(a in origin for a in value.args):
+                # ONNX Gather's negative-index wrap: where(ids < 0, ids + n, ids)
+                origin[binding.var] = next(origin[a] for a in value.args if a in origin)
             elif name == "relax.take" and len(value.args) >= 2 and value.args[1] in origin:
                 axis = int(value.attrs.axis) if value.attrs.axis is not None else 0
                 shape = getattr(value.args[0].ty, "shape", None)

@@ -1,7 +1,6 @@
 """``tvm-trt run``: check and load an exported library, run it on random or given inputs."""
 from __future__ import annotations
 
-import json
 import os
 import time
 from typing import Dict, Optional, Sequence
@@ -10,7 +9,7 @@ from ..core import env
 from ..core.ir import error_line
 from ..runtime import library_check
 from .common import UsageError, check_output, output_file
-from .compare import compare_outputs
+from .compare import check_reference, compare_outputs
 
 
 def _load_inputs(items: Optional[Sequence[str]]) -> Dict:
@@ -96,6 +95,8 @@ def cmd_run(args) -> int:
         raise UsageError(f"--repeat {args.repeat}: give at least 1 timed run")
     meta = _read_meta(args.library)
     library_check.check(args.library, meta.get("library"))  # before TVM maps it: a truncated file faults
+    if args.compare:
+        check_reference(args.compare, meta)
     given = _load_inputs(args.input)
     specs = meta.get("inputs") or [{"name": n, "shape": list(a.shape), "dtype": str(a.dtype)} for n, a in given.items()]
     if not specs:

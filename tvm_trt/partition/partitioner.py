@@ -20,7 +20,7 @@ from .dynamic_shapes import (
 from .options import CONFIG_ATTR, NO_MAC_REASON, check_options, check_params
 from .checks import op_patterns
 from .simplify import simplify
-from .subgraphs import inline_functions, is_mac_subgraph, offloaded_functions, rename_offloaded
+from .subgraphs import inline_functions, short_label, is_mac_subgraph, offloaded_functions, rename_offloaded
 from ..core.tvm_log import quiet
 
 log = logging.getLogger("tvm_trt.partition")  # the name users filter on (the module moved)
@@ -128,8 +128,9 @@ def partition_with_decisions(mod: tvm.IRModule, params, options: CompileOptions,
     given = mod
     mod = offload(simplify(mod), opts)
     mod, not_offloadable = drop_shape_params(mod, offloaded_functions(mod))
-    for name, reason in not_offloadable.items():
-        log.warning("tvm_trt: subgraph %s stays in TVM: %s", name, reason)
+    functions = offloaded_functions(mod)
+    for name, reason in not_offloadable.items():  # TVM's fused names run to ~1,000 characters: say what it holds
+        log.warning("tvm_trt: %s stays in TVM: %s", short_label(functions[name]), reason)
     back = dict(not_offloadable)
     for name, func in offloaded_functions(mod).items():
         if name in back:

@@ -78,6 +78,14 @@ class _Renamer(relax.expr_functor.PyExprMutator):
         return self.mapping.get(gv.name_hint, gv)
 
 
+def short_label(func: relax.Function) -> str:
+    """A subgraph named before ``rename_offloaded`` gives it its short name: its size and end ops."""
+    names = [c.op.name.replace("relax.", "") for c in graph.op_calls(func)]
+    if len(names) <= 2:
+        return f"the subgraph of {' + '.join(names) or 'no ops'}"
+    return f"the subgraph of {len(names)} ops ({names[0]} ... {names[-1]})"
+
+
 def rename_offloaded(mod: tvm.IRModule) -> tvm.IRModule:
     """Offloaded functions become ``tensorrt_0``, ``tensorrt_1``, ... in the order ``main`` calls
     them: short, stable names for symbols, logs and errors (MergeCompositeFunctions names them
