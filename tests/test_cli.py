@@ -167,3 +167,8 @@ def test_report_mxnet_prefix(tmp_path):
     assert r.returncode == 0, r.stderr
     data = json.loads((tmp_path / "r.json").read_text())
     assert data["ops_offloaded"] == data["ops_total"] > 0 and data["per_op"]["relax.nn.conv2d"]["offloaded"] == 1
+    params = tmp_path / "net-0000.params"
+    params.write_bytes(params.read_bytes()[:100])  # a corrupt params file is named, not blamed on the shapes
+    r = cli("report", prefix, "--input-shape", "data=1,3,8,8")
+    assert (r.returncode, r.stdout) == (2, ""), r.stderr
+    assert r.stderr.count("\n") == 1 and f"MXNet checkpoint '{params}' is not a readable params file" in r.stderr
