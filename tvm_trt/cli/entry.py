@@ -133,8 +133,11 @@ def _run(args) -> int:
     except Exception as err:  # TensorRT missing or refusing a subgraph, or a bug of ours: not a usage error
         if getattr(args, "debug", False):
             raise
-        print(f"tvm-trt {command}: failed: {type(err).__name__ + ': ' if not isinstance(err, RuntimeError) else ''}"
-              f"{error_line(err)} (--debug shows the traceback)", file=sys.stderr)
+        if isinstance(err, RuntimeError):
+            print(f"tvm-trt {command}: failed: {error_line(err)}", file=sys.stderr)
+        else:  # not an error we raise on purpose: a bug
+            print(f"tvm-trt {command}: failed: {type(err).__name__}: {error_line(err)} (--debug shows the traceback)",
+                  file=sys.stderr)
         return 1
 
 

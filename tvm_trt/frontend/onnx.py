@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import gc
 import importlib.util
 import io
 import os
@@ -231,15 +232,18 @@ def _import(importer, model, name: str, simplified: bool, **kwargs):
         with contextlib.redirect_stdout(printed):
             return importer(model, **kwargs)
     except Exception as err:
-        ops = _FAILED_OP.findall(printed.getvalue())
-        op = ops[-1] if ops else None
         reason = error_line(err)
-        hint = "" if simplified else " (imported without simplification; simplify=True may help)"
-        where = f" at {op}" if op else ""
-        raise ONNXImportError(f"TVM's ONNX importer failed on {name}{where}: {reason}{hint}", op, reason) from err
     finally:
         if not _FAILED_OP.search(printed.getvalue()):
             sys.stdout.write(printed.getvalue())
+    # Raised outside the except block, so the failed import's frames go now: TVM's BlockBuilder logs a C++
+    # warning when it is destroyed, which must happen inside our quiet window, not at some later GC.
+    gc.collect()
+    ops = _FAILED_OP.findall(printed.getvalue())
+    op = ops[-1] if ops else None
+    hint = "" if simplified else " (imported without simplification; simplify=True may help)"
+    where = f" at {op}" if op else ""
+    raise ONNXImportError(f"TVM's ONNX importer failed on {name}{where}: {reason}{hint}", op, reason)
 
 
 def _is_weight(value: np.ndarray) -> bool:
