@@ -237,7 +237,7 @@ API_CASES = [
      ValueError, "register_op: TVM has no op named 'relax.does_not_exist'"),
     ("register-not-relax", lambda m: tvm_trt.register_op("conv2d")(lambda ctx, node: None),
      ValueError, "register_op: 'conv2d' is not a Relax op name"),
-    ("register-version", lambda m: tvm_trt.register_op("relax.flip", min_version=7)(lambda ctx, node: None),
+    ("register-version", lambda m: tvm_trt.register_op("relax.unique", min_version=7)(lambda ctx, node: None),
      TypeError, "TensorRT version 7 is ambiguous"),
     ("from-onnx-negative-dim", lambda m: tvm_trt.frontend.from_onnx(_tiny_onnx(), shape={"x": [1, 3, -16, 16]}),
      ValueError, "shape['x'] = [1, 3, -16, 16]: every dim must be a positive int below 2**31"),
@@ -254,7 +254,7 @@ def test_api_raises_naming_the_key(call, exc, message):
     with pytest.raises(exc) as info:
         call(_relu())
     assert message in str(info.value) and "\n" not in str(info.value)
-    assert registry.get("relax.does_not_exist") is None and registry.get("relax.flip") is None
+    assert registry.get("relax.does_not_exist") is None and registry.get("relax.unique") is None
 
 
 @pytest.mark.parametrize("version", [(8, 6), "8.6", "8.6.0", [8, 6]], ids=["tuple", "string", "string3", "list"])
