@@ -45,13 +45,27 @@ def _half_type(t: Dict) -> Dict:
     return dict(t, dtype=HALF) if t.get("dtype") == FULL else t
 
 
+def keeps_fp32(node: Dict, symbol: str, fp32_ops) -> bool:
+    """Whether the user's ``fp32_ops`` (the option) names this node: by Relax op name (``relax.matmul``
+    or ``matmul``) or by the layer name ``tvm_trt.debug`` prints (``<subgraph>/<binding>``)."""
+    op = node["op"]
+    names = {op, op[len("relax."):] if op.startswith("relax.") else op}
+    if node.get("var"):
+        names.add(f"{symbol}/{node['var']}")
+    return any(name in names for name in fp32_ops)
+
+
 def to_fp16(spec: Dict, weights: Sequence[np.ndarray]) -> Tuple[Dict, List[np.ndarray]]:
-    """The spec and weights rewritten to compute in float16 (see the module docstring)."""
+    """The spec and weights rewritten to compute in float16 (see the module docstring). Ops named
+    by the ``fp32_ops`` option keep float32, like those of ``KEEP_FLOAT32``."""
     spec = copy.deepcopy(spec)
     spec["inputs"] = [dict(_half_type(inp), io_dtype=inp["dtype"]) for inp in spec["inputs"]]
+    fp32_ops = spec.get("config", {}).get("fp32_ops") or ()
     for node in spec["nodes"]:
-        if node["op"] in KEEP_FLOAT32:
+        if node["op"] in KEEP_FLOAT32 or keeps_fp32(node, spec.get("symbol", ""), fp32_ops):
             node["compute_dtype"] = FULL  # its types stay float32; arguments are cast to it
+            if node["op"] not in KEEP_FLOAT32:  # user's choice: its result may exceed half's range
+                node["float32_out"] = True  # so it stays float32; half consumers cast it
             continue
         node["out"] = [_half_type(t) for t in node["out"]]
         for name in _DTYPE_ATTRS:

@@ -48,6 +48,7 @@ OPTIONS: Dict[str, Any] = {
     "int8_calibration": "max",  # or "percentile:P"; TVM_TENSORRT_INT8_CALIBRATION overrides
     "int8_scales": None,  # from tvm_trt.calibrate(): no calibration calls
     "int8_calibration_run": None,  # set by tvm_trt.calibrate() to collect its scales
+    "fp32_ops": None,  # ops kept in float32 inside FP16 engines: Relax op names or tvm_trt.debug layer names
     "fallback": True,  # tvm_trt.build also compiles each subgraph with TVM, run where TensorRT cannot
 }
 # Keys a config carries beyond the options: the resolved version, the host tvm_trt.build sets,
@@ -64,6 +65,9 @@ def check_options(options: Dict[str, Any], what: str = "partition_for_tensorrt")
             f"{what}: unknown option{'s' if len(unknown) > 1 else ''} {', '.join(map(repr, unknown))}; "
             f"known: {', '.join(sorted(known))}"
         )
+    fp32_ops = options.get("fp32_ops")
+    if fp32_ops is not None and (isinstance(fp32_ops, str) or not all(isinstance(o, str) for o in fp32_ops)):
+        raise TypeError(f"{what}: fp32_ops must be a list of op or layer names (strings), got {fp32_ops!r}")
     size = options.get("max_workspace_size")
     if size is not None and (isinstance(size, bool) or not isinstance(size, int) or not 0 < size < 1 << 63):
         raise TypeError(f"{what}: max_workspace_size must be a positive int (bytes) below 2**63, got {size!r}")
