@@ -12,6 +12,7 @@ import tvm
 from tvm import relax
 
 from ..codegen.build import build
+from ..core import ir
 from ..network.precision import KEEP_FLOAT32
 from ..partition import partition_for_tensorrt
 from . import capture
@@ -28,8 +29,8 @@ def random_inputs(mod: tvm.IRModule, params=None, seed: int = 0) -> List[np.ndar
     for p in mod["main"].params:
         if p.name in bound:
             continue
-        shape = [int(d) if isinstance(d, tvm.tir.IntImm) else None for d in p.ty.shape.values]
-        if None in shape:
+        shape = ir.dims(p.ty)
+        if shape is None or not all(isinstance(d, int) for d in shape):
             raise ValueError(f"tvm_trt.debug: input {p.name} has symbolic dims {p.ty.shape}; pass inputs=")
         dtype = str(p.ty.dtype)
         if dtype.startswith("float"):
