@@ -137,5 +137,9 @@ def test_cli_debug(tmp_path):
     assert {"name", "relax_op", "max_abs_err", "max_rel_err", "cosine", "nonfinite"} <= set(data["layers"][0])
     assert data["layers"][0]["max_abs_err"] == "inf" and math.isinf(float(data["layers"][0]["max_rel_err"]))
     assert (tmp_path / "r.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    config = tmp_path / "keep.json"  # fp32_ops in a config file
+    config.write_text(json.dumps({"fp32_ops": ["matmul"]}))
+    r = cli("debug", model, "--input", f"x={tmp_path / 'x.npy'}", "--config", config, "--no-suggest")
+    assert r.returncode == 0 and "first divergent layer: none" in r.stdout, r.stdout + r.stderr
     r = cli("debug", model, "--input", f"nope={tmp_path / 'x.npy'}")
     assert r.returncode == 2 and "'nope'" in r.stderr and "['x']" in r.stderr
