@@ -118,8 +118,11 @@ def test_several_subgraphs():
 
 
 def test_fp32_ops_is_checked():
-    with pytest.raises(TypeError, match="fp32_ops must be a list"):
-        tvm_trt.partition_for_tensorrt(tvm_trt.frontend.from_onnx(_overflow_onnx())[0], fp32_ops="relax.matmul")
+    mod = tvm_trt.frontend.from_onnx(_overflow_onnx())[0]
+    with pytest.raises(TypeError, match="fp32_ops.*expected a list of Relax op names"):
+        tvm_trt.partition_for_tensorrt(mod, fp32_ops="relax.matmul")
+    with pytest.raises(ValueError, match="fp32_ops.*no op named 'matmull'"):
+        tvm_trt.partition_for_tensorrt(mod, fp32_ops=["matmull"])
 
 
 def test_cli_debug(tmp_path):
