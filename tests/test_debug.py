@@ -146,3 +146,22 @@ def test_cli_debug(tmp_path):
     assert r.returncode == 0 and "first divergent layer: none" in r.stdout, r.stdout + r.stderr
     r = cli("debug", model, "--input", f"nope={tmp_path / 'x.npy'}")
     assert r.returncode == 2 and "'nope'" in r.stderr and "['x']" in r.stderr
+
+
+def test_int8_qdq_model_runs_as_it_is():
+    """A Q/DQ model: no calibration, its quantize/dequantize layers are compared like any other (TVM computes
+    them too, so only TensorRT's own rounding differs)."""
+    rng = np.random.default_rng(4)
+    inits = [numpy_helper.from_array(np.array(0.05, np.float32), "s"),
+             numpy_helper.from_array(np.array(0, np.int8), "z"),
+             numpy_helper.from_array(rng.standard_normal((16, 8)).astype(np.float32), "w")]
+    nodes = [helper.make_node("QuantizeLinear", ["x", "s", "z"], ["q"]),
+             helper.make_node("DequantizeLinear", ["q", "s", "z"], ["d"]),
+             helper.make_node("MatMul", ["d", "w"], ["y"])]
+    graph = helper.make_graph(nodes, "qdq", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [4, 16])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, [4, 8])], inits)
+    mod, params = tvm_trt.frontend.from_onnx(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]))
+    report = compare(mod, params, precision="int8")
+    assert [layer.relax_op for layer in report.layers] == ["relax.quantize", "relax.dequantize", "relax.matmul"]
+    assert report.layers[0].trt_dtype == "int8"
+    assert report.first_divergent is None and report.outputs_within_tolerance, report.to_text()

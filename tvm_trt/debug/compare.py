@@ -68,15 +68,23 @@ def compare(mod: tvm.IRModule, params=None, inputs: Optional[Sequence[np.ndarray
 
 
 def _batches(mod, params, inputs, precision, calibration_inputs, options) -> List[List[np.ndarray]]:
-    if precision == "fp16":
-        options["use_fp16"] = True
-    if precision != "int8" or "R.quantize(" in mod.script(show_meta=False):  # a Q/DQ model runs as it is
+    options["use_fp16"] = precision == "fp16"  # the precision asked for wins over a preset's
+    if precision != "int8":
+        options["use_int8"] = False
+        return [inputs]
+    if _has_quantize(mod):  # a Q/DQ model runs as it is
         return [inputs]
     if calibration_inputs is None:
         calibration_inputs = [inputs] + [random_inputs(mod, params, seed) for seed in (1, 2, 3)]
     options.setdefault("use_int8", True)
     options.setdefault("int8_calibration_calls", len(calibration_inputs))
     return [list(b) for b in calibration_inputs] + [inputs]
+
+
+def _has_quantize(mod) -> bool:
+    quantize = tvm.ir.Op.get("relax.quantize")
+    return any(isinstance(b.value, relax.Call) and b.value.op == quantize
+               for block in mod["main"].body.blocks for b in block.bindings)
 
 
 def _run(mod, params, batches, options):
