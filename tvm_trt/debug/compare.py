@@ -44,14 +44,15 @@ def random_inputs(mod: tvm.IRModule, params=None, seed: int = 0) -> List[np.ndar
 
 def compare(mod: tvm.IRModule, params=None, inputs: Optional[Sequence[np.ndarray]] = None, precision: str = "fp16",
             tolerance: float = 1e-2, calibration_inputs: Optional[Sequence[Sequence[np.ndarray]]] = None,
-            suggest: bool = True, max_tries: int = 4, **options) -> DebugReport:
+            suggest: bool = True, max_tries: int = 8, **options) -> DebugReport:
     """Layer-by-layer comparison of the TensorRT networks of ``mod`` in ``precision`` with TVM float32.
 
     ``inputs``: arrays for ``main``'s inputs (default random: real inputs are better). ``precision="int8"``
     takes a Q/DQ model as it is, else calibrates at run time on ``calibration_inputs`` (a list of input
     lists; default ``inputs`` plus three random batches). ``options`` go to ``partition_for_tensorrt``
     (``fp32_ops`` among them). With ``suggest`` (FP16), the first divergent op is kept in float32, then the
-    next one that diverges, until the outputs are within ``tolerance`` (at most ``max_tries`` builds)."""
+    next one that diverges, until the outputs are within ``tolerance``, then pruned to the ops needed (at most
+    ``max_tries`` builds)."""
     if precision not in PRECISIONS:
         raise ValueError(f"tvm_trt.debug.compare: precision must be one of {PRECISIONS}, got {precision!r}")
     random = inputs is None
@@ -122,22 +123,48 @@ def _rel_err(outputs, expected) -> float:
 
 
 def _suggest(report, mod, params, batches, options, expected, max_tries) -> None:
-    """Keep the first divergent op in float32; while the outputs stay over tolerance, add the op that
-    diverges first in the new build."""
-    chosen: List[str] = list(options.get("fp32_ops") or [])
-    first = report.first_divergent
-    for _ in range(max_tries):
-        op = next((layer.relax_op for layer in ([first] if first else []) + report.ranked()
-                   if over(layer, report.tolerance) and layer.relax_op not in chosen
-                   and layer.relax_op not in KEEP_FLOAT32), None)
-        if op is None:
-            return
-        chosen.append(op)
-        layers, outputs, _ = _run(mod, params, batches, {**options, "fp32_ops": list(chosen)})
+    """Keep the first divergent op in float32, then add the next divergent op (execution order; a build
+    may reveal new ones) until the outputs are within tolerance; then drop each op the others do not need
+    (e.g. an attention mask's -inf that softmax absorbs), so the set is small. At most ``max_tries`` builds."""
+    given = list(options.get("fp32_ops") or [])
+    chosen: List[str] = []
+    candidates = _divergent_ops(report.layers, report.tolerance)
+    builds = 0
+
+    def within(ops) -> bool:
+        nonlocal builds
+        builds += 1
+        layers, outputs, _ = _run(mod, params, batches, {**options, "fp32_ops": given + list(ops)})
         err = _rel_err(outputs, expected)
-        report.tried_fp32_ops.append({"fp32_ops": list(chosen), "output_max_rel_err": err})
-        if err <= report.tolerance:
-            report.suggested_fp32_ops = list(chosen)
-            return
-        report_next = DebugReport(report.precision, report.tolerance, report.random_inputs, layers, err)
-        first = report_next.first_divergent
+        report.tried_fp32_ops.append({"fp32_ops": list(ops), "output_max_rel_err": err})
+        for op in _divergent_ops(layers, report.tolerance):
+            if op not in candidates:
+                candidates.append(op)
+        return err <= report.tolerance
+
+    found = False
+    while builds < max_tries:
+        op = next((c for c in candidates if c not in chosen and c not in given), None)
+        if op is None:
+            break
+        chosen.append(op)
+        if within(chosen):
+            found = True
+            break
+    if not found:
+        return
+    for op in list(chosen[:-1]):  # the last one added was needed to get within tolerance
+        if builds >= max_tries:
+            break
+        trial = [c for c in chosen if c != op]
+        if within(trial):
+            chosen = trial
+    report.suggested_fp32_ops = chosen
+
+
+def _divergent_ops(layers, tolerance) -> List[str]:
+    ops: List[str] = []
+    for layer in layers:
+        if over(layer, tolerance) and layer.relax_op not in KEEP_FLOAT32 and layer.relax_op not in ops:
+            ops.append(layer.relax_op)
+    return ops
