@@ -165,3 +165,22 @@ def test_int8_qdq_model_runs_as_it_is():
     assert [layer.relax_op for layer in report.layers] == ["relax.quantize", "relax.dequantize", "relax.matmul"]
     assert report.layers[0].trt_dtype == "int8"
     assert report.first_divergent is None and report.outputs_within_tolerance, report.to_text()
+
+
+def test_fp16_mask_constant_saturates_instead_of_nan():
+    """An attention mask built as (1 - mask) * float32's lowest value (transformers' BERT does this): halved,
+    that constant was -inf and 0 * -inf is nan everywhere; it saturates to -65504 now, and softmax absorbs
+    it. compare still shows the multiply itself far from float32 (-65504 vs -3.4e38), finite."""
+    lowest = np.finfo(np.float32).min
+    inits = [numpy_helper.from_array(np.array(1.0, np.float32), "one"),
+             numpy_helper.from_array(np.array(lowest, np.float32), "lowest")]
+    nodes = [helper.make_node("Sub", ["one", "mask"], ["inv"]), helper.make_node("Mul", ["inv", "lowest"], ["bias"]),
+             helper.make_node("Add", ["x", "bias"], ["scores"]), helper.make_node("Softmax", ["scores"], ["y"], axis=-1)]
+    graph = helper.make_graph(nodes, "mask", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [2, 8]),
+                                              helper.make_tensor_value_info("mask", TensorProto.FLOAT, [1, 8])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, [2, 8])], inits)
+    mod, params = tvm_trt.frontend.from_onnx(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]))
+    mask = np.array([[1, 1, 1, 1, 1, 0, 0, 0]], np.float32)
+    report = compare(mod, params, [X[:2, :8], mask], precision="fp16", suggest=False)
+    assert report.outputs_within_tolerance and all(layer.nonfinite == 0 for layer in report.layers), report.to_text()
+    assert report.first_divergent.relax_op == "relax.multiply"  # honest: -65504 is not -3.4e38

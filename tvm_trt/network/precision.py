@@ -71,14 +71,41 @@ def to_fp16(spec: Dict, weights: Sequence[np.ndarray]) -> Tuple[Dict, List[np.nd
         for name in _DTYPE_ATTRS:
             if node["attrs"].get(name) == FULL:
                 node["attrs"][name] = HALF
+    read_in_half = _weights_read_by(n for n in spec["nodes"] if "compute_dtype" not in n)
     half = []
-    for w, desc in zip(weights, spec["weights"]):
-        if w.dtype == np.float32:
-            w = w.astype(np.float16)
+    for k, (w, desc) in enumerate(zip(weights, spec["weights"])):
+        if w.dtype == np.float32 and k in read_in_half:  # float32 nodes' own weights keep their precision
+            w = to_half_saturated(w)
             desc["dtype"] = HALF
         half.append(w)
     spec["precision"] = HALF
     return spec, half
+
+
+HALF_MAX = float(np.finfo(np.float16).max)  # 65504
+
+
+def to_half_saturated(w: np.ndarray) -> np.ndarray:
+    """float16 with finite values beyond half's range clipped to +-65504 (as ONNX's float16 converters
+    do): a constant such as float32's lowest value in an attention mask becomes -65504, not -inf,
+    which a multiplication by 0 would turn into nan."""
+    return np.where(np.isfinite(w), np.clip(w, -HALF_MAX, HALF_MAX), w).astype(np.float16)
+
+
+def _weights_read_by(nodes) -> set:
+    found = set()
+
+    def visit(ref):
+        if isinstance(ref, dict):
+            if "weight" in ref:
+                found.add(ref["weight"])
+            for item in ref.get("tuple", ()):
+                visit(item)
+
+    for node in nodes:
+        for arg in node["args"]:
+            visit(arg)
+    return found
 
 
 def cast_tree(ctx, value, src: str, dst: str):
