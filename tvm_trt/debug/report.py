@@ -112,9 +112,11 @@ class DebugReport:
         ]
         if self.random_inputs:
             lines.append("inputs: random data (real inputs show the activations that matter; pass inputs= / --input)")
-        rows = self.growing()[-limit:]
+        growing = self.growing()
+        rows = growing[-limit:]
         lines.append("")
-        lines.append("layers where the error grows:")
+        shown = f" (the last {len(rows)} of {len(growing)})" if len(rows) < len(growing) else ""
+        lines.append(f"layers where the error grows{shown}:")
         lines.append(f"  {'layer':<28} {'relax op':<24} {'dtype':<6} {'max abs':>10} {'max rel':>10} "
                      f"{'cosine':>8} {'inf/nan':>7}")
         for layer in rows:
