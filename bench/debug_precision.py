@@ -1,5 +1,5 @@
 """tvm_trt.debug.compare on real model families (random weights), for README "Debugging precision":
-a BERT whose first feed-forward output exceeds FP16's range (its weights scaled up, as the large
+a BERT whose first feed-forward output exceeds FP16's range (its weights scaled up to exceed it, as the large
 activations of trained transformers do), in FP16; and ResNet-50 in INT8 with run-time calibration.
 
     python bench/debug_precision.py [--layers 2] [--seq 64] [--image 224] [--out docs]
@@ -16,8 +16,8 @@ from tvm_trt.testing import torch_zoo
 
 def bert(layers: int, seq: int, out: str) -> None:
     model, inputs = torch_zoo.build("bert", seq=seq, layers=layers)
-    with torch.no_grad():  # large activations: the first FFN output dense, x300
-        model.inner.encoder.layer[0].output.dense.weight.mul_(300.0)
+    with torch.no_grad():  # large activations: the first FFN output dense, x1e5 (outputs beyond 65504)
+        model.inner.encoder.layer[0].output.dense.weight.mul_(1e5)
     exported = _export(model, inputs)
     mod, params = torch_zoo.import_onnx(exported)
     start = time.perf_counter()
