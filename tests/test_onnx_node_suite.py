@@ -6,9 +6,16 @@ with ONNX's expected outputs. Plain TVM's own verdicts (``tvm.compile`` for llvm
 ``data/onnx_node_suite_tvm.json``, which also lists every case where TVM itself fails and why;
 a case where tvm_trt fails is checked against plain TVM (run live when the cache lacks it).
 """
+import importlib.util
+
 import pytest
 
 onnx = pytest.importorskip("onnx")
+
+# Both environments run the suite, each with its own onnx (and its own cases): the default one
+# (current onnx) as an unmarked test, the MXNet one (onnx 1.16) as a test marked mxnet, which
+# is what `make test-mxnet` selects there.
+pytestmark = [pytest.mark.mxnet] if importlib.util.find_spec("mxnet") else []
 
 import node_suite  # noqa: E402  (tests/node_suite.py)
 

@@ -7,7 +7,7 @@ from typing import Any, Dict, Optional
 import tvm
 from tvm import relax
 
-from . import weights
+from . import rescue, weights
 from .ir import error_line
 from .partition import check_options, offloaded_functions
 
@@ -24,21 +24,26 @@ def build(mod: tvm.IRModule, target, config: Optional[Dict[str, Any]] = None, **
     codegen_options = dict(config or {})
     codegen_options.update(options)
     check_options(codegen_options, "tvm_trt.build")
-    fallback = bool(codegen_options.setdefault("fallback", True))
+    codegen_options["fallback"] = bool(codegen_options.get("fallback", True))
     host = target.host if target.host is not None else (target if target.kind.name in ("llvm", "c") else None)
     if host is not None:
         codegen_options["host_target"] = str(host)  # a Target's str() is its JSON form
+    return rescue.compile_with_rescue(mod, lambda m: _compile(m, target, dict(codegen_options)))
+
+
+def _compile(mod, target, codegen_options):
+    """Stubs + tvm.compile; where TVM cannot compile the fallback of the offloaded subgraphs,
+    again without it (TensorRT alone runs them)."""
     symbols = list(offloaded_functions(mod))
-    lowered = _codegen(mod, symbols, codegen_options)
+    if not codegen_options["fallback"]:
+        return tvm.compile(_codegen(mod, symbols, codegen_options), target)
     try:
-        return tvm.compile(lowered, target)
+        return tvm.compile(_codegen(mod, symbols, codegen_options), target)
     except Exception as err:  # TVM cannot compile some offloaded op: TensorRT alone can still run it
-        if not fallback:
-            raise
         warnings.warn(
             f"tvm_trt.build: TVM cannot compile the fallback of the offloaded subgraphs ({error_line(err)}); "
             "building without the fallback (TensorRT must run them)",
-            stacklevel=2,
+            stacklevel=3,
         )
     codegen_options["fallback"] = False
     return tvm.compile(_codegen(mod, symbols, codegen_options), target)

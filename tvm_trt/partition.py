@@ -181,6 +181,12 @@ def _inline(mod: tvm.IRModule, names: List[str]) -> tvm.IRModule:
     return mod
 
 
+def inline_offloaded(mod: tvm.IRModule, names: List[str]) -> tvm.IRModule:
+    """A copy of ``mod`` with the named offloaded functions' ops back in their callers (TVM runs them)."""
+    copy = tvm.IRModule(dict(mod.functions), attrs=mod.attrs, global_infos=mod.global_infos)
+    return _inline(copy, list(names))
+
+
 # Every partition_for_tensorrt option with its default, in one place: these keys are all that
 # partition_for_tensorrt, --config files and tvm_trt.build accept (anything else raises TypeError
 # naming it and these). A new option: add it here, then read it from the config where it acts.
