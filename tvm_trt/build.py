@@ -7,7 +7,7 @@ from typing import Any, Dict, Optional
 import tvm
 from tvm import relax
 
-from . import rescue, weights
+from . import parsed_network, rescue, weights
 from .ir import error_line
 from .partition import check_options, offloaded_functions
 
@@ -52,7 +52,8 @@ def _compile(mod, target, codegen_options):
 def _codegen(mod, symbols, codegen_options):
     """Weights lifted (and, with the fallback, TVM's twin of each subgraph added), stubs generated:
     what is left for tvm.compile. Errors here are ours or TensorRT's, never the fallback's."""
-    mod = weights.lift(mod, symbols, codegen_options["fallback"])
+    ours = [s for s in symbols if not parsed_network.is_parsed(mod[s])]  # parsed ones have no TVM twin
+    mod = weights.lift(mod, ours, codegen_options["fallback"])
     mod = relax.transform.RunCodegen({"tensorrt": codegen_options})(mod)
     return drop_lifted_constants(mod, symbols)
 

@@ -21,7 +21,7 @@ import tvm_ffi
 from tvm import relax
 from tvm import tirx as tir
 
-from . import ir, partition, spec, weights
+from . import ir, parsed_network, partition, spec, weights
 from .runtime import aot
 
 RUN_FUNC = "tvm_trt.run"
@@ -62,7 +62,10 @@ def compile_functions(functions, options=None) -> List[tvm.runtime.Module]:
         symbol = str(func.attrs["global_symbol"])
         config = function_config(func, options)
         host = host or config.get("host_target")
-        subgraph, values = spec.from_function(func, symbol, config)
+        if parsed_network.is_parsed(func):  # TensorRT's ONNX parser's network (frontend/trt_parser.py)
+            subgraph, values = parsed_network.spec_of(func, symbol, config)
+        else:
+            subgraph, values = spec.from_function(func, symbol, config)
         digest, blob = spec.pack(subgraph)
         if config.get("build_at_compile_time"):  # embed plans: the deployment needs no builder
             blob = aot.attach(blob, aot.build_plans(subgraph, values, digest))

@@ -246,6 +246,10 @@ def _check_shapes(symbol: str, node: Node, out) -> None:
 
 def build_network(spec: Dict, weights: Sequence[np.ndarray], builder, input_shapes=None):
     """Adds the spec's ops to a new network. ``input_shapes`` overrides the spec's input dims."""
+    if "onnx" in spec:  # the network is TensorRT's ONNX parser's (parsed_network.py)
+        from . import parsed_network
+
+        return parsed_network.build(spec, weights, builder, input_shapes)
     trt = backend.trt()
     flags = 0
     if backend.flavour() == "tensorrt" and hasattr(trt.NetworkDefinitionCreationFlag, "EXPLICIT_BATCH") \

@@ -11,7 +11,7 @@ from tvm import relax
 from tvm.relax.dpl import is_op, wildcard
 from tvm.relax.transform import FuseOpsByPattern, MergeCompositeFunctions
 
-from . import backend, dynamic, env, graph, ir, known_dims, quantization, registry, symbolic
+from . import backend, dynamic, env, graph, ir, known_dims, parsed_network, quantization, registry, symbolic
 from .registry import PartitionOptions, version_str
 
 CODEGEN = "tensorrt"
@@ -364,6 +364,12 @@ def partition_for_tensorrt(
     json.dumps(config)  # the config must stay JSON-able: it travels inside the module
     if params:
         mod = relax.transform.BindParams("main", params)(mod)
+    parsed = [gv for gv, f in mod.functions.items() if isinstance(f, relax.Function) and parsed_network.is_parsed(f)]
+    if parsed:  # from TensorRT's ONNX parser (frontend/trt_parser.py): already one offloaded function
+        mod = tvm.IRModule(dict(mod.functions), attrs=mod.attrs)
+        for gv in parsed:
+            mod[gv] = mod[gv].with_attr(CONFIG_ATTR, json.dumps(config, sort_keys=True))
+        return mod, config
     given = mod
     mod = offload(simplify(mod), opts)
     mod, not_offloadable = dynamic.drop_shape_params(mod, offloaded_functions(mod))

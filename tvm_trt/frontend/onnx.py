@@ -14,6 +14,7 @@ from typing import Any, Mapping, Optional, Tuple, Union
 import numpy as np
 
 from ..ir import error_line
+from . import trt_parser
 from ._common import Params, ShapeDict, _check_shape_names, _copy_proto, _detach_weights
 
 SIMPLIFY_HINT = "simplify=True needs onnxslim: pip install 'tvm-trt[onnx]'"
@@ -66,6 +67,7 @@ def from_onnx(
     dtype: Union[str, Mapping[str, str]] = "float32",
     canonicalize: bool = True,
     simplify: Optional[bool] = None,
+    tensorrt_parser: Optional[bool] = None,
 ) -> Tuple[Any, Params]:
     """Import an ONNX model into Relax, keeping the weights out of the module.
 
@@ -92,6 +94,12 @@ def from_onnx(
         fails on the slimmed graph but takes the plain one (some dynamic-shape exports), the plain
         import is used with a warning; ``False`` imports the model as it is; ``True`` insists.
 
+    tensorrt_parser : bool, optional
+        TensorRT's own ONNX parser as a second front door. None (default): where TVM's importer
+        refuses the model and the parser takes it whole, ``main`` calls one offloaded function
+        ``tensorrt_0`` whose network is the parser's (a warning says so; no TVM fallback for it);
+        True: always so; False: never (the importer's error is raised).
+
     Returns
     -------
     (mod, params) : (tvm.IRModule, dict of str to numpy.ndarray)
@@ -115,6 +123,36 @@ def from_onnx(
     _check_shape_names(shape, onnx_input_names(model), "model")
     shape_dict = None if shape is None else {k: [int(d) for d in v] for k, v in shape.items()}
     name = _model_name(model_or_path, model)
+    if tensorrt_parser:
+        return trt_parser.from_onnx(model, shape_dict, name)
+    try:
+        mod = _tvm_import(model, name, shape_dict, dtype, simplify)
+    except ONNXImportError as err:
+        from .. import backend
+
+        if tensorrt_parser is False or not backend.available():
+            raise
+        return _parsed_instead(model, shape_dict, name, err)
+    mod, params = _detach_weights(mod, "ONNX")
+    if canonicalize:
+        mod, params = _canonicalize(mod, params)
+    return mod, params
+
+
+def _parsed_instead(model, shape_dict, name: str, err: "ONNXImportError"):
+    """TensorRT's parser's module of a model TVM's importer refused, with a warning; the
+    importer's error (plus what the parser takes) where the parser does not take it whole."""
+    try:
+        mod, params = trt_parser.from_onnx(model, shape_dict, name)
+    except Exception as parser_err:
+        raise ONNXImportError(f"{err}; {error_line(parser_err)}", err.op, err.reason) from err
+    warnings.warn(f"{err}; TensorRT's ONNX parser takes {name} whole: it runs as one TensorRT function "
+                  "(tensorrt_0) with no TVM fallback (tensorrt_parser=False refuses this)", stacklevel=3)
+    return mod, params
+
+
+def _tvm_import(model, name: str, shape_dict, dtype, simplify):
+    """TVM's importer, on the slimmed model where asked (see from_onnx's ``simplify``)."""
     auto = simplify is None
     if auto:
         simplify = importlib.util.find_spec("onnxslim") is not None
@@ -132,11 +170,8 @@ def from_onnx(
                 mod = _import_model(model, name, False, shape_dict, dtype)
             except ONNXImportError:
                 raise slimmed_error from None
-            warnings.warn(f"{slimmed_error}; imported {name} without simplification instead", stacklevel=2)
-    mod, params = _detach_weights(mod, "ONNX")
-    if canonicalize:
-        mod, params = _canonicalize(mod, params)
-    return mod, params
+            warnings.warn(f"{slimmed_error}; imported {name} without simplification instead", stacklevel=3)
+    return mod
 
 
 def _import_model(model, name: str, simplified: bool, shape_dict, dtype):
