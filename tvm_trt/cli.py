@@ -97,15 +97,15 @@ class _VersionAction(argparse.Action):
         parser.exit()
 
 
-def load_model(spec: str, shapes, simplify: Optional[bool] = None):
+def load_model(spec: str, shapes, simplify: Optional[bool] = None, tensorrt_parser: Optional[bool] = None):
     """(mod, params) from an ONNX file, an MXNet checkpoint prefix or ``module:function``."""
     from . import frontend
 
     if os.path.isfile(spec):
         check_onnx_shapes(spec, shapes)
         if not shapes:
-            return frontend.from_onnx(spec, simplify=simplify)
-        return _from_onnx_with_shapes(spec, shapes, simplify)
+            return frontend.from_onnx(spec, simplify=simplify, tensorrt_parser=tensorrt_parser)
+        return _from_onnx_with_shapes(spec, shapes, simplify, tensorrt_parser)
     if os.path.isfile(f"{spec}-symbol.json"):
         if not shapes:
             raise UsageError(f"MXNet model {spec!r} needs --input-shape for every input")
@@ -121,6 +121,10 @@ def load_model(spec: str, shapes, simplify: Optional[bool] = None):
 
 def _simplify(args) -> Optional[bool]:
     return False if args.no_simplify else None
+
+
+def _tensorrt_parser(args) -> Optional[bool]:
+    return {"auto": None, "always": True, "never": False}[args.tensorrt_parser]
 
 
 def check_onnx_shapes(path: str, shapes) -> None:
@@ -170,7 +174,7 @@ def _captured_output():
             text.append(sink.read())
 
 
-def _from_onnx_with_shapes(path: str, shapes, simplify: Optional[bool] = None):
+def _from_onnx_with_shapes(path: str, shapes, simplify: Optional[bool] = None, tensorrt_parser: Optional[bool] = None):
     """Fixed dims may be overridden (a batch of 8 for a model exported with 1); when TVM's importer
     then cannot convert an operator, one line says which shape did not fit and why."""
     from . import frontend
@@ -178,7 +182,7 @@ def _from_onnx_with_shapes(path: str, shapes, simplify: Optional[bool] = None):
     failure = None
     with _captured_output() as captured:
         try:
-            model = frontend.from_onnx(path, shape=shapes, simplify=simplify)
+            model = frontend.from_onnx(path, shape=shapes, simplify=simplify, tensorrt_parser=tensorrt_parser)
         except frontend.ONNXImportError as err:  # TVM's importer failed: the error names the op
             failure = (err.reason, err.op)
         except (ValueError, TypeError, RuntimeError) as err:  # TVM's errors derive from these
@@ -281,7 +285,7 @@ def triple_of(cc: Optional[str]) -> Optional[str]:
 def cmd_report(args) -> int:
     from .report import partition_report
 
-    mod, params = load_model(args.model, parse_shapes(args.input_shape), _simplify(args))
+    mod, params = load_model(args.model, parse_shapes(args.input_shape), _simplify(args), _tensorrt_parser(args))
     report = partition_report(mod, params, **partition_options(args))
     print(report)
     if args.json:
@@ -315,7 +319,7 @@ def cmd_compile(args) -> int:
     if not os.path.isdir(out_dir):
         raise UsageError(f"output directory {out_dir!r} does not exist")
     target = make_target(args.target, args.arch, args.host_triple or triple_of(args.cc))
-    mod, params = load_model(args.model, parse_shapes(args.input_shape), _simplify(args))
+    mod, params = load_model(args.model, parse_shapes(args.input_shape), _simplify(args), _tensorrt_parser(args))
     pmod, config, report = partition_with_report(mod, params, **options)
     start = time.perf_counter()
     ex = tvm_trt.build(pmod, target)
@@ -458,6 +462,9 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--no-implicit-batch", action="store_true", help="allow ops on the batch axis")
         p.add_argument("--no-simplify", action="store_true",
                        help="import the ONNX file as it is (default: ONNX shape inference + onnxslim when installed)")
+        p.add_argument("--tensorrt-parser", choices=("auto", "always", "never"), default="auto",
+                       help="TensorRT's own ONNX parser runs the whole model: where TVM's importer refuses it "
+                            "(auto), always, or never")
         p.add_argument("--config", metavar="NAME|FILE.json",
                        help="partition_for_tensorrt options: a preset (jetson-orin, server) or a JSON file")
 

@@ -196,6 +196,8 @@ def partition_with_report(mod: tvm.IRModule, params: Optional[Dict[str, Any]] = 
         mod = relax.transform.BindParams("main", params)(mod)
     mod = partition.simplify(mod)
     ops_total = sum(1 for _, v in _bindings(mod["main"]) if _is_op_call(v))
+    # functions offloaded before partitioning (TensorRT's ONNX parser's, frontend/trt_parser.py) count too
+    ops_total += sum(len(graph.op_calls(f)) for f in partition.offloaded_functions(mod).values())
     pmod, config = partition.partition_for_tensorrt(mod, None, **options)
     opts = PartitionOptions(
         version=tuple(config["tensorrt_version"]),
