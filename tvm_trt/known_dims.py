@@ -73,25 +73,30 @@ def _pattern_values(ty) -> Optional[list]:
     return None
 
 
+def _match_casts(func: relax.Function):
+    body = func.body
+    if not isinstance(body, relax.SeqExpr):
+        return []
+    return [b for block in body.blocks for b in block.bindings if isinstance(b, relax.MatchCast)]
+
+
 def _bindings(func: relax.Function) -> Dict[tvm.tirx.Var, tvm.ir.PrimExpr]:
     """{symbolic var: its value} for each match_cast whose value's shape is known."""
     found: Dict[tvm.tirx.Var, tvm.ir.PrimExpr] = {}
-
-    def visit(node):
-        if isinstance(node, relax.MatchCast):
-            known, pattern = _known_values(node.value.ty), _pattern_values(node.ty)
-            if known is not None and pattern is not None and len(known) == len(pattern):
-                for dim, value in zip(pattern, known):
-                    if isinstance(dim, tvm.tirx.Var):
-                        found.setdefault(dim, value)
-
-    relax.analysis.post_order_visit(func.body, visit)
+    for cast in _match_casts(func):
+        known, pattern = _known_values(cast.value.ty), _pattern_values(cast.ty)
+        if known is not None and pattern is not None and len(known) == len(pattern):
+            for dim, value in zip(pattern, known):
+                if isinstance(dim, tvm.tirx.Var):
+                    found.setdefault(dim, value)
     return found
 
 
 def bind_known_dims(mod: tvm.IRModule) -> tvm.IRModule:
     """``mod`` with every symbolic var of its Relax functions that compile-time values determine
     bound to its value (and the shape computations that produced it folded away)."""
+    if not any(_match_casts(f) for f in mod.functions.values() if isinstance(f, relax.Function)):
+        return mod  # nothing defines a var inside a function (most models): no folding round
     try:
         return _bind(mod)
     except Exception as err:  # TVM raises InternalError/ValueError...: partition the module as given
