@@ -121,6 +121,7 @@ class ConvertContext:
             layer.reshape_dims = tuple(-1 if isinstance(d, str) else d for d in dims)
         else:
             layer.set_input(1, self.shape_tensor(shape))
+            layer.zero_is_placeholder = False  # computed dims: a 0 is an empty axis, not "copy"
         return layer.get_output(0)
 
     def shape_dtype(self) -> np.dtype:
@@ -180,6 +181,7 @@ class ConvertContext:
             shape = self.network.add_shape(x).get_output(0)
             lead = self.constant(np.array(ones, np_dtype(shape.dtype)))
             layer.set_input(1, self.network.add_concatenation([lead, shape]).get_output(0))
+            layer.zero_is_placeholder = False  # an empty axis (0) is kept, not read as "copy"
         return layer.get_output(0)
 
     def broadcast_pair(self, a, b):
