@@ -12,7 +12,8 @@ from tvm import relax
 
 import tvm_trt
 from harness import make_module
-from tvm_trt import env, partition, registry
+from tvm_trt.core import env, registry
+from tvm_trt import partition
 from tvm_trt.runtime import engine, subgraph
 
 

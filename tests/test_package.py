@@ -5,7 +5,8 @@ import sys
 
 import pytest
 
-from tvm_trt import cli, configs, docs
+from tvm_trt.cli import common as cli
+from tvm_trt import configs, docs
 
 
 def test_presets_by_name_and_path(tmp_path):

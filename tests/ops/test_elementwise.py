@@ -72,7 +72,7 @@ def test_comparison_with_nan():
     a = np.array([np.nan, 1.0, 2.0, np.nan], "float32")
     b = np.array([1.0, np.nan, 2.0, np.nan], "float32")
     for op in ("greater_equal", "less_equal"):
-        check_op(lambda x, y: getattr(R, op)(x, y), {"a": ((4,), "float32"), "b": ((4,), "float32")}, args=[a, b])
+        check_op(lambda x, y: getattr(R, op)(x, y), {"a": ((4,), "float32"), "b": ((4,), "float32")}, args=[a, b])  # noqa: B023  (called at once)
 
 
 @pytest.mark.parametrize("op", ["logical_and", "logical_or", "logical_xor"])

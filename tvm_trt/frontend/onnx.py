@@ -13,7 +13,7 @@ from typing import Any, Mapping, Optional, Tuple, Union
 
 import numpy as np
 
-from ..ir import error_line
+from ..core.ir import error_line
 from . import trt_parser
 from ._common import Params, ShapeDict, _check_shape_names, _copy_proto, _detach_weights
 
@@ -128,9 +128,9 @@ def from_onnx(
     try:
         mod = _tvm_import(model, name, shape_dict, dtype, simplify)
     except ONNXImportError as err:
-        from .. import backend
+        from ..core import tensorrt
 
-        if tensorrt_parser is False or not backend.available():
+        if tensorrt_parser is False or not tensorrt.available():
             raise
         return _parsed_instead(model, shape_dict, name, err)
     mod, params = _detach_weights(mod, "ONNX")

@@ -2,7 +2,7 @@
 
 ``from_onnx(..., tensorrt_parser=None)`` offers such a model to ``trt.OnnxParser``; when the
 parser takes every node, the model becomes a module whose ``main`` calls one offloaded
-function, ``tensorrt_0``, whose network is the parser's (``tvm_trt.parsed_network``). Limits:
+function, ``tensorrt_0``, whose network is the parser's (``core.parsed_onnx``). Limits:
 TVM cannot run that function (no fallback: on a GPU TensorRT cannot run, it fails); its dynamic
 dims get optimization profiles as ours do, but an output dim the parser cannot tie to an input
 dim must be made static with ``shape=``.
@@ -25,9 +25,9 @@ def parser_coverage(data: bytes) -> Tuple[int, List[int]]:
     """(nodes, sizes of the groups TensorRT's parser reports supported)."""
     import onnx
 
-    from .. import backend
+    from ..core import tensorrt
 
-    trt, logger = backend.trt(), backend.get_logger()
+    trt, logger = tensorrt.trt(), tensorrt.get_logger()
     builder = trt.Builder(logger)
     network = builder.create_network(0)  # held: the parser keeps a pointer to it
     parser = trt.OnnxParser(network, logger)
@@ -68,8 +68,8 @@ def from_onnx(model, shape: Optional[ShapeDict], name: str):
     import tvm
     from tvm import relax
 
-    from .. import backend
-    from ..parsed_network import PARSED_ATTR, PLACEHOLDER
+    from ..core import tensorrt
+    from ..core.parsed_onnx import PARSED_ATTR, PLACEHOLDER
 
     model = _with_shapes(model, shape)
     data = model.SerializeToString()
@@ -96,7 +96,7 @@ def from_onnx(model, shape: Optional[ShapeDict], name: str):
     body = relax.op.call_pure_packed(PLACEHOLDER, weights, *fparams, ty_args=ret)
     func = relax.Function(fparams, body, ret).with_attrs(
         {"Codegen": "tensorrt", "global_symbol": "tensorrt_0", PARSED_ATTR: json.dumps(names),
-         "tvm_trt.onnx_parser_version": ".".join(map(str, backend.version() or ()))})
+         "tvm_trt.onnx_parser_version": ".".join(map(str, tensorrt.version() or ()))})
     bb = relax.BlockBuilder()
     gv = bb.add_func(func, "tensorrt_0")
     with bb.function("main", params):
@@ -113,10 +113,10 @@ def _output_types(data: bytes, model, dims, name: str):
     import onnx
     from tvm import relax
 
-    from .. import backend
-    from ..network import np_dtype
+    from ..core import tensorrt
+    from ..core.dtypes import np_dtype
 
-    trt, logger = backend.trt(), backend.get_logger()
+    trt, logger = tensorrt.trt(), tensorrt.get_logger()
     network = trt.Builder(logger).create_network(0)
     parser = trt.OnnxParser(network, logger)
     parser.parse(data)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..registry import all_of, attr_in, register_op
+from ..core.registry import all_of, attr_in, register_op
 from ._common import const_arg, pair, same_out_dtype, unit_axis
 
 _LAYOUTS = {1: ("NCW", "OIW", "IOW"), 2: ("NCHW", "OIHW", "IOHW"), 3: ("NCDHW", "OIDHW", "IODHW")}

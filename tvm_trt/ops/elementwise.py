@@ -2,8 +2,8 @@
 (ranks equalised by prepending 1s)."""
 from __future__ import annotations
 
-from .. import ir
-from ..registry import FLOAT_TYPES, INT_TYPES, all_of, register_op
+from ..core import ir
+from ..core.registry import FLOAT_TYPES, INT_TYPES, all_of, register_op
 from ._common import int8_values_check
 
 NUMERIC = FLOAT_TYPES + INT_TYPES  # int64: position ids, mask arithmetic (gated to TensorRT >= 10)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from tvm import relax
 
-from ..registry import all_of, attr_in, register_op
+from ..core.registry import all_of, attr_in, register_op
 from ._common import same_out_dtype
 
 _MODES = {"nearest_neighbor": "NEAREST", "linear": "LINEAR", "cubic": "CUBIC"}

@@ -1,7 +1,7 @@
 """Elementwise unary math through IUnaryLayer (plus rsqrt and square, composed exactly)."""
 from __future__ import annotations
 
-from ..registry import register_op
+from ..core.registry import register_op
 
 
 def _unary(op: str):

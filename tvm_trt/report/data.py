@@ -16,12 +16,13 @@ from typing import Any, Dict, List, Optional, Tuple
 import tvm
 from tvm import relax
 
-from .. import graph, ir, partition
-from ..registry import PartitionOptions
+from ..core import graph, ir
+from .. import partition
+from ..core.registry import PartitionOptions
 
 
 @dataclasses.dataclass
-class Subgraph:
+class SubgraphSummary:
     name: str  # the offloaded function: tensorrt_0, tensorrt_1, ... in the order main calls them
     ops: int
     has_mac: bool
@@ -40,7 +41,7 @@ class RejectedOp:
 
 
 @dataclasses.dataclass
-class Node:
+class GraphNode:
     id: str
     label: str
     kind: str  # "tensorrt", "tvm", "input" or "output"
@@ -54,10 +55,10 @@ class PartitionReport:
     ops_total: int
     ops_offloaded: int
     per_op: Dict[str, Dict[str, int]]  # op -> {"offloaded": n, "rejected": m}
-    subgraphs: List[Subgraph]
+    subgraphs: List[SubgraphSummary]
     rejected: List[RejectedOp]
     options: Dict[str, Any]
-    nodes: List[Node] = dataclasses.field(default_factory=list)
+    nodes: List[GraphNode] = dataclasses.field(default_factory=list)
     edges: List[Tuple[str, str]] = dataclasses.field(default_factory=list)
 
     @property
@@ -121,7 +122,7 @@ class _GraphBuilder(graph.Visitor):
 
     def add(self, label: str, kind: str, args, subgraph=None) -> str:
         node_id = f"n{next(self.counter)}"
-        self.nodes.append(Node(node_id, label, kind, subgraph, call=self.call_index if subgraph else None))
+        self.nodes.append(GraphNode(node_id, label, kind, subgraph, call=self.call_index if subgraph else None))
         for src in _flatten(args):
             self.edges.append((src, node_id))
         return node_id
@@ -216,7 +217,7 @@ def partition_with_report(mod: tvm.IRModule, params: Optional[Dict[str, Any]] = 
         for op, n in counts.items():
             per_op[op]["offloaded"] += n * max(called[name], 1)
         subgraphs.append(
-            Subgraph(
+            SubgraphSummary(
                 name, len(calls), partition.is_mac_subgraph(func), dict(sorted(counts.items())),
                 macs=sum(call_macs(c) for c in calls),
                 inputs=[_type_text(p.ty) for p in func.params],

@@ -13,8 +13,8 @@ import json
 import logging
 from typing import Dict, List, Tuple
 
-from .. import backend
-from . import cache, calibration
+from ..core import tensorrt
+from . import cache, int8_calibration
 from .engine import BuildSettings, build_plan, cache_key, is_static
 from .profiles import Profiles
 
@@ -37,14 +37,14 @@ def build_plans(spec: Dict, weights: List, content_hash: str) -> Dict[str, bytes
             )
             return {}
         ranges = profiles.input_ranges(profiles.user)
-    if not backend.available():
+    if not tensorrt.available():
         logger.warning(
             "tvm_trt: build_at_compile_time: no TensorRT builder here (%s); subgraph %s will be built "
-            "on first call", backend.INSTALL_HINT, spec["symbol"]
+            "on first call", tensorrt.INSTALL_HINT, spec["symbol"]
         )
         return {}
     settings = BuildSettings.from_env(spec["config"])
-    spec, weights, settings = calibration.int8_ahead_of_time(spec, weights, settings)
+    spec, weights, settings = int8_calibration.int8_ahead_of_time(spec, weights, settings)
     if ranges is None:
         shapes = tuple(tuple(inp["shape"]) for inp in spec["inputs"])
     else:

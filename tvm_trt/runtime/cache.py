@@ -12,7 +12,7 @@ import struct
 import tempfile
 from typing import Optional
 
-from .. import env
+from ..core import env
 
 logger = logging.getLogger("tvm_trt")
 

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import functools
 import hashlib
 import json
 import logging
@@ -12,8 +11,10 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 import tvm_ffi
 
-from .. import backend, env, precision, progress
-from ..network import build_network
+from ..core import tensorrt, env, progress
+from ..core.tensorrt import gpu_name
+from ..network import precision
+from ..network.builder import build_network
 
 Shape = Tuple[int, ...]
 
@@ -56,20 +57,6 @@ def profile_for(spec: Dict, max_shapes: Sequence[Shape]) -> Optional[List[Tuple[
     return ranges
 
 
-@functools.lru_cache(maxsize=None)
-def gpu_name() -> str:
-    """What plans are built for: 'any' for plans built without a GPU (TensorRT-RTX AOT)."""
-    try:
-        import tvm
-
-        dev = tvm.cuda(0)
-        if dev.exist:
-            return f"{dev.device_name}:sm_{dev.compute_version.replace('.', '')}"
-    except Exception:
-        pass
-    return "any"
-
-
 def cache_key(content_hash: str, max_shapes: Sequence[Shape], settings: BuildSettings, gpu: Optional[str] = None,
               ranges: Optional[Sequence] = None) -> str:
     """Content hash of everything a plan depends on (so many models can share one directory);
@@ -79,8 +66,8 @@ def cache_key(content_hash: str, max_shapes: Sequence[Shape], settings: BuildSet
         "shapes": [list(s) for s in max_shapes],
         "fp16": settings.fp16,
         "workspace": settings.workspace,
-        "flavour": backend.flavour(),
-        "version": list(backend.version() or ()),
+        "flavour": tensorrt.flavour(),
+        "version": list(tensorrt.version() or ()),
         "gpu": gpu or gpu_name(),
     }
     if ranges is not None:
@@ -93,10 +80,10 @@ def cache_key(content_hash: str, max_shapes: Sequence[Shape], settings: BuildSet
 def builder_config(builder, spec: Dict, max_shapes: Sequence[Shape], settings: BuildSettings, ranges=None):
     """The IBuilderConfig: workspace limit, FP16 flag (weakly typed TensorRT), optimization profile
     (``ranges``, else [1, max] on every dynamic dim)."""
-    trt = backend.trt()
+    trt = tensorrt.trt()
     config = builder.create_builder_config()
     config.set_memory_pool_limit(trt.MemoryPoolType.WORKSPACE, settings.workspace)
-    if settings.fp16 and not backend.strongly_typed_only() and hasattr(trt.BuilderFlag, "FP16"):
+    if settings.fp16 and not tensorrt.strongly_typed_only() and hasattr(trt.BuilderFlag, "FP16"):
         config.set_flag(trt.BuilderFlag.FP16)
     profile = ranges if ranges is not None and not is_static(spec) else profile_for(spec, max_shapes)
     if profile:
@@ -108,11 +95,11 @@ def builder_config(builder, spec: Dict, max_shapes: Sequence[Shape], settings: B
 
 
 def build_plan(spec: Dict, weights, max_shapes: Sequence[Shape], settings: BuildSettings, ranges=None) -> bytes:
-    trt = backend.trt()
+    trt = tensorrt.trt()
     if settings.fp16 and spec.get("precision") != "float16":
         spec, weights = precision.to_fp16(spec, weights)
     with progress.build_progress(spec["symbol"]) as bar:
-        builder = trt.Builder(backend.get_logger())
+        builder = trt.Builder(tensorrt.get_logger())
         with _tensorrt_errors() as messages:
             try:
                 network, _ctx = build_network(spec, weights, builder)
@@ -161,9 +148,9 @@ class Engine:
     """A deserialised engine with one execution context per thread."""
 
     def __init__(self, plan: bytes, symbol: str):
-        trt = backend.trt()
+        trt = tensorrt.trt()
         self.symbol = symbol
-        self.runtime = trt.Runtime(backend.get_logger())
+        self.runtime = trt.Runtime(tensorrt.get_logger())
         with _tensorrt_errors() as messages:
             self.engine = self.runtime.deserialize_cuda_engine(plan)
         if self.engine is None:

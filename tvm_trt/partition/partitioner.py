@@ -1,0 +1,151 @@
+"""partition_for_tensorrt: bind, simplify, annotate with the registry's predicates, merge."""
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+from typing import Any, Dict, Optional, Sequence, Tuple
+
+import tvm
+from tvm import relax
+from tvm.relax.transform import FuseOpsByPattern, MergeCompositeFunctions
+
+from ..core import env, ir, parsed_onnx
+from .dynamic_shapes import (
+    check_ranges, drop_shape_params, function_dim_vars, hide_symbolic_calls, restore_symbolic_calls, upper_bounds,
+)
+from ..core.registry import PartitionOptions
+from .options import CONFIG_ATTR, check_options, check_params, default_config, resolve_implicit_batch, target_version
+from .checks import op_patterns
+from .simplify import simplify
+from .subgraphs import inline_functions, is_mac_subgraph, offloaded_functions, rename_offloaded
+
+NO_MAC_REASON = "in a subgraph without multiply-accumulate ops (remove_no_mac_subgraphs=True)"
+
+log = logging.getLogger("tvm_trt.partition")  # the name users filter on (the module moved)
+
+
+def _profile_config(config: Dict[str, Any], mod: tvm.IRModule, dynamic_shapes) -> None:
+    """Profile ranges travel in the config: the user's (min, opt, max) per symbolic var, and
+    the bounds of main's ``tir_var_upper_bound``."""
+    ranges = check_ranges(dynamic_shapes)
+    main = mod["main"] if any(gv.name_hint == "main" for gv in mod.get_global_vars()) else None
+    if ranges and main is not None:
+        known = function_dim_vars(main)
+        unknown = sorted(set(ranges) - known)
+        if unknown:
+            raise ValueError(f"dynamic_shapes names {unknown}, which are not symbolic dims of main "
+                             f"(its symbolic dims: {sorted(known) or 'none'})")
+    if ranges:
+        config["dynamic_shapes"] = ranges
+    bounds = upper_bounds(main) if main is not None else {}
+    if bounds:
+        config["tir_var_upper_bound"] = bounds
+
+
+def _with_producers(mod: tvm.IRModule, opts: PartitionOptions) -> PartitionOptions:
+    producers = {}
+    for func in mod.functions.values():
+        if isinstance(func, relax.Function):
+            producers.update(relax.analysis.get_var2val(func))
+    return dataclasses.replace(opts, producers=producers)
+
+
+def _merged(mod: tvm.IRModule, opts: PartitionOptions) -> tvm.IRModule:
+    """Maximal cycle-free subgraphs (TVM's FuseOpsByPattern + MergeCompositeFunctions)."""
+    mod, casts = ir.hide_match_casts(mod)
+    mod = FuseOpsByPattern(op_patterns(opts), bind_constants=True, annotate_codegen=False)(mod)
+    mod, hidden = hide_symbolic_calls(mod)
+    mod = MergeCompositeFunctions()(mod)
+    mod = restore_symbolic_calls(mod, hidden)
+    return ir.restore_match_casts(mod, casts)
+
+
+def _per_op(mod: tvm.IRModule, opts: PartitionOptions) -> tvm.IRModule:
+    """One subgraph per supported op: no merging pass."""
+    return FuseOpsByPattern(op_patterns(opts), bind_constants=True, annotate_codegen=True)(mod)
+
+
+def offload(mod: tvm.IRModule, opts: PartitionOptions) -> tvm.IRModule:
+    """Groups the supported ops into offloaded functions. Where TVM's passes fail on a module,
+    one subgraph per op, and failing that nothing is offloaded: partitioning never raises for
+    a module TVM itself can compile."""
+    opts = _with_producers(mod, opts)
+    for strategy in (_merged, _per_op):
+        try:
+            return strategy(mod, opts)
+        except Exception as err:  # TVM raises InternalError/TypeError/ValueError alike
+            log.warning("partitioning (%s) failed, trying a simpler one: %s: %s",
+                        strategy.__name__.strip("_"), type(err).__name__, ir.error_line(err))
+    return mod
+
+
+def partition_for_tensorrt(
+    mod: tvm.IRModule,
+    params: Optional[Dict[str, Any]] = None,
+    *,
+    version: Optional[Sequence[int]] = None,
+    use_implicit_batch: Optional[bool] = None,
+    remove_no_mac_subgraphs: bool = False,
+    max_workspace_size: int = 1 << 30,
+    use_fp16: bool = False,
+    dynamic_shapes: Optional[Dict[str, Sequence[int]]] = None,
+    **extra: Any,
+) -> Tuple[tvm.IRModule, Dict[str, Any]]:
+    """Offload TensorRT-supported subgraphs of ``mod["main"]``.
+
+    Returns ``(mod, config)``: offloaded functions carry ``Codegen="tensorrt"`` and the config
+    (JSON) as the attribute ``tvm_trt.config``, so plain ``relax.transform.RunCodegen()`` +
+    ``tvm.compile`` build them with these settings. Options beyond the named ones must be keys
+    of ``OPTIONS``.
+
+    ``dynamic_shapes={"n": (1, 8, 32)}`` fixes the TensorRT optimization profile (min, opt, max)
+    of symbolic vars; shapes outside it are errors at run time. Without it the function's
+    ``tir_var_upper_bound`` attribute bounds the profile, else it grows with the shapes met.
+    """
+    check_options({**extra, "max_workspace_size": max_workspace_size})
+    check_params(params, mod)
+    version = target_version(version)
+    opts = PartitionOptions(version=version, use_implicit_batch=resolve_implicit_batch(use_implicit_batch, version))
+    if extra.get("int8_scales"):  # from tvm_trt.calibrate(): INT8 without calibration calls
+        extra.setdefault("use_int8", True)
+    if extra.get("int8_calibration") is not None:  # a bad method fails here, not at the first call
+        env.calibration_method(str(extra["int8_calibration"]), "int8_calibration")
+    config = default_config(
+        tensorrt_version=list(opts.version),
+        use_implicit_batch=opts.use_implicit_batch,
+        remove_no_mac_subgraphs=remove_no_mac_subgraphs,
+        max_workspace_size=int(max_workspace_size),
+        use_fp16=bool(use_fp16),
+        **extra,
+    )
+    _profile_config(config, mod, dynamic_shapes)
+    json.dumps(config)  # the config must stay JSON-able: it travels inside the module
+    if params:
+        mod = relax.transform.BindParams("main", params)(mod)
+    parsed = [gv for gv, f in mod.functions.items() if isinstance(f, relax.Function) and parsed_onnx.is_parsed(f)]
+    if parsed:  # from TensorRT's ONNX parser (frontend/trt_parser.py): already one offloaded function
+        mod = tvm.IRModule(dict(mod.functions), attrs=mod.attrs)
+        for gv in parsed:
+            mod[gv] = mod[gv].with_attr(CONFIG_ATTR, json.dumps(config, sort_keys=True))
+        return mod, config
+    given = mod
+    mod = offload(simplify(mod), opts)
+    mod, not_offloadable = drop_shape_params(mod, offloaded_functions(mod))
+    for name, reason in not_offloadable.items():
+        log.warning("tvm_trt: subgraph %s stays in TVM: %s", name, reason)
+    back = list(not_offloadable)
+    # A subgraph without inputs computes constants (where constant folding failed): TVM keeps it.
+    back += [name for name, f in offloaded_functions(mod).items() if not f.params and name not in back]
+    if remove_no_mac_subgraphs:
+        back += [name for name, f in offloaded_functions(mod).items()
+                 if not is_mac_subgraph(f) and f.params and name not in back]
+    if back:
+        mod = inline_functions(mod, back)
+    if not offloaded_functions(mod):
+        return given, config  # nothing for TensorRT: the module exactly as TVM alone compiles it
+    mod = rename_offloaded(mod)
+    config_json = json.dumps(config, sort_keys=True)
+    for name, func in offloaded_functions(mod).items():
+        mod[name] = func.with_attr(CONFIG_ATTR, config_json)
+    return mod, config
