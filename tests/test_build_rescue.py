@@ -8,7 +8,8 @@ import tvm
 from tvm import relax
 
 import tvm_trt
-from tvm_trt import partition, rescue
+from tvm_trt import partition
+from tvm_trt.codegen import rescue
 
 
 def _module_with_unbuildable_subgraph():

@@ -47,7 +47,7 @@ def _clip_text_encoder():
 
 def test_a_model_tvm_refuses_runs_through_the_parser(tmp_path):
     pytest.importorskip("onnxruntime")
-    from tvm_trt.torch_zoo import run_onnxruntime
+    from tvm_trt.testing.torch_zoo import run_onnxruntime
 
     model, inputs = _clip_text_encoder()
     with pytest.raises(ONNXImportError, match="Reshape"):

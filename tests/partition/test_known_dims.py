@@ -10,7 +10,7 @@ from tvm import relax
 
 import tvm_trt
 from harness import remaining_ops, run_llvm, run_offloaded
-from tvm_trt import known_dims
+from tvm_trt.partition import known_dims
 from tvm_trt import partition as part
 
 
@@ -81,7 +81,7 @@ def _llama_onnx(seq: int = 16):
     static (opset 17, TorchScript exporter), and its inputs."""
     torch = pytest.importorskip("torch")
     transformers = pytest.importorskip("transformers")
-    from tvm_trt.torch_zoo import _gpt2_mask_patch
+    from tvm_trt.testing.torch_zoo import _gpt2_mask_patch
 
     torch.manual_seed(0)
     config = transformers.LlamaConfig(
@@ -113,7 +113,7 @@ def test_llama_from_static_onnx_is_one_subgraph():
 
     from tvm_trt import frontend
     from tvm_trt.report import partition_with_report
-    from tvm_trt.torch_zoo import run_onnxruntime
+    from tvm_trt.testing.torch_zoo import run_onnxruntime
 
     data, inputs = _llama_onnx()
     mod, params = frontend.from_onnx(onnx.load_from_string(data))
