@@ -43,11 +43,8 @@ def remaining_ops(mod: tvm.IRModule):
 
 def reasons(mod: tvm.IRModule, **options):
     """{op name: reason} for each op call ``partition_for_tensorrt`` leaves in TVM."""
-    pmod, _ = tvm_trt.partition_for_tensorrt(mod, **options)
-    version = part.target_version(options.get("version"))
-    opts = tvm_trt.PartitionOptions(
-        version=version, use_implicit_batch=part.resolve_implicit_batch(options.get("use_implicit_batch"), version)
-    )
+    pmod, config = tvm_trt.partition_for_tensorrt(mod, **options)
+    opts = tvm_trt.CompileOptions.from_json(config).partition_options()
     return {c.op.name: part.check_call(c, opts) for c in remaining_ops(pmod)}
 
 

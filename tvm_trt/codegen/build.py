@@ -1,6 +1,7 @@
 """tvm_trt.build: RunCodegen (our relax.ext.tensorrt) + tvm.compile."""
 from __future__ import annotations
 
+import json
 import warnings
 from typing import Any, Dict, Optional
 
@@ -8,9 +9,11 @@ import tvm
 from tvm import relax
 
 from . import rescue, weights_writer
+from ..core import precision_gate
 from ..core.ir import error_line
+from ..core.options import CompileOptions
 from ..core.parsed_onnx import is_parsed
-from ..partition import check_options, offloaded_functions
+from ..partition import CONFIG_ATTR, check_options, offloaded_functions
 
 
 def build(mod: tvm.IRModule, target, config: Optional[Dict[str, Any]] = None, **options: Any):
@@ -21,10 +24,17 @@ def build(mod: tvm.IRModule, target, config: Optional[Dict[str, Any]] = None, **
     into an object file linked into the library (``codegen.weights_writer``). With
     ``fallback`` (default on; also ``config["fallback"]``) each offloaded function is also
     compiled by TVM for ``target``, and runs when TensorRT cannot run the subgraph."""
+    given = target
     target = target if isinstance(target, tvm.target.Target) else tvm.target.Target(target)
     codegen_options = dict(config or {})
     codegen_options.update(options)
     check_options(codegen_options, "tvm_trt.build")
+    offloaded = offloaded_functions(mod)
+    carried = next((json.loads(str(f.attrs[CONFIG_ATTR])) for f in offloaded.values()
+                    if f.attrs is not None and CONFIG_ATTR in f.attrs), {})
+    effective = CompileOptions.from_json({**carried, **codegen_options}, "tvm_trt.build")
+    precision_gate.check_compile(effective, precision_gate.target_arch(target, given),
+                                 precision_gate.has_fp8(offloaded.values()))
     codegen_options["fallback"] = bool(codegen_options.get("fallback", True))
     host = target.host if target.host is not None else (target if target.kind.name in ("llvm", "c") else None)
     if host is not None:

@@ -52,9 +52,8 @@ def function_config(func: relax.Function, options: Dict[str, Any]) -> Dict[str, 
     """Config attached by partition_for_tensorrt, else defaults (TVM's own annotation);
     RunCodegen target options override both."""
     attached = func.attrs.get(partition.CONFIG_ATTR) if func.attrs is not None else None
-    config = partition.default_config(**(json.loads(str(attached)) if attached is not None else {}))
-    config.update({k: ir.to_py(v) for k, v in dict(options or {}).items()})
-    return config
+    given = {k: ir.to_py(v) for k, v in dict(options or {}).items()}
+    return partition.default_config(**{**(json.loads(str(attached)) if attached is not None else {}), **given})
 
 
 def compile_functions(functions, options=None) -> List[tvm.runtime.Module]:

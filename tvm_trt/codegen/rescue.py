@@ -58,4 +58,4 @@ def compile_with_rescue(mod: tvm.IRModule, compile_fn: Callable[[tvm.IRModule], 
                 f"with {'it' if len(names) == 1 else 'them'} offloaded ({err})",
                 stacklevel=3,
             )
-            mod = partition.inline_offloaded(mod, names)
+            mod = partition.inline_offloaded(mod, {n: f"TVM's build failed with it offloaded: {err}" for n in names})

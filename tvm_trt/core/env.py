@@ -80,6 +80,8 @@ USE_INT8 = "TVM_TENSORRT_USE_INT8"
 NUM_CALI_INT8 = "TENSORRT_NUM_CALI_INT8"  # upstream TVM's name
 INT8_CALIBRATION = "TVM_TENSORRT_INT8_CALIBRATION"
 FALLBACK = "TVM_TENSORRT_FALLBACK"
+CUDA_GRAPHS = "TVM_TENSORRT_CUDA_GRAPHS"
+SHARE_MEMORY = "TVM_TENSORRT_SHARE_ACTIVATION_MEMORY"
 EXECUTORS = ("tensorrt", "reference")
 LOG_LEVELS = ("error", "warning", "info", "verbose", "debug")
 
@@ -126,6 +128,8 @@ CHECKS: Dict[str, Callable[[], object]] = {
     USE_INT8: lambda: flag(USE_INT8, False),
     NUM_CALI_INT8: calibration_calls,
     INT8_CALIBRATION: lambda: calibration_method(raw(INT8_CALIBRATION) or "max", INT8_CALIBRATION),
+    CUDA_GRAPHS: lambda: flag(CUDA_GRAPHS, False),
+    SHARE_MEMORY: lambda: flag(SHARE_MEMORY, False),
 }
 
 

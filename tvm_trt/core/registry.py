@@ -32,6 +32,7 @@ class PartitionOptions:
 
     version: Version = (10, 0, 0)
     use_implicit_batch: bool = False
+    exclude_ops: frozenset = frozenset()  # Relax op names the user keeps in TVM (option exclude_ops)
     # var -> bound value in the function being partitioned (TVM's var2val), when known: lets a
     # predicate see which op made an operand (e.g. sum over the axis a stack created)
     producers: Optional[Any] = dataclasses.field(default=None, compare=False, hash=False, repr=False)
@@ -126,6 +127,19 @@ def register_op(
         return converter
 
     return wrap
+
+
+_NO_CONVERTER: Dict[str, str] = {}  # op -> why it has no converter (TensorRT cannot express it exactly)
+
+
+def no_converter(op: str, reason: str) -> None:
+    """Records why ``op`` deliberately has no converter; partitioning gives this reason."""
+    _known_op(op)
+    _NO_CONVERTER[op] = reason
+
+
+def no_converter_reason(op: str) -> Optional[str]:
+    return _NO_CONVERTER.get(op)
 
 
 def unregister_op(op: str) -> None:

@@ -48,6 +48,7 @@ class ConvertContext:
         self.network = network
         self.subgraph = subgraph
         self._keep: List[np.ndarray] = []  # TensorRT's Weights point into these arrays
+        self.weight_list: List[Any] = []  # (trt.Weights, array) in creation order: refit names them
         self.symbols: Dict[str, Any] = {}  # symbolic var -> (input ITensor, axis) that carries it
         self._dim_tensors: Dict[str, Any] = {}
 
@@ -56,7 +57,9 @@ class ConvertContext:
         """trt.Weights over an array kept alive for the network's lifetime."""
         array = np.ascontiguousarray(array)
         self._keep.append(array)
-        return self.trt.Weights(array)
+        weights = self.trt.Weights(array)
+        self.weight_list.append((weights, array))
+        return weights
 
     def constant(self, array, dtype: Optional[str] = None):
         array = np.asarray(array, dtype=dtype) if dtype else np.asarray(array)
@@ -75,6 +78,8 @@ class ConvertContext:
         array = np.asarray(value)
         if like is not None and array.ndim == 0:
             array = array.astype(np_dtype(like.dtype))
+        if array.dtype == np.int8:  # an INT8 constant means quantized data (allowed only before a DQ)
+            return self.cast(self.constant(array.astype(np.int32)), "int8")
         return self.constant(array)
 
     def data_operand(self, value):

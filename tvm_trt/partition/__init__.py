@@ -7,7 +7,8 @@ from .checks import check_call, op_patterns
 from .options import (
     CODEGEN,
     CONFIG_ATTR,
-    CONFIG_ONLY,
+    EXCLUDED_REASON,
+    NO_MAC_REASON,
     DEFAULT_VERSION,
     IMPLICIT_BATCH_BELOW,
     OPTIONS,
@@ -17,13 +18,13 @@ from .options import (
     resolve_implicit_batch,
     target_version,
 )
-from .partitioner import NO_MAC_REASON, offload, partition_for_tensorrt
+from .partitioner import offload, partition_for_tensorrt, partition_with_decisions
 from .simplify import simplify
 from .subgraphs import inline_functions, inline_offloaded, is_mac_subgraph, offloaded_functions, rename_offloaded
 
 __all__ = [
-    "CODEGEN", "CONFIG_ATTR", "CONFIG_ONLY", "DEFAULT_VERSION", "IMPLICIT_BATCH_BELOW", "NO_MAC_REASON", "OPTIONS",
+    "CODEGEN", "CONFIG_ATTR", "EXCLUDED_REASON", "DEFAULT_VERSION", "IMPLICIT_BATCH_BELOW", "NO_MAC_REASON", "OPTIONS",
     "check_call", "check_options", "check_params", "default_config", "inline_functions", "inline_offloaded", "is_mac_subgraph", "offload",
-    "offloaded_functions", "op_patterns", "partition_for_tensorrt", "rename_offloaded", "resolve_implicit_batch",
+    "offloaded_functions", "op_patterns", "partition_for_tensorrt", "partition_with_decisions", "rename_offloaded", "resolve_implicit_batch",
     "simplify", "target_version",
 ]

@@ -11,7 +11,7 @@ from tvm.relax.dpl import is_op, wildcard
 
 from ..core import ir, registry, dim_expr
 from ..core.registry import PartitionOptions, version_str
-from .options import CODEGEN
+from .options import CODEGEN, EXCLUDED_REASON
 
 log = logging.getLogger("tvm_trt.partition")
 
@@ -19,9 +19,11 @@ log = logging.getLogger("tvm_trt.partition")
 def check_call(call: relax.Call, opts: PartitionOptions) -> Optional[str]:
     """Why ``call`` must stay in TVM, or None when TensorRT can take it."""
     name = call.op.name
+    if name in opts.exclude_ops:
+        return EXCLUDED_REASON
     entry = registry.get(name)
     if entry is None:
-        return f"no TensorRT converter registered for {name}"
+        return registry.no_converter_reason(name) or f"no TensorRT converter registered for {name}"
     if any(ir.dims(ty) is None and ir.ndim(ty) >= 0 for ty in ir.tensor_types(call)):
         return (f"{name}: output shape depends on the data (TensorRT needs output shapes computable "
                 "from input shapes)")
@@ -36,6 +38,8 @@ def check_call(call: relax.Call, opts: PartitionOptions) -> Optional[str]:
             ):
                 return f"{name} takes a run-time {type(value.ty).__name__} ({value.name}): TensorRT inputs are tensors"
     for ty in [t for a in call.args for t in ir.tensor_types(a)] + ir.tensor_types(call):
+        if ty.dtype == "float64":  # TensorRT's own ONNX parser narrows DOUBLE to FLOAT instead
+            return f"{name}: float64 tensors (TensorRT has no 64-bit float type)"
         if ty.dtype not in entry.dtypes:
             return f"dtype {ty.dtype} is not supported by the TensorRT converter for {name}"
         shape = ir.dims(ty)

@@ -142,20 +142,6 @@ def drop_shape_params(mod: tvm.IRModule, offloaded: Dict[str, relax.Function]) -
 # ---- profile ranges in the config --------------------------------------------------------------
 
 
-def check_ranges(dynamic_shapes: Optional[Dict[str, Any]]) -> Dict[str, List[int]]:
-    """``{"n": (1, 8, 32)}`` -> ``{"n": [1, 8, 32]}``; ValueError naming a bad entry."""
-    ranges = {}
-    for name, value in (dynamic_shapes or {}).items():
-        try:
-            lo, opt, hi = (int(v) for v in value)
-        except (TypeError, ValueError):
-            raise ValueError(f"dynamic_shapes[{name!r}] must be (min, opt, max), got {value!r}") from None
-        if not 0 <= lo <= opt <= hi:
-            raise ValueError(f"dynamic_shapes[{name!r}] = {value!r}: need 0 <= min <= opt <= max")
-        ranges[str(name)] = [lo, opt, hi]
-    return ranges
-
-
 def upper_bounds(func: relax.Function) -> Dict[str, int]:
     """The function's ``tir_var_upper_bound`` attribute as {var: bound}."""
     attr = func.attrs.get("tir_var_upper_bound") if func.attrs is not None else None

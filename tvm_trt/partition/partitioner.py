@@ -10,17 +10,17 @@ import tvm
 from tvm import relax
 from tvm.relax.transform import FuseOpsByPattern, MergeCompositeFunctions
 
-from ..core import env, ir, parsed_onnx
-from .dynamic_shapes import (
-    check_ranges, drop_shape_params, function_dim_vars, hide_symbolic_calls, restore_symbolic_calls, upper_bounds,
-)
+from ..core import graph, ir, parsed_onnx
+from ..core.option_checks import check_ranges
+from ..core.options import DEFAULTS, CompileOptions
 from ..core.registry import PartitionOptions
-from .options import CONFIG_ATTR, check_options, check_params, default_config, resolve_implicit_batch, target_version
+from .dynamic_shapes import (
+    drop_shape_params, function_dim_vars, hide_symbolic_calls, restore_symbolic_calls, upper_bounds,
+)
+from .options import CONFIG_ATTR, NO_MAC_REASON, check_options, check_params
 from .checks import op_patterns
 from .simplify import simplify
 from .subgraphs import inline_functions, is_mac_subgraph, offloaded_functions, rename_offloaded
-
-NO_MAC_REASON = "in a subgraph without multiply-accumulate ops (remove_no_mac_subgraphs=True)"
 
 log = logging.getLogger("tvm_trt.partition")  # the name users filter on (the module moved)
 
@@ -84,42 +84,42 @@ def partition_for_tensorrt(
     mod: tvm.IRModule,
     params: Optional[Dict[str, Any]] = None,
     *,
-    version: Optional[Sequence[int]] = None,
-    use_implicit_batch: Optional[bool] = None,
-    remove_no_mac_subgraphs: bool = False,
-    max_workspace_size: int = 1 << 30,
-    use_fp16: bool = False,
-    dynamic_shapes: Optional[Dict[str, Sequence[int]]] = None,
+    version: Optional[Sequence[int]] = DEFAULTS.version,
+    use_implicit_batch: Optional[bool] = DEFAULTS.use_implicit_batch,
+    remove_no_mac_subgraphs: bool = DEFAULTS.remove_no_mac_subgraphs,
+    max_workspace_size: int = DEFAULTS.max_workspace_size,
+    use_fp16: bool = DEFAULTS.use_fp16,
+    dynamic_shapes: Optional[Dict[str, Sequence[int]]] = DEFAULTS.dynamic_shapes,
     **extra: Any,
 ) -> Tuple[tvm.IRModule, Dict[str, Any]]:
     """Offload TensorRT-supported subgraphs of ``mod["main"]``.
 
     Returns ``(mod, config)``: offloaded functions carry ``Codegen="tensorrt"`` and the config
     (JSON) as the attribute ``tvm_trt.config``, so plain ``relax.transform.RunCodegen()`` +
-    ``tvm.compile`` build them with these settings. Options beyond the named ones must be keys
-    of ``OPTIONS``.
+    ``tvm.compile`` build them with these settings. Options beyond the named ones are fields
+    of ``tvm_trt.CompileOptions``.
 
     ``dynamic_shapes={"n": (1, 8, 32)}`` fixes the TensorRT optimization profile (min, opt, max)
     of symbolic vars; shapes outside it are errors at run time. Without it the function's
     ``tir_var_upper_bound`` attribute bounds the profile, else it grows with the shapes met.
     """
-    check_options({**extra, "max_workspace_size": max_workspace_size})
+    named = dict(version=version, use_implicit_batch=use_implicit_batch, remove_no_mac_subgraphs=remove_no_mac_subgraphs,
+                 max_workspace_size=max_workspace_size, use_fp16=use_fp16, dynamic_shapes=dynamic_shapes)
+    options = check_options({**named, **extra})
+    mod, config, _ = partition_with_decisions(mod, params, options, int8_by_scales="use_int8" not in extra)
+    return mod, config
+
+
+def partition_with_decisions(mod: tvm.IRModule, params, options: CompileOptions, int8_by_scales: bool = True):
+    """-> (mod, config, {var of an op call put back in TVM: why}) for op calls accepted by their
+    predicates yet kept in TVM by a subgraph-level rule (min_subgraph_size, no-MAC removal)."""
     check_params(params, mod)
-    version = target_version(version)
-    opts = PartitionOptions(version=version, use_implicit_batch=resolve_implicit_batch(use_implicit_batch, version))
-    if extra.get("int8_scales"):  # from tvm_trt.calibrate(): INT8 without calibration calls
-        extra.setdefault("use_int8", True)
-    if extra.get("int8_calibration") is not None:  # a bad method fails here, not at the first call
-        env.calibration_method(str(extra["int8_calibration"]), "int8_calibration")
-    config = default_config(
-        tensorrt_version=list(opts.version),
-        use_implicit_batch=opts.use_implicit_batch,
-        remove_no_mac_subgraphs=remove_no_mac_subgraphs,
-        max_workspace_size=int(max_workspace_size),
-        use_fp16=bool(use_fp16),
-        **extra,
-    )
-    _profile_config(config, mod, dynamic_shapes)
+    if options.int8_scales and int8_by_scales:  # from tvm_trt.calibrate(): INT8 without calibration calls
+        options = options.replace(use_int8=True)
+    options = options.resolved()
+    opts = options.partition_options()
+    config = options.to_json()
+    _profile_config(config, mod, options.dynamic_shapes)
     json.dumps(config)  # the config must stay JSON-able: it travels inside the module
     if params:
         mod = relax.transform.BindParams("main", params)(mod)
@@ -128,24 +128,30 @@ def partition_for_tensorrt(
         mod = tvm.IRModule(dict(mod.functions), attrs=mod.attrs)
         for gv in parsed:
             mod[gv] = mod[gv].with_attr(CONFIG_ATTR, json.dumps(config, sort_keys=True))
-        return mod, config
+        return mod, config, {}
     given = mod
     mod = offload(simplify(mod), opts)
     mod, not_offloadable = drop_shape_params(mod, offloaded_functions(mod))
     for name, reason in not_offloadable.items():
         log.warning("tvm_trt: subgraph %s stays in TVM: %s", name, reason)
-    back = list(not_offloadable)
-    # A subgraph without inputs computes constants (where constant folding failed): TVM keeps it.
-    back += [name for name, f in offloaded_functions(mod).items() if not f.params and name not in back]
-    if remove_no_mac_subgraphs:
-        back += [name for name, f in offloaded_functions(mod).items()
-                 if not is_mac_subgraph(f) and f.params and name not in back]
+    back = dict(not_offloadable)
+    for name, func in offloaded_functions(mod).items():
+        if name in back:
+            continue
+        size = len(graph.op_calls(func))
+        if not func.params:  # computes constants (where constant folding failed): TVM keeps it
+            back[name] = "in a subgraph without inputs (it computes constants)"
+        elif options.remove_no_mac_subgraphs and not is_mac_subgraph(func):
+            back[name] = NO_MAC_REASON
+        elif size < options.min_subgraph_size:
+            back[name] = f"in a subgraph of {size} ops < min_subgraph_size={options.min_subgraph_size}"
+    kept: Dict[relax.Var, str] = {}
     if back:
-        mod = inline_functions(mod, back)
+        mod = inline_functions(mod, back, kept)
     if not offloaded_functions(mod):
-        return given, config  # nothing for TensorRT: the module exactly as TVM alone compiles it
+        return given, config, kept  # nothing for TensorRT: the module exactly as TVM alone compiles it
     mod = rename_offloaded(mod)
     config_json = json.dumps(config, sort_keys=True)
     for name, func in offloaded_functions(mod).items():
         mod[name] = func.with_attr(CONFIG_ATTR, config_json)
-    return mod, config
+    return mod, config, kept

@@ -23,24 +23,41 @@ def is_mac_subgraph(func: relax.Function) -> bool:
     return any(getattr(registry.get(c.op.name), "mac", False) for c in graph.op_calls(func))
 
 
+class _Recorder(graph.Emitter):
+    """Re-emits an offloaded function's op calls, noting for each new var why it is back in TVM."""
+
+    def __init__(self, builder, reason: str, kept: Dict[relax.Var, str]):
+        super().__init__(builder)
+        self.reason, self.kept = reason, kept
+
+    def call(self, c, args):
+        var = super().call(c, args)
+        self.kept[var] = self.reason
+        return var
+
+
 @relax.expr_functor.mutator
 class _Inliner(relax.expr_functor.PyExprMutator):
     """Puts the op calls of the named offloaded functions back into their callers."""
 
-    def __init__(self, mod, names):
+    def __init__(self, mod, reasons: Dict[str, str], kept: Dict[relax.Var, str]):
         super().__init__(mod)
         self.mod_ = mod
-        self.names = set(names)
+        self.reasons, self.kept = reasons, kept
 
     def visit_call_(self, call):
         call = super().visit_call_(call)
-        if isinstance(call.op, relax.GlobalVar) and call.op.name_hint in self.names:
-            return graph.walk(self.mod_[call.op], list(call.args), graph.Emitter(self.builder_))
+        if isinstance(call.op, relax.GlobalVar) and call.op.name_hint in self.reasons:
+            recorder = _Recorder(self.builder_, self.reasons[call.op.name_hint], self.kept)
+            return graph.walk(self.mod_[call.op], list(call.args), recorder)
         return call
 
 
-def inline_functions(mod: tvm.IRModule, names: List[str]) -> tvm.IRModule:
-    inliner = _Inliner(mod, names)
+def inline_functions(mod: tvm.IRModule, reasons: Dict[str, str], kept: Dict[relax.Var, str]) -> tvm.IRModule:
+    """Inlines the offloaded functions named in ``reasons`` ({name: why}); ``kept`` receives the
+    reason of each op call put back (by its new var)."""
+    names = list(reasons)
+    inliner = _Inliner(mod, reasons, kept)
     for gv, func in list(mod.functions.items()):
         if isinstance(func, relax.Function) and gv.name_hint not in names and (
             func.attrs is None or func.attrs.get("Codegen") is None
@@ -51,10 +68,10 @@ def inline_functions(mod: tvm.IRModule, names: List[str]) -> tvm.IRModule:
     return mod
 
 
-def inline_offloaded(mod: tvm.IRModule, names: List[str]) -> tvm.IRModule:
-    """A copy of ``mod`` with the named offloaded functions' ops back in their callers (TVM runs them)."""
+def inline_offloaded(mod: tvm.IRModule, reasons: Dict[str, str]) -> tvm.IRModule:
+    """A copy of ``mod`` with the offloaded functions named in ``reasons`` back in their callers."""
     copy = tvm.IRModule(dict(mod.functions), attrs=mod.attrs, global_infos=mod.global_infos)
-    return inline_functions(copy, list(names))
+    return inline_functions(copy, dict(reasons), {})
 
 
 @relax.expr_functor.mutator

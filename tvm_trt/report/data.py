@@ -18,7 +18,7 @@ from tvm import relax
 
 from ..core import graph, ir
 from .. import partition
-from ..core.registry import PartitionOptions
+from ..core.options import CompileOptions
 
 
 @dataclasses.dataclass
@@ -192,6 +192,7 @@ def partition_report(mod: tvm.IRModule, params: Optional[Dict[str, Any]] = None,
 
 def partition_with_report(mod: tvm.IRModule, params: Optional[Dict[str, Any]] = None, **options: Any):
     """``partition_for_tensorrt`` plus its report, partitioning once: ``(mod, config, report)``."""
+    given = options
     partition.check_params(params, mod)
     if params:
         mod = relax.transform.BindParams("main", params)(mod)
@@ -199,12 +200,9 @@ def partition_with_report(mod: tvm.IRModule, params: Optional[Dict[str, Any]] = 
     ops_total = sum(1 for _, v in _bindings(mod["main"]) if _is_op_call(v))
     # functions offloaded before partitioning (TensorRT's ONNX parser's, frontend/trt_parser.py) count too
     ops_total += sum(len(graph.op_calls(f)) for f in partition.offloaded_functions(mod).values())
-    pmod, config = partition.partition_for_tensorrt(mod, None, **options)
-    opts = PartitionOptions(
-        version=tuple(config["tensorrt_version"]),
-        use_implicit_batch=bool(config["use_implicit_batch"]),
-        producers=relax.analysis.get_var2val(pmod["main"]),
-    )
+    options = partition.check_options(options)
+    pmod, config, kept = partition.partition_with_decisions(mod, None, options, int8_by_scales="use_int8" not in given)
+    opts = CompileOptions.from_json(config).partition_options(producers=relax.analysis.get_var2val(pmod["main"]))
 
     per_op: Dict[str, Dict[str, int]] = collections.defaultdict(lambda: {"offloaded": 0, "rejected": 0})
     subgraphs = []
@@ -230,10 +228,11 @@ def partition_with_report(mod: tvm.IRModule, params: Optional[Dict[str, Any]] = 
     for var, value in _bindings(pmod["main"]):
         if not _is_op_call(value):
             continue
-        reason = partition.check_call(value, opts)
-        if not reason:
-            # Accepted by its predicate yet in TVM: put back for having no multiply-accumulate op.
-            reason = partition.NO_MAC_REASON if config["remove_no_mac_subgraphs"] else "not matched by the TensorRT patterns"
+        reason = partition.check_call(value, opts) or kept.get(var)
+        if not reason:  # accepted by its predicate yet in TVM, in a module left whole to TVM
+            reason = (partition.NO_MAC_REASON if config["remove_no_mac_subgraphs"] else
+                      f"in a subgraph smaller than min_subgraph_size={config['min_subgraph_size']}"
+                      if config["min_subgraph_size"] > 1 else "not matched by the TensorRT patterns")
         per_op[value.op.name]["rejected"] += 1
         rejected.append(RejectedOp(value.op.name, var.name, reason))
         reasons[var] = reason

@@ -25,6 +25,7 @@ import numpy as np
 from ..core import tensorrt, env, int8
 from ..network.builder import build_network
 from . import cache, dlpack
+from ..core.options import CompileOptions
 from .stats import bump
 from .engine import BuildSettings, Engine, build_plan
 
@@ -34,12 +35,16 @@ logger = logging.getLogger("tvm_trt")
 COLLECTED: Dict[str, Dict[str, int8.Scales]] = {}
 
 
+def _options(config: Dict) -> CompileOptions:
+    return CompileOptions.from_json(config).with_env()  # variables override the config's options
+
+
 def int8_enabled(config: Dict) -> bool:
-    return env.flag(env.USE_INT8, bool(config.get("use_int8")))
+    return _options(config).use_int8
 
 
 def calibration_calls(config: Dict, symbol: str) -> int:
-    value = env.calibration_calls() or config.get("int8_calibration_calls")
+    value = _options(config).int8_calibration_calls
     count = value if isinstance(value, int) and not isinstance(value, bool) else 0
     if count <= 0:
         raise ValueError(
@@ -64,10 +69,7 @@ def int8_ahead_of_time(spec: Dict, weights, settings: BuildSettings):
 
 def calibration_method(config: Dict) -> Optional[float]:
     """None for max calibration (the default), else the percentile P of ``percentile:P``."""
-    from_env = env.raw(env.INT8_CALIBRATION)
-    if from_env is not None:
-        return env.calibration_method(from_env, env.INT8_CALIBRATION)
-    return env.calibration_method(str(config.get("int8_calibration") or "max"), "int8_calibration")
+    return env.calibration_method(_options(config).int8_calibration, "int8_calibration")
 
 
 def _peak(value: np.ndarray, percentile: Optional[float]) -> float:

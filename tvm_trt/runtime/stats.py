@@ -15,6 +15,8 @@ STATS = {
     "int8_engines": 0,
     "reference_executions": 0,
     "fallback_executions": 0,
+    "cuda_graph_contexts": 0,  # execution contexts with CUDA graph capture (cuda_graphs)
+    "shared_activation_bytes": 0,  # the activation buffers of share_activation_memory
     "build_seconds": 0.0,
     "cache_load_seconds": 0.0,
 }

@@ -24,6 +24,7 @@ from . import aot, cache, dlpack, fallback
 from .int8_calibration import Calibration
 from .engine import BuildSettings, Engine, build_plan, cache_key, gpu_name, is_static
 from .profiles import Profile, Profiles
+from ..core.options import CompileOptions
 from .stats import STATS, bump  # noqa: F401  (STATS: tests read the counters here)
 
 logger = logging.getLogger("tvm_trt")
@@ -253,7 +254,8 @@ class Subgraph:
         if slot.engine is None:
             with slot.lock:
                 if slot.engine is None:
-                    slot.engine = Engine(slot.plan, self.symbol)
+                    slot.engine = Engine(slot.plan, self.symbol, lambda: self.network_spec(slot.settings),
+                                         CompileOptions.from_json(self.spec["config"]).with_env())
                     slot.plan = None  # the engine holds its own copy; the file cache has the plan
         slot.engine.execute(inputs, outputs)  # one execution context per thread inside
 
