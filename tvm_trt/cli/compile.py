@@ -12,7 +12,7 @@ from .common import (
     UsageError, check_compiler, check_output, make_target, output_file, parse_shapes, partition_options, triple_of,
     write_file,
 )
-from .models import load_model, simplify_option
+from .models import load_model, simplify_option, tensorrt_parser_option
 
 
 def _inputs_of(mod) -> List[Dict]:
@@ -43,7 +43,8 @@ def cmd_compile(args) -> int:
     check_output(args.output, [args.model], "library -o", args.force, library=True)
     check_compiler(args.cc)
     target = make_target(args.target, args.arch, args.host_triple or triple_of(args.cc))
-    mod, params = load_model(args.model, parse_shapes(args.input_shape), simplify_option(args))
+    mod, params = load_model(args.model, parse_shapes(args.input_shape), simplify_option(args),
+                             tensorrt_parser_option(args))
     pmod, config, report = partition_with_report(mod, params, **options)
     start = time.perf_counter()
     try:

@@ -61,6 +61,9 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--no-implicit-batch", action="store_true", help="allow ops on the batch axis")
         p.add_argument("--no-simplify", action="store_true",
                        help="import the ONNX file as it is (default: ONNX shape inference + onnxslim when installed)")
+        p.add_argument("--tensorrt-parser", choices=("auto", "always", "never"), default="auto",
+                       help="TensorRT's own ONNX parser runs the whole model: where TVM's importer refuses it "
+                            "(auto), always, or never")
         p.add_argument("--config", metavar="NAME|FILE.json",
                        help="partition_for_tensorrt options: a preset (jetson-orin, server) or a JSON file")
 

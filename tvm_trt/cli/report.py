@@ -3,7 +3,7 @@ from __future__ import annotations
 
 
 from .common import UsageError, check_output, parse_shapes, partition_options, write_file
-from .models import load_model, simplify_option
+from .models import load_model, simplify_option, tensorrt_parser_option
 
 
 def cmd_report(args) -> int:
@@ -14,7 +14,8 @@ def cmd_report(args) -> int:
     for flag, path in (("--json", args.json), ("--svg", args.svg)):
         if path:  # checked before the report's work, not after it
             check_output(path, [args.model], flag, force=True)
-    mod, params = load_model(args.model, parse_shapes(args.input_shape), simplify_option(args))
+    mod, params = load_model(args.model, parse_shapes(args.input_shape), simplify_option(args),
+                             tensorrt_parser_option(args))
     report = partition_report(mod, params, **partition_options(args))
     print(report)
     if args.json:

@@ -15,6 +15,7 @@ from typing import Any, Mapping, Optional, Tuple, Union
 import numpy as np
 
 from ..core.ir import error_line
+from . import trt_parser
 from ._common import Params, ShapeDict, _check_shape_names, _copy_proto, _detach_weights
 from ..core.tvm_log import quiet
 
@@ -68,6 +69,7 @@ def from_onnx(
     dtype: Union[str, Mapping[str, str]] = "float32",
     canonicalize: bool = True,
     simplify: Optional[bool] = None,
+    tensorrt_parser: Optional[bool] = None,
 ) -> Tuple[Any, Params]:
     """Import an ONNX model into Relax, keeping the weights out of the module.
 
@@ -94,6 +96,12 @@ def from_onnx(
         fails on the slimmed graph but takes the plain one (some dynamic-shape exports), the plain
         import is used with a warning; ``False`` imports the model as it is; ``True`` insists.
 
+    tensorrt_parser : bool, optional
+        TensorRT's own ONNX parser as a second front door. None (default): where TVM's importer
+        refuses the model and the parser takes it whole, ``main`` calls one offloaded function
+        ``tensorrt_0`` whose network is the parser's (a warning says so; no TVM fallback for it);
+        True: always so; False: never (the importer's error is raised).
+
     Returns
     -------
     (mod, params) : (tvm.IRModule, dict of str to numpy.ndarray)
@@ -118,6 +126,36 @@ def from_onnx(
     shape_dict = _checked_shapes(shape)
     name = _model_name(model_or_path, model)
     _warn_newer_opset(model, name)
+    if tensorrt_parser:
+        return trt_parser.from_onnx(model, shape_dict, name)
+    try:
+        mod = _tvm_import(model, name, shape_dict, dtype, simplify)
+    except ONNXImportError as err:
+        from ..core import tensorrt
+
+        if tensorrt_parser is False or not tensorrt.available():
+            raise
+        return _parsed_instead(model, shape_dict, name, err)
+    mod, params = _detach_weights(mod, "ONNX")
+    if canonicalize:
+        mod, params = _canonicalize(mod, params)
+    return mod, params
+
+
+def _parsed_instead(model, shape_dict, name: str, err: "ONNXImportError"):
+    """TensorRT's parser's module of a model TVM's importer refused, with a warning; the
+    importer's error (plus what the parser takes) where the parser does not take it whole."""
+    try:
+        mod, params = trt_parser.from_onnx(model, shape_dict, name)
+    except Exception as parser_err:
+        raise ONNXImportError(f"{err}; {error_line(parser_err)}", err.op, err.reason) from err
+    warnings.warn(f"{err}; TensorRT's ONNX parser takes {name} whole: it runs as one TensorRT function "
+                  "(tensorrt_0) with no TVM fallback (tensorrt_parser=False refuses this)", stacklevel=3)
+    return mod, params
+
+
+def _tvm_import(model, name: str, shape_dict, dtype, simplify):
+    """TVM's importer, on the slimmed model where asked (see from_onnx's ``simplify``)."""
     auto = simplify is None
     if auto:
         simplify = importlib.util.find_spec("onnxslim") is not None
@@ -135,11 +173,8 @@ def from_onnx(
                 mod = _import_model(model, name, False, shape_dict, dtype)
             except ONNXImportError:
                 raise slimmed_error from None
-            warnings.warn(f"{slimmed_error}; imported {name} without simplification instead", stacklevel=2)
-    mod, params = _detach_weights(mod, "ONNX")
-    if canonicalize:
-        mod, params = _canonicalize(mod, params)
-    return mod, params
+            warnings.warn(f"{slimmed_error}; imported {name} without simplification instead", stacklevel=3)
+    return mod
 
 
 def _checked_shapes(shape) -> Optional[dict]:

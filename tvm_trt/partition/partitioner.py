@@ -10,7 +10,7 @@ import tvm
 from tvm import relax
 from tvm.relax.transform import FuseOpsByPattern, MergeCompositeFunctions
 
-from ..core import graph, ir
+from ..core import graph, ir, parsed_onnx
 from ..core.option_checks import check_ranges
 from ..core.options import DEFAULTS, CompileOptions
 from ..core.registry import PartitionOptions
@@ -125,6 +125,12 @@ def partition_with_decisions(mod: tvm.IRModule, params, options: CompileOptions,
     json.dumps(config)  # the config must stay JSON-able: it travels inside the module
     if params:
         mod = relax.transform.BindParams("main", params)(mod)
+    parsed = [gv for gv, f in mod.functions.items() if isinstance(f, relax.Function) and parsed_onnx.is_parsed(f)]
+    if parsed:  # from TensorRT's ONNX parser (frontend/trt_parser.py): already one offloaded function
+        mod = tvm.IRModule(dict(mod.functions), attrs=mod.attrs)
+        for gv in parsed:
+            mod[gv] = mod[gv].with_attr(CONFIG_ATTR, json.dumps(config, sort_keys=True))
+        return mod, config, {}
     given = mod
     mod = offload(simplify(mod), opts)
     mod, not_offloadable = drop_shape_params(mod, offloaded_functions(mod))

@@ -68,6 +68,12 @@ def inline_functions(mod: tvm.IRModule, reasons: Dict[str, str], kept: Dict[rela
     return mod
 
 
+def inline_offloaded(mod: tvm.IRModule, reasons: Dict[str, str]) -> tvm.IRModule:
+    """A copy of ``mod`` with the offloaded functions named in ``reasons`` back in their callers."""
+    copy = tvm.IRModule(dict(mod.functions), attrs=mod.attrs, global_infos=mod.global_infos)
+    return inline_functions(copy, dict(reasons), {})
+
+
 @relax.expr_functor.mutator
 class _Renamer(relax.expr_functor.PyExprMutator):
     def __init__(self, mapping):

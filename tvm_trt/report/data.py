@@ -201,6 +201,8 @@ def partition_with_report(mod: tvm.IRModule, params: Optional[Dict[str, Any]] = 
         mod = relax.transform.BindParams("main", params)(mod)
     mod = partition.simplify(mod)
     ops_total = sum(1 for _, v in _bindings(mod["main"]) if _is_op_call(v))
+    # functions offloaded before partitioning (TensorRT's ONNX parser's, frontend/trt_parser.py) count too
+    ops_total += sum(len(graph.op_calls(f)) for f in partition.offloaded_functions(mod).values())
     options = partition.check_options(options)
     pmod, config, kept = partition.partition_with_decisions(mod, None, options, int8_by_scales="use_int8" not in given)
     opts = CompileOptions.from_json(config).partition_options(producers=relax.analysis.get_var2val(pmod["main"]))
