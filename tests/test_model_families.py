@@ -23,6 +23,7 @@ from tvm import relax  # noqa: E402
 
 import tvm_trt  # noqa: E402
 from tvm_trt import torch_zoo, torch_zoo_families  # noqa: E402
+from tvm_trt.report import partition_with_report  # noqa: E402
 
 OPTIONS = dict(use_implicit_batch=False)
 TOLERANCE = 1e-4  # relative to the output's largest magnitude
@@ -67,12 +68,11 @@ def test_family_model_at_parser_bar_matches_onnxruntime(family, name, onnx_dir):
     model, inputs = _exported(name, onnx_dir)
     parser = torch_zoo.trt_parser_coverage(model)
     mod, params = torch_zoo.import_onnx(model)
-    report = tvm_trt.partition_report(mod, params, **OPTIONS)
+    pmod, _, report = partition_with_report(mod, params, **OPTIONS)
     if parser.subgraphs == 1 and parser.coverage == 1.0:
         assert report.rejected == [] and len(report.subgraphs) == 1 and report.coverage == 1.0, str(report)
     else:
         assert report.coverage >= parser.coverage, (parser, str(report))
-    pmod, _ = tvm_trt.partition_for_tensorrt(mod, params, **OPTIONS)
     vm = relax.VirtualMachine(tvm_trt.build(pmod, "llvm"), tvm.cpu())
     got = vm["main"](*[tvm.runtime.tensor(v) for v in inputs.values()])
     got = got.numpy() if isinstance(got, tvm.runtime.Tensor) else got[0].numpy()

@@ -11,7 +11,7 @@ from tvm import relax
 from tvm.relax.dpl import is_op, wildcard
 from tvm.relax.transform import FuseOpsByPattern, MergeCompositeFunctions
 
-from . import backend, dynamic, env, graph, ir, quantization, registry, symbolic
+from . import backend, dynamic, env, graph, ir, quantization, registry, symbolic, tir_kernels
 from .registry import PartitionOptions, version_str
 
 CODEGEN = "tensorrt"
@@ -121,7 +121,7 @@ def simplify(mod: tvm.IRModule) -> tvm.IRModule:
 
     Quantized weights (``dequantize(int8 constant)``) are hidden from folding: TensorRT needs
     their DQ to choose INT8 kernels."""
-    mod, quantized_weights = quantization.hide_quantized_weights(mod)
+    mod, quantized_weights = quantization.hide_quantized_weights(tir_kernels.lift_pads(mod))
     return quantization.restore_quantized_weights(_fold(mod), quantized_weights)
 
 

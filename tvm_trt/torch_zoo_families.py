@@ -71,8 +71,9 @@ def _hygiene(model, inputs: Dict[str, object], generator) -> None:
             m.momentum = None  # cumulative average
         model.train()
         with torch.no_grad():
-            for _ in range(2):
-                model(*[torch.randn(v.shape, generator=generator) for v in inputs.values()])
+            for _ in range(2):  # batches of 4: a BatchNorm1d over pooled features needs > 1 value per channel
+                model(**{k: torch.randn((4,) + tuple(v.shape[1:]), generator=generator) if v.is_floating_point()
+                         else v.repeat(4, *[1] * (v.dim() - 1)) for k, v in inputs.items()})
     model.eval()
 
 
@@ -130,7 +131,7 @@ def _hf(make: Callable, inputs_of: Callable):
         _seed_global(generator)
         model = make()
         inputs = inputs_of(model.config, generator)
-        _hygiene(model, {}, generator)
+        _hygiene(model, inputs, generator)
         return torch_zoo._first_output(model.eval(), list(inputs)), inputs
 
     return build
@@ -197,6 +198,7 @@ def _whisper_encoder():
     config = transformers.WhisperConfig(d_model=64, encoder_layers=2, encoder_attention_heads=2, decoder_layers=1,
                                         decoder_attention_heads=2, encoder_ffn_dim=128, decoder_ffn_dim=128,
                                         num_mel_bins=16, max_source_positions=32, vocab_size=1000,
+                                        pad_token_id=0, bos_token_id=1, eos_token_id=2, decoder_start_token_id=1,
                                         attn_implementation="eager")
     return transformers.WhisperModel(config).get_encoder()
 
