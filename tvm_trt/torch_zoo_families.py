@@ -219,19 +219,19 @@ def _diffusers(kind: str):
         _seed_global(generator)
         if kind == "unet":
             model = diffusers.UNet2DConditionModel(
-                sample_size=16, in_channels=4, out_channels=4, layers_per_block=1, block_out_channels=(32, 64),
+                sample_size=8, in_channels=4, out_channels=4, layers_per_block=1, block_out_channels=(32, 64),
                 down_block_types=("CrossAttnDownBlock2D", "DownBlock2D"),
                 up_block_types=("UpBlock2D", "CrossAttnUpBlock2D"), cross_attention_dim=32, attention_head_dim=8,
                 norm_num_groups=8)
-            inputs = {"sample": torch.randn(1, 4, 16, 16, generator=generator),
+            inputs = {"sample": torch.randn(1, 4, 8, 8, generator=generator),
                       "timestep": torch.tensor([10], dtype=torch.int64),
                       "encoder_hidden_states": torch.randn(1, 8, 32, generator=generator)}
         else:
             model = diffusers.AutoencoderKL(
                 in_channels=3, out_channels=3, latent_channels=4, block_out_channels=(16, 32), layers_per_block=1,
                 down_block_types=("DownEncoderBlock2D",) * 2, up_block_types=("UpDecoderBlock2D",) * 2,
-                norm_num_groups=8, sample_size=32)
-            inputs = {"sample": torch.randn(1, 3, 32, 32, generator=generator)}
+                norm_num_groups=8, sample_size=16)
+            inputs = {"sample": torch.randn(1, 3, 16, 16, generator=generator)}
         _hygiene(model, {}, generator)
         return torch_zoo._first_output(model.eval(), list(inputs)), inputs
 
