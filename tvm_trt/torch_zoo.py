@@ -7,6 +7,8 @@ torchvision ViT's all-zero classification head is re-initialised (else every out
 
 Each model is exported with ``torch.onnx.export(..., dynamo=False, opset_version=17)``;
 ``dynamic_batch=True`` marks axis 0 of every input and output symbolic (named ``batch``).
+:func:`build` / :func:`export` also take the names of :mod:`torch_zoo_families` (YOLO, timm, CLIP,
+T5, speech, SegFormer, decoder-only, diffusers, video, MaxViT; small fixed configs).
 Also here: :func:`trt_parser_coverage`, TensorRT's own ONNX parser's view of a model (what
 ONNX Runtime's TensorRT provider would offload), the yardstick the partition is held to.
 """
