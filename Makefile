@@ -14,7 +14,7 @@ PYTEST_ARGS ?= -q -n 2 --dist loadfile -rs
 # The test files that hold MXNet tests (the MXNet environment lacks torch/onnxruntime: collect only these).
 MXNET_TESTS = $(shell grep -rl "pytest.mark.mxnet" tests)
 
-.PHONY: demo demo-torch test test-default test-mxnet install bench clean
+.PHONY: demo demo-torch lint test test-default test-mxnet install bench clean
 
 # $(1): venv directory, $(2): extras. pip (not uv) so that pip's configured wheel directories are used.
 define venv_rules
@@ -32,10 +32,10 @@ $(eval $(call venv_rules,$(VENV_MXNET),$(EXTRAS_MXNET)))
 install: $(VENV)/.installed $(VENV_MXNET)/.installed
 
 demo: $(VENV_MXNET)/.installed
-	$(VENV_MXNET)/bin/python -m tvm_trt.demo
+	$(VENV_MXNET)/bin/python -m tvm_trt.testing.demo
 
 demo-torch: $(VENV)/.installed
-	$(VENV)/bin/python -m tvm_trt.demo --torch
+	$(VENV)/bin/python -m tvm_trt.testing.demo --torch
 
 # pytest's exit code 5 ("no tests collected") is not a failure here. TVM_TRT_TEST_REQUIRES makes the session fail
 # at once if the environment lacks a package its tests need (tests/conftest.py), instead of skipping them.
@@ -47,9 +47,18 @@ test-mxnet: $(VENV_MXNET)/.installed
 	TVM_TRT_TEST_REQUIRES="mxnet tensorrt_rtx_bindings" \
 	  $(VENV_MXNET)/bin/python -m pytest $(PYTEST_ARGS) -m mxnet $(MXNET_TESTS) || [ $$? -eq 5 ]
 
-# Both runs always happen; the target fails if either failed.
+# Lint (ruff) and the layer contracts (import-linter, [tool.importlinter] in pyproject.toml), in .venv only.
+# LINT_FORMAT=1 adds `ruff format --check` (off until the tree has been formatted in one go).
+LINT_FORMAT ?= 0
+lint: $(VENV)/.installed
+	$(VENV)/bin/ruff check .
+	PYTHONPATH=$(CURDIR) $(VENV)/bin/lint-imports
+	@if [ "$(LINT_FORMAT)" = 1 ]; then $(VENV)/bin/ruff format --check .; fi
+
+# Lint and both runs always happen; the target fails if any failed.
 test: install
 	@fail=0; \
+	$(MAKE) --no-print-directory lint || fail=1; \
 	$(MAKE) --no-print-directory test-default || fail=1; \
 	$(MAKE) --no-print-directory test-mxnet || fail=1; \
 	if [ $$fail -ne 0 ]; then echo "make test: FAILED (see above)"; fi; \

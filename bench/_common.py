@@ -46,11 +46,11 @@ def gpu_description() -> str:
 def machine() -> Dict[str, str]:
     import tvm
 
-    from tvm_trt import backend
+    from tvm_trt.core import tensorrt
 
     trt_version = "not installed"
-    if backend.available():
-        trt_version = f"{backend.flavour()} {backend.trt().__version__}"
+    if tensorrt.available():
+        trt_version = f"{tensorrt.flavour()} {tensorrt.trt().__version__}"
     return {
         "cpu": cpu_model(),
         "cores": str(os.cpu_count()),

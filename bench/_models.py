@@ -3,17 +3,18 @@ from __future__ import annotations
 
 from _common import onnx_cache_dir
 
-from tvm_trt import torch_zoo, torch_zoo_families
-from tvm_trt.zoo import mlp, transformer_block
+from tvm_trt.testing import torch_zoo, torch_zoo_families
+from tvm_trt.testing.zoo import mlp, transformer_block
 
-# More Gluon vision models that build offline with random weights, beyond tvm_trt.zoo.GLUON_ZOO.
+# More Gluon vision models that build offline with random weights, beyond tvm_trt.testing.zoo.GLUON_ZOO.
 EXTRA_ZOO = ["resnet34_v1", "resnet50_v1", "mobilenet0.5", "squeezenet1.1", "densenet169", "vgg16"]
 
 
 def zoo_module(name: str, batch: int = 1, image: int = 224):
     """(mod, params) of Gluon zoo model ``name`` (deterministic random weights), its ONNX export
     cached in onnx_cache_dir()."""
-    from tvm_trt import frontend, zoo
+    from tvm_trt import frontend
+    from tvm_trt.testing import zoo
 
     path = zoo.onnx_path_for(name, onnx_cache_dir(), batch=batch, image=image, choices=zoo.GLUON_ZOO + EXTRA_ZOO)
     return frontend.from_onnx(path, shape=zoo.input_shape(batch, image))
@@ -21,10 +22,10 @@ def zoo_module(name: str, batch: int = 1, image: int = 224):
 
 ONNX_MODELS = {"transformer_block": transformer_block, "mlp": mlp}
 
-# torchvision / transformers models (random init, tvm_trt.torch_zoo), full size: 224x224 images,
+# torchvision / transformers models (random init, tvm_trt.testing.torch_zoo), full size: 224x224 images,
 # sequences of 128 tokens, every layer. "<model>@dynbatch": axis 0 of the inputs symbolic. Then the
 # other families (ultralytics, timm, CLIP, T5, speech, SegFormer, decoder-only, diffusers, video,
-# MaxViT) at the small configs of tvm_trt.torch_zoo_families.
+# MaxViT) at the small configs of tvm_trt.testing.torch_zoo_families.
 FAMILY_MODELS = torch_zoo_families.MODELS
 TORCH_MODELS = torch_zoo.MODELS + ["resnet50@dynbatch", "bert@dynbatch"] + FAMILY_MODELS
 

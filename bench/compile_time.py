@@ -45,9 +45,9 @@ def measure(name: str) -> Dict:
     import tvm_trt
     from tvm_trt import runtime
 
-    from tvm_trt import backend
+    from tvm_trt.core import tensorrt
 
-    backend.available()  # load the TensorRT libraries (once per process) outside the timings
+    tensorrt.available()  # load the TensorRT libraries (once per process) outside the timings
     mod, params = zoo_module(name)
     (part, config), partition_t = clocked(tvm_trt.partition_for_tensorrt, mod, params)
     _, codegen_t = clocked(relax.transform.RunCodegen({"tensorrt": {"host_target": "llvm"}}), part)

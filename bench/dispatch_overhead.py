@@ -111,7 +111,7 @@ def measure(iters: int = 2000, repeats: int = 7, profile: bool = True) -> Dict:
         samples = {"tvm_llvm": [], "python_noop": [], "tvm_trt_stub": []}
         for _ in range(repeats):
             for key, fn in (("tvm_llvm", llvm_main), ("python_noop", noop_main), ("tvm_trt_stub", stub_main)):
-                samples[key].append(per_call_us(lambda: fn(x), iters, 1)["min_us"])
+                samples[key].append(per_call_us(lambda fn=fn: fn(x), iters, 1)["min_us"])
         samples["stub_entry_noop"] = _entry_noop_us(x, iters, repeats)
         breakdown = _breakdown(stub_main, x, iters, repeats)
         hot = _profile(stub_main, x, iters) if profile else None

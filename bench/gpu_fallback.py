@@ -111,7 +111,7 @@ def run_step(directory: str, device: str, iters: int) -> dict:
     from tvm import relax
 
     import tvm_trt
-    from tvm_trt import backend
+    from tvm_trt.core import tensorrt
     from tvm_trt.runtime import fallback
 
     os.environ.pop("TVM_TENSORRT_EXECUTOR", None)  # the real executor: TensorRT, else the fallback
@@ -137,7 +137,7 @@ def run_step(directory: str, device: str, iters: int) -> dict:
     on_device = sorted({key[1] for key in fallback._tensors})  # DLPack device types of the weights given to TVM
     result = {
         "device": dev.device_name if device == "cuda" else "cpu",
-        "tensorrt": f"{backend.flavour()} {backend.trt().__version__}" if backend.available() else "not installed",
+        "tensorrt": f"{tensorrt.flavour()} {tensorrt.trt().__version__}" if tensorrt.available() else "not installed",
         "subgraphs": meta["subgraphs"],
         "fallback_warnings": len(reasons),
         "fallback_reason": reasons[0].split(": ", 1)[-1] if reasons else "",

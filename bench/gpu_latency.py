@@ -42,12 +42,12 @@ def why_no_gpu() -> Optional[str]:
     """None when TensorRT engines can execute on GPU 0, else the reason."""
     import tvm
 
-    from tvm_trt import backend
+    from tvm_trt.core import tensorrt
 
     dev = tvm.cuda(0)
     if not dev.exist:
         return "no CUDA GPU on this machine"
-    if not backend.available():
+    if not tensorrt.available():
         return "TensorRT is not installed (pip install 'tvm-trt[rtx]' or NVIDIA TensorRT)"
     # The real path on a one-op model: partition, build, deserialise the engine, execute.
     from dispatch_overhead import _relu_module
@@ -62,7 +62,7 @@ def why_no_gpu() -> Optional[str]:
         x = np.linspace(-1, 1, 8, dtype="float32").reshape(1, 8)
         y = vm["main"](tvm.runtime.tensor(x, dev)).numpy()
     except Exception as err:  # the runtime's error names the library and the GPU's problem
-        return f"{backend.flavour()} {backend.trt().__version__} cannot execute on {dev.device_name}: {err}"
+        return f"{tensorrt.flavour()} {tensorrt.trt().__version__} cannot execute on {dev.device_name}: {err}"
     finally:
         tvm_trt.runtime.reset()
     if not np.allclose(y, np.maximum(x, 0)):

@@ -116,7 +116,7 @@ def analyse(mod: tvm.IRModule) -> Dict:
 # ---------------------------------------------------------------------------------- drivers
 def load(name: str):
     if name in TORCH_MODELS:
-        from tvm_trt import torch_zoo
+        from tvm_trt.testing import torch_zoo
 
         return torch_zoo.import_onnx(torch_onnx(name))
     return onnx_module(name) if name in ONNX_MODELS else zoo_module(name)
@@ -126,7 +126,7 @@ def trt_parser(name: str):
     """TensorRT's ONNX parser on the file we import (None for models not from PyTorch)."""
     if name not in TORCH_MODELS:
         return None
-    from tvm_trt import torch_zoo
+    from tvm_trt.testing import torch_zoo
 
     cov = torch_zoo.trt_parser_coverage(torch_onnx(name))
     return {"subgraphs": cov.subgraphs, "onnx_nodes": cov.nodes, "nodes_supported": cov.nodes_supported,
@@ -205,7 +205,7 @@ def render(results) -> str:
 
 
 def all_models():
-    from tvm_trt import zoo
+    from tvm_trt.testing import zoo
 
     return list(zoo.GLUON_ZOO) + EXTRA_ZOO + list(ONNX_MODELS) + TORCH_MODELS
 
@@ -216,7 +216,7 @@ def main(argv=None) -> int:
     parser.add_argument("--quick", action="store_true", help=f"only {', '.join(QUICK)}")
     parser.add_argument("--torch", action="store_true", help="only the models exported from PyTorch")
     parser.add_argument("--families", action="store_true",
-                        help="only the model families of tvm_trt.torch_zoo_families (YOLO, timm, CLIP, ...)")
+                        help="only the model families of tvm_trt.testing.torch_zoo_families (YOLO, timm, CLIP, ...)")
     parser.add_argument("--output", default="partition_quality", help="results name (bench/results/NAME.json)")
     args = parser.parse_args(argv)
     names = args.models.split(",") if args.models else (

@@ -43,11 +43,8 @@ def remaining_ops(mod: tvm.IRModule):
 
 def reasons(mod: tvm.IRModule, **options):
     """{op name: reason} for each op call ``partition_for_tensorrt`` leaves in TVM."""
-    pmod, _ = tvm_trt.partition_for_tensorrt(mod, **options)
-    version = part.target_version(options.get("version"))
-    opts = tvm_trt.PartitionOptions(
-        version=version, use_implicit_batch=part.resolve_implicit_batch(options.get("use_implicit_batch"), version)
-    )
+    pmod, config = tvm_trt.partition_for_tensorrt(mod, **options)
+    opts = tvm_trt.CompileOptions.from_json(config).partition_options()
     return {c.op.name: part.check_call(c, opts) for c in remaining_ops(pmod)}
 
 
@@ -65,8 +62,9 @@ def assert_rejected(mod: tvm.IRModule, op: str, reason: str, **options) -> None:
     assert reason in (got[op] or ""), f"reason for {op}: {got[op]!r}, expected to contain {reason!r}"
 
 
-def _run(ex, args: Sequence[np.ndarray]):
-    """main(*args) of a compiled module on the CPU, as a list of arrays."""
+def run_vm(ex, args: Sequence[np.ndarray]):
+    """main(*args) of a compiled module (an executable or a loaded library) on the CPU, as a list of arrays:
+    the one VM-run helper of the tests."""
     out = relax.VirtualMachine(ex, tvm.cpu())["main"](*[tvm.runtime.tensor(a) for a in args])
     if isinstance(out, tvm.runtime.Tensor):
         return [out.numpy()]
@@ -74,11 +72,11 @@ def _run(ex, args: Sequence[np.ndarray]):
 
 
 def run_llvm(mod: tvm.IRModule, args: Sequence[np.ndarray]):
-    return _run(tvm.compile(mod, "llvm"), args)
+    return run_vm(tvm.compile(mod, "llvm"), args)
 
 
 def run_offloaded(pmod: tvm.IRModule, args: Sequence[np.ndarray]):
-    return _run(tvm_trt.build(pmod, "llvm", fallback=False), args)  # the reference executor never falls back
+    return run_vm(tvm_trt.build(pmod, "llvm", fallback=False), args)  # the reference executor never falls back
 
 
 def random_inputs(inputs: InputSpec, seed: int = 0, low: float = -1.0, high: float = 1.0):

@@ -1,5 +1,5 @@
 """Shared by test_model_families_vision / _transformers (two files so that `-n 2 --dist loadfile` runs them
-side by side): model families beyond test_modern_models (tvm_trt.torch_zoo_families: ultralytics YOLO, timm,
+side by side): model families beyond test_modern_models (tvm_trt.testing.torch_zoo_families: ultralytics YOLO, timm,
 CLIP, T5, speech, SegFormer, decoder-only LMs, diffusers, torchvision video, MaxViT), random
 weights, small configs, through ONNX (opset 17).
 
@@ -19,7 +19,7 @@ import tvm
 from tvm import relax
 
 import tvm_trt
-from tvm_trt import torch_zoo, torch_zoo_families
+from tvm_trt.testing import torch_zoo, torch_zoo_families
 from tvm_trt.report import partition_with_report
 
 OPTIONS = dict(use_implicit_batch=False)

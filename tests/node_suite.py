@@ -15,8 +15,6 @@ from __future__ import annotations
 import functools
 import json
 import pathlib
-import sys
-import traceback
 import warnings
 from typing import Dict, List, Optional, Tuple
 

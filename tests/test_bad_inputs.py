@@ -12,7 +12,8 @@ from tvm import relax
 
 import tvm_trt
 from harness import make_module
-from tvm_trt import env, partition, registry
+from tvm_trt.core import env, registry
+from tvm_trt import partition
 from tvm_trt.runtime import engine, subgraph
 
 
@@ -83,11 +84,11 @@ CLI_CASES = [
     ("version-text", ["report", "{d}/tiny.onnx", "--version", "x.y"], {}, "bad --version 'x.y'"),
     ("version-major-only", ["report", "{d}/tiny.onnx", "--version", "8"], {}, "bad --version '8'"),
     ("config-missing", ["report", "{d}/tiny.onnx", "--config", "missing.json"], {},
-     "cannot read config 'missing.json': No such file or directory; the presets are ['jetson-orin', 'server']"),
+     "cannot read config 'missing.json': No such file or directory; the presets are ['jetson-orin', 'rtx-aot', 'server']"),
     ("config-json", ["report", "{d}/tiny.onnx", "--config", "{d}/broken.json"], {}, "is not valid JSON"),
     ("config-list", ["report", "{d}/tiny.onnx", "--config", "{d}/list.json"], {}, "must hold a JSON object"),
     ("config-typo", ["report", "{d}/tiny.onnx", "--config", "{d}/typo.json"], {},
-     "partition_for_tensorrt: unknown option 'use_fp17'; known: build_at_compile_time, "),
+     "typo.json': unknown option 'use_fp17'; did you mean 'use_fp16'?"),
     ("module-missing", ["report", "nomodule_here:build"], {}, "cannot import 'nomodule_here'"),
     ("output-dir", ["compile", "{d}/tiny.onnx", "-o", "/nonexistent-dir/m.so", "--target", "llvm"], {},
      "does not exist"),
@@ -155,12 +156,12 @@ def _relu():
 API_CASES = [
     # (id, call, exception, message)
     ("option-typo", lambda m: tvm_trt.partition_for_tensorrt(m, use_fp17=True), TypeError,
-     "partition_for_tensorrt: unknown option 'use_fp17'; known: build_at_compile_time, "),
+     "partition_for_tensorrt: unknown option 'use_fp17'; did you mean 'use_fp16'?"),
     ("report-option-typo", lambda m: tvm_trt.partition_report(m, use_fp17=True), TypeError, "unknown option 'use_fp17'"),
     ("build-option-typo", lambda m: tvm_trt.build(tvm_trt.partition_for_tensorrt(m)[0], "llvm", use_fp17=True),
      TypeError, "tvm_trt.build: unknown option 'use_fp17'"),
     ("workspace", lambda m: tvm_trt.partition_for_tensorrt(m, max_workspace_size=-5), TypeError,
-     "max_workspace_size must be a positive int (bytes) below 2**63, got -5"),
+     "partition_for_tensorrt: option max_workspace_size=-5: expected an integer 1..2**63-1"),
     ("version-int", lambda m: tvm_trt.partition_for_tensorrt(m, version=8), TypeError,
      "TensorRT version 8 is ambiguous: give major and minor, e.g. (8, 0) or '8.0'"),
     ("version-text", lambda m: tvm_trt.partition_for_tensorrt(m, version="8.x"), ValueError,

@@ -87,10 +87,10 @@ class _FakeTerminal(io.StringIO):
 
 
 def test_progress_bar_on_terminal_only():
-    from tvm_trt import backend, progress
+    from tvm_trt.core import tensorrt, progress
 
-    trt = backend.trt()
-    builder = trt.Builder(backend.get_logger())
+    trt = tensorrt.trt()
+    builder = trt.Builder(tensorrt.get_logger())
     network = builder.create_network(0)
     x = network.add_input("x", trt.float32, (1, 4))
     network.mark_output(network.add_activation(x, trt.ActivationType.RELU).get_output(0))
@@ -114,7 +114,7 @@ def test_progress_bar_on_terminal_only():
 
 def test_progress_appears_after_delay_only():
     """A build shorter than the delay draws no bar (only its closing line); a longer one does."""
-    from tvm_trt import progress
+    from tvm_trt.core import progress
 
     term = _FakeTerminal()
     with progress.build_progress("tensorrt_1", stream=term, delay=5.0):
@@ -131,7 +131,7 @@ def test_progress_appears_after_delay_only():
 def test_log_level_env(monkeypatch):
     import logging
 
-    from tvm_trt import progress
+    from tvm_trt.core import progress
 
     logger = logging.getLogger("tvm_trt")
     level, handlers = logger.level, list(logger.handlers)

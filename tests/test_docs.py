@@ -2,7 +2,8 @@ import os
 import re
 
 
-from tvm_trt import docs, registry
+from tvm_trt import docs
+from tvm_trt.core import registry
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 

@@ -12,12 +12,12 @@ import tvm
 from tvm import relax
 
 import tvm_trt
-from tvm_trt import backend
+from tvm_trt.core import tensorrt
 
 torch = pytest.importorskip("torch")
 onnx = pytest.importorskip("onnx")
 ort = pytest.importorskip("onnxruntime")
-pytestmark = pytest.mark.skipif(not backend.available(), reason="needs a TensorRT library")
+pytestmark = pytest.mark.skipif(not tensorrt.available(), reason="needs a TensorRT library")
 
 BERT_SHAPES = [(1, 16), (1, 128), (4, 77), (2, 384)]
 # (batch, seq) met in order -> engines built so far, and engines held at the end, per mode

@@ -12,14 +12,14 @@ import tvm
 from tvm import relax
 
 import tvm_trt
-from tvm_trt import zoo
+from tvm_trt.testing import zoo
 
 from harness import make_module
 
 
 def _run_fresh(lib, inp, out, env):
     proc = subprocess.run(
-        [sys.executable, "-m", "tvm_trt.demo", "--run-exported", lib, inp, out],
+        [sys.executable, "-m", "tvm_trt.testing.demo", "--run-exported", lib, inp, out],
         env=env, capture_output=True, text=True, timeout=600,
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
@@ -73,8 +73,9 @@ sys.modules['tensorrt'] = None; sys.modules['tensorrt_rtx_bindings'] = None; sys
 import numpy as np, tvm
 from tvm import relax
 import tvm_trt
-from tvm_trt import backend, partition
-assert not backend.available() and backend.flavour() is None
+from tvm_trt.core import tensorrt
+from tvm_trt import partition
+assert not tensorrt.available() and tensorrt.flavour() is None
 bb = relax.BlockBuilder()
 x = relax.Var('x', relax.TensorType((1, 4), 'float32'))
 with bb.function('main', [x]):
@@ -106,7 +107,7 @@ def test_exported_library_holds_weights_once(tmp_path):
 
 def test_build_config_reaches_the_spec_with_its_types(monkeypatch):
     """Options passed to tvm_trt.build travel through RunCodegen as values, not JSON text."""
-    from tvm_trt import codegen
+    from tvm_trt.codegen import relax_ext as codegen
 
     seen = {}
     real = codegen.spec.from_function

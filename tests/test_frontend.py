@@ -12,7 +12,7 @@ from tvm import relax
 
 from tvm_trt import frontend
 from tvm_trt.frontend import from_mxnet, from_onnx
-from tvm_trt.zoo import build_gluon_model
+from tvm_trt.testing.zoo import build_gluon_model
 
 try:  # the tests that use it are marked `mxnet` and run in the MXNet environment
     import mxnet as mx
@@ -172,7 +172,7 @@ def test_from_mxnet_without_mxnet(monkeypatch):
 
 @pytest.mark.mxnet
 def test_zoo_deterministic_and_onnx_cache(tmp_path):
-    from tvm_trt.zoo import onnx_path_for
+    from tvm_trt.testing.zoo import onnx_path_for
 
     a, shape = build_gluon_model("squeezenet1.0")
     b, _ = build_gluon_model("squeezenet1.0")

@@ -18,7 +18,7 @@ import tvm  # noqa: E402
 from tvm import relax  # noqa: E402
 
 import tvm_trt  # noqa: E402
-from tvm_trt import torch_zoo  # noqa: E402
+from tvm_trt.testing import torch_zoo  # noqa: E402
 
 # name -> (export options, tolerance relative to the output's largest magnitude)
 CASES = {

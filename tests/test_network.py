@@ -5,7 +5,7 @@ import tvm
 from tvm import relax
 
 import tvm_trt
-from tvm_trt import registry
+from tvm_trt.core import registry
 
 from harness import make_module
 

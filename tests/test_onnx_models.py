@@ -8,7 +8,7 @@ from onnx.reference import ReferenceEvaluator
 from tvm import relax
 
 import tvm_trt
-from tvm_trt import zoo
+from tvm_trt.testing import zoo
 
 MODELS = {
     "transformer_block": (lambda: zoo.transformer_block(seq=16, dim=32, heads=2, ffn=64), (1, 16, 32)),

@@ -5,16 +5,17 @@ import sys
 
 import pytest
 
-from tvm_trt import cli, configs, docs
+from tvm_trt.cli import common as cli
+from tvm_trt import configs, docs
 
 
 def test_presets_by_name_and_path(tmp_path):
-    assert configs.names() == ["jetson-orin", "server"]
+    assert configs.names() == ["jetson-orin", "rtx-aot", "server"]
     assert configs.load("jetson-orin")["use_fp16"] is True
     path = tmp_path / "mine.json"
     path.write_text(json.dumps({"max_workspace_size": 1 << 20}))
     assert configs.load(str(path)) == {"max_workspace_size": 1 << 20}
-    with pytest.raises(ValueError, match=r"no config file or preset named 'jetson'.*\['jetson-orin', 'server'\]"):
+    with pytest.raises(ValueError, match=r"no config file or preset named 'jetson'.*\['jetson-orin', 'rtx-aot', 'server'\]"):
         configs.load("jetson")
     path.write_text("[1, 2]")
     with pytest.raises(ValueError, match="must hold a JSON object"):

@@ -5,7 +5,8 @@ import numpy as np
 from tvm import relax
 
 import tvm_trt
-from tvm_trt import partition, registry
+from tvm_trt import partition
+from tvm_trt.core import registry
 
 R = relax.op
 

@@ -4,7 +4,7 @@ import pytest
 
 import tvm_trt
 from tvm_trt import partition as part
-from tvm_trt import zoo
+from tvm_trt.testing import zoo
 
 from harness import remaining_ops
 

@@ -3,24 +3,29 @@
     mod, config = tvm_trt.partition_for_tensorrt(mod, params)
     ex = tvm_trt.build(mod, target)
 """
-from . import backend, codegen, frontend, ops, registry, runtime  # noqa: F401  (ops registers converters)
-from .build import build
-from .calibrate import calibrate
+from . import configs, frontend, ops, runtime  # noqa: F401  (ops registers the built-in converters)
+from .codegen import relax_ext
+from .codegen.build import build
+from .core.options import CompileOptions, OptionError
+from .core.registry import PartitionOptions, register_op, supported_ops
+from .offline_calibration import calibrate
 from .partition import partition_for_tensorrt
-from .registry import PartitionOptions, register_op, supported_ops
 from .report import PartitionReport, partition_report
 from .runtime import runtime_stats
 
 __version__ = "0.1.0"
 
-codegen.register()
+relax_ext.register()
 runtime.register()
 
 __all__ = [
+    "CompileOptions",
+    "OptionError",
     "PartitionOptions",
     "PartitionReport",
     "build",
     "calibrate",
+    "configs",
     "partition_for_tensorrt",
     "partition_report",
     "register_op",

@@ -28,7 +28,7 @@ def marked_files():
 
 
 def ops_table() -> str:
-    from . import registry
+    from .core import registry
     from . import ops  # noqa: F401  (registers the built-in converters)
 
     entries = registry.entries()

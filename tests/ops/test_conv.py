@@ -39,9 +39,33 @@ def test_conv2d_nhwc_rejected():
     assert_rejected(mod, "relax.nn.conv2d", "data_layout=NHWC")
 
 
-def test_conv2d_weight_not_constant_rejected():
+@pytest.mark.parametrize(
+    "op,x_shape,w_shape,attrs",
+    [
+        pytest.param("conv1d", (1, 4, 9), (4, 4, 3), {"padding": (1, 1)}, id="conv1d"),
+        pytest.param("conv2d", (1, 4, 8, 8), (6, 2, 3, 3), {"strides": 2, "padding": (1, 0, 2, 1), "groups": 2},
+                     id="conv2d-grouped-strided"),
+        pytest.param("conv3d", (1, 2, 5, 5, 5), (3, 2, 3, 3, 3), {"dilation": 2, "padding": (2, 2, 2)}, id="conv3d"),
+        pytest.param("conv1d_transpose", (1, 4, 5), (4, 3, 3), {"strides": 2}, id="conv1d-transpose"),
+        pytest.param("conv2d_transpose", (1, 4, 5, 5), (4, 3, 3, 3), {"strides": 2, "groups": 2, "padding": (1, 1)},
+                     id="conv2d-transpose-grouped"),
+        pytest.param("conv3d_transpose", (1, 2, 3, 3, 3), (2, 2, 2, 2, 2), {}, id="conv3d-transpose"),
+    ],
+)
+def test_weight_from_graph_input(op, x_shape, w_shape, attrs):
+    """ONNX models whose weights are graph inputs: the kernel is the layer's input 1."""
+    check_op(lambda x, w: getattr(R.nn, op)(x, w, **attrs), {"x": (x_shape, "float32"), "w": (w_shape, "float32")})
+
+
+def test_weight_computed_in_graph():
+    half = relax.const(np.float32(0.5))
+    check_op(lambda x, w: R.nn.conv2d(x, R.multiply(w, half)), {"x": ((1, 4, 8, 8), "float32"), "w": ((4, 4, 3, 3), "float32")})
+
+
+def test_weight_not_constant_rejected_with_implicit_batch():
     mod = make_module(lambda x, w: R.nn.conv2d(x, w), {"x": ((1, 4, 8, 8), "float32"), "w": ((4, 4, 3, 3), "float32")})
-    assert_rejected(mod, "relax.nn.conv2d", "weight must be a constant")
+    assert_rejected(mod, "relax.nn.conv2d", "weight is not a constant", use_implicit_batch=True)
+    assert_rejected(mod, "relax.nn.conv2d", "kernels as tensors need TensorRT >= 8.0.0", version=(7, 1))
 
 
 def _wt(shape, dtype="float32", seed=1):
@@ -163,13 +187,6 @@ def test_conv2d_transpose_nhwc_rejected():
         lambda x: R.nn.conv2d_transpose(x, w, data_layout="NHWC"), {"x": ((1, 5, 5, 4), "float32")}
     )
     assert_rejected(mod, "relax.nn.conv2d_transpose", "data_layout=NHWC")
-
-
-def test_conv2d_transpose_weight_not_constant_rejected():
-    mod = make_module(
-        lambda x, w: R.nn.conv2d_transpose(x, w), {"x": ((1, 4, 5, 5), "float32"), "w": ((4, 4, 3, 3), "float32")}
-    )
-    assert_rejected(mod, "relax.nn.conv2d_transpose", "weight must be a constant")
 
 
 @pytest.mark.parametrize(

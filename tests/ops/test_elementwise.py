@@ -72,7 +72,7 @@ def test_comparison_with_nan():
     a = np.array([np.nan, 1.0, 2.0, np.nan], "float32")
     b = np.array([1.0, np.nan, 2.0, np.nan], "float32")
     for op in ("greater_equal", "less_equal"):
-        check_op(lambda x, y: getattr(R, op)(x, y), {"a": ((4,), "float32"), "b": ((4,), "float32")}, args=[a, b])
+        check_op(lambda x, y: getattr(R, op)(x, y), {"a": ((4,), "float32"), "b": ((4,), "float32")}, args=[a, b])  # noqa: B023  (called at once)
 
 
 @pytest.mark.parametrize("op", ["logical_and", "logical_or", "logical_xor"])
@@ -152,6 +152,24 @@ def test_binary_int64(op):
     check_op(lambda x, y: getattr(R, op)(x, y), _I64, args=[a, b], rtol=0, atol=0)
 
 
+@pytest.mark.parametrize("op", ["mod", "floor_mod", "floor_divide"])
+@pytest.mark.parametrize("dtype", ["int32", "int64", "float32", "float16"])
+def test_modulo(op, dtype):
+    """Every sign combination; C's fmod (mod) vs Python's % (floor_mod), b broadcast."""
+    a = np.array([[7, -7, 7, -7, 5, 0], [1, 2, -3, 4, -5, 6]], dtype)
+    b = np.array([3, 3, -3, -3, 2, 4], dtype)
+    if dtype.startswith("float"):
+        a, b = a * np.asarray(1.25, dtype), b * np.asarray(0.5, dtype)
+    tol = 2e-3 if dtype == "float16" else 1e-5
+    check_op(lambda x, y: getattr(R, op)(x, y), {"a": ((2, 6), dtype), "b": ((6,), dtype)}, args=[a, b],
+             rtol=tol, atol=tol)
+
+
+def test_mod_version_gate():
+    mod = make_module(lambda x, y: R.mod(x, y), _I64)
+    assert_rejected(mod, "relax.mod", "needs TensorRT >= 8.2.0", version=(8, 0))
+
+
 def test_int_divide_rejected():
     mod = make_module(lambda x, y: R.divide(x, y), _I64)
     assert_rejected(mod, "relax.divide", "dtype int64")
@@ -206,6 +224,23 @@ def test_isnan_isinf(op, want):
     np.testing.assert_array_equal(got, want(_SPECIAL))
 
 
+def test_isfinite():
+    from harness import run_offloaded
+
+    mod = make_module(lambda x: R.isfinite(x), {"x": ((1, 6), "float32")})
+    (got,) = run_offloaded(assert_offloaded(mod), [_SPECIAL])
+    np.testing.assert_array_equal(got, np.isfinite(_SPECIAL))
+
+
+def test_int8_clip():
+    """ONNX Clip on int8 as TVM imports it (less + where), and maximum/minimum on int8 values."""
+    x = np.array([-128, -3, 0, 5, 127, 9], "int8")
+    lo = np.array([0, 2, 0, 127, -128, 9], "int8")
+    inputs = {"x": ((6,), "int8"), "lo": ((6,), "int8")}
+    check_op(lambda v, m: R.where(R.less(v, m), m, v), inputs, args=[x, lo], rtol=0, atol=0)
+    check_op(lambda v, m: R.minimum(R.maximum(v, m), relax.const(np.int8(100))), inputs, args=[x, lo], rtol=0, atol=0)
+
+
 def test_isnan_selects_with_where():
     """GPT-2's mask clean-up: where(isnan(x), 0, x)."""
     check_op(lambda x: R.where(R.isnan(x), relax.const(0.0), x), {"x": ((2, 6), "float32")})
@@ -226,3 +261,21 @@ def test_version_gate(op, build, inputs, version, needs):
     mod = make_module(build, inputs)
     assert_rejected(mod, op, f"needs TensorRT >= {needs}", version=version)
     assert_offloaded(mod, version=tuple(int(p) for p in needs.split(".")))
+
+
+# ---- what stays in TVM, with TensorRT's reason ------------------------------------------------
+
+
+def test_bitwise_rejected_with_reason():
+    mod = make_module(lambda x, y: R.bitwise_and(x, y), {"a": ((2, 3), "int32"), "b": ((2, 3), "int32")})
+    assert_rejected(mod, "relax.bitwise_and", "TensorRT has no integer bit operations")
+
+
+def test_float64_rejected_with_reason():
+    mod = make_module(lambda x, y: R.add(x, y), {"a": ((2, 3), "float64"), "b": ((2, 3), "float64")})
+    assert_rejected(mod, "relax.add", "float64 tensors (TensorRT has no 64-bit float type)")
+
+
+def test_integer_power_rejected_with_reason():
+    mod = make_module(lambda x, y: R.power(x, y), {"a": ((2, 3), "int32"), "b": ((2, 3), "int32")})
+    assert_rejected(mod, "relax.power", "integer power: TVM cannot compile it")

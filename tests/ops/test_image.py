@@ -1,3 +1,4 @@
+import numpy as np
 import pytest
 import tvm
 from tvm import relax
@@ -111,3 +112,65 @@ def test_resize2d_out_dtype_rejected():
     mod = make_module(lambda x: R.image.resize2d(x, (8, 12), method="linear", out_dtype="float32"),
                       {"x": ((1, 2, 4, 6), "float16")})
     assert_rejected(mod, "relax.image.resize2d", "out_dtype=float32")
+
+
+# ---- grid_sample ------------------------------------------------------------------------------
+
+_GRID_CASES = [
+    pytest.param(m, p, a, id=f"{m}-{p}-{'aligned' if a else 'unaligned'}")
+    for m in ("nearest", "bilinear", "bicubic")
+    for p in ("zeros", "border", "reflection")
+    for a in (False, True)
+    if not (m == "bicubic" and p == "border")
+]
+
+
+@pytest.mark.parametrize("method,padding,align", _GRID_CASES)
+def test_grid_sample(method, padding, align):
+    """The grid reaches past [-1, 1], so every padding mode is exercised."""
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((2, 3, 5, 6)).astype("float32")
+    grid = rng.uniform(-1.3, 1.3, (2, 2, 4, 7)).astype("float32")  # Relax's grid is (N, 2, H_out, W_out)
+    check_op(
+        lambda d, g: R.image.grid_sample(d, g, method=method, padding_mode=padding, align_corners=align),
+        {"x": (x.shape, "float32"), "grid": (grid.shape, "float32")},
+        args=[x, grid],
+    )
+
+
+@pytest.mark.parametrize("method,padding", [("nearest", "border"), ("bilinear", "reflection")])
+def test_grid_sample_volumetric(method, padding):
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal((1, 2, 3, 4, 5)).astype("float32")
+    grid = rng.uniform(-1.2, 1.2, (1, 3, 2, 3, 4)).astype("float32")
+    check_op(
+        lambda d, g: R.image.grid_sample(d, g, method=method, layout="NCDHW", padding_mode=padding),
+        {"x": (x.shape, "float32"), "grid": (grid.shape, "float32")},
+        args=[x, grid],
+    )
+
+
+@pytest.mark.parametrize(
+    "x_shape,grid_shape,layout,method,padding,version,reason",
+    [
+        pytest.param((1, 1, 3, 2, 2), (1, 3, 2, 4, 2), "NCDHW", "bilinear", "zeros", (8, 6), "needs TensorRT >= 10.0.0",
+                     id="volumetric-before-trt10"),
+        pytest.param((1, 1, 4, 4), (1, 2, 3, 3), "NCHW", "bicubic", "border", None, "unverified", id="bicubic-border"),
+    ],
+)
+def test_grid_sample_rejected(x_shape, grid_shape, layout, method, padding, version, reason):
+    mod = make_module(
+        lambda d, g: R.image.grid_sample(d, g, method=method, layout=layout, padding_mode=padding),
+        {"x": (x_shape, "float32"), "grid": (grid_shape, "float32")},
+    )
+    assert_rejected(mod, "relax.image.grid_sample", reason, version=version)
+
+
+def test_non_max_suppression_rejected_with_reason():
+    def build(boxes, scores):
+        return R.vision.all_class_non_max_suppression(
+            boxes, scores, relax.const(2, "int64"), relax.const(0.5, "float32"), relax.const(0.0, "float32")
+        )
+
+    mod = make_module(build, {"boxes": ((1, 6, 4), "float32"), "scores": ((1, 1, 6), "float32")})
+    assert_rejected(mod, "relax.vision.all_class_non_max_suppression", "no exact TensorRT NMS equivalent")

@@ -185,7 +185,7 @@ def test_scalar_with_implicit_batch(build):
 
 
 def test_predicate_errors_leave_the_op_in_tvm(monkeypatch):
-    from tvm_trt import registry
+    from tvm_trt.core import registry
 
     entry = registry.get("relax.nn.relu")
 

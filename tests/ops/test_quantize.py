@@ -6,10 +6,10 @@ import tvm
 from tvm import relax
 
 import tvm_trt
-from tvm_trt import graph, ir
+from tvm_trt.core import graph, ir
 from tvm_trt import partition as part
 
-from harness import assert_rejected, make_module, remaining_ops
+from harness import assert_rejected, make_module, remaining_ops, run_vm
 
 onnx = pytest.importorskip("onnx")
 ort = pytest.importorskip("onnxruntime")
@@ -132,7 +132,7 @@ def test_quantize_dequantize_round_and_saturate(axis, scale):
     assert not remaining_ops(pmod)
     x = (RNG.standard_normal((2, 4, 3)) * 8).astype("float32")
     x.flat[0] = 2.5 * (scale.flat[0])  # a tie: rounds half to even (2, not 3)
-    got = relax.VirtualMachine(tvm_trt.build(pmod, "llvm"), tvm.cpu())["main"](tvm.runtime.tensor(x)).numpy()
+    got = run_vm(tvm_trt.build(pmod, "llvm"), [x])[0]
     s = scale.reshape(1, -1, 1) if scale.ndim else scale
     want = np.clip(np.rint(x / s), -128, 127) * s
     np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-7)
@@ -142,7 +142,7 @@ def test_quantize_dequantize_round_and_saturate(axis, scale):
 def test_fp8_qdq_builds_runs_and_is_gated():
     pytest.importorskip("ml_dtypes")
     from tvm_trt.runtime.engine import BuildSettings, build_plan
-    from tvm_trt import spec as spec_mod
+    from tvm_trt.codegen import spec as spec_mod
 
     scale = np.array(0.05, "float32")
 
@@ -163,7 +163,7 @@ def test_fp8_qdq_builds_runs_and_is_gated():
     import ml_dtypes
 
     x = (RNG.standard_normal((2, 4, 3)) * 30).astype("float32")
-    got = relax.VirtualMachine(tvm_trt.build(pmod, "llvm"), tvm.cpu())["main"](tvm.runtime.tensor(x)).numpy()
+    got = run_vm(tvm_trt.build(pmod, "llvm"), [x])[0]
     want = np.clip(x / scale, -448, 448).astype(ml_dtypes.float8_e4m3fn).astype("float32") * scale
     np.testing.assert_allclose(got, want, rtol=1e-6)
 
@@ -190,6 +190,6 @@ def test_float_weights_with_a_qdq_pair_become_int8_weights():
     dqs = [c for c in graph.op_calls(func) if c.op.name == "relax.dequantize" and ir.is_constant(c.args[0])]
     assert len(dqs) == 1 and dqs[0].args[0].ty.dtype == "int8"
     x = RNG.standard_normal((1, 3, 5, 5)).astype("float32")
-    got = relax.VirtualMachine(tvm_trt.build(pmod, "llvm"), tvm.cpu())["main"](tvm.runtime.tensor(x)).numpy()
-    want = relax.VirtualMachine(tvm.compile(mod, "llvm"), tvm.cpu())["main"](tvm.runtime.tensor(x)).numpy()
+    got = run_vm(tvm_trt.build(pmod, "llvm"), [x])[0]
+    want = run_vm(tvm.compile(mod, "llvm"), [x])[0]
     np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5)

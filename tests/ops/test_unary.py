@@ -74,6 +74,14 @@ def test_version_gate(op, version, needs):
     assert_offloaded(mod, version=tuple(int(p) for p in needs.split(".")))
 
 
+@pytest.mark.parametrize("op", ["negative", "abs", "sign"])
+@pytest.mark.parametrize("dtype", ["int32", "int64"])
+def test_integer_unary(op, dtype):
+    x = np.array([[-(2**31), -7, 0, 3, 2**31 - 1]], dtype)  # int32's extremes (abs wraps as in C)
+    check_op(lambda v: getattr(R, op)(v), {"x": (x.shape, dtype)}, args=[x], rtol=0, atol=0)
+
+
 def test_integer_input_rejected():
     mod = make_module(lambda v: R.abs(v), {"x": (SHAPE, "int32")})
-    assert_rejected(mod, "relax.abs", "dtype int32")
+    assert_rejected(mod, "relax.abs", "integer relax.abs needs TensorRT >= 10.0.0", version=(8, 6))
+    assert_rejected(make_module(lambda v: R.ceil(v), {"x": (SHAPE, "int32")}), "relax.ceil", "dtype int32")

@@ -22,9 +22,9 @@ import warnings
 import numpy as np
 import pytest
 
-from tvm_trt import backend
+from tvm_trt.core import tensorrt
 
-pytestmark = pytest.mark.skipif(not backend.available(), reason="needs a TensorRT library")
+pytestmark = pytest.mark.skipif(not tensorrt.available(), reason="needs a TensorRT library")
 
 # Share of evaluated networks (parsed, not declared unmodelled) that must match ONNX, counting
 # only networks that mean what the ONNX model means: where TensorRT's own translation computes
@@ -278,7 +278,7 @@ def run_case(trt, logger, case, dynamic: bool = False):
 def measure(dynamic: bool = False, progress=None):
     """Runs every case; returns ({case name: (status, detail)}, seconds). With `progress` (a
     file), each case's name is written before it is parsed, so a parser crash names its case."""
-    trt, logger = backend.trt(), backend.get_logger()
+    trt, logger = tensorrt.trt(), tensorrt.get_logger()
     start = time.perf_counter()
     results = {}
     for case in _cases():

@@ -10,16 +10,16 @@ import pytest
 from onnx import TensorProto, helper
 from onnx.reference import ReferenceEvaluator
 
-from tvm_trt import backend
+from tvm_trt.core import tensorrt
 
-pytestmark = pytest.mark.skipif(not backend.available(), reason="needs a TensorRT library")
+pytestmark = pytest.mark.skipif(not tensorrt.available(), reason="needs a TensorRT library")
 
-if backend.available():
-    from test_reference import Net, rand
+if tensorrt.available():
+    from reference_net import Net, rand
 
     from tvm_trt import reference
 
-    trt = backend.trt()
+    trt = tensorrt.trt()
 
 
 def onnx_node(op, inputs, opset=20, **attrs):

@@ -1,5 +1,4 @@
 """QUANTIZE / DEQUANTIZE in the reference executor, against ONNX's definition.
-
 Networks are built with the TensorRT API (and, for the configurations TensorRT accepts, really
 built into plans by the builder); expected values come from ONNX: its reference implementation
 of QuantizeLinear / DequantizeLinear for the INT8 forms of the node tests' data (TensorRT has no
@@ -10,14 +9,14 @@ import pytest
 from onnx import TensorProto, helper
 from onnx.reference import ReferenceEvaluator
 
-from tvm_trt import backend
+from tvm_trt.core import tensorrt
 
-pytestmark = pytest.mark.skipif(not backend.available(), reason="needs a TensorRT library")
+pytestmark = pytest.mark.skipif(not tensorrt.available(), reason="needs a TensorRT library")
 
-if backend.available():
-    from test_reference import Net
+if tensorrt.available():
+    from reference_net import Net
 
-    trt = backend.trt()
+    trt = tensorrt.trt()
 
 ml_dtypes = pytest.importorskip("ml_dtypes")
 

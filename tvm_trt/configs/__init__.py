@@ -38,4 +38,7 @@ def load(name_or_path: str) -> Dict:
         raise ValueError(f"config {what} is not valid JSON: {err}") from None
     if not isinstance(config, dict):
         raise ValueError(f"config {what} must hold a JSON object of partition_for_tensorrt options")
+    from ..core.options import CompileOptions
+
+    CompileOptions.from_kwargs(f"config {what}", **config)  # one line naming a bad option or value
     return config

@@ -23,7 +23,7 @@ work-arounds for two of its bugs (BatchNorm ``fix_gamma`` dropped, FullyConnecte
 only by the functions that need them.
 """
 from ._common import Params, ShapeDict
-from .mxnet import MXNET_HINT, _import_mxnet, from_mxnet, mxnet_to_onnx
+from .mxnet import MXNET_HINT, from_mxnet, mxnet_to_onnx
 from .onnx import ONNXImportError, from_onnx, onnx_input_names
 from .torch import TORCH_HINT, from_torch
 

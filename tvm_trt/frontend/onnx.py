@@ -13,7 +13,7 @@ from typing import Any, Mapping, Optional, Tuple, Union
 
 import numpy as np
 
-from ..ir import error_line
+from ..core.ir import error_line
 from ._common import Params, ShapeDict, _check_shape_names, _copy_proto, _detach_weights
 
 SIMPLIFY_HINT = "simplify=True needs onnxslim: pip install 'tvm-trt[onnx]'"

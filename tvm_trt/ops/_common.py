@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Iterable, List, Optional, Sequence
 
-from .. import ir
+from ..core import ir
 
 
 def norm_axis(axis: int, rank: int) -> int:
@@ -61,7 +61,7 @@ def const_arg(index: int, what: str, quantized: bool = False):
 
 def is_weight(expr, opts) -> bool:
     """A constant, or a dequantize (maybe reshaped / transposed) of one: TensorRT weights."""
-    from ..quantization import weight_source
+    from ..core.int8 import weight_source
 
     return weight_source(expr, getattr(opts, "producers", None)) is not None
 

@@ -5,8 +5,8 @@ import math
 
 import numpy as np
 
-from .. import ir
-from ..registry import register_op
+from ..core import ir
+from ..core.registry import register_op
 from ._common import batch_axis_rule, norm_axis, rank_of
 
 

@@ -2,8 +2,8 @@
 (ranks equalised by prepending 1s)."""
 from __future__ import annotations
 
-from .. import ir
-from ..registry import FLOAT_TYPES, INT_TYPES, all_of, register_op
+from ..core import ir
+from ..core.registry import FLOAT_TYPES, INT_TYPES, all_of, no_converter, register_op
 from ._common import int8_values_check
 
 NUMERIC = FLOAT_TYPES + INT_TYPES  # int64: position ids, mask arithmetic (gated to TensorRT >= 10)
@@ -29,25 +29,65 @@ def _binary(op_name: str):
     return convert
 
 
-# Integer divide and power stay float-only: TVM's integer division rounds differently per op.
+# Integer divide stays float-only: TVM's integer division rounds differently per op.
+# int8 as plain values (torch's clamp of int8, ONNX Clip on int8): only ops that cannot overflow.
 for _relax, _trt, _dtypes in [
     ("add", "SUM", NUMERIC),
     ("subtract", "SUB", NUMERIC),
     ("multiply", "PROD", NUMERIC),
     ("divide", "DIV", FLOAT_TYPES),
-    ("power", "POW", FLOAT_TYPES),
-    ("maximum", "MAX", NUMERIC),
-    ("minimum", "MIN", NUMERIC),
+    ("maximum", "MAX", NUMERIC + ("int8",)),
+    ("minimum", "MIN", NUMERIC + ("int8",)),
 ]:
-    register_op(f"relax.{_relax}", check=_batch_rule, dtypes=_dtypes)(_binary(_trt))
+    register_op(f"relax.{_relax}", check=all_of(_batch_rule, int8_values_check), dtypes=_dtypes)(_binary(_trt))
 
-# floor(a / b) for floats, as Relax's floor_divide computes it.
-register_op("relax.floor_divide", check=_batch_rule, min_version=(8, 0, 0))(_binary("FLOOR_DIV"))
+
+def _float_power(call, opts):
+    if str(call.ty.dtype) in INT_TYPES:
+        return ("integer power: TVM cannot compile it (so no TVM fallback could run the subgraph) and TensorRT "
+                "documents no integer POW semantics (rounding, negative exponents)")
+    return _batch_rule(call, opts)
+
+
+register_op("relax.power", check=_float_power, dtypes=NUMERIC)(_binary("POW"))
+
+# floor(a / b) for floats as Relax's floor_divide computes it; integers floored exactly.
+register_op("relax.floor_divide", check=_batch_rule, min_version=(8, 0, 0), dtypes=NUMERIC)(_binary("FLOOR_DIV"))
+
+
+# TensorRT's AND/OR/XOR/NOT take bools only; it has no integer bit operations or shifts.
+for _relax in ("bitwise_and", "bitwise_or", "bitwise_xor", "bitwise_not", "left_shift", "right_shift"):
+    no_converter(f"relax.{_relax}", f"{_relax}: TensorRT has no integer bit operations (its logic ops take bools)")
+
+
+# ---- modulo: TensorRT has no MOD; a - b * q, q the quotient rounded down (floor_mod) or toward
+# zero (mod, C's fmod). Integers are exact (FLOOR_DIV / DIV); floats compute q = a / b as TVM's
+# floor_mod does (within an ulp of q for fmod, which TVM computes exactly).
+
+
+def _modulo(floored: bool):
+    def convert(ctx, node):
+        a, b = ctx.broadcast_pair(*node.args)
+        if node.out_dtype in INT_TYPES:
+            q = ctx.elementwise(a, b, "FLOOR_DIV" if floored else "DIV")
+        else:
+            q = ctx.elementwise(a, b, "DIV")
+            if floored:
+                q = ctx.unary(q, "FLOOR")
+            else:  # trunc(q) = sign(q) * floor(|q|)
+                q = ctx.elementwise(ctx.unary(q, "SIGN"), ctx.unary(ctx.unary(q, "ABS"), "FLOOR"), "PROD")
+        return ctx.elementwise(a, ctx.elementwise(b, q, "PROD"), "SUB")
+
+    return convert
+
+
+register_op("relax.floor_mod", check=_batch_rule, min_version=(8, 0, 0), dtypes=NUMERIC)(_modulo(True))
+register_op("relax.mod", check=_batch_rule, min_version=(8, 2, 0), dtypes=NUMERIC)(_modulo(False))  # SIGN: 8.2
 
 
 # ---- comparisons and logic (bool results; TensorRT 7 added them) ---------------------------
 
-_COMPARED = NUMERIC + ("bool",)
+_COMPARED = NUMERIC + ("bool", "int8")
 
 
 def _numeric_inputs(call, opts):
@@ -69,7 +109,7 @@ def _compare(*ops: str, negate: bool = False):
     return convert
 
 
-_check_compare = all_of(_numeric_inputs, _batch_rule)
+_check_compare = all_of(_numeric_inputs, _batch_rule, int8_values_check)
 for _relax, _ops, _negate in [
     ("equal", ("EQUAL",), False),
     ("not_equal", ("EQUAL",), True),
@@ -97,10 +137,10 @@ def logical_not(ctx, node):
 def _where_check(call, opts):
     if str(call.ty.dtype) == "bool":
         return "where selecting bool values"
-    return _batch_rule(call, opts)
+    return _batch_rule(call, opts) or int8_values_check(call, opts)
 
 
-@register_op("relax.where", check=_where_check, min_version=(8, 0, 0), dtypes=("bool",) + NUMERIC)
+@register_op("relax.where", check=_where_check, min_version=(8, 0, 0), dtypes=("bool", "int8") + NUMERIC)
 def where(ctx, node):
     cond, a, b = (ctx.tensor(v) for v in node.args)  # constants keep their Relax dtype
     rank = max(len(t.shape) for t in (cond, a, b))
@@ -137,3 +177,8 @@ def isinf(ctx, node):
     if hasattr(ctx.trt.UnaryOperation, "ISINF"):
         return ctx.unary(x, "ISINF")
     return ctx.elementwise(ctx.unary(x, "ABS"), float("inf"), "EQUAL")
+
+
+@register_op("relax.isfinite", min_version=(7, 0, 0), dtypes=FLOAT_TYPES + ("bool",))
+def isfinite(ctx, node):
+    return ctx.elementwise(ctx.unary(node.args[0], "ABS"), float("inf"), "LESS")  # NaN < inf is false

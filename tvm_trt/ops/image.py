@@ -1,4 +1,4 @@
-"""Image resizing: relax.image.resize2d -> IResizeLayer.
+"""Image resizing (relax.image.resize2d -> IResizeLayer) and grid sampling (IGridSampleLayer).
 
 Only attribute combinations with an exact TensorRT equivalent are offloaded (the subset TVM's
 own TensorRT pattern table accepts): Relax's "round" is ties-to-even, which no ResizeRoundMode
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from tvm import relax
 
-from ..registry import all_of, attr_in, register_op
+from ..core.registry import all_of, attr_in, no_converter, register_op
 from ._common import same_out_dtype
 
 _MODES = {"nearest_neighbor": "NEAREST", "linear": "LINEAR", "cubic": "CUBIC"}
@@ -70,3 +70,51 @@ def resize2d(ctx, node):
         layer.cubic_coeff = float(a["cubic_alpha"])
         layer.exclude_outside = bool(a["cubic_exclude"])
     return layer.get_output(0)
+
+
+# ---- grid_sample -> IGridSampleLayer (TensorRT 8.6) -----------------------------------------
+
+_GRID_METHODS = {"nearest": "NEAREST", "bilinear": "LINEAR", "bicubic": "CUBIC"}
+_GRID_PADDING = {"zeros": "FILL", "border": "CLAMP", "reflection": "REFLECT"}
+
+
+def _grid_rank(call, opts):
+    # TensorRT 8.6 samples 2-D only; 3-D (volumetric) builds with TensorRT-RTX and TensorRT 10.
+    if len(call.args[0].ty.shape) == 5 and tuple(opts.version) < (10, 0, 0):
+        return "grid_sample over 3 spatial dims (volumetric) needs TensorRT >= 10.0.0"
+    if str(call.attrs.method) == "bicubic" and str(call.attrs.padding_mode) == "border":
+        # PyTorch (and TVM) clamp each of the 4x4 taps; ONNX's reference clamps the coordinate
+        # first. Which one TensorRT's CLAMP does is not established, so TVM keeps it.
+        return "grid_sample bicubic with border padding: TensorRT's clamping of bicubic taps is unverified"
+    return None
+
+
+_grid_check = all_of(
+    _grid_rank,
+    attr_in("layout", ["NCHW", "NCDHW"]),
+    attr_in("method", list(_GRID_METHODS)),
+    attr_in("padding_mode", list(_GRID_PADDING)),
+)
+
+
+@register_op("relax.image.grid_sample", check=_grid_check, min_version=(8, 6, 0))
+def grid_sample(ctx, node):
+    trt, a = ctx.trt, node.attrs
+    # Relax's grid is (N, 2, H_out, W_out) (the importer permutes ONNX's); TensorRT's (N, H, W, 2)
+    grid = ctx.tensor(node.args[1])
+    grid = ctx.transpose(grid, (0,) + tuple(range(2, len(grid.shape))) + (1,))
+    layer = ctx.network.add_grid_sample(node.args[0], grid)
+    layer.interpolation_mode = getattr(trt.InterpolationMode, _GRID_METHODS[a["method"]])
+    layer.sample_mode = getattr(trt.SampleMode, _GRID_PADDING[a["padding_mode"]])
+    layer.align_corners = bool(a["align_corners"])
+    return layer.get_output(0)
+
+
+# TensorRT's INMSLayer returns a data-dependent number of selected boxes; Relax's op returns
+# TVM's padded ONNX format (batch * classes * boxes rows and a count), and TVM's importer
+# folds max_output_boxes_per_class into the op. Matching it exactly needs TVM's row order and
+# padding, which TensorRT does not document.
+no_converter(
+    "relax.vision.all_class_non_max_suppression",
+    "all_class_non_max_suppression: TVM's padded output format has no exact TensorRT NMS equivalent",
+)

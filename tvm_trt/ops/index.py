@@ -8,9 +8,9 @@ from typing import Optional, Sequence
 
 import numpy as np
 
-from .. import ir, symbolic
-from ..network import np_dtype
-from ..registry import ANY_TYPE, INT_TYPES, register_op
+from ..core import ir, dim_expr
+from ..core.dtypes import np_dtype
+from ..core.registry import ANY_TYPE, INT_TYPES, register_op
 from ._common import batch_axis_rule, norm_axis, rank_of
 
 
@@ -47,7 +47,7 @@ def _values_or_none(expr) -> Optional[list]:
     values = [ir.to_py(getattr(f, "value", f)) for f in expr.fields] if hasattr(expr, "fields") else None
     if values is None or not all(isinstance(v, (int, str)) for v in values):
         return None
-    if any(symbolic.try_parse(v) for v in values):
+    if any(dim_expr.try_parse(v) for v in values):
         return None
     return values
 

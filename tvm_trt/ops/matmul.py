@@ -2,8 +2,8 @@
 equal; a 1-D operand is a VECTOR operand, whose rank is one less than the other's."""
 from __future__ import annotations
 
-from .. import ir
-from ..registry import register_op
+from ..core import ir
+from ..core.registry import register_op
 from ._common import is_weight, same_out_dtype
 
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import ir
-from ..network import np_dtype
-from ..registry import register_op
+from ..core import ir
+from ..core.dtypes import np_dtype
+from ..core.registry import register_op
 from ._common import axes_mask, batch_axis_rule, norm_axis, rank_of
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import math
 
-from .. import ir
-from ..registry import all_of, attr_in, register_op
+from ..core import ir
+from ..core.registry import all_of, attr_in, register_op
 from ._common import pair, unit_axis
 
 POOL3D_VERSION = (6, 0, 1)

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import ir
-from ..registry import register_op, requires_trt
+from ..core import ir, tensorrt
+from ..core.registry import register_op, requires_trt
 from ._common import norm_axis
 
 QUANT_TYPES = ("int8", "float8_e4m3fn")
@@ -63,9 +63,7 @@ FP8_MIN_SM = 89
 def _fp8_gpu_gate() -> None:
     """FP8 kernels exist from compute capability 8.9 (Ada) on; plans built without a GPU
     (TensorRT-RTX ahead of time) are checked when an engine is made on one."""
-    from ..runtime.engine import gpu_name
-
-    name = gpu_name()
+    name = tensorrt.gpu_name()
     if name != "any" and int(name.rsplit("sm_", 1)[1]) < FP8_MIN_SM:
         raise ValueError(f"fp8 quantization needs a GPU of compute capability >= 8.9, not {name}")
 

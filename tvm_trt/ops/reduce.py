@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..registry import FLOAT_TYPES, INT_TYPES, all_of, register_op
+from ..core.registry import FLOAT_TYPES, INT_TYPES, all_of, register_op
 from ._common import axes_mask, batch_axis_rule, int8_values_check, norm_axes, norm_axis, producer, rank_of
 
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import re
 
-from .. import ir
-from ..registry import ANY_TYPE, register_op
+from ..core import ir
+from ..core.registry import ANY_TYPE, register_op
 from ._common import batch_axis_rule, norm_axis, rank_of
 from .index import slice_nd
 

@@ -1,7 +1,17 @@
 """Elementwise unary math through IUnaryLayer (plus rsqrt and square, composed exactly)."""
 from __future__ import annotations
 
-from ..registry import register_op
+from ..core.registry import FLOAT_TYPES, INT_TYPES, register_op
+
+# Before TensorRT 10 unary ops took floats only (SIGN also INT32); from 10 on NEG, ABS and SIGN
+# take INT32/INT64 too (position ids, shape arithmetic, ONNX Range).
+_INT_UNARY = ("negative", "abs", "sign")
+
+
+def _int_unary_gate(call, opts):
+    if str(call.args[0].ty.dtype) in INT_TYPES and tuple(opts.version) < (10, 0, 0):
+        return f"integer {call.op.name} needs TensorRT >= 10.0.0"
+    return None
 
 
 def _unary(op: str):
@@ -39,7 +49,11 @@ _TABLE = [
 ]
 
 for _relax, _trt, _version in _TABLE:
-    register_op(f"relax.{_relax}", min_version=_version)(_unary(_trt))
+    if _relax in _INT_UNARY:
+        register_op(f"relax.{_relax}", min_version=_version, check=_int_unary_gate,
+                    dtypes=FLOAT_TYPES + INT_TYPES)(_unary(_trt))
+    else:
+        register_op(f"relax.{_relax}", min_version=_version)(_unary(_trt))
 
 
 @register_op("relax.rsqrt")

@@ -1,4 +1,4 @@
-"""Shared by the layer families: the per-layer view (Node), the evaluator registry and
+"""Shared by the layer families: the per-layer view (LayerEval), the evaluator registry and
 helpers for dtypes, weights, axes, padding and sliding windows."""
 from __future__ import annotations
 
@@ -7,10 +7,10 @@ from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
-from ..network import np_dtype
+from ..core.dtypes import np_dtype
 
 
-class Node:
+class LayerEval:
     """One layer being evaluated: the downcast layer, its input arrays and output dtypes."""
 
     def __init__(self, layer, kind: str, inputs: List[Optional[np.ndarray]], out_dtypes: List[np.dtype]):
@@ -29,7 +29,7 @@ class Node:
         )
 
 
-Evaluator = Callable[[Node], object]
+Evaluator = Callable[[LayerEval], object]
 EVALUATORS: Dict[str, Tuple[str, Evaluator]] = {}
 
 
@@ -70,7 +70,7 @@ def compute(x: np.ndarray) -> np.ndarray:
     return x.astype(np.float32) if is_low_float(x.dtype) else x
 
 
-def weights_of(node: Node, weights, attribute: str) -> Optional[np.ndarray]:
+def weights_of(node: LayerEval, weights, attribute: str) -> Optional[np.ndarray]:
     """trt.Weights (or the ndarray the bindings return) -> ndarray; None when empty."""
     if weights is None:
         return None
@@ -117,7 +117,7 @@ def erf_like(x: np.ndarray) -> np.ndarray:
     return erf(x).astype(x.dtype)
 
 
-def same_rank(node: Node, *arrays):
+def same_rank(node: LayerEval, *arrays):
     ranks = {a.ndim for a in arrays}
     if len(ranks) != 1:
         raise ValueError(
@@ -129,7 +129,7 @@ def same_rank(node: Node, *arrays):
 # Sliding windows (convolution, deconvolution, pooling)
 
 
-def window_padding(node: Node, sizes, windows, strides):
+def window_padding(node: LayerEval, sizes, windows, strides):
     """(pre, post, out) per spatial dim for convolution/pooling, honouring padding_mode.
 
     `windows` are effective (dilated) window extents. `post` is the explicit post-padding;

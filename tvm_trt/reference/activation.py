@@ -6,7 +6,7 @@ from typing import Callable, Dict
 
 import numpy as np
 
-from ._common import Node, compute, erf_like, evaluates, same_rank
+from ._common import LayerEval, compute, erf_like, evaluates, same_rank
 
 
 _ACTIVATIONS: Dict[str, Callable] = {
@@ -28,7 +28,7 @@ _ACTIVATIONS: Dict[str, Callable] = {
 
 
 @evaluates("ACTIVATION", "IActivationLayer")
-def _activation(node: Node):
+def _activation(node: LayerEval):
     kind = node.layer.type.name  # the ActivationType once downcast
     fn = _ACTIVATIONS.get(kind)
     if fn is None:
@@ -39,7 +39,7 @@ def _activation(node: Node):
 
 
 @evaluates("PARAMETRIC_RELU", "IParametricReLULayer")
-def _parametric_relu(node: Node):
+def _parametric_relu(node: LayerEval):
     x, slope = (compute(t) for t in node.inputs[:2])
     same_rank(node, x, slope)
     return np.where(x >= 0, x, slope * x)

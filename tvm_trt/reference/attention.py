@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._common import Node, compute, evaluates, ints
+from ._common import LayerEval, compute, evaluates, ints
 
 
-def _input_named(node: Node, tensor):
+def _input_named(node: LayerEval, tensor):
     """The array bound to `tensor` among the layer's inputs (the attention's optional tensors
     are inputs of the ATTENTION_INPUT layer), or None."""
     if tensor is None:
@@ -33,7 +33,7 @@ def _broadcasts(shape, target) -> bool:
 
 
 @evaluates("ATTENTION_INPUT", "IAttentionInputLayer")
-def _attention(node: Node):
+def _attention(node: LayerEval):
     attention = node.layer.attention
     for attribute in ("query_form", "key_value_form"):
         form = getattr(attention, attribute).name
@@ -83,12 +83,12 @@ def _attention(node: Node):
 
 
 @evaluates("ATTENTION_OUTPUT", "IAttentionOutputLayer")
-def _attention_output(node: Node):
+def _attention_output(node: LayerEval):
     return node.inputs[0]
 
 
 @evaluates("ROTARY_EMBEDDING", "IRotaryEmbeddingLayer")
-def _rotary_embedding(node: Node):
+def _rotary_embedding(node: LayerEval):
     """x (B, H, S, D): the first rotary_embedding_dim features (all when 0) are rotated in pairs
     (interleaved: (0, 1), (2, 3), ...; otherwise (i, i + dim / 2)) by the angles whose cosines and
     sines are the caches' rows at position_ids (or the caches themselves, (B, S, dim / 2))."""

@@ -6,7 +6,7 @@ import itertools
 import numpy as np
 
 from ._common import (
-    Node, compute, evaluates, is_low_float, pad_for_windows, pad_or_crop, to_batched, weights_of, window_padding,
+    LayerEval, compute, evaluates, is_low_float, pad_for_windows, pad_or_crop, to_batched, weights_of, window_padding,
     window_slices,
 )
 
@@ -37,7 +37,7 @@ def _correlate(xp: np.ndarray, w: np.ndarray, groups: int, strides, dilation, ou
     return acc.reshape((n, k_out) + tuple(out))
 
 
-def _conv_params(node: Node):
+def _conv_params(node: LayerEval):
     layer = node.layer
     if node.inputs[0].dtype.kind != "f" and not is_low_float(node.inputs[0].dtype):
         raise node.unsupported("input dtype", node.inputs[0].dtype)  # int8 needs Q/DQ semantics
@@ -53,7 +53,7 @@ def _conv_params(node: Node):
 
 
 @evaluates("CONVOLUTION", "IConvolutionLayer")
-def _convolution(node: Node):
+def _convolution(node: LayerEval):
     layer = node.layer
     kernel, nsp, strides, dilation, w, b = _conv_params(node)
     x, lead = to_batched(compute(node.inputs[0]), nsp)
@@ -68,7 +68,7 @@ def _convolution(node: Node):
     return y.reshape(lead + y.shape[1:])
 
 
-def _deconv_padding(node: Node, windows, strides):
+def _deconv_padding(node: LayerEval, windows, strides):
     mode = node.layer.padding_mode.name
     if mode in ("EXPLICIT_ROUND_DOWN", "EXPLICIT_ROUND_UP"):  # both give (I-1)*S + DK - B - A
         return list(node.layer.pre_padding), list(node.layer.post_padding)
@@ -81,7 +81,7 @@ def _deconv_padding(node: Node, windows, strides):
 
 
 @evaluates("DECONVOLUTION", "IDeconvolutionLayer")
-def _deconvolution(node: Node):
+def _deconvolution(node: LayerEval):
     layer = node.layer
     kernel, nsp, strides, dilation, w, b = _conv_params(node)
     x, lead = to_batched(compute(node.inputs[0]), nsp)

@@ -5,7 +5,7 @@ from typing import Callable, Dict, Optional
 
 import numpy as np
 
-from ._common import FP8_MAX, Node, compute, evaluates, is_float, same_rank, weights_of
+from ._common import FP8_MAX, LayerEval, compute, evaluates, is_float, same_rank, weights_of
 
 
 def _divide(a, b):
@@ -39,7 +39,7 @@ _ELEMENTWISE: Dict[str, Callable] = {
 
 
 @evaluates("ELEMENTWISE", "IElementWiseLayer")
-def _elementwise(node: Node):
+def _elementwise(node: LayerEval):
     op = node.layer.op.name
     if op not in _ELEMENTWISE:
         raise node.unsupported("op", op)
@@ -50,7 +50,7 @@ def _elementwise(node: Node):
 
 
 @evaluates("SELECT", "ISelectLayer")
-def _select(node: Node):
+def _select(node: LayerEval):
     condition, a, b = node.inputs[:3]
     same_rank(node, condition, a, b)
     return np.where(condition.astype(bool), a, b)
@@ -75,16 +75,16 @@ def convert(x: np.ndarray, dtype: np.dtype) -> np.ndarray:
 
 
 @evaluates("CAST", "ICastLayer")
-def _cast(node: Node):
+def _cast(node: LayerEval):
     return convert(node.inputs[0], node.out_dtypes[0])
 
 
 @evaluates("IDENTITY", "IIdentityLayer")
-def _identity(node: Node):
+def _identity(node: LayerEval):
     return convert(node.inputs[0], node.out_dtypes[0])  # an identity may change the type
 
 
-def _scale_coefficients(node: Node, attribute: str, x: np.ndarray) -> Optional[np.ndarray]:
+def _scale_coefficients(node: LayerEval, attribute: str, x: np.ndarray) -> Optional[np.ndarray]:
     values = weights_of(node, getattr(node.layer, attribute), attribute)
     if values is None:
         return None
@@ -101,7 +101,7 @@ def _scale_coefficients(node: Node, attribute: str, x: np.ndarray) -> Optional[n
 
 
 @evaluates("SCALE", "IScaleLayer")
-def _scale(node: Node):
+def _scale(node: LayerEval):
     x = compute(node.inputs[0])
     scale, shift, power = (_scale_coefficients(node, a, x) for a in ("scale", "shift", "power"))
     y = x if scale is None else x * scale

@@ -6,8 +6,8 @@ from typing import Dict, List, Optional
 
 import numpy as np
 
-from .. import backend
-from ._common import EVALUATORS, Node, host_dtype
+from ..core import tensorrt
+from ._common import EVALUATORS, LayerEval, host_dtype
 
 
 def run_network(network, inputs: Dict[str, np.ndarray]) -> Dict[str, np.ndarray]:
@@ -16,7 +16,7 @@ def run_network(network, inputs: Dict[str, np.ndarray]) -> Dict[str, np.ndarray]
     Input dimensions declared as -1 take their size from the given arrays; every other
     dimension must match. Arrays are converted to the input tensor's data type.
     """
-    trt = backend.trt()
+    trt = tensorrt.trt()
     _refuse_control_flow(network)
     values: Dict[str, np.ndarray] = {}
     expected = set()
@@ -126,7 +126,7 @@ def _run_layer(trt, layer, values: Dict[str, np.ndarray]) -> None:
             ins.append(values[tensor.name])
     where = f"layer '{layer.name}' of type {kind}: output"
     out_dtypes = [host_dtype(layer.get_output(j).dtype, where) for j in range(layer.num_outputs)]
-    node = Node(layer, kind, ins, out_dtypes)
+    node = LayerEval(layer, kind, ins, out_dtypes)
     results = evaluate(node)
     if isinstance(results, np.ndarray) or np.isscalar(results):
         results = [results]

@@ -8,10 +8,10 @@ from typing import List
 
 import numpy as np
 
-from ._common import Node, compute, evaluates, ints
+from ._common import LayerEval, compute, evaluates, ints
 
 
-def _resize_sizes(node: Node, shape) -> List[int]:
+def _resize_sizes(node: LayerEval, shape) -> List[int]:
     """Output dims: from input 1 (a shape tensor, or float scales), scales, or shape."""
     layer = node.layer
     dynamic = node.input(1)
@@ -23,7 +23,7 @@ def _resize_sizes(node: Node, shape) -> List[int]:
     return list(layer.shape)
 
 
-def _source_coordinates(node: Node, n_in: int, n_out: int) -> np.ndarray:
+def _source_coordinates(node: LayerEval, n_in: int, n_out: int) -> np.ndarray:
     layer = node.layer
     i = np.arange(n_out, dtype=np.float64)
     if n_out == 1 and layer.selector_for_single_pixel.name == "UPPER":
@@ -54,7 +54,7 @@ def _cubic_weights(t: np.ndarray, a: float) -> np.ndarray:
     return np.where(d <= 1, near, far)
 
 
-def _resize_axis(node: Node, x: np.ndarray, axis: int, n_out: int) -> np.ndarray:
+def _resize_axis(node: LayerEval, x: np.ndarray, axis: int, n_out: int) -> np.ndarray:
     layer = node.layer
     n_in = x.shape[axis]
     coord = _source_coordinates(node, n_in, n_out)
@@ -90,7 +90,7 @@ def _resize_axis(node: Node, x: np.ndarray, axis: int, n_out: int) -> np.ndarray
 
 
 @evaluates("RESIZE", "IResizeLayer")
-def _resize(node: Node):
+def _resize(node: LayerEval):
     x = node.inputs[0]
     sizes = _resize_sizes(node, x.shape)
     if len(sizes) != x.ndim:
@@ -129,7 +129,7 @@ def _keys(t: np.ndarray) -> List[np.ndarray]:
 
 
 @evaluates("GRID_SAMPLE", "IGridSampleLayer")
-def _grid_sample(node: Node):
+def _grid_sample(node: LayerEval):
     """ONNX GridSample (PyTorch grid_sample) semantics, 2-D and 3-D.
 
     grid[n, *out, :] holds normalised (x, y[, z]) in [-1, 1], x indexing the last input dim.

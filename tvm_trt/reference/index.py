@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._common import Node, evaluates, ints, scalar
+from ._common import LayerEval, evaluates, ints, scalar
 
 
-def _slice_indices(node: Node, index: np.ndarray, size: int, mode: str) -> np.ndarray:
+def _slice_indices(node: LayerEval, index: np.ndarray, size: int, mode: str) -> np.ndarray:
     if mode == "WRAP":
         return index % size
     if mode in ("CLAMP", "FILL"):
@@ -25,7 +25,7 @@ def _slice_indices(node: Node, index: np.ndarray, size: int, mode: str) -> np.nd
 
 
 @evaluates("SLICE", "ISliceLayer")
-def _slice(node: Node):
+def _slice(node: LayerEval):
     layer = node.layer
     x = node.inputs[0]
     start = ints(node.input(1)) if node.input(1) is not None else list(layer.start)
@@ -53,7 +53,7 @@ def _slice(node: Node):
     return y
 
 
-def _check_indices(node: Node, indices: np.ndarray, size: int) -> np.ndarray:
+def _check_indices(node: LayerEval, indices: np.ndarray, size: int) -> np.ndarray:
     """Indices in [-size, size), negative ones counting from the end (TensorRT's gather and
     scatter accept them; the ONNX parser passes Gather's negative indices straight through),
     made non-negative. Anything else is undefined on the device, so it is an error here."""
@@ -65,7 +65,7 @@ def _check_indices(node: Node, indices: np.ndarray, size: int) -> np.ndarray:
 
 
 @evaluates("GATHER", "IGatherLayer")
-def _gather(node: Node):
+def _gather(node: LayerEval):
     layer = node.layer
     data, indices = node.inputs[:2]
     indices = indices.astype(np.int64)
@@ -86,7 +86,7 @@ def _gather(node: Node):
     raise node.unsupported("mode", mode)
 
 
-def _gather_nd(node: Node, data: np.ndarray, indices: np.ndarray, batch: int) -> np.ndarray:
+def _gather_nd(node: LayerEval, data: np.ndarray, indices: np.ndarray, batch: int) -> np.ndarray:
     """ONNX GatherND semantics with `batch` leading batch dims."""
     depth = indices.shape[-1]
     batch_shape = data.shape[:batch]
@@ -98,12 +98,12 @@ def _gather_nd(node: Node, data: np.ndarray, indices: np.ndarray, batch: int) ->
 
 
 @evaluates("NON_ZERO", "INonZeroLayer")
-def _non_zero(node: Node):
+def _non_zero(node: LayerEval):
     return np.array(np.nonzero(node.inputs[0]), dtype=np.int64).reshape(node.inputs[0].ndim, -1)
 
 
 @evaluates("SCATTER", "IScatterLayer")
-def _scatter(node: Node):
+def _scatter(node: LayerEval):
     """Copies data, then writes updates where indices point (later updates win on duplicates,
     which TensorRT leaves undefined)."""
     layer = node.layer
@@ -125,7 +125,7 @@ def _scatter(node: Node):
 
 
 @evaluates("ONE_HOT", "IOneHotLayer")
-def _one_hot(node: Node):
+def _one_hot(node: LayerEval):
     """output[..., i, ...] = on where indices[...] == i (negative indices count from depth),
     off elsewhere; out-of-range indices give a row of off values."""
     indices, values, depth = node.inputs[:3]
@@ -139,7 +139,7 @@ def _one_hot(node: Node):
 
 
 @evaluates("REVERSE_SEQUENCE", "IReverseSequenceLayer")
-def _reverse_sequence(node: Node):
+def _reverse_sequence(node: LayerEval):
     """Reverses the first lens[b] elements along sequence_axis of every batch entry b."""
     layer = node.layer
     x, lens = node.inputs[:2]

@@ -3,11 +3,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._common import Node, compute, evaluates
+from ._common import LayerEval, compute, evaluates
 
 
 @evaluates("MATRIX_MULTIPLY", "IMatrixMultiplyLayer")
-def _matrix_multiply(node: Node):
+def _matrix_multiply(node: LayerEval):
     layer = node.layer
     a, b = (compute(t) for t in node.inputs[:2])
     op0, op1 = layer.op0.name, layer.op1.name
@@ -26,5 +26,5 @@ def _matrix_multiply(node: Node):
 
 
 @evaluates("EINSUM", "IEinsumLayer")
-def _einsum(node: Node):
+def _einsum(node: LayerEval):
     return np.einsum(node.layer.equation, *(compute(t) for t in node.inputs))

@@ -3,11 +3,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._common import Node, axes_from_mask, compute, evaluates
+from ._common import LayerEval, axes_from_mask, compute, evaluates
 
 
 @evaluates("SOFTMAX", "ISoftMaxLayer")
-def _softmax(node: Node):
+def _softmax(node: LayerEval):
     x = compute(node.inputs[0])
     axes = axes_from_mask(node.layer.axes, x.ndim)
     with np.errstate(invalid="ignore"):  # rows of -inf give NaN, as on the device
@@ -16,7 +16,7 @@ def _softmax(node: Node):
 
 
 @evaluates("NORMALIZATION", "INormalizationLayer")
-def _normalization(node: Node):
+def _normalization(node: LayerEval):
     layer = node.layer
     x, scale, bias = (compute(t) for t in node.inputs[:3])
     axes = axes_from_mask(layer.axes, x.ndim)
@@ -42,7 +42,7 @@ def _normalization(node: Node):
 
 
 @evaluates("LRN", "ILRNLayer")
-def _lrn(node: Node):
+def _lrn(node: LayerEval):
     """Cross-channel LRN: y = x / (k + alpha / window * sum of x^2 over the window of channels)^beta,
     the window centred on each channel (axis 1) and cut at the edges."""
     layer = node.layer

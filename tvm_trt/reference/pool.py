@@ -5,11 +5,11 @@ import itertools
 
 import numpy as np
 
-from ._common import Node, compute, evaluates, lowest, pad_for_windows, to_batched, window_padding, window_slices
+from ._common import LayerEval, compute, evaluates, lowest, pad_for_windows, to_batched, window_padding, window_slices
 
 
 @evaluates("POOLING", "IPoolingLayer")
-def _pooling(node: Node):
+def _pooling(node: LayerEval):
     layer = node.layer
     kind = layer.type.name  # the PoolingType once downcast
     if kind not in ("MAX", "AVERAGE", "MAX_AVERAGE_BLEND"):

@@ -13,10 +13,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._common import FP8_MAX, Node, evaluates
+from ._common import FP8_MAX, LayerEval, evaluates
 
 
-def _expand(node: Node, coefficients: np.ndarray, shape, what: str) -> np.ndarray:
+def _expand(node: LayerEval, coefficients: np.ndarray, shape, what: str) -> np.ndarray:
     """Broadcasts a per-tensor, per-axis or per-block coefficient tensor to `shape`."""
     c = np.asarray(coefficients)
     if c.size == 1:
@@ -39,7 +39,7 @@ def _expand(node: Node, coefficients: np.ndarray, shape, what: str) -> np.ndarra
     )
 
 
-def _zero_point(node: Node, shape) -> np.ndarray:
+def _zero_point(node: LayerEval, shape) -> np.ndarray:
     zero = node.input(2)
     if zero is None:
         return np.zeros((), np.float32)
@@ -53,7 +53,7 @@ def _zero_point(node: Node, shape) -> np.ndarray:
 
 
 @evaluates("QUANTIZE", "IQuantizeLayer")
-def _quantize(node: Node):
+def _quantize(node: LayerEval):
     x = node.inputs[0].astype(np.float32)
     scale = _expand(node, node.inputs[1].astype(np.float32), x.shape, "scale")
     zero = _zero_point(node, x.shape)
@@ -69,7 +69,7 @@ def _quantize(node: Node):
 
 
 @evaluates("DEQUANTIZE", "IDequantizeLayer")
-def _dequantize(node: Node):
+def _dequantize(node: LayerEval):
     x = node.inputs[0].astype(np.float32)
     scale = _expand(node, node.inputs[1].astype(np.float32), x.shape, "scale")
     return (x - _zero_point(node, x.shape)) * scale

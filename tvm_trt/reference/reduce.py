@@ -5,14 +5,14 @@ from typing import Callable, Dict
 
 import numpy as np
 
-from ._common import Node, axes_from_mask, compute, evaluates, is_low_float, scalar
+from ._common import LayerEval, axes_from_mask, compute, evaluates, is_low_float, scalar
 
 
 _REDUCE: Dict[str, Callable] = {"SUM": np.sum, "PROD": np.prod, "MAX": np.max, "MIN": np.min, "AVG": np.mean}
 
 
 @evaluates("REDUCE", "IReduceLayer")
-def _reduce(node: Node):
+def _reduce(node: LayerEval):
     layer = node.layer
     op = layer.op.name
     if op not in _REDUCE:
@@ -22,7 +22,7 @@ def _reduce(node: Node):
 
 
 @evaluates("TOPK", "ITopKLayer")
-def _topk(node: Node):
+def _topk(node: LayerEval):
     layer = node.layer
     x = node.inputs[0]
     axes = axes_from_mask(layer.axes, x.ndim)
@@ -42,7 +42,7 @@ def _topk(node: Node):
 
 
 @evaluates("CUMULATIVE", "ICumulativeLayer")
-def _cumulative(node: Node):
+def _cumulative(node: LayerEval):
     layer = node.layer
     if layer.op.name != "SUM":
         raise node.unsupported("op", layer.op.name)

@@ -6,11 +6,11 @@ from typing import List
 
 import numpy as np
 
-from ._common import Node, evaluates, ints, pad_or_crop, scalar, weights_of
+from ._common import LayerEval, evaluates, ints, pad_or_crop, scalar, weights_of
 
 
 @evaluates("SHUFFLE", "IShuffleLayer")
-def _shuffle(node: Node):
+def _shuffle(node: LayerEval):
     layer = node.layer
     x = node.inputs[0]
     x = x.transpose(_permutation(node, layer.first_transpose, x.ndim, "first_transpose"))
@@ -20,14 +20,14 @@ def _shuffle(node: Node):
     return x.transpose(_permutation(node, layer.second_transpose, x.ndim, "second_transpose"))
 
 
-def _permutation(node: Node, permutation, rank: int, attribute: str) -> List[int]:
+def _permutation(node: LayerEval, permutation, rank: int, attribute: str) -> List[int]:
     perm = list(permutation)[:rank]
     if sorted(perm) != list(range(rank)):
         raise ValueError(f"reference executor: layer '{node.layer.name}': {attribute}={perm} is not a permutation")
     return perm
 
 
-def _reshape_dims(node: Node, dims: List[int], shape, zero_is_placeholder: bool) -> List[int]:
+def _reshape_dims(node: LayerEval, dims: List[int], shape, zero_is_placeholder: bool) -> List[int]:
     resolved = []
     for i, d in enumerate(dims):
         if d == 0 and zero_is_placeholder:
@@ -39,7 +39,7 @@ def _reshape_dims(node: Node, dims: List[int], shape, zero_is_placeholder: bool)
 
 
 @evaluates("SQUEEZE", "ISqueezeLayer")
-def _squeeze(node: Node):
+def _squeeze(node: LayerEval):
     x = node.inputs[0]
     if node.input(1) is None:  # no axes: every dim that is statically 1 in the definition
         axes = tuple(d for d, n in enumerate(node.layer.get_input(0).shape) if n == 1)
@@ -49,7 +49,7 @@ def _squeeze(node: Node):
 
 
 @evaluates("UNSQUEEZE", "IUnsqueezeLayer")
-def _unsqueeze(node: Node):
+def _unsqueeze(node: LayerEval):
     x = node.inputs[0]
     axes = ints(node.inputs[1])
     rank = x.ndim + len(axes)  # axes refer to the output
@@ -57,17 +57,17 @@ def _unsqueeze(node: Node):
 
 
 @evaluates("SHAPE", "IShapeLayer")
-def _shape(node: Node):
+def _shape(node: LayerEval):
     return np.array(node.inputs[0].shape, dtype=np.int64)
 
 
 @evaluates("CONCATENATION", "IConcatenationLayer")
-def _concatenation(node: Node):
+def _concatenation(node: LayerEval):
     return np.concatenate(node.inputs, axis=node.layer.axis)
 
 
 @evaluates("CONSTANT", "IConstantLayer")
-def _constant(node: Node):
+def _constant(node: LayerEval):
     values = weights_of(node, node.layer.weights, "weights")
     shape = tuple(node.layer.shape)
     if values is None:
@@ -76,14 +76,14 @@ def _constant(node: Node):
 
 
 @evaluates("PADDING", "IPaddingLayer")
-def _padding(node: Node):
+def _padding(node: LayerEval):
     x = node.inputs[0]
     pre, post = list(node.layer.pre_padding_nd), list(node.layer.post_padding_nd)
     return pad_or_crop(x, range(x.ndim - len(pre), x.ndim), pre, post, 0)  # innermost dims
 
 
 @evaluates("FILL", "IFillLayer")
-def _fill(node: Node):
+def _fill(node: LayerEval):
     layer = node.layer
     op = layer.operation.name
     if op != "LINSPACE":  # random fills have no reproducible reference
@@ -102,7 +102,7 @@ def _fill(node: Node):
 
 
 @evaluates("ASSERTION", "IAssertionLayer")
-def _assertion(node: Node):
+def _assertion(node: LayerEval):
     if not np.all(node.inputs[0]):
         raise AssertionError(f"reference executor: assertion layer '{node.layer.name}' failed: {node.layer.message}")
     return []

@@ -5,7 +5,7 @@ from typing import Callable, Dict
 
 import numpy as np
 
-from ._common import Node, compute, erf_like, evaluates
+from ._common import LayerEval, compute, erf_like, evaluates
 
 
 _UNARY: Dict[str, Callable] = {
@@ -38,7 +38,7 @@ _UNARY: Dict[str, Callable] = {
 
 
 @evaluates("UNARY", "IUnaryLayer")
-def _unary(node: Node):
+def _unary(node: LayerEval):
     op = node.layer.op.name
     if op not in _UNARY:
         raise node.unsupported("op", op)

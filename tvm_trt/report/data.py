@@ -16,12 +16,13 @@ from typing import Any, Dict, List, Optional, Tuple
 import tvm
 from tvm import relax
 
-from .. import graph, ir, partition
-from ..registry import PartitionOptions
+from ..core import graph, ir
+from .. import partition
+from ..core.options import CompileOptions
 
 
 @dataclasses.dataclass
-class Subgraph:
+class SubgraphSummary:
     name: str  # the offloaded function: tensorrt_0, tensorrt_1, ... in the order main calls them
     ops: int
     has_mac: bool
@@ -40,7 +41,7 @@ class RejectedOp:
 
 
 @dataclasses.dataclass
-class Node:
+class GraphNode:
     id: str
     label: str
     kind: str  # "tensorrt", "tvm", "input" or "output"
@@ -54,10 +55,10 @@ class PartitionReport:
     ops_total: int
     ops_offloaded: int
     per_op: Dict[str, Dict[str, int]]  # op -> {"offloaded": n, "rejected": m}
-    subgraphs: List[Subgraph]
+    subgraphs: List[SubgraphSummary]
     rejected: List[RejectedOp]
     options: Dict[str, Any]
-    nodes: List[Node] = dataclasses.field(default_factory=list)
+    nodes: List[GraphNode] = dataclasses.field(default_factory=list)
     edges: List[Tuple[str, str]] = dataclasses.field(default_factory=list)
 
     @property
@@ -121,7 +122,7 @@ class _GraphBuilder(graph.Visitor):
 
     def add(self, label: str, kind: str, args, subgraph=None) -> str:
         node_id = f"n{next(self.counter)}"
-        self.nodes.append(Node(node_id, label, kind, subgraph, call=self.call_index if subgraph else None))
+        self.nodes.append(GraphNode(node_id, label, kind, subgraph, call=self.call_index if subgraph else None))
         for src in _flatten(args):
             self.edges.append((src, node_id))
         return node_id
@@ -191,17 +192,15 @@ def partition_report(mod: tvm.IRModule, params: Optional[Dict[str, Any]] = None,
 
 def partition_with_report(mod: tvm.IRModule, params: Optional[Dict[str, Any]] = None, **options: Any):
     """``partition_for_tensorrt`` plus its report, partitioning once: ``(mod, config, report)``."""
+    given = options
     partition.check_params(params, mod)
     if params:
         mod = relax.transform.BindParams("main", params)(mod)
     mod = partition.simplify(mod)
     ops_total = sum(1 for _, v in _bindings(mod["main"]) if _is_op_call(v))
-    pmod, config = partition.partition_for_tensorrt(mod, None, **options)
-    opts = PartitionOptions(
-        version=tuple(config["tensorrt_version"]),
-        use_implicit_batch=bool(config["use_implicit_batch"]),
-        producers=relax.analysis.get_var2val(pmod["main"]),
-    )
+    options = partition.check_options(options)
+    pmod, config, kept = partition.partition_with_decisions(mod, None, options, int8_by_scales="use_int8" not in given)
+    opts = CompileOptions.from_json(config).partition_options(producers=relax.analysis.get_var2val(pmod["main"]))
 
     per_op: Dict[str, Dict[str, int]] = collections.defaultdict(lambda: {"offloaded": 0, "rejected": 0})
     subgraphs = []
@@ -214,7 +213,7 @@ def partition_with_report(mod: tvm.IRModule, params: Optional[Dict[str, Any]] = 
         for op, n in counts.items():
             per_op[op]["offloaded"] += n * max(called[name], 1)
         subgraphs.append(
-            Subgraph(
+            SubgraphSummary(
                 name, len(calls), partition.is_mac_subgraph(func), dict(sorted(counts.items())),
                 macs=sum(call_macs(c) for c in calls),
                 inputs=[_type_text(p.ty) for p in func.params],
@@ -227,10 +226,11 @@ def partition_with_report(mod: tvm.IRModule, params: Optional[Dict[str, Any]] = 
     for var, value in _bindings(pmod["main"]):
         if not _is_op_call(value):
             continue
-        reason = partition.check_call(value, opts)
-        if not reason:
-            # Accepted by its predicate yet in TVM: put back for having no multiply-accumulate op.
-            reason = partition.NO_MAC_REASON if config["remove_no_mac_subgraphs"] else "not matched by the TensorRT patterns"
+        reason = partition.check_call(value, opts) or kept.get(var)
+        if not reason:  # accepted by its predicate yet in TVM, in a module left whole to TVM
+            reason = (partition.NO_MAC_REASON if config["remove_no_mac_subgraphs"] else
+                      f"in a subgraph smaller than min_subgraph_size={config['min_subgraph_size']}"
+                      if config["min_subgraph_size"] > 1 else "not matched by the TensorRT patterns")
         per_op[value.op.name]["rejected"] += 1
         rejected.append(RejectedOp(value.op.name, var.name, reason))
         reasons[var] = reason

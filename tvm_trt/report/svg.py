@@ -13,7 +13,10 @@ import dataclasses
 import html
 from typing import Dict, List, Tuple
 
-from .data import PartitionReport
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # the report's data imports its renderers, not the other way round
+    from .data import PartitionReport
 from .text import macs_text
 
 TRT_COLOUR = "#76b900"  # TensorRT parts

@@ -1,8 +1,11 @@
 """The partition report as a text table."""
 from __future__ import annotations
 
-from ..registry import version_str
-from .data import PartitionReport
+from ..core.registry import version_str
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # the report's data imports its renderers, not the other way round
+    from .data import PartitionReport
 
 
 def macs_text(macs: int) -> str:

@@ -10,9 +10,10 @@ from typing import Dict
 
 import tvm_ffi
 
-from ..weights import OK_FUNC, WEIGHT_FUNC
+from ..core.spec_format import OK_FUNC, WEIGHT_FUNC
 from . import fallback
-from .subgraph import STATS, Subgraph, _stats_lock
+from . import stats
+from .subgraph import Subgraph
 
 _subgraphs: Dict[str, Subgraph] = {}
 _lock = threading.Lock()
@@ -44,14 +45,13 @@ def runtime_stats() -> Dict:
     """Counters of this process: engines built / loaded from cache / from the library / held
     now / freed, executions (TensorRT, reference executor, TVM fallback); ``profiles``: per subgraph
     with symbolic dims, the optimization profile ({var: [min, opt, max]}) of each engine it holds."""
-    with _stats_lock:
-        stats = dict(STATS)
+    counters = stats.snapshot()
     with _lock:
         subgraphs = list(_subgraphs.values())
-    stats["subgraphs_loaded"] = len(subgraphs)
-    stats["engines_held"] = sum(s.engines_held for s in subgraphs)
-    stats["profiles"] = {s.symbol: s.profiles_held() for s in subgraphs if s.dynamic}
-    return stats
+    counters["subgraphs_loaded"] = len(subgraphs)
+    counters["engines_held"] = sum(s.engines_held for s in subgraphs)
+    counters["profiles"] = {s.symbol: s.profiles_held() for s in subgraphs if s.dynamic}
+    return counters
 
 
 def reset() -> None:
@@ -59,6 +59,4 @@ def reset() -> None:
     with _lock:
         _subgraphs.clear()
     fallback.forget()
-    with _stats_lock:
-        for k in STATS:
-            STATS[k] = 0 if isinstance(STATS[k], int) else 0.0
+    stats.reset()

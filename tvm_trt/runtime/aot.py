@@ -3,18 +3,20 @@
 The stub's blob is ``<spec blob>`` or ``<spec blob>\n<plans>``: neither a spec's JSON text nor
 base64 contains a raw newline.
 ``<plans>`` = base64 of a checksummed cache entry (cache.encode) whose payload is a JSON line
-``[[cache key, size], ...]`` followed by the plans' bytes. Keys are the engine cache keys, so
+``[[cache key, size, weight-stripped], ...]`` followed by the plans' bytes. Keys are the engine cache keys, so
 a deployment whose settings (FP16, workspace, TensorRT version) differ simply builds lazily.
 """
 from __future__ import annotations
 
 import base64
+import dataclasses
 import json
 import logging
 from typing import Dict, List, Tuple
 
-from .. import backend
-from . import cache, calibration
+from ..core import tensorrt
+from ..core.options import CompileOptions
+from . import cache, int8_calibration, stripped
 from .engine import BuildSettings, build_plan, cache_key, is_static
 from .profiles import Profiles
 
@@ -37,26 +39,30 @@ def build_plans(spec: Dict, weights: List, content_hash: str) -> Dict[str, bytes
             )
             return {}
         ranges = profiles.input_ranges(profiles.user)
-    if not backend.available():
+    if not tensorrt.available():
         logger.warning(
             "tvm_trt: build_at_compile_time: no TensorRT builder here (%s); subgraph %s will be built "
-            "on first call", backend.INSTALL_HINT, spec["symbol"]
+            "on first call", tensorrt.INSTALL_HINT, spec["symbol"]
         )
         return {}
     settings = BuildSettings.from_env(spec["config"])
-    spec, weights, settings = calibration.int8_ahead_of_time(spec, weights, settings)
+    spec, weights, settings = int8_calibration.int8_ahead_of_time(spec, weights, settings)
+    key_settings = settings  # the key the runtime looks up: stripped or not, the same engine
     if ranges is None:
         shapes = tuple(tuple(inp["shape"]) for inp in spec["inputs"])
     else:
         shapes = tuple(r[2] for r in ranges)
-    plan = build_plan(spec, weights, shapes, settings, ranges)
-    return {cache_key(content_hash, shapes, settings, ranges=ranges): plan}
+    strip = CompileOptions.from_json(spec["config"]).strip_weights
+    if strip is None:  # default: on where this TensorRT builds refittable plans
+        strip = stripped.can_strip()
+    plan = build_plan(spec, weights, shapes, dataclasses.replace(settings, strip_weights=strip), ranges)
+    return {cache_key(content_hash, shapes, key_settings, ranges=ranges): plan}
 
 
 def attach(blob: str, plans: Dict[str, bytes]) -> str:
     if not plans:
         return blob
-    index = json.dumps([[k, len(p)] for k, p in plans.items()]).encode()
+    index = json.dumps([[k, len(p), isinstance(p, stripped.StrippedPlan)] for k, p in plans.items()]).encode()
     payload = index + b"\n" + b"".join(plans.values())
     return blob + SEPARATOR + base64.b64encode(cache.encode(payload)).decode("ascii")
 
@@ -72,7 +78,8 @@ def split(blob: str, symbol: str = "") -> Tuple[str, Dict[str, bytes]]:
         return spec_blob, {}
     head, _, data = payload.partition(b"\n")
     plans, offset = {}, 0
-    for key, size in json.loads(head):
-        plans[key] = data[offset : offset + size]
+    for key, size, *flags in json.loads(head):
+        plan = data[offset : offset + size]
+        plans[key] = stripped.StrippedPlan(plan) if flags and flags[0] else plan
         offset += size
     return spec_blob, plans

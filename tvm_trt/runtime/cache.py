@@ -12,7 +12,7 @@ import struct
 import tempfile
 from typing import Optional
 
-from .. import env
+from ..core import env
 
 logger = logging.getLogger("tvm_trt")
 
@@ -48,38 +48,46 @@ _warned_unwritable = set()
 
 
 def load(key: str, subgraph: str = "?") -> Optional[bytes]:
+    return load_file(f"{key}.plan", f"subgraph {subgraph}: cached engine")
+
+
+def load_file(filename: str, what: str) -> Optional[bytes]:
+    """The verified payload of ``filename`` in the cache directory; None (with a warning when
+    the file is damaged) otherwise."""
     directory = cache_dir()
     if not directory:
         return None
-    path = path_for(directory, key)
+    path = os.path.join(directory, filename)
     try:
         with open(path, "rb") as f:
             data = f.read()
     except FileNotFoundError:
         return None
     except OSError as err:
-        logger.warning("tvm_trt: subgraph %s: cannot read cached engine %s (%s); rebuilding", subgraph, path, err)
+        logger.warning("tvm_trt: %s: cannot read %s (%s); rebuilding", what, path, err)
         return None
     payload = decode(data)
     if payload is None:
-        logger.warning(
-            "tvm_trt: subgraph %s: cached engine %s is truncated, corrupted or foreign; rebuilding", subgraph, path
-        )
+        logger.warning("tvm_trt: %s: %s is truncated, corrupted or foreign; rebuilding", what, path)
     return payload
 
 
 def store(key: str, payload: bytes) -> bool:
     """Atomically writes the entry (temp file + rename: readers never see half a file)."""
+    return store_file(f"{key}.plan", payload)
+
+
+def store_file(filename: str, payload: bytes) -> bool:
     directory = cache_dir()
     if not directory:
         return False
     try:
         os.makedirs(directory, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{key}.", suffix=".tmp", dir=directory)
+        fd, tmp = tempfile.mkstemp(prefix=f".{filename}.", suffix=".tmp", dir=directory)
         try:
             with os.fdopen(fd, "wb") as f:
                 f.write(encode(payload))
-            os.replace(tmp, path_for(directory, key))
+            os.replace(tmp, os.path.join(directory, filename))
         except BaseException:
             if os.path.exists(tmp):
                 os.unlink(tmp)

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import functools
 import hashlib
 import json
 import logging
@@ -12,8 +11,12 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 import tvm_ffi
 
-from .. import backend, env, precision, progress
-from ..network import build_network
+from ..core import precision_gate, progress, tensorrt
+from ..core.options import DEFAULTS, CompileOptions
+from ..core.tensorrt import gpu_name
+from ..network import precision
+from ..network.builder import build_network
+from . import builder_knobs, contexts, stripped
 
 Shape = Tuple[int, ...]
 
@@ -26,17 +29,43 @@ class EngineBuildError(RuntimeError):
 
 @dataclasses.dataclass(frozen=True)
 class BuildSettings:
-    fp16: bool
-    workspace: int
+    """What a plan is built with: CompileOptions fields (same names where they are the same
+    thing) after environment overrides. Fields not at their default enter the cache key."""
+
+    fp16: bool  # CompileOptions.use_fp16
+    workspace: int  # CompileOptions.max_workspace_size
     int8: str = ""  # digest of the INT8 scales the network is quantized with ("" = float)
+    builder_optimization_level: int = DEFAULTS.builder_optimization_level
+    hardware_compatibility: str = DEFAULTS.hardware_compatibility
+    version_compatible: bool = DEFAULTS.version_compatible
+    sparse_weights: bool = DEFAULTS.sparse_weights
+    max_aux_streams: Optional[int] = DEFAULTS.max_aux_streams
+    compute_capabilities: Tuple[str, ...] = DEFAULTS.compute_capabilities
+    dla_core: Optional[int] = DEFAULTS.dla_core
+    dla_gpu_fallback: bool = DEFAULTS.dla_gpu_fallback
+    strip_weights: bool = False  # a plan without its weights, refitted at load (embedded plans)
+
+    @classmethod
+    def from_options(cls, options: CompileOptions) -> "BuildSettings":
+        options = precision_gate.fit_to_gpu(options.with_env(), gpu_name())  # env overrides, in one place
+        knobs = {f.name: getattr(options, f.name) for f in dataclasses.fields(cls) if hasattr(options, f.name)}
+        knobs.pop("strip_weights")  # decided per plan (aot.py): only embedded plans are stripped
+        return cls(fp16=options.use_fp16, workspace=options.max_workspace_size, **knobs)
 
     @classmethod
     def from_env(cls, config: Dict) -> "BuildSettings":
-        """Environment variables override the config the model was partitioned with."""
-        return cls(
-            fp16=env.flag(env.USE_FP16, bool(config.get("use_fp16"))),
-            workspace=env.positive_int(env.MAX_WORKSPACE_SIZE, int(config.get("max_workspace_size", 1 << 30))),
-        )
+        """From the config the model was partitioned with; environment variables override it."""
+        return cls.from_options(CompileOptions.from_json(config))
+
+    def key_fields(self) -> Dict:
+        """The builder knobs not at their default (plans built before they existed keep their keys)."""
+        base = BuildSettings(self.fp16, self.workspace)
+        return {f.name: _jsonable(getattr(self, f.name)) for f in dataclasses.fields(self)
+                if f.name not in ("fp16", "workspace", "int8") and getattr(self, f.name) != getattr(base, f.name)}
+
+
+def _jsonable(value):
+    return list(value) if isinstance(value, tuple) else value
 
 
 def is_static(spec: Dict) -> bool:
@@ -56,20 +85,6 @@ def profile_for(spec: Dict, max_shapes: Sequence[Shape]) -> Optional[List[Tuple[
     return ranges
 
 
-@functools.lru_cache(maxsize=None)
-def gpu_name() -> str:
-    """What plans are built for: 'any' for plans built without a GPU (TensorRT-RTX AOT)."""
-    try:
-        import tvm
-
-        dev = tvm.cuda(0)
-        if dev.exist:
-            return f"{dev.device_name}:sm_{dev.compute_version.replace('.', '')}"
-    except Exception:
-        pass
-    return "any"
-
-
 def cache_key(content_hash: str, max_shapes: Sequence[Shape], settings: BuildSettings, gpu: Optional[str] = None,
               ranges: Optional[Sequence] = None) -> str:
     """Content hash of everything a plan depends on (so many models can share one directory);
@@ -79,25 +94,29 @@ def cache_key(content_hash: str, max_shapes: Sequence[Shape], settings: BuildSet
         "shapes": [list(s) for s in max_shapes],
         "fp16": settings.fp16,
         "workspace": settings.workspace,
-        "flavour": backend.flavour(),
-        "version": list(backend.version() or ()),
+        "flavour": tensorrt.flavour(),
+        "version": list(tensorrt.version() or ()),
         "gpu": gpu or gpu_name(),
     }
     if ranges is not None:
         fields["profile"] = [[list(s) for s in r] for r in ranges]
     if settings.int8:  # only INT8 plans carry the field: float keys stay as they were
         fields["int8"] = settings.int8
+    knobs = settings.key_fields()
+    if knobs:
+        fields["builder"] = knobs
     return hashlib.sha256(json.dumps(fields, sort_keys=True).encode()).hexdigest()[:40]
 
 
 def builder_config(builder, spec: Dict, max_shapes: Sequence[Shape], settings: BuildSettings, ranges=None):
     """The IBuilderConfig: workspace limit, FP16 flag (weakly typed TensorRT), optimization profile
     (``ranges``, else [1, max] on every dynamic dim)."""
-    trt = backend.trt()
+    trt = tensorrt.trt()
     config = builder.create_builder_config()
     config.set_memory_pool_limit(trt.MemoryPoolType.WORKSPACE, settings.workspace)
-    if settings.fp16 and not backend.strongly_typed_only() and hasattr(trt.BuilderFlag, "FP16"):
+    if settings.fp16 and not tensorrt.strongly_typed_only() and hasattr(trt.BuilderFlag, "FP16"):
         config.set_flag(trt.BuilderFlag.FP16)
+    builder_knobs.apply(config, settings)
     profile = ranges if ranges is not None and not is_static(spec) else profile_for(spec, max_shapes)
     if profile:
         opt = builder.create_optimization_profile()
@@ -108,14 +127,16 @@ def builder_config(builder, spec: Dict, max_shapes: Sequence[Shape], settings: B
 
 
 def build_plan(spec: Dict, weights, max_shapes: Sequence[Shape], settings: BuildSettings, ranges=None) -> bytes:
-    trt = backend.trt()
+    trt = tensorrt.trt()
     if settings.fp16 and spec.get("precision") != "float16":
         spec, weights = precision.to_fp16(spec, weights)
     with progress.build_progress(spec["symbol"]) as bar:
-        builder = trt.Builder(backend.get_logger())
+        builder = trt.Builder(tensorrt.get_logger())
         with _tensorrt_errors() as messages:
             try:
                 network, _ctx = build_network(spec, weights, builder)
+                if settings.strip_weights:
+                    stripped.name_weights(network, _ctx)
             except Exception as err:  # a layer TensorRT refused: its own words say why
                 if not messages:
                     raise
@@ -123,13 +144,16 @@ def build_plan(spec: Dict, weights, max_shapes: Sequence[Shape], settings: Build
                     f"TensorRT refused the network of subgraph {spec['symbol']}: {err} ({'; '.join(messages)})"
                 ) from err
         config = builder_config(builder, spec, max_shapes, settings, ranges)
+        timing_cache = contexts.attach_timing_cache(config)
         monitor = progress.attach(bar, config)  # noqa: F841  (held until the build ends)
         with _tensorrt_errors() as messages:
             plan = builder.build_serialized_network(network, config)
+        if plan is not None and timing_cache:
+            contexts.save_timing_cache(config)
         if plan is None:
             detail = "; ".join(messages) or "see the tvm_trt.tensorrt log"
             raise EngineBuildError(f"TensorRT could not build subgraph {spec['symbol']}: {detail}")
-    return bytes(plan)
+    return stripped.StrippedPlan(plan) if settings.strip_weights else bytes(plan)
 
 
 class _ErrorList(logging.Handler):
@@ -160,10 +184,14 @@ def _tensorrt_errors():
 class Engine:
     """A deserialised engine with one execution context per thread."""
 
-    def __init__(self, plan: bytes, symbol: str):
-        trt = backend.trt()
+    def __init__(self, plan: bytes, symbol: str, refit_source=None, options: Optional[CompileOptions] = None):
+        """``refit_source``: () -> (spec, weights) of the network, for a StrippedPlan; ``options``:
+        the run-time ones (cuda_graphs, share_activation_memory), environment applied."""
+        trt = tensorrt.trt()
         self.symbol = symbol
-        self.runtime = trt.Runtime(backend.get_logger())
+        options = options or DEFAULTS
+        self.cuda_graphs, self.share_memory = options.cuda_graphs, options.share_activation_memory
+        self.runtime = trt.Runtime(tensorrt.get_logger())
         with _tensorrt_errors() as messages:
             self.engine = self.runtime.deserialize_cuda_engine(plan)
         if self.engine is None:
@@ -177,7 +205,8 @@ class Engine:
     def context(self):
         ctx = getattr(self._local, "ctx", None)
         if ctx is None:
-            ctx = self._local.ctx = self.engine.create_execution_context()
+            ctx, self._local.runtime_cache = contexts.create_context(self.engine, self.cuda_graphs, self.share_memory)
+            self._local.ctx = ctx
         return ctx
 
     def _check_outputs(self, ctx, inputs, outputs) -> None:
@@ -215,5 +244,11 @@ class Engine:
         if stream is None:
             first = (inputs or outputs)[0]
             stream = tvm_ffi.get_raw_stream(tvm_ffi.Device(first.device_type, first.device_id))
+        if self.share_memory:
+            first = (inputs or outputs)[0]
+            contexts.SHARED.bind(ctx, self.engine, tvm_ffi.Device(first.device_type, first.device_id))
         if not ctx.execute_async_v3(stream):
             raise RuntimeError(f"TensorRT failed to execute subgraph {self.symbol}")
+        if getattr(self._local, "runtime_cache", None) is not None:  # the kernels its first run JIT-compiled
+            contexts.save_runtime_cache(self._local.runtime_cache)
+            self._local.runtime_cache = None

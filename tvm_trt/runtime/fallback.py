@@ -17,7 +17,8 @@ from typing import Dict, List, Tuple
 
 import numpy as np
 
-from .. import env
+from ..core import env
+from .stats import bump
 
 
 _state = threading.local()  # did the last stub call on this thread hand its subgraph to TVM?
@@ -57,14 +58,13 @@ def take(subgraph, error: BaseException) -> None:
 
 
 def decline() -> None:
-    from .subgraph import bump
 
     _state.declined = True
     bump("fallback_executions")
 
 
 def remember(subgraph) -> None:
-    from ..spec import weights_id
+    from ..core.spec_format import weights_id
 
     if subgraph.weights:
         with _lock:

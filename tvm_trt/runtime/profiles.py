@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import Dict, List, Optional, Sequence, Tuple
 
-from .. import symbolic
+from ..core import dim_expr
 
 Shape = Tuple[int, ...]
 Range = Tuple[int, int, int]
@@ -36,7 +36,7 @@ class Profiles:
         self.vars: List[str] = []
         for inp in self.inputs:
             for d in inp["shape"]:
-                for name in sorted(symbolic.free_vars(d)):
+                for name in sorted(dim_expr.vars_of(d)):
                     if name not in self.vars:
                         self.vars.append(name)
         config = spec.get("config", {})
@@ -53,7 +53,7 @@ class Profiles:
         env: Dict[str, int] = {}
         for i, (inp, shape) in enumerate(zip(self.inputs, shapes)):
             for axis, (dim, value) in enumerate(zip(inp["shape"], shape)):
-                if symbolic.is_var(dim):
+                if dim_expr.is_var(dim):
                     if dim in env and env[dim] != value:
                         raise ValueError(
                             f"subgraph {self.symbol}: input {i} ({inp['name']}) dim {axis} is {value}, but "
@@ -63,10 +63,10 @@ class Profiles:
                     self._check_range(i, inp["name"], axis, dim, int(value))
         for i, (inp, shape) in enumerate(zip(self.inputs, shapes)):
             for axis, (dim, value) in enumerate(zip(inp["shape"], shape)):
-                if isinstance(dim, str) and not symbolic.is_var(dim) and symbolic.evaluate(dim, env) != value:
+                if isinstance(dim, str) and not dim_expr.is_var(dim) and dim_expr.evaluate(dim, env) != value:
                     raise ValueError(
                         f"subgraph {self.symbol}: input {i} ({inp['name']}) dim {axis} is {value}, "
-                        f"expected {dim} = {symbolic.evaluate(dim, env)}"
+                        f"expected {dim} = {dim_expr.evaluate(dim, env)}"
                     )
         return env
 
@@ -107,5 +107,5 @@ class Profiles:
         ends = [{v: r[k] for v, r in profile.items()} for k in range(3)]
         out = []
         for inp in self.inputs:
-            out.append(tuple(tuple(symbolic.evaluate(d, env) for d in inp["shape"]) for env in ends))
+            out.append(tuple(tuple(dim_expr.evaluate(d, env) for d in inp["shape"]) for env in ends))
         return out

@@ -15,36 +15,21 @@ from typing import Dict, List, Optional, Tuple
 
 import numpy as np
 
-from .. import backend, env, precision, progress, spec as spec_mod, weights as weights_mod
-from ..network import build_network
+from ..core import tensorrt, env, progress
+from ..network import precision
+from ..core import spec_format
+from . import weights as run_weights
+from ..network.builder import build_network
 from . import aot, cache, dlpack, fallback
-from .calibration import Calibration
+from .int8_calibration import Calibration
 from .engine import BuildSettings, Engine, build_plan, cache_key, gpu_name, is_static
 from .profiles import Profile, Profiles
+from ..core.options import CompileOptions
+from .stats import STATS, bump  # noqa: F401  (STATS: tests read the counters here)
 
 logger = logging.getLogger("tvm_trt")
 
-_stats_lock = threading.Lock()
-STATS = {
-    "engines_built": 0,
-    "engines_loaded_from_cache": 0,
-    "engines_from_library": 0,
-    "engines_freed": 0,
-    "executions": 0,
-    "calibration_calls": 0,
-    "int8_engines": 0,
-    "reference_executions": 0,
-    "fallback_executions": 0,
-    "build_seconds": 0.0,
-    "cache_load_seconds": 0.0,
-}
-
 Shapes = Tuple[Tuple[int, ...], ...]
-
-
-def bump(name: str, amount=1) -> None:
-    with _stats_lock:
-        STATS[name] += amount
 
 
 executor_mode = env.executor
@@ -80,9 +65,9 @@ class Subgraph:
     def __init__(self, key: str, blob: str, weights: Optional[List[np.ndarray]] = None):
         self.key = key
         spec_blob, self.embedded = aot.split(blob, key)
-        self.spec, self.content_hash = spec_mod.unpack(spec_blob)
+        self.spec, self.content_hash = spec_format.unpack(spec_blob)
         # views of the loaded library's bytes (no copy), unless given
-        self.weights = weights if weights is not None else weights_mod.arrays(self.spec)
+        self.weights = weights if weights is not None else run_weights.arrays(self.spec)
         self.symbol = self.spec["symbol"]
         progress.configure_logging()  # TVM_TENSORRT_LOG_LEVEL applies from the first engine event on
         self.num_inputs = len(self.spec["inputs"])
@@ -258,7 +243,7 @@ class Subgraph:
         bump("executions")
 
     def _run_tensorrt(self, shapes, inputs, outputs) -> None:
-        backend.trt()  # raises TensorRTNotAvailable, naming the extra to install
+        tensorrt.trt()  # raises TensorRTNotAvailable, naming the extra to install
         if any(r.on_host for r in inputs + outputs):
             raise RuntimeError(
                 f"subgraph {self.symbol} received host (CPU) tensors: TensorRT executes on a CUDA GPU. "
@@ -269,7 +254,8 @@ class Subgraph:
         if slot.engine is None:
             with slot.lock:
                 if slot.engine is None:
-                    slot.engine = Engine(slot.plan, self.symbol)
+                    slot.engine = Engine(slot.plan, self.symbol, lambda: self.network_spec(slot.settings),
+                                         CompileOptions.from_json(self.spec["config"]).with_env())
                     slot.plan = None  # the engine holds its own copy; the file cache has the plan
         slot.engine.execute(inputs, outputs)  # one execution context per thread inside
 
@@ -281,8 +267,8 @@ class Subgraph:
                 f"subgraph {self.symbol}: the reference executor evaluates on the host; "
                 "run the VM on tvm.cpu() (compile for an llvm target) to use TVM_TENSORRT_EXECUTOR=reference"
             )
-        if not backend.available():
-            raise backend.TensorRTNotAvailable(backend.INSTALL_HINT)
+        if not tensorrt.available():
+            raise tensorrt.TensorRTNotAvailable(tensorrt.INSTALL_HINT)
         slot = self.slot_for(shapes)  # TensorRT itself validates the network and builds the plan
         feeds = {f"input_{i}": dlpack.as_numpy(r) for i, r in enumerate(inputs)}
         # The network the plan was built from (dynamic dims stay -1: the executor takes the
@@ -290,7 +276,7 @@ class Subgraph:
         with slot.lock:
             if slot.network is None:
                 spec, weights = self.network_spec(slot.settings)
-                builder = backend.trt().Builder(backend.get_logger())
+                builder = tensorrt.trt().Builder(tensorrt.get_logger())
                 slot.network = (builder,) + build_network(spec, weights, builder)
                 slot.plan = None  # only needed to validate the network with TensorRT
             results = run_network(slot.network[1], feeds)

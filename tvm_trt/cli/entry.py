@@ -1,0 +1,107 @@
+"""``tvm-trt``: report, compile and run models with TensorRT offload.
+
+    tvm-trt report model.onnx --input-shape data=1,3,224,224 --svg model.svg
+    tvm-trt compile model.onnx -o model.so --target cuda --arch sm_87 --config jetson-orin
+    tvm-trt run model.so --repeat 20
+
+MODEL is an ONNX file, an MXNet checkpoint prefix (PREFIX-symbol.json + PREFIX-0000.params) or
+``module:function`` returning ``(mod, params)``. ``compile`` writes ``LIB.so.json`` next to the
+library (inputs, target, config) so ``run`` can make inputs and pick the device.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Optional, Sequence
+
+from ..core import env
+from ..core.ir import error_line
+from .common import UsageError
+from .compile import cmd_compile
+from .report import cmd_report
+from .run import cmd_run
+
+
+def version_text() -> str:
+    """``tvm-trt --version``: ours, TVM's and the TensorRT flavour found (or "not installed")."""
+    import tvm
+
+    from .. import __version__
+    from ..core import tensorrt
+
+    trt = f"{tensorrt.flavour()} {tensorrt.trt().__version__}" if tensorrt.available() else "not installed"
+    return f"tvm-trt {__version__}\nTVM {tvm.__version__}\nTensorRT: {trt}"
+
+
+class _VersionAction(argparse.Action):
+    def __init__(self, option_strings, dest, **kwargs):
+        super().__init__(option_strings, dest, nargs=0, help="show the versions of tvm-trt, TVM and TensorRT")
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        print(version_text())
+        parser.exit()
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="tvm-trt", description="TensorRT offload for Apache TVM (Relax)")
+    parser.add_argument("--version", action=_VersionAction)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def model_args(p):
+        p.add_argument("model", help="ONNX file, MXNet checkpoint prefix, or module:function")
+        p.add_argument("--input-shape", action="append", metavar="NAME=D1,D2,...", help="repeatable")
+        p.add_argument("--version", help="target TensorRT version, e.g. 8.6.1 (default: the installed one)")
+        p.add_argument("--no-implicit-batch", action="store_true", help="allow ops on the batch axis")
+        p.add_argument("--no-simplify", action="store_true",
+                       help="import the ONNX file as it is (default: ONNX shape inference + onnxslim when installed)")
+        p.add_argument("--config", metavar="NAME|FILE.json",
+                       help="partition_for_tensorrt options: a preset (jetson-orin, server) or a JSON file")
+
+    p = sub.add_parser("report", help="show what TensorRT would take and why the rest stays in TVM")
+    model_args(p)
+    p.add_argument("--json", metavar="FILE", help="write the report as JSON")
+    p.add_argument("--svg", metavar="FILE", help="draw the graph: one box per TensorRT subgraph, TVM ops between")
+    p.add_argument("--detail", action="store_true", help="with --svg: one box per op")
+    p.set_defaults(func=cmd_report)
+
+    p = sub.add_parser("compile", help="partition, build and export a library")
+    model_args(p)
+    p.add_argument("-o", "--output", required=True, metavar="LIB.so")
+    p.add_argument("--target", choices=("cuda", "llvm"), default="cuda")
+    p.add_argument("--arch", help="CUDA arch, e.g. sm_87 (Jetson Orin)")
+    p.add_argument("--fp16", action="store_true", help="let TensorRT use FP16")
+    p.add_argument("--cc", help="cross compiler to link with, e.g. aarch64-linux-gnu-g++")
+    p.add_argument("--host-triple", help="LLVM triple of the host code (default: derived from --cc)")
+    p.add_argument("--build-at-compile-time", action="store_true", help="build TensorRT engines now")
+    p.set_defaults(func=cmd_compile)
+
+    p = sub.add_parser("run", help="run an exported library on random or given inputs")
+    p.add_argument("library")
+    p.add_argument("--input", action="append", metavar="NAME=FILE.npy", help="repeatable; default random")
+    p.add_argument("--repeat", type=int, default=10)
+    p.add_argument("--cast", action="store_true", help="convert inputs of another dtype (default: refuse them)")
+    p.set_defaults(func=cmd_run)
+    return parser
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        from ..core.progress import configure_logging
+
+        for name in env.check_all():  # a bad TVM_TENSORRT_* value is named before any work
+            print(f"tvm-trt: warning: {name} is not a variable tvm-trt reads (known: {', '.join(env.CHECKS)})",
+                  file=sys.stderr)
+        configure_logging()
+        return args.func(args)
+    except (UsageError, FileNotFoundError, ValueError, TypeError, ImportError) as err:
+        print(f"tvm-trt {args.command}: error: {error_line(err)}", file=sys.stderr)
+        return 2
+    except RuntimeError as err:  # TensorRT missing or refusing a subgraph: not a usage error
+        print(f"tvm-trt {args.command}: failed: {error_line(err)}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

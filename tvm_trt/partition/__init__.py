@@ -1,0 +1,30 @@
+"""Partitioning: a Relax module -> offloaded ``tensorrt_N`` functions + the config they carry.
+
+``options`` (names, defaults, checks) -> ``simplify`` -> ``checks`` (generic checks + the registry's
+predicates, fusion patterns) -> ``partitioner`` (fuse, merge, fall back to simpler strategies) ->
+``subgraphs`` (list, inline back, rename). ``dynamic_shapes``: symbolic dims and profile ranges."""
+from .checks import check_call, op_patterns
+from .options import (
+    CODEGEN,
+    CONFIG_ATTR,
+    EXCLUDED_REASON,
+    NO_MAC_REASON,
+    DEFAULT_VERSION,
+    IMPLICIT_BATCH_BELOW,
+    OPTIONS,
+    check_options,
+    check_params,
+    default_config,
+    resolve_implicit_batch,
+    target_version,
+)
+from .partitioner import offload, partition_for_tensorrt, partition_with_decisions
+from .simplify import simplify
+from .subgraphs import inline_functions, is_mac_subgraph, offloaded_functions, rename_offloaded
+
+__all__ = [
+    "CODEGEN", "CONFIG_ATTR", "EXCLUDED_REASON", "DEFAULT_VERSION", "IMPLICIT_BATCH_BELOW", "NO_MAC_REASON", "OPTIONS",
+    "check_call", "check_options", "check_params", "default_config", "inline_functions", "is_mac_subgraph", "offload",
+    "offloaded_functions", "op_patterns", "partition_for_tensorrt", "partition_with_decisions", "rename_offloaded", "resolve_implicit_batch",
+    "simplify", "target_version",
+]
