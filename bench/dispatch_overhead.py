@@ -7,14 +7,17 @@ A one-op model (relu on a 1x8 float32 tensor) is measured three ways through the
                 Python-implemented runtime pays to cross from the VM into Python and back
   stub_entry_noop  the same, with tvm_trt.run replaced (BENCHMARK-ONLY) by a Python function that
                 returns at once: the cost of reaching Python through our stub
-  tvm_trt_stub  the model partitioned and built by tvm_trt; the call goes VM -> TIR stub ->
-                tvm_trt.run -> Subgraph.run (DLTensor reads, input checks, executor choice,
-                counters) and stops where an engine would enqueue.
+  tvm_trt_stub  the model partitioned and built by tvm_trt; the call goes VM -> TIR stub (reads
+                the DLTensors, its state byte) -> tvm_trt.run -> Subgraph.call (tensor records,
+                input checks, executor choice, counters) and stops where an engine would enqueue;
+                then the VM asks the TIR guard tensorrt_0_ok whether TVM's twin must run.
                 BENCHMARK-ONLY STUB: the loaded subgraph's ``_run_tensorrt`` is replaced by a
                 do-nothing callable on this one instance (no TensorRT GPU here), so the number
                 excludes engine execution and includes everything our runtime does around it.
 
-overhead = tvm_trt_stub - tvm_llvm (goal: <= 10 us). A cProfile of the stub path names the hot spots.
+overhead = tvm_trt_stub - tvm_llvm (goal: <= 4 us). Wall time (min over repeats) and the thread's CPU time
+(min over short loops: preemption by other processes on a shared machine does not count) are both
+reported. A cProfile of the stub path names the hot spots.
 
     python bench/dispatch_overhead.py [--iters N] [--repeats R] [--no-profile]
 """
@@ -26,6 +29,7 @@ import io
 import os
 import pstats
 import sys
+import time
 from typing import Dict
 
 import _common  # noqa: F401  (puts the checkout on sys.path)
@@ -112,6 +116,8 @@ def measure(iters: int = 2000, repeats: int = 7, profile: bool = True) -> Dict:
         for _ in range(repeats):
             for key, fn in (("tvm_llvm", llvm_main), ("python_noop", noop_main), ("tvm_trt_stub", stub_main)):
                 samples[key].append(per_call_us(lambda fn=fn: fn(x), iters, 1)["min_us"])
+        cpu = {key: _cpu_us(fn, x, iters, repeats) for key, fn in
+               (("tvm_llvm", llvm_main), ("python_noop", noop_main), ("tvm_trt_stub", stub_main))}
         samples["stub_entry_noop"] = _entry_noop_us(x, iters, repeats)
         breakdown = _breakdown(stub_main, x, iters, repeats)
         hot = _profile(stub_main, x, iters) if profile else None
@@ -139,10 +145,23 @@ def measure(iters: int = 2000, repeats: int = 7, profile: bool = True) -> Dict:
         "stub_crossing_min": per["stub_entry_noop"]["min"] - per["tvm_llvm"]["min"],
         "runtime_python_min": per["tvm_trt_stub"]["min"] - per["stub_entry_noop"]["min"],
     }
+    result["cpu_us"] = cpu
+    result["overhead_us"]["cpu_vs_tvm_llvm_min"] = cpu["tvm_trt_stub"] - cpu["tvm_llvm"]
     result["breakdown_us"] = breakdown
     if hot is not None:
         result["profile"] = hot
     return result
+
+
+def _cpu_us(fn, x, iters: int, repeats: int) -> float:
+    """Minimum CPU time of this thread per call over loops of ``iters // 10`` calls (at least 20)."""
+    n, best = max(20, iters // 10), float("inf")
+    for _ in range(repeats * 10):
+        start = time.thread_time()
+        for _ in range(n):
+            fn(x)
+        best = min(best, (time.thread_time() - start) / n * 1e6)
+    return best
 
 
 def _entry_noop_us(x, iters: int, repeats: int):
@@ -154,7 +173,7 @@ def _entry_noop_us(x, iters: int, repeats: int):
     from tvm_trt import runtime
 
     ex = _tvm_trt_executable()
-    tvm_ffi.register_global_func("tvm_trt.run", lambda key, *handles: 0, override=True)
+    tvm_ffi.register_global_func("tvm_trt.run", lambda key, *args: 0, override=True)
     try:
         main = _vm(ex)["main"]
         for _ in range(min(iters, 200)):
@@ -165,27 +184,27 @@ def _entry_noop_us(x, iters: int, repeats: int):
 
 
 def _breakdown(vm_main, x, iters: int, repeats: int) -> Dict[str, float]:
-    """Minimum us per call of the runtime's pieces, called directly from Python on the handles
-    one real VM call passed (captured by a benchmark-only wrapper around the instance's run)."""
+    """Minimum us per call of the runtime's pieces, called directly from Python on the arguments
+    one real VM call passed (captured by a benchmark-only wrapper around the instance's call)."""
     from tvm_trt import runtime
-    from tvm_trt.runtime import dlpack, subgraph
+    from tvm_trt.runtime import subgraph
 
     (key, sg), = runtime._subgraphs.items()
     captured = []
-    sg.run = lambda handles: captured.append(list(handles))  # BENCHMARK-ONLY capture
+    sg.call = lambda *args: captured.append(args) or 0  # BENCHMARK-ONLY capture
     try:
-        keep = vm_main(x)  # noqa: F841  (the output tensor the captured handle points into)
+        keep = vm_main(x)  # noqa: F841  (the output tensor the captured pointer points into)
     finally:
-        del sg.run  # back to the class's method
-    handles = captured[0]
-    refs = [dlpack.read(h) for h in handles]
+        del sg.call  # back to the class's method
+    device_type, device_id, rest = captured[0]
+    refs = sg.refs(device_type, device_id, rest)
     pieces = {
-        "tvm_trt.run (Python entry)": lambda: runtime._run(key, *handles),
-        "Subgraph.run": lambda: sg.run(handles),
-        "dlpack.read x%d" % len(handles): lambda: [dlpack.read(h) for h in handles],
+        "tvm_trt.run (Python entry)": lambda: runtime._run(key, device_type, device_id, *rest),
+        "Subgraph.call": lambda: sg.call(device_type, device_id, rest),
+        "Subgraph.refs (%d tensors)" % len(refs): lambda: sg.refs(device_type, device_id, rest),
         "check_inputs": lambda: sg.check_inputs(refs[: sg.num_inputs]),
         "executor_mode": subgraph.executor_mode,
-        "bump (stats lock)": lambda: subgraph.bump("executions"),
+        "bump (stats lock)": lambda: subgraph.bump("executions", python_calls=1),
     }
     return {name: min(per_call_us(fn, iters, 1)["min_us"] for _ in range(repeats)) for name, fn in pieces.items()}
 
@@ -220,7 +239,9 @@ def render(result) -> str:
         f"{o['vs_tvm_llvm_median']:.1f} us (median); of which above the bare Python crossing: "
         f"{o['vs_python_noop_min']:.1f} us (min)\n"
         f"split: VM -> stub -> Python crossing {o['stub_crossing_min']:.1f} us, "
-        f"our runtime's Python {o['runtime_python_min']:.1f} us (min)"
+        f"our runtime's Python {o['runtime_python_min']:.1f} us (min)\n"
+        f"thread CPU time per call (min): " + ", ".join(f"{k} {v:.2f} us" for k, v in result["cpu_us"].items())
+        + f"; overhead {o['cpu_vs_tvm_llvm_min']:.1f} us"
     )
     out += "\n\nwhere it goes (pieces called directly from Python, min us per call):\n"
     out += table(["piece", "us"], [[k, v] for k, v in result["breakdown_us"].items()])

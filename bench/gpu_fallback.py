@@ -1,20 +1,22 @@
-"""The TVM fallback on a GPU where TensorRT cannot run: ResNet-18, tvm-trt vs TVM's plain CUDA build.
+"""The TVM fallback on a GPU where TensorRT cannot run: tvm-trt vs TVM's plain CUDA build, one process.
 
 Two steps, two machines:
 
-  compile (here; nvcc needed for a CUDA target; the model from torchvision, or --onnx FILE, e.g.
-  the Gluon zoo's export: python -c "from tvm_trt import zoo; print(zoo.onnx_path_for('resnet18_v1', DIR))"
-  in the MXNet environment):
-    python bench/gpu_fallback.py compile --out DIR [--arch sm_90] [--onnx resnet18.onnx]
-  writes DIR/resnet18_tvm_trt.so (tvm_trt.build with fallback), DIR/resnet18_tvm.so
-  (tvm.compile of the same module), DIR/input.npy and DIR/meta.json.
+  compile (here; nvcc needed for a CUDA target):
+    python bench/gpu_fallback.py compile --out DIR [--arch sm_90] [--models resnet18,bert] [--onnx resnet18.onnx]
+  per model writes DIR/<model>_tvm_trt.so (tvm_trt.build with fallback), DIR/<model>_tvm.so
+  (tvm.compile of the same module), DIR/<model>_inputs.npz and DIR/meta.json. Models, batch 1, random
+  weights: torchvision ResNet-18 (BatchNorm statistics randomised), or --onnx FILE (e.g. the Gluon zoo's
+  export); a BertModel of 12 layers, hidden 256, sequence 128 (biases and norm parameters randomised so
+  that every weight is distinct).
 
   run (on the GPU machine; TVM's wheel and this checkout on PYTHONPATH, no TensorRT needed):
-    python bench/gpu_fallback.py run --dir DIR [--iters 100] [--device cuda]
-  loads both libraries in one process, checks that every offloaded subgraph ran TVM's code on
-  the GPU (one fallback warning each, weights copied to the GPU once) and that the outputs
-  match TVM's plain build, then reports the median latency of ``--iters`` runs of each.
-  Writes bench/results/gpu_fallback.json.
+    python bench/gpu_fallback.py run --dir DIR [--iters 300] [--rounds 5] [--device cuda]
+  loads both libraries of each model in one process, checks that every offloaded subgraph ran
+  TVM's code on the GPU (one fallback warning each, weights copied to the GPU once) and that the
+  outputs equal TVM's plain build, counts the calls into our Python per inference, then times
+  the two interleaved: ``--rounds`` x (``--iters`` calls of each), median per call of each round,
+  median over rounds. Writes bench/results/gpu_fallback_<device>.json.
 
 ``--target llvm`` / ``--device cpu`` run the same two steps on a CPU (how the script is tested).
 """
@@ -40,7 +42,7 @@ def _resnet18(batch: int, onnx_path: str = ""):
 
         mod, params = frontend.from_onnx(onnx_path)
         (shape,) = [tuple(int(d) for d in p.ty.shape.values) for p in mod["main"].params[:1]]
-        return mod, params, np.random.default_rng(0).standard_normal(shape).astype("float32")
+        return mod, params, [np.random.default_rng(0).standard_normal(shape).astype("float32")]
     import torch
     import torchvision
 
@@ -55,43 +57,84 @@ def _resnet18(batch: int, onnx_path: str = ""):
                 m.running_var.uniform_(0.5, 1.5)
     x = torch.randn(batch, 3, 224, 224)
     mod, params = frontend.from_torch(model, (x,))
-    return mod, params, x.numpy()
+    return mod, params, [x.numpy()]
 
 
-def compile_step(out: str, target_kind: str, arch: str, batch: int, onnx_path: str = "") -> dict:
+def _bert(batch: int, layers: int = 12, hidden: int = 256, seq: int = 128):
+    import torch
+    import transformers
+
+    from tvm_trt import frontend
+
+    torch.manual_seed(0)
+    config = transformers.BertConfig(
+        hidden_size=hidden, num_hidden_layers=layers, num_attention_heads=hidden // 64,
+        intermediate_size=4 * hidden, attn_implementation="eager",
+    )
+    bert = transformers.BertModel(config, add_pooling_layer=False).eval()
+    with torch.no_grad():  # random init leaves biases 0 and norms 1/0: make every weight distinct
+        for name, p in bert.named_parameters():
+            if name.endswith("bias") or "LayerNorm" in name:
+                p.uniform_(-0.1, 0.1).add_(1.0 if name.endswith("LayerNorm.weight") else 0.0)
+
+    class LastHidden(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.bert = bert
+
+        def forward(self, ids):
+            return self.bert(input_ids=ids, return_dict=False)[0]
+
+    ids = torch.randint(0, config.vocab_size, (batch, seq))
+    mod, params = frontend.from_torch(LastHidden().eval(), (ids,))
+    return mod, params, [ids.numpy()]
+
+
+MODELS = {"resnet18": _resnet18, "bert": _bert}
+
+
+def compile_step(out: str, target_kind: str, arch: str, batch: int, models, onnx_path: str = "") -> dict:
     import tvm
     from tvm import relax
 
     import tvm_trt
 
     os.makedirs(out, exist_ok=True)
-    mod, params, x = _resnet18(batch, onnx_path)
     if target_kind == "cuda":
         target = tvm.target.Target({"kind": "cuda", "arch": arch}, host={"kind": "llvm"})
     else:
         target = tvm.target.Target("llvm")
-    meta = {"target": str(target.kind.name), "arch": arch if target_kind == "cuda" else "", "batch": batch}
-
-    start = time.perf_counter()
-    part, config = tvm_trt.partition_for_tensorrt(mod, params)
-    ex = tvm_trt.build(part, target, config)  # fallback=True is the default
-    meta["tvm_trt_build_s"] = round(time.perf_counter() - start, 1)
-    meta["subgraphs"] = len(tvm_trt.partition.offloaded_functions(part))
-    ex.export_library(os.path.join(out, "resnet18_tvm_trt.so"))
-
-    start = time.perf_counter()
-    bound = relax.transform.BindParams("main", params)(mod)
-    with target:
-        plain = tvm.compile(bound, target)
-    meta["tvm_compile_s"] = round(time.perf_counter() - start, 1)
-    plain.export_library(os.path.join(out, "resnet18_tvm.so"))
-
-    np.save(os.path.join(out, "input.npy"), x)
-    for name in ("resnet18_tvm_trt.so", "resnet18_tvm.so"):
-        meta[f"{name}_mib"] = round(os.path.getsize(os.path.join(out, name)) / 2**20, 1)
+    meta = {"target": str(target.kind.name), "arch": arch if target_kind == "cuda" else "", "batch": batch,
+            "models": {}}
+    for name in models:
+        mod, params, inputs = _resnet18(batch, onnx_path) if name == "resnet18" else MODELS[name](batch)
+        info = {}
+        start = time.perf_counter()
+        part, config = tvm_trt.partition_for_tensorrt(mod, params)
+        ex = tvm_trt.build(part, target, config)  # fallback=True is the default
+        info["tvm_trt_build_s"] = round(time.perf_counter() - start, 1)
+        info["subgraphs"] = len(tvm_trt.partition.offloaded_functions(part))
+        info["weights_in_subgraphs"] = sum(len(weights_of) for weights_of in _twin_weights(part))
+        ex.export_library(os.path.join(out, f"{name}_tvm_trt.so"))
+        start = time.perf_counter()
+        bound = relax.transform.BindParams("main", params)(mod)
+        with target:
+            plain = tvm.compile(bound, target)
+        info["tvm_compile_s"] = round(time.perf_counter() - start, 1)
+        plain.export_library(os.path.join(out, f"{name}_tvm.so"))
+        np.savez(os.path.join(out, f"{name}_inputs.npz"), *inputs)
+        meta["models"][name] = info
     with open(os.path.join(out, "meta.json"), "w") as f:
         json.dump(meta, f, indent=2)
     return meta
+
+
+def _twin_weights(part):
+    """Per offloaded function, its tensor constants (what the TVM twin receives as weights)."""
+    from tvm_trt import partition
+    from tvm_trt.codegen import weights_writer
+
+    return [weights_writer.flatten(func, name)[1] for name, func in partition.offloaded_functions(part).items()]
 
 
 def _median_ms(fn, dev, iters: int) -> float:
@@ -106,7 +149,21 @@ def _median_ms(fn, dev, iters: int) -> float:
     return statistics.median(times)
 
 
-def run_step(directory: str, device: str, iters: int) -> dict:
+def _first(value):
+    return (value[0] if isinstance(value, (list, tuple)) or type(value).__name__ == "Array" else value).numpy()
+
+
+def _interleaved_ms(fns, dev, iters: int, rounds: int):
+    """Per function, the median over ``rounds`` of the median ms per call; rounds alternate the
+    functions so that drift of the machine hits all alike."""
+    per = {k: [] for k in fns}
+    for _ in range(rounds):
+        for key, fn in fns.items():
+            per[key].append(_median_ms(fn, dev, iters))
+    return {k: statistics.median(v) for k, v in per.items()}
+
+
+def run_step(directory: str, device: str, iters: int, rounds: int) -> dict:
     import tvm
     from tvm import relax
 
@@ -120,44 +177,54 @@ def run_step(directory: str, device: str, iters: int) -> dict:
     dev = tvm.cuda(0) if device == "cuda" else tvm.cpu(0)
     if not dev.exist:
         raise SystemExit(f"no {device} device here")
-    x_np = np.load(os.path.join(directory, "input.npy"))
-    x = tvm.runtime.tensor(x_np, dev)
-
-    ours = relax.VirtualMachine(tvm.runtime.load_module(os.path.join(directory, "resnet18_tvm_trt.so")), dev)
-    plain = relax.VirtualMachine(tvm.runtime.load_module(os.path.join(directory, "resnet18_tvm.so")), dev)
-    tvm_trt.runtime.reset()
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        got = ours["main"](x)
-        got = (got[0] if isinstance(got, (list, tuple)) or type(got).__name__ == "Array" else got).numpy()
-    want = plain["main"](x)
-    want = (want[0] if isinstance(want, (list, tuple)) or type(want).__name__ == "Array" else want).numpy()
-    reasons = [str(w.message) for w in caught if issubclass(w.category, fallback.TensorRTFallbackWarning)]
-    stats = tvm_trt.runtime_stats()
-    on_device = sorted({key[1] for key in fallback._tensors})  # DLPack device types of the weights given to TVM
     result = {
         "device": dev.device_name if device == "cuda" else "cpu",
         "tensorrt": f"{tensorrt.flavour()} {tensorrt.trt().__version__}" if tensorrt.available() else "not installed",
-        "subgraphs": meta["subgraphs"],
-        "fallback_warnings": len(reasons),
-        "fallback_reason": reasons[0].split(": ", 1)[-1] if reasons else "",
-        "fallback_executions": stats["fallback_executions"],
-        "tensorrt_executions": stats["executions"],
-        "weights_device_types": on_device,
-        "max_abs_err": float(np.abs(got - want).max()),
-        "max_abs_ref": float(np.abs(want).max()),
+        "iters": iters, "rounds": rounds, "models": {},
     }
-    ok = (
-        len(reasons) == meta["subgraphs"]
-        and stats["fallback_executions"] == meta["subgraphs"]
-        and stats["executions"] == 0
-        and np.allclose(got, want, rtol=1e-4, atol=1e-4)
-        and (device != "cuda" or on_device == [2])  # kDLCUDA: the fallback ran on the GPU's memory
-    )
-    result["fallback_checked"] = bool(ok)
-    result["tvm_trt_fallback_ms"] = round(_median_ms(lambda: ours["main"](x), dev, iters), 3)
-    result["tvm_plain_ms"] = round(_median_ms(lambda: plain["main"](x), dev, iters), 3)
-    result["iters"] = iters
+    checked = True
+    for name, info in meta["models"].items():
+        with np.load(os.path.join(directory, f"{name}_inputs.npz")) as npz:
+            args = [tvm.runtime.tensor(npz[k], dev) for k in npz.files]
+        ours = relax.VirtualMachine(tvm.runtime.load_module(os.path.join(directory, f"{name}_tvm_trt.so")), dev)
+        plain = relax.VirtualMachine(tvm.runtime.load_module(os.path.join(directory, f"{name}_tvm.so")), dev)
+        tvm_trt.runtime.reset()
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            got = _first(ours["main"](*args))
+        want = _first(plain["main"](*args))
+        reasons = [str(w.message) for w in caught if issubclass(w.category, fallback.TensorRTFallbackWarning)]
+        before = tvm_trt.runtime_stats()
+        ours["main"](*args)
+        stats = tvm_trt.runtime_stats()
+        on_device = sorted({key[1] for key in fallback._tensors})  # DLPack device types of the twins' weights
+        row = {
+            "subgraphs": info["subgraphs"],
+            "weights_in_subgraphs": info.get("weights_in_subgraphs"),
+            "fallback_warnings": len(reasons),
+            "fallback_reason": reasons[0].split(": ", 1)[-1] if reasons else "",
+            "fallback_executions": before["fallback_executions"],  # after the first call
+            "tensorrt_executions": stats["executions"],
+            "python_calls_per_inference": stats["python_calls"] - before["python_calls"],
+            "weights_device_types": on_device,
+            "max_abs_err": float(np.abs(got.astype("float64") - want).max()),
+            "max_abs_ref": float(np.abs(want).max()),
+        }
+        ok = (
+            len(reasons) == info["subgraphs"]
+            and stats["executions"] == 0
+            and np.allclose(got, want, rtol=1e-4, atol=1e-4)
+            and (device != "cuda" or on_device == [2])  # kDLCUDA: the fallback ran on the GPU's memory
+        )
+        row["fallback_checked"] = bool(ok)
+        checked = checked and ok
+        variants = {"ours": lambda vm=ours, a=args: vm["main"](*a), "plain": lambda vm=plain, a=args: vm["main"](*a)}
+        times = _interleaved_ms(variants, dev, iters, rounds)
+        row["tvm_trt_fallback_ms"] = round(times["ours"], 4)
+        row["tvm_plain_ms"] = round(times["plain"], 4)
+        row["ratio"] = round(times["ours"] / times["plain"], 4)
+        result["models"][name] = row
+    result["fallback_checked"] = checked
     return result
 
 
@@ -169,29 +236,41 @@ def main(argv=None) -> int:
     c.add_argument("--target", default="cuda", choices=["cuda", "llvm"])
     c.add_argument("--arch", default="sm_90")
     c.add_argument("--batch", type=int, default=1)
+    c.add_argument("--models", default="resnet18,bert", help="comma-separated: " + ", ".join(MODELS))
     c.add_argument("--onnx", default="", help="an ONNX ResNet-18 instead of torchvision's")
     r = sub.add_parser("run")
     r.add_argument("--dir", required=True)
     r.add_argument("--device", default="cuda", choices=["cuda", "cpu"])
-    r.add_argument("--iters", type=int, default=100)
+    r.add_argument("--iters", type=int, default=300)
+    r.add_argument("--rounds", type=int, default=5)
     r.add_argument("--no-write", action="store_true")
     args = p.parse_args(argv)
 
     if args.step == "compile":
-        print(json.dumps(compile_step(args.out, args.target, args.arch, args.batch, args.onnx), indent=2))
+        models = [m for m in args.models.split(",") if m]
+        print(json.dumps(compile_step(args.out, args.target, args.arch, args.batch, models, args.onnx), indent=2))
         return 0
-    res = run_step(args.dir, args.device, args.iters)
+    res = run_step(args.dir, args.device, args.iters, args.rounds)
     print(json.dumps(res, indent=2))
-    print(
-        table(
-            ["device", "TensorRT", "subgraphs fell back", "max abs err vs TVM", "tvm-trt (fallback) ms", "TVM plain ms"],
-            [[res["device"], res["tensorrt"], f"{res['fallback_executions']}/{res['subgraphs']}",
-              f"{res['max_abs_err']:.2e}", res["tvm_trt_fallback_ms"], res["tvm_plain_ms"]]],
-        )
-    )
+    print(render(res))
     if not args.no_write:
         write_results(f"gpu_fallback_{args.device}", res)
     return 0 if res["fallback_checked"] else 1
+
+
+def render(res) -> str:
+    rows = [
+        [name, f"{m['fallback_executions']}/{m['subgraphs']}", m["weights_in_subgraphs"],
+         m["python_calls_per_inference"], f"{m['max_abs_err']:.2e}", m["tvm_plain_ms"], m["tvm_trt_fallback_ms"],
+         m["ratio"]]
+        for name, m in res["models"].items()
+    ]
+    head = f"{res['device']}, TensorRT: {res['tensorrt']}, {res['rounds']} rounds x {res['iters']} calls, interleaved\n"
+    return head + table(
+        ["model", "subgraphs fell back", "weights", "Python calls / inference", "max abs err vs TVM",
+         "TVM plain ms", "tvm-trt (fallback) ms", "ratio"],
+        rows,
+    )
 
 
 if __name__ == "__main__":

@@ -22,7 +22,7 @@ def test_dispatch_overhead_reduced_run():
         overhead["vs_tvm_llvm_min"],
         result["per_call_us"]["tvm_trt_stub"]["min"] - result["per_call_us"]["tvm_llvm"]["min"],
     )
-    assert set(result["breakdown_us"]) >= {"Subgraph.run", "check_inputs", "executor_mode"}
+    assert set(result["breakdown_us"]) >= {"Subgraph.call", "check_inputs", "executor_mode"}
     assert all(us > 0 for us in result["breakdown_us"].values())
     # The profile saw our runtime's entry points on every call.
     calls = {row["function"]: row["calls_per_iter"] for row in result["profile"]}
@@ -36,4 +36,4 @@ def test_dispatch_overhead_reduced_run():
     import tvm
 
     # tvm_trt.run is ours again after the benchmark's no-op stand-in
-    assert tvm.get_global_func("tvm_trt.run")("no-such-key") == 1
+    assert tvm.get_global_func("tvm_trt.run")("no-such-key", 1, 0) == 1  # NOT_LOADED

@@ -1,8 +1,9 @@
+import numpy as np
 import pytest
 import tvm
 from tvm import relax
 
-from harness import assert_rejected, check_op, make_module
+from harness import assert_offloaded, assert_rejected, check_op, make_module, run_llvm, run_offloaded
 
 R = relax.op
 X = {"x": ((2, 3, 4, 5), "float32")}
@@ -138,3 +139,18 @@ def test_shape_ops_int_and_bool(build, dtype):
 def test_int64_reshape_rejected_before_trt10():
     mod = make_module(lambda x: R.reshape(x, (2, 60)), {"x": ((2, 3, 4, 5), "int64")})
     assert_rejected(mod, "relax.reshape", "int64 tensors need TensorRT >= 10.0.0", version=(8, 6, 1))
+
+
+# ---- size ------------------------------------------------------------------------------------
+
+
+def test_size_static():
+    check_op(lambda x: R.add(R.astype(R.size(x), "float32"), R.sum(x)), {"x": ((2, 3, 4), "float32")})
+
+
+def test_size_dynamic():
+    n = tvm.tirx.Var("n", "int64")
+    mod = make_module(lambda x: R.multiply(R.astype(x, "int64"), R.size(x)), {"x": ((2, n), "float32")})
+    pmod = assert_offloaded(mod, use_implicit_batch=False)
+    x = np.ones((2, 5), "float32")
+    np.testing.assert_array_equal(run_offloaded(pmod, [x])[0], run_llvm(mod, [x])[0])

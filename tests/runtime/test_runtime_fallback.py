@@ -13,6 +13,7 @@ from tvm import relax
 
 import tvm_trt
 from tvm_trt.codegen import relax_ext as codegen, spec, weights_writer
+from tvm_trt.core import spec_format
 from tvm_trt import partition
 from tvm_trt.core import registry
 from tvm_trt.runtime import dlpack, fallback, reset
@@ -123,16 +124,6 @@ def test_library_without_fallback_gives_the_tensorrt_error(mlp_libs, tensorrt_ex
         _run(paths["no_fallback"], x)
 
 
-def _fake_cuda_tensor(array):
-    """A DLTensor that claims to live on cuda:0 (the builder runs before anything reads it)."""
-    t = dlpack._DLTensor()
-    t.data, t.device, t.ndim = array.ctypes.data, dlpack._DLDevice(dlpack.KDL_CUDA, 0), array.ndim
-    t.dtype = dlpack._DLDataType(2, 32, 1)
-    shape = (ctypes.c_int64 * array.ndim)(*array.shape)
-    t.shape, t.strides, t.byte_offset = shape, None, 0
-    return t, shape
-
-
 def test_builder_failure_falls_back_with_tensorrts_reason(tensorrt_executor):
     """A converter that emits an invalid layer: TensorRT cannot build the subgraph, TVM runs it."""
     pytest.importorskip("tensorrt_rtx_bindings")
@@ -153,10 +144,11 @@ def test_builder_failure_falls_back_with_tensorrts_reason(tensorrt_executor):
         digest, blob = spec.pack(subgraph_spec)
         subgraph = Subgraph(f"{name}:{digest[:20]}", blob)
         x, out = np.zeros((2, 3), "float32"), np.zeros((2, 3), "float32")
-        tensors = [_fake_cuda_tensor(x), _fake_cuda_tensor(out)]
+        pointers = [x.ctypes.data, out.ctypes.data]  # as a stub passes them
         with pytest.warns(fallback.TensorRTFallbackWarning, match=rf"subgraph {name} runs TVM's compiled code .*shape"):
-            subgraph.run([ctypes.addressof(t) for t, _ in tensors])
-        assert fallback.ok() is False and fallback.ok() is True  # the VM then runs TVM's twin
+            status = subgraph.call(dlpack.KDL_CUDA, 0, pointers)  # claims cuda:0: the builder fails first
+        state = ctypes.c_int8.from_address(fallback.state_address(subgraph.key)).value
+        assert status == spec_format.DECLINED and state == 0  # the VM runs TVM's twin from now on
         assert "EngineBuildError" in subgraph.fallback_reason and "must match" in subgraph.fallback_reason
     finally:
         registry.unregister_op("relax.cumprod")

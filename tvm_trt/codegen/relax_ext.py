@@ -1,15 +1,13 @@
 """``relax.ext.tensorrt``: offloaded functions -> a host module of small stubs + a weights object.
 
-Each offloaded function becomes a TIR PrimFunc named by its symbol whose body is
-
-    if tvm_trt.run(key, *tensors) != 0:         # 1 = this process has not seen the subgraph yet
-        tvm_trt.load(key, blob); tvm_trt.run(key, *tensors)
-
-``blob`` is the spec's JSON text, a string constant inside the library; it crosses into Python
-once per process, not per call. The weights are raw bytes in a second module (an object file
+Each offloaded function becomes a TIR PrimFunc named by its symbol (``codegen.stubs``): it reads
+its tensors' data pointers, device and dynamic dims in compiled code and calls our Python runtime
+once, ``tvm_trt.run(key, ...)`` (plain integers and pointers; ``import tvm_trt`` registers it).
+On the first call of a process, ``tvm_trt.load(key, blob)`` hands the spec over: ``blob`` is the
+spec's JSON text, a string constant inside the library. Beside it, ``<symbol>_ok`` tells ``main``
+whether TVM's twin must run instead. The weights are raw bytes in a second module (an object file
 TVM links into the exported ``.so``) under a symbol named by their digest (see
-``codegen.weights_writer``). Tensors are passed as raw DLTensor handles (device and shape intact) to
-our Python runtime, which ``import tvm_trt`` registers.
+``codegen.weights_writer``).
 """
 from __future__ import annotations
 
@@ -19,32 +17,12 @@ from typing import Any, Dict, List
 import tvm
 import tvm_ffi
 from tvm import relax
-from tvm import tirx as tir
 
 from ..core import ir
+from ..core.spec_format import OK_SUFFIX
 from .. import partition
-from . import spec, weights_writer
+from . import spec, stubs, weights_writer
 from ..runtime import aot
-
-RUN_FUNC = "tvm_trt.run"
-LOAD_FUNC = "tvm_trt.load"
-
-
-def _stub(symbol: str, num_args: int, key: str, blob: str) -> tir.PrimFunc:
-    params = [tir.Var(f"arg{i}", "handle") for i in range(num_args)]
-    key_imm = tvm.ir.StringImm(key)
-    run = tir.call_packed(RUN_FUNC, key_imm, *params)
-    body = tir.IfThenElse(
-        run != 0,
-        tir.SeqStmt(
-            [
-                tir.Evaluate(tir.call_packed(LOAD_FUNC, key_imm, tvm.ir.StringImm(blob))),
-                tir.Evaluate(tir.call_packed(RUN_FUNC, key_imm, *params)),
-            ]
-        ),
-        None,
-    )
-    return tir.PrimFunc(params, body).with_attr("global_symbol", symbol)
 
 
 def function_config(func: relax.Function, options: Dict[str, Any]) -> Dict[str, Any]:
@@ -57,7 +35,7 @@ def function_config(func: relax.Function, options: Dict[str, Any]) -> Dict[str, 
 
 def compile_functions(functions, options=None) -> List[tvm.runtime.Module]:
     """-> [stubs module, weights object module (when any subgraph has weights)]."""
-    stubs, regions = {}, {}
+    funcs, regions = {}, {}
     host = None
     for func in functions:
         symbol = str(func.attrs["global_symbol"])
@@ -71,9 +49,13 @@ def compile_functions(functions, options=None) -> List[tvm.runtime.Module]:
         if wid:
             regions[wid] = values
         num_args = len(func.params) + len(subgraph["outputs"])
-        stubs[symbol] = _stub(symbol, num_args, f"{symbol}:{digest[:20]}", blob)
+        key = f"{symbol}:{digest[:20]}"
+        tensors = subgraph["inputs"] + subgraph["outputs"]
+        dynamic = [len(t["shape"]) if any(isinstance(d, str) for d in t["shape"]) else 0 for t in tensors]
+        funcs[symbol] = stubs.stub(symbol, num_args, subgraph["skip_args"], dynamic, key, blob)
+        funcs[symbol + OK_SUFFIX] = stubs.ok_func(symbol, key)
     target = tvm.target.Target(host or "llvm")
-    mods = [tvm.tirx.build(tvm.IRModule(stubs), target=target)]
+    mods = [tvm.tirx.build(tvm.IRModule(funcs), target=target)]
     if regions:
         mods.append(weights_writer.weights_object(regions, str(target.attrs.get("mtriple", "") or "")))
         weights_writer.register_in_process(regions)

@@ -10,8 +10,9 @@ them). The digest (engine cache keys) is computed at compile time. An executable
 process that built it (not exported) finds its arrays in ``in_process``.
 
 The TVM fallback of a subgraph (``tvm_trt.build(fallback=True)``) is the same function flattened,
-its constants made parameters, called from ``main`` with tensors from ``tvm_trt.weight`` (views
-of the same bytes on the host, one device copy per device otherwise): no second stored copy.
+its constants made parameters, called from ``main`` with the tuple ``tvm_trt.weights`` returns
+(views of the same bytes on the host, one device copy kept per device otherwise; one call per
+execution of the twin, not one per weight): no second stored copy.
 """
 from __future__ import annotations
 
@@ -29,7 +30,7 @@ import tvm
 from tvm import relax
 
 from ..core import graph, ir
-from ..core.spec_format import DIGEST_ATTR, OK_FUNC, WEIGHT_FUNC, symbol  # noqa: F401  (re-exported)
+from ..core.spec_format import DIGEST_ATTR, OK_SUFFIX, WEIGHTS_FUNC, symbol  # noqa: F401  (re-exported)
 from ..runtime.weights import register_in_process  # noqa: F401  (codegen registers what it built)
 
 ALIGN = 64
@@ -218,8 +219,9 @@ def lift(mod: tvm.IRModule, symbols: List[str], fallback: bool) -> tvm.IRModule:
 
 @relax.expr_functor.mutator
 class _CallSites(relax.expr_functor.PyExprMutator):
-    """``y = f(x)`` becomes ``y = f(x); if tvm_trt.ok(y): y else f_tvm(x, tvm_trt.weight(...)...)``
-    (``ok`` is False once the runtime has given the subgraph to TVM)."""
+    """``y = f(x)`` becomes ``y = f(x); if f_ok(y0): y else f_tvm(x, *tvm_trt.weights(...))``
+    (``f_ok``, emitted by codegen beside the stub, is False once the runtime has given the
+    subgraph to TVM; ``y0``, the first output, orders it after the stub)."""
 
     def __init__(self, mod, consts, twins):
         super().__init__(mod)
@@ -233,14 +235,20 @@ class _CallSites(relax.expr_functor.PyExprMutator):
         twin, wid = self.twins[name]
         args = [self.visit_expr(a) for a in value.args]
         y = self.builder_.emit(relax.Call(value.op, args), "trt_out")
-        ok = self.builder_.emit(relax.op.call_pure_packed(OK_FUNC, y, ty_args=tvm.ir.PrimType("bool")), "trt_ok")
-        bindings, ws = [], []
-        for i, c in enumerate(self.consts[name]):
-            w = relax.Var(f"w{i}", c.ty)
-            fetch = relax.op.call_pure_packed(WEIGHT_FUNC, tvm.ir.StringImm(f"{wid}:{i}"), args[0], ty_args=c.ty)
-            bindings.append(relax.VarBinding(w, fetch))
-            ws.append(w)
+        first = self.builder_.emit(relax.TupleGetItem(y, 0)) if isinstance(y.ty, relax.TupleType) else y
+        ok = self.builder_.emit(
+            relax.op.call_pure_packed(name + OK_SUFFIX, first, ty_args=tvm.ir.PrimType("bool")), "trt_ok"
+        )
+        types = [c.ty for c in self.consts[name]]
+        ws = relax.Var("weights", relax.TupleType(types))
+        fetch = relax.op.call_pure_packed(WEIGHTS_FUNC, tvm.ir.StringImm(wid), first, ty_args=relax.TupleType(types))
+        bindings = [relax.VarBinding(ws, fetch)]
+        items = []
+        for i in range(len(types)):
+            w = relax.Var(f"w{i}", types[i])
+            bindings.append(relax.VarBinding(w, relax.TupleGetItem(ws, i)))
+            items.append(w)
         out = relax.Var("tvm_out", y.ty)
-        bindings.append(relax.VarBinding(out, relax.Call(twin, args + ws)))
+        bindings.append(relax.VarBinding(out, relax.Call(twin, args + items)))
         branch = relax.If(ok, relax.SeqExpr([], y), relax.SeqExpr([relax.BindingBlock(bindings)], out))
         self.builder_.emit_normalized(relax.VarBinding(binding.var, self.builder_.normalize(branch)))

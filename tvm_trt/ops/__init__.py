@@ -1,2 +1,4 @@
 """Built-in converters, one module per op family; importing registers them."""
-from . import activation, conv, elementwise, image, index, matmul, norm, pool, quantize, reduce, shape, unary  # noqa: F401
+from . import (  # noqa: F401
+    activation, conv, elementwise, generate, image, index, matmul, norm, pool, quantize, reduce, scatter, shape, unary,
+)

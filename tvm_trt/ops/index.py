@@ -198,3 +198,20 @@ def tile(ctx, node):
     out = list(node.out_shape)
     x = ctx.expand_rank(node.args[0], len(out))
     return slice_nd(ctx, x, [0] * len(out), out, [1] * len(out), mode="WRAP")
+
+
+# ---- flip: a slice that walks the axis backwards -----------------------------------------------
+
+
+def _flip_check(call, opts):
+    axis = norm_axis(int(call.attrs.axis), rank_of(call.args[0]))
+    return batch_axis_rule([axis], opts, "flip") or _static_axes(call, [axis], "flip")
+
+
+@register_op("relax.flip", check=_flip_check, dtypes=ANY_TYPE)
+def flip(ctx, node):
+    shape = list(node.out_shape)
+    axis = norm_axis(int(node.attrs["axis"]), len(shape))
+    start, stride = [0] * len(shape), [1] * len(shape)
+    start[axis], stride[axis] = shape[axis] - 1, -1
+    return slice_nd(ctx, node.args[0], start, shape, stride)

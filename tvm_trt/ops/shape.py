@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import re
 
+import numpy as np
+
 from ..core import ir
 from ..core.registry import ANY_TYPE, register_op
 from ._common import batch_axis_rule, norm_axis, rank_of
@@ -175,3 +177,16 @@ def pad(ctx, node):
     mode = _PAD_MODES[node.attrs["pad_mode"]]
     fill = float(node.attrs["pad_value"] or 0.0) if mode == "FILL" else None
     return slice_nd(ctx, x, [-p for p in pre], out, [1] * rank, mode=mode, fill=fill)
+
+
+# ---- size: the element count, a 0-d int64 (a product of the shape at run time) -------------------
+
+
+@register_op("relax.size", dtypes=ANY_TYPE + ("int8",), min_version=(10, 0, 0))
+def size(ctx, node):
+    x = ctx.tensor(node.args[0])
+    dims = node.arg_dims[0] or list(x.shape)
+    if all(isinstance(d, int) for d in dims):
+        return ctx.constant(np.array(int(np.prod(dims, dtype=np.int64)), np.int64))
+    shape = ctx.cast(ctx.network.add_shape(x).get_output(0), "int64")
+    return ctx.network.add_reduce(shape, ctx.trt.ReduceOperation.PROD, 1, False).get_output(0)

@@ -1,4 +1,5 @@
-"""The runtime our generated stubs call: ``tvm_trt.run`` and ``tvm_trt.load``.
+"""The runtime our generated stubs call: ``tvm_trt.run``, ``tvm_trt.load``, ``tvm_trt.state``, and
+``tvm_trt.weights`` for the TVM twin of a subgraph that fell back (see ``codegen.stubs``).
 
 Registered as TVM global functions when ``tvm_trt`` is imported, so a library exported
 with our codegen runs in any process that has done ``import tvm_trt``.
@@ -10,24 +11,38 @@ from typing import Dict
 
 import tvm_ffi
 
-from ..core.spec_format import OK_FUNC, WEIGHT_FUNC
+from ..core.spec_format import LOAD_FUNC, NOT_LOADED, RUN_FUNC, STATE_FUNC, WEIGHTS_FUNC
 from . import fallback
 from . import stats
+from .stats import count_call
 from .subgraph import Subgraph
 
 _subgraphs: Dict[str, Subgraph] = {}
 _lock = threading.Lock()
 
 
-def _run(key, *handles) -> int:
+def _run(key, device_type, device_id, *pointers_and_dims) -> int:
+    """A stub's one call: RAN, DECLINED (TVM's twin runs), or NOT_LOADED (the stub then passes
+    the blob to ``_load`` and calls again)."""
     subgraph = _subgraphs.get(key)
-    if subgraph is None:
-        return 1  # the stub then passes the blob to _load and calls again
-    subgraph.run(handles)
-    return 0
+    if subgraph is None:  # the first call of a process: also where an outdated library shows
+        count_call()
+        if not isinstance(device_type, int):
+            raise RuntimeError(
+                f"tvm_trt: subgraph {key}: this library was built by an older tvm-trt (its stubs pass tensor "
+                "handles); build it again with this version"
+            )
+        return NOT_LOADED
+    return subgraph.call(device_type, device_id, pointers_and_dims)
+
+
+def _state(key) -> int:
+    count_call()
+    return fallback.state_address(str(key))
 
 
 def _load(key, blob) -> None:
+    count_call()
     with _lock:
         if key not in _subgraphs:
             _subgraphs[key] = Subgraph(str(key), str(blob))
@@ -35,15 +50,16 @@ def _load(key, blob) -> None:
 
 
 def register() -> None:
-    tvm_ffi.register_global_func("tvm_trt.run", _run, override=True)
-    tvm_ffi.register_global_func("tvm_trt.load", _load, override=True)
-    tvm_ffi.register_global_func(OK_FUNC, fallback.ok, override=True)
-    tvm_ffi.register_global_func(WEIGHT_FUNC, fallback.weight, override=True)
+    tvm_ffi.register_global_func(RUN_FUNC, _run, override=True)
+    tvm_ffi.register_global_func(LOAD_FUNC, _load, override=True)
+    tvm_ffi.register_global_func(STATE_FUNC, _state, override=True)
+    tvm_ffi.register_global_func(WEIGHTS_FUNC, fallback.weights, override=True)
 
 
 def runtime_stats() -> Dict:
     """Counters of this process: engines built / loaded from cache / from the library / held
-    now / freed, executions (TensorRT, reference executor, TVM fallback); ``profiles``: per subgraph
+    now / freed, executions (TensorRT, reference executor, TVM fallback), ``python_calls`` (calls
+    from a library into our Python: one per subgraph call, on every path); ``profiles``: per subgraph
     with symbolic dims, the optimization profile ({var: [min, opt, max]}) of each engine it holds."""
     counters = stats.snapshot()
     with _lock:

@@ -1,12 +1,14 @@
 """TVM fallback: when TensorRT cannot run a subgraph, TVM's compiled code for it does.
 
 A library built with ``fallback=True`` holds, beside each stub, TVM's own compilation of the
-same subgraph, and ``main`` reads ``y = stub(...); if tvm_trt.ok(y): y else subgraph_tvm(...)``.
+same subgraph, and ``main`` reads ``y = stub(...); if stub_ok(y): y else subgraph_tvm(x, *weights)``.
 When TensorRT is missing, cannot build the subgraph, or cannot deserialise / execute it here,
-the stub records why, warns once for that subgraph, and returns without writing its outputs;
-``tvm_trt.ok`` then answers False and the VM runs TVM's code. ``TVM_TENSORRT_FALLBACK=0`` turns
-the warning back into the error. The reference executor never falls back: it checks
-TensorRT's network, explicitly.
+the runtime records why, warns once for that subgraph, clears the subgraph's state byte and
+returns without writing its outputs; from then on neither the stub nor ``stub_ok`` enters
+Python, and the VM runs TVM's code with ``tvm_trt.weights``: one call that returns all the twin's
+weights (views of the library's bytes on the host, one device copy kept per device otherwise).
+``TVM_TENSORRT_FALLBACK=0`` turns the warning back into the error. The reference executor never
+falls back: it checks TensorRT's network, explicitly.
 """
 from __future__ import annotations
 
@@ -18,13 +20,15 @@ from typing import Dict, List, Tuple
 import numpy as np
 
 from ..core import env
+from ..core.spec_format import DECLINED
 from .stats import bump
 
-
-_state = threading.local()  # did the last stub call on this thread hand its subgraph to TVM?
 _lock = threading.Lock()
+# subgraph key -> its state byte (1: TensorRT path, 0: TVM's code). Libraries keep the address:
+# never freed, reset() sets them back to 1.
+_states: Dict[str, np.ndarray] = {}
 _weights: Dict[str, List[np.ndarray]] = {}  # weights id -> host views of the library's bytes
-_tensors: Dict[Tuple, object] = {}  # (weights id, index, device) -> TVM tensor given to TVM's code
+_tensors: Dict[Tuple, object] = {}  # (weights id, device type, device id) -> the twin's weights (one tuple)
 
 
 class TensorRTFallbackWarning(RuntimeWarning):
@@ -40,7 +44,15 @@ def available(subgraph) -> bool:
     return bool(subgraph.spec.get("config", {}).get("fallback")) and enabled()
 
 
-def take(subgraph, error: BaseException) -> None:
+def state_address(key: str) -> int:
+    with _lock:
+        state = _states.get(key)
+        if state is None:
+            state = _states[key] = np.ones(1, np.int8)
+    return state.ctypes.data
+
+
+def take(subgraph, error: BaseException) -> int:
     """Hand ``subgraph`` to TVM for this call and the next ones (re-raises ``error`` when that is
     not possible or not allowed)."""
     if not available(subgraph):
@@ -54,13 +66,14 @@ def take(subgraph, error: BaseException) -> None:
             TensorRTFallbackWarning,
             stacklevel=2,
         )
-    decline()
+    return decline(subgraph)
 
 
-def decline() -> None:
-
-    _state.declined = True
-    bump("fallback_executions")
+def decline(subgraph) -> int:
+    """For good: the stub stops calling Python, ``<symbol>_ok`` answers False."""
+    state_address(subgraph.key)
+    _states[subgraph.key][0] = 0
+    return DECLINED
 
 
 def remember(subgraph) -> None:
@@ -75,28 +88,29 @@ def forget() -> None:
     with _lock:
         _weights.clear()
         _tensors.clear()
+        for state in _states.values():
+            state[0] = 1
 
 
-def weight(name, like):
-    """``tvm_trt.weight("<weights id>:<index>", like)``: a subgraph's weight for TVM's code, on
-    ``like``'s device: a view of the library's bytes on the host, else one device copy kept."""
-    import tvm
-
+def weights(weights_id, like):
+    """``tvm_trt.weights("<weights id>", like)``: all of a subgraph's weights for TVM's code, as one
+    tuple on ``like``'s device: views of the library's bytes on the host, else one device copy kept.
+    Called once per execution of the twin: it counts them."""
     device = like.device
-    key = (str(name), device.dlpack_device_type(), device.index)
-    tensor = _tensors.get(key)
-    if tensor is None:
-        weights_id, index = str(name).rsplit(":", 1)
-        array = _weights[weights_id][int(index)]
-        host = device.dlpack_device_type() in (1, 3)  # kDLCPU, kDLCUDAHost
-        tensor = tvm.runtime.from_dlpack(array) if host else tvm.runtime.tensor(array, device)
-        with _lock:
-            tensor = _tensors.setdefault(key, tensor)
-    return tensor
+    key = (str(weights_id), device.dlpack_device_type(), device.index)
+    found = _tensors.get(key)
+    if found is None:
+        found = _place(key, device)
+    bump("fallback_executions", python_calls=1)
+    return found
 
 
-def ok(*_outputs) -> bool:
-    """``tvm_trt.ok``: False when the stub just called on this thread left its work to TVM."""
-    declined = getattr(_state, "declined", False)
-    _state.declined = False
-    return not declined
+def _place(key, device):
+    import tvm
+    import tvm_ffi
+
+    arrays = _weights.get(key[0], [])
+    host = key[1] in (1, 3)  # kDLCPU, kDLCUDAHost
+    tensors = [tvm.runtime.from_dlpack(a) if host else tvm.runtime.tensor(a, device) for a in arrays]
+    with _lock:
+        return _tensors.setdefault(key, tvm_ffi.convert(tensors))

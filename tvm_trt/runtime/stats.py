@@ -15,6 +15,7 @@ STATS = {
     "int8_engines": 0,
     "reference_executions": 0,
     "fallback_executions": 0,
+    "python_calls": 0,  # calls from a library into our Python (tvm_trt.run / load / state / weights)
     "cuda_graph_contexts": 0,  # execution contexts with CUDA graph capture (cuda_graphs)
     "shared_activation_bytes": 0,  # the activation buffers of share_activation_memory
     "build_seconds": 0.0,
@@ -22,9 +23,15 @@ STATS = {
 }
 
 
-def bump(name: str, amount=1) -> None:
+def bump(name: str, amount=1, python_calls: int = 0) -> None:
     with _lock:
         STATS[name] += amount
+        STATS["python_calls"] += python_calls
+
+
+def count_call() -> None:
+    """One call from a library into our Python (the hot path's own bump carries it instead)."""
+    bump("python_calls")
 
 
 def snapshot() -> Dict:

@@ -20,12 +20,13 @@ from ..network import precision
 from ..core import spec_format
 from . import weights as run_weights
 from ..network.builder import build_network
+from ..core.spec_format import RAN
 from . import aot, cache, dlpack, fallback
 from .int8_calibration import Calibration
 from .engine import BuildSettings, Engine, build_plan, cache_key, gpu_name, is_static
 from .profiles import Profile, Profiles
 from ..core.options import CompileOptions
-from .stats import STATS, bump  # noqa: F401  (STATS: tests read the counters here)
+from .stats import STATS, bump, count_call  # noqa: F401  (STATS: tests read the counters here)
 
 logger = logging.getLogger("tvm_trt")
 
@@ -71,7 +72,13 @@ class Subgraph:
         self.symbol = self.spec["symbol"]
         progress.configure_logging()  # TVM_TENSORRT_LOG_LEVEL applies from the first engine event on
         self.num_inputs = len(self.spec["inputs"])
-        self.skip_args = frozenset(self.spec.get("skip_args", ()))  # shape-valued call arguments
+        # what the stub passes per tensor (inputs, then outputs): its data pointer; the dims only
+        # of tensors with a symbolic dim (rank, else 0)
+        tensors = self.spec["inputs"] + self.spec["outputs"]
+        self._dtypes = [t["dtype"] for t in tensors]
+        self._static_shapes = [None if any(isinstance(d, str) for d in t["shape"]) else tuple(t["shape"]) for t in tensors]
+        self._ndims = [len(t["shape"]) for t in tensors]
+        self._input_shapes = tuple(self._static_shapes[: self.num_inputs])
         self.fallback_reason: Optional[str] = None  # set once TVM's code runs this subgraph
         self.dynamic = not is_static(self.spec)
         self.profiles = Profiles(self.spec) if self.dynamic else None
@@ -213,34 +220,55 @@ class Subgraph:
         return len(self.slots)
 
     # --- execution -------------------------------------------------------------------------
-    def run(self, handles) -> None:
-        if self.skip_args:
-            handles = [h for i, h in enumerate(handles) if i not in self.skip_args]
-        refs = [dlpack.read(h) for h in handles]
+    def refs(self, device_type: int, device_id: int, pointers_and_dims) -> List[dlpack.TensorRef]:
+        """The tensors a stub passed: data pointers, then the dims of dynamic ones (plain ints)."""
+        if not self.dynamic:
+            return [
+                dlpack.TensorRef(ptr, device_type, device_id, shape, dtype)
+                for ptr, shape, dtype in zip(pointers_and_dims, self._static_shapes, self._dtypes)
+            ]
+        dims = pointers_and_dims[len(self._dtypes) :]
+        refs, at = [], 0
+        for ptr, shape, ndim, dtype in zip(pointers_and_dims, self._static_shapes, self._ndims, self._dtypes):
+            if shape is None:
+                shape, at = tuple(dims[at : at + ndim]), at + ndim
+            refs.append(dlpack.TensorRef(ptr, device_type, device_id, shape, dtype))
+        return refs
+
+    def call(self, device_type: int, device_id: int, pointers_and_dims) -> int:
+        """One stub call -> RAN, or DECLINED when TVM's twin runs it from now on."""
+        refs = self.refs(device_type, device_id, pointers_and_dims)
         inputs, outputs = refs[: self.num_inputs], refs[self.num_inputs :]
-        self.check_inputs(inputs)
+        if self.dynamic:  # static shapes and dtypes came from the spec itself
+            self.check_inputs(inputs)
         if self.calibration.active and self.fallback_reason is None:  # INT8: the first N calls
             reference = executor_mode() == "reference"  # run in float and record activations
             try:
-                return self.calibration.observe(inputs, outputs, reference)
+                self.calibration.observe(inputs, outputs, reference)
             except Exception as err:  # noqa: BLE001  (no TensorRT here: TVM's float code runs)
                 if reference:
                     raise
+                count_call()
                 return fallback.take(self, err)
+            count_call()
+            return RAN
         return self.run_refs(inputs, outputs)
 
-    def run_refs(self, inputs, outputs):
-        shapes = tuple(r.shape for r in inputs)
+    def run_refs(self, inputs, outputs) -> int:
+        shapes = tuple(r.shape for r in inputs) if self.dynamic else self._input_shapes
         if executor_mode() == "reference":
             self._run_reference(shapes, inputs, outputs)
-        elif self.fallback_reason is not None:
-            return fallback.decline()
+        elif self.fallback_reason is not None:  # another thread's call fell back meanwhile
+            count_call()
+            return fallback.decline(self)
         else:
             try:
                 self._run_tensorrt(shapes, inputs, outputs)
             except Exception as err:  # noqa: BLE001  (TensorRT's reason travels in the warning)
+                count_call()
                 return fallback.take(self, err)
-        bump("executions")
+        bump("executions", python_calls=1)
+        return RAN
 
     def _run_tensorrt(self, shapes, inputs, outputs) -> None:
         tensorrt.trt()  # raises TensorRTNotAvailable, naming the extra to install
