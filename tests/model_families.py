@@ -34,12 +34,6 @@ KNOWN_GAPS = {
     "qwen2": _SYMBOLIC_VAR,
     "mistral": _SYMBOLIC_VAR,
     "phi3": _SYMBOLIC_VAR,
-    "wav2vec2": "no converter for relax.variance: the feature extractor's GroupNorm, written as mean/variance, "
-                "stays in TVM (2 subgraphs where TensorRT's parser takes the model whole)",
-    "unet2d_condition": "no converter for relax.variance: diffusers' GroupNorms, imported as mean/variance, stay in "
-                        "TVM (22 subgraphs where TensorRT's parser takes the model whole)",
-    "autoencoder_kl": "no converter for relax.variance: diffusers' GroupNorms, imported as mean/variance, stay in "
-                      "TVM (25 subgraphs where TensorRT's parser takes the model whole)",
 }
 
 
