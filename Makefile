@@ -8,7 +8,7 @@
 PYTHON ?= python3
 VENV ?= .venv
 VENV_MXNET ?= .venv-mxnet
-EXTRAS ?= rtx,onnx,torch,zoo,test
+EXTRAS ?= rtx,onnx,torch,zoo,test,plot
 EXTRAS_MXNET ?= rtx,mxnet,test
 PYTEST_ARGS ?= -q -n 2 --dist loadfile -rs
 # The test files that hold MXNet tests (the MXNet environment lacks torch/onnxruntime: collect only these).
@@ -40,7 +40,7 @@ demo-torch: $(VENV)/.installed
 # pytest's exit code 5 ("no tests collected") is not a failure here. TVM_TRT_TEST_REQUIRES makes the session fail
 # at once if the environment lacks a package its tests need (tests/conftest.py), instead of skipping them.
 test-default: $(VENV)/.installed
-	TVM_TRT_TEST_REQUIRES="torch torchvision transformers timm ultralytics diffusers onnxruntime onnxslim tensorrt_rtx_bindings" \
+	TVM_TRT_TEST_REQUIRES="torch torchvision transformers timm ultralytics diffusers onnxruntime onnxslim tensorrt_rtx_bindings matplotlib" \
 	  $(VENV)/bin/python -m pytest $(PYTEST_ARGS) -m "not mxnet" || [ $$? -eq 5 ]
 
 test-mxnet: $(VENV_MXNET)/.installed

@@ -3,6 +3,7 @@
     tvm-trt report model.onnx --input-shape data=1,3,224,224 --svg model.svg
     tvm-trt compile model.onnx -o model.so --target cuda --arch sm_87 --config jetson-orin
     tvm-trt run model.so --repeat 20
+    tvm-trt debug model.onnx --precision fp16 --json r.json --plot r.png
 
 MODEL is an ONNX file, an MXNet checkpoint prefix (PREFIX-symbol.json + PREFIX-0000.params) or
 ``module:function`` returning ``(mod, params)``. ``compile`` writes ``LIB.so.json`` next to the
@@ -18,6 +19,7 @@ from ..core import env
 from ..core.ir import error_line
 from .common import UsageError
 from .compile import cmd_compile
+from .debug import cmd_debug
 from .report import cmd_report
 from .run import cmd_run
 
@@ -81,6 +83,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--repeat", type=int, default=10)
     p.add_argument("--cast", action="store_true", help="convert inputs of another dtype (default: refuse them)")
     p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("debug", help="compare every TensorRT layer in FP16/INT8 with TVM float32 (no GPU needed)")
+    model_args(p)
+    p.add_argument("--input", action="append", metavar="NAME=FILE.npy",
+                   help="repeatable; default random data (real inputs show the activations that matter)")
+    p.add_argument("--precision", choices=("fp32", "fp16", "int8"), default="fp16")
+    p.add_argument("--tolerance", type=float, default=1e-2,
+                   help="max |err| / max |float32 value| a layer may reach (default 1e-2)")
+    p.add_argument("--no-suggest", action="store_true", help="do not rebuild to find fp32_ops")
+    p.add_argument("--json", metavar="FILE", help="write the report as JSON")
+    p.add_argument("--plot", metavar="FILE.png", help="draw the error per layer (needs matplotlib: the plot extra)")
+    p.set_defaults(func=cmd_debug)
     return parser
 
 

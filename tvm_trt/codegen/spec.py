@@ -43,6 +43,8 @@ class _SpecBuilder(graph.Visitor):
                 "attrs": ir.attrs_to_dict(call.attrs),
                 "out": outs,
                 "tuple_out": isinstance(call.ty, relax.TupleType),
+                # the Relax binding it computes: TensorRT layers "<node>:<op>:<k>" map back through it
+                "var": getattr(self, "binding", None),
             }
         )
         return {"node": len(self.nodes) - 1}

@@ -276,8 +276,10 @@ def build_network(spec: Dict, weights: Sequence[np.ndarray], builder, input_shap
                 raise NotImplementedError("no converter registered")
             if keep:
                 node.args = precision.cast_tree(ctx, node.args, "float16", keep)
+            elif spec.get("precision") == "float16":  # a float32 result of an fp32_ops node feeds a half op
+                node.args = precision.cast_tree(ctx, node.args, "float32", "float16")
             out = entry.converter(ctx, node)
-            if keep:
+            if keep and not desc.get("float32_out"):
                 out = precision.cast_tree(ctx, out, keep, "float16")
         except Exception as err:
             raise ConversionError(
