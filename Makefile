@@ -1,13 +1,14 @@
 # Two fresh-machine entry points, `make demo` and `make test`, over two environments (see README):
 #   .venv        default: numpy 2, current onnx + onnxruntime + onnxslim, torch/torchvision/transformers,
-#                TensorRT-RTX, test tools. Runs every test not marked `mxnet`.
+#                timm/ultralytics/diffusers (the zoo's model families), TensorRT-RTX, test tools. Runs every test
+#                not marked `mxnet`.
 #   .venv-mxnet  MXNet 1.9.1 with the pins it needs (numpy 1.23.5, onnx 1.16.2), TensorRT-RTX, test tools.
 #                Runs the tests marked `mxnet`.
 # Each environment is (re)installed from pyproject.toml's extras when pyproject.toml changes.
 PYTHON ?= python3
 VENV ?= .venv
 VENV_MXNET ?= .venv-mxnet
-EXTRAS ?= rtx,onnx,torch,test
+EXTRAS ?= rtx,onnx,torch,zoo,test,plot
 EXTRAS_MXNET ?= rtx,mxnet,test
 PYTEST_ARGS ?= -q -n 2 --dist loadfile -rs
 # The test files that hold MXNet tests (the MXNet environment lacks torch/onnxruntime: collect only these).
@@ -39,7 +40,7 @@ demo-torch: $(VENV)/.installed
 # pytest's exit code 5 ("no tests collected") is not a failure here. TVM_TRT_TEST_REQUIRES makes the session fail
 # at once if the environment lacks a package its tests need (tests/conftest.py), instead of skipping them.
 test-default: $(VENV)/.installed
-	TVM_TRT_TEST_REQUIRES="torch torchvision transformers onnxruntime onnxslim tensorrt_rtx_bindings" \
+	TVM_TRT_TEST_REQUIRES="torch torchvision transformers timm ultralytics diffusers onnxruntime onnxslim tensorrt_rtx_bindings matplotlib" \
 	  $(VENV)/bin/python -m pytest $(PYTEST_ARGS) -m "not mxnet" || [ $$? -eq 5 ]
 
 test-mxnet: $(VENV_MXNET)/.installed

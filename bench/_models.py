@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from _common import onnx_cache_dir
 
-from tvm_trt.testing import torch_zoo
+from tvm_trt.testing import torch_zoo, torch_zoo_families
 from tvm_trt.testing.zoo import mlp, transformer_block
 
 # More Gluon vision models that build offline with random weights, beyond tvm_trt.testing.zoo.GLUON_ZOO.
@@ -23,8 +23,11 @@ def zoo_module(name: str, batch: int = 1, image: int = 224):
 ONNX_MODELS = {"transformer_block": transformer_block, "mlp": mlp}
 
 # torchvision / transformers models (random init, tvm_trt.testing.torch_zoo), full size: 224x224 images,
-# sequences of 128 tokens, every layer. "<model>@dynbatch": axis 0 of the inputs symbolic.
-TORCH_MODELS = torch_zoo.MODELS + ["resnet50@dynbatch", "bert@dynbatch"]
+# sequences of 128 tokens, every layer. "<model>@dynbatch": axis 0 of the inputs symbolic. Then the
+# other families (ultralytics, timm, CLIP, T5, speech, SegFormer, decoder-only, diffusers, video,
+# MaxViT) at the small configs of tvm_trt.testing.torch_zoo_families.
+FAMILY_MODELS = torch_zoo_families.MODELS
+TORCH_MODELS = torch_zoo.MODELS + ["resnet50@dynbatch", "bert@dynbatch"] + FAMILY_MODELS
 
 
 def torch_onnx(name: str):

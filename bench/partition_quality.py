@@ -6,7 +6,7 @@ partitioners get the same imported module with the weights bound as constants. F
 models exported from PyTorch, TensorRT's own ONNX parser (what ONNX Runtime's TensorRT
 provider offloads) is measured on the same ONNX file: its subgraphs and share of ONNX nodes.
 
-    python bench/partition_quality.py [--models resnet18_v1,transformer_block] [--quick]
+    python bench/partition_quality.py [--models resnet18_v1,transformer_block] [--quick | --torch | --families]
 """
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from typing import Dict
 
 import _common  # noqa: F401  (puts the checkout on sys.path)
 from _common import table, timed, write_results
-from _models import EXTRA_ZOO, ONNX_MODELS, TORCH_MODELS, onnx_module, torch_onnx, zoo_module
+from _models import EXTRA_ZOO, FAMILY_MODELS, ONNX_MODELS, TORCH_MODELS, onnx_module, torch_onnx, zoo_module
 
 import tvm
 from tvm import relax
@@ -215,10 +215,12 @@ def main(argv=None) -> int:
     parser.add_argument("--models", help="comma-separated model names (default: all)")
     parser.add_argument("--quick", action="store_true", help=f"only {', '.join(QUICK)}")
     parser.add_argument("--torch", action="store_true", help="only the models exported from PyTorch")
+    parser.add_argument("--families", action="store_true",
+                        help="only the model families of tvm_trt.testing.torch_zoo_families (YOLO, timm, CLIP, ...)")
     parser.add_argument("--output", default="partition_quality", help="results name (bench/results/NAME.json)")
     args = parser.parse_args(argv)
     names = args.models.split(",") if args.models else (
-        QUICK if args.quick else TORCH_MODELS if args.torch else all_models())
+        QUICK if args.quick else TORCH_MODELS if args.torch else FAMILY_MODELS if args.families else all_models())
     results = []
     for name in names:
         print(f"[partition_quality] {name} ...", file=sys.stderr, flush=True)

@@ -66,7 +66,8 @@ def _tvm_inputs(values) -> Optional[list]:
     if any(a is None for a in arrays):
         return None
     try:
-        return [tvm.runtime.tensor(np.require(a, requirements="C")) for a in arrays]  # 0-d stays 0-d
+        # np.require, not ascontiguousarray: numpy 1.x makes 0-d arrays 1-d there
+        return [tvm.runtime.tensor(np.require(a, requirements="C")) for a in arrays]
     except Exception:  # sub-byte types (int4, int2...) that TVM tensors cannot be filled from
         return None
 

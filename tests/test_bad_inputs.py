@@ -48,6 +48,10 @@ def files(tmp_path_factory):
     np.save(d / "x_f64.npy", np.zeros((1, 3, 8, 8), "float64"))
     np.save(d / "x_i32.npy", np.zeros((1, 3, 8, 8), "int32"))
     (d / "typo.json").write_text('{"use_fp17": true}')
+    shutil.copy(lib, d / "empty_meta.so")
+    (d / "empty_meta.so.json").write_text("{}")
+    (d / "notes.txt").write_text("the user's notes: must survive a mistaken -o\n")
+    (d / "broken_model.py").write_text("def build(:\n    pass\n")
     (d / "list.json").write_text("[1, 2]")
     (d / "broken.json").write_text("{")
     (d / "mymodel.py").write_text(
@@ -121,6 +125,32 @@ CLI_CASES = [
      "TVM_TENSORRT_MAX_WORKSPACE_SIZE='1<<70' is not a positive integer below 2**63"),
     ("env-executor", ["run", "{d}/m.so"], {"TVM_TENSORRT_EXECUTOR": "bogus"},
      "TVM_TENSORRT_EXECUTOR='bogus' is not allowed: use one of tensorrt, reference"),
+    ("output-is-model", ["compile", "{d}/tiny.onnx", "-o", "{d}/tiny.onnx", "--target", "llvm"], {},
+     "library -o '{d}/tiny.onnx' is the model given as input; choose another path"),
+    ("output-not-a-library", ["compile", "{d}/tiny.onnx", "-o", "{d}/notes.txt", "--target", "llvm"], {},
+     "library -o '{d}/notes.txt' exists and is not a library; --force overwrites it"),
+    ("output-directory", ["compile", "{d}/tiny.onnx", "-o", "{d}", "--target", "llvm"], {}, "is a directory; give a file"),
+    ("json-is-model", ["report", "{d}/tiny.onnx", "--json", "{d}/tiny.onnx"], {}, "--json '{d}/tiny.onnx' is the model"),
+    ("shape-twice", ["report", "{d}/tiny.onnx", "--input-shape", "x=1,3,8,8", "--input-shape", "x=2,3,8,8"], {},
+     "--input-shape x=... is given twice"),
+    ("shape-huge", ["report", "{d}/tiny.onnx", "--input-shape", "x=1,3,99999999999,8"], {},
+     "a dim above 2147483647 (TensorRT dims are 32-bit)"),
+    ("detail-without-svg", ["report", "{d}/tiny.onnx", "--detail"], {}, "give --svg FILE too"),
+    ("model-directory", ["report", "{d}"], {}, "is a directory: give an .onnx file"),
+    ("module-syntax-error", ["report", "broken_model:build"], {}, "cannot import 'broken_model' for MODEL"),
+    ("cuda-without-arch", ["compile", "{d}/tiny.onnx", "-o", "{d}/c.so", "--target", "cuda"], {},
+     "--target cuda needs --arch"),
+    ("cc-missing", ["compile", "{d}/tiny.onnx", "-o", "{d}/c.so", "--target", "llvm", "--cc", "no-such-g++"], {},
+     "--cc 'no-such-g++': no such compiler on PATH"),
+    ("host-triple-link", ["compile", "{d}/tiny.onnx", "-o", "{d}/c.so", "--target", "llvm", "--host-triple",
+                          "aarch64-linux-gnu"], {}, "cannot link '{d}/c.so': "),
+    ("host-triple-unknown", ["compile", "{d}/tiny.onnx", "-o", "{d}/c.so", "--target", "llvm", "--host-triple",
+                             "nonsense-triple"], {}, "cannot build for host 'nonsense-triple'"),
+    ("library-directory", ["run", "{d}"], {}, "is a directory, not a library"),
+    ("library-empty-json", ["run", "{d}/empty_meta.so"], {}, "empty_meta.so.json has no inputs"),
+    ("repeat-zero", ["run", "{d}/m.so", "--repeat", "0"], {}, "--repeat 0: give at least 1 timed run"),
+    ("save-is-library", ["run", "{d}/m.so", "--save", "{d}/m.so"], {}, "--save '{d}/m.so' is the model given as input"),
+    ("compare-not-onnx", ["run", "{d}/m.so", "--compare", "{d}/x.npy"], {}, "not outputs saved by run --save"),
     ("env-log-level", ["report", "{d}/tiny.onnx"], {"TVM_TENSORRT_LOG_LEVEL": "loud"},
      "TVM_TENSORRT_LOG_LEVEL='loud' is not allowed: use one of error, warning, info, verbose, debug"),
 ]
@@ -130,10 +160,13 @@ CLI_CASES = [
 def test_cli_one_line_exit_2(files, monkeypatch, argv, environ, message):
     for name, value in environ.items():
         monkeypatch.setenv(name, value)
+    monkeypatch.chdir(files)  # module:function cases import from the current directory
+    before = {p.name: p.stat().st_mtime_ns for p in files.iterdir()}
     r = cli(*[a.format(d=files) for a in argv])
     assert (r.returncode, r.stdout) == (2, ""), r.stderr
     lines = r.stderr.strip().splitlines()
-    assert len(lines) == 1 and message in lines[0], r.stderr
+    assert len(lines) == 1 and message.format(d=files) in lines[0], r.stderr
+    assert {p.name: p.stat().st_mtime_ns for p in files.iterdir()} == before  # no file written, changed or lost
 
 
 def test_cli_what_the_errors_point_to(files, monkeypatch):
@@ -147,6 +180,25 @@ def test_cli_what_the_errors_point_to(files, monkeypatch):
     monkeypatch.syspath_prepend(str(files))  # pytest's own sys.path has no '' entry
     r = cli("report", "mymodel:build")
     assert r.returncode == 0 and "1/1 ops" in r.stdout, r.stderr
+
+
+def _tiny_onnx():
+    graph = helper.make_graph([helper.make_node("Relu", ["x"], ["y"])], "relu",
+                              [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, 8, 8])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 3, 8, 8])])
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
+
+
+def test_load_refuses_a_truncated_library(files):
+    """The Python API's loader checks like the CLI: a truncated library raises, never SIGBUS."""
+    with pytest.raises(ValueError, match="half.so is truncated"):
+        tvm_trt.load(files / "half.so")
+    with pytest.raises(ValueError, match="sha256 mismatch"):
+        tvm_trt.load(files / "flipped.so")
+    import tvm
+
+    vm = relax.VirtualMachine(tvm_trt.load(files / "m.so"), tvm.cpu())  # the real library loads and runs
+    assert vm["main"](tvm.runtime.tensor(np.ones((1, 3, 8, 8), "float32"))).numpy().shape == (1, 4, 8, 8)
 
 
 def _relu():
@@ -185,8 +237,13 @@ API_CASES = [
      ValueError, "register_op: TVM has no op named 'relax.does_not_exist'"),
     ("register-not-relax", lambda m: tvm_trt.register_op("conv2d")(lambda ctx, node: None),
      ValueError, "register_op: 'conv2d' is not a Relax op name"),
-    ("register-version", lambda m: tvm_trt.register_op("relax.flip", min_version=7)(lambda ctx, node: None),
+    ("register-version", lambda m: tvm_trt.register_op("relax.unique", min_version=7)(lambda ctx, node: None),
      TypeError, "TensorRT version 7 is ambiguous"),
+    ("from-onnx-negative-dim", lambda m: tvm_trt.frontend.from_onnx(_tiny_onnx(), shape={"x": [1, 3, -16, 16]}),
+     ValueError, "shape['x'] = [1, 3, -16, 16]: every dim must be a positive int below 2**31"),
+    ("load-missing", lambda m: tvm_trt.load("missing.so"), FileNotFoundError, "library 'missing.so' not found"),
+    ("load-directory", lambda m: tvm_trt.load(os.getcwd()), ValueError, "is a directory, not a library"),
+    ("load-text", lambda m: tvm_trt.load(__file__), ValueError, "is not a shared library (no ELF or Mach-O header)"),
     ("to-json-indent-as-path", lambda m: tvm_trt.partition_report(m).to_json(2), TypeError,
      "to_json(path): path must be a file path, got int"),
 ]
@@ -197,7 +254,7 @@ def test_api_raises_naming_the_key(call, exc, message):
     with pytest.raises(exc) as info:
         call(_relu())
     assert message in str(info.value) and "\n" not in str(info.value)
-    assert registry.get("relax.does_not_exist") is None and registry.get("relax.flip") is None
+    assert registry.get("relax.does_not_exist") is None and registry.get("relax.unique") is None
 
 
 @pytest.mark.parametrize("version", [(8, 6), "8.6", "8.6.0", [8, 6]], ids=["tuple", "string", "string3", "list"])

@@ -1,6 +1,5 @@
 import io
 import json
-import shutil
 import time
 
 import numpy as np
@@ -53,16 +52,18 @@ def test_compile_and_run(tiny_onnx, tmp_path):
     assert "output 0: shape [1, 4, 8, 8] float32" in r.stdout and "latency" in r.stdout
 
 
-@pytest.mark.skipif(shutil.which("aarch64-linux-gnu-g++") is None,
-                    reason="cross compiler not installed (Debian: g++-aarch64-linux-gnu)")
 def test_cross_compile_for_jetson(tiny_onnx, tmp_path):
-    """The Jetson recipe of the README: CUDA sm_87 device code, aarch64 host code and library."""
+    """The Jetson recipe of the README: CUDA sm_87 device code, aarch64 host code and library, linked by a
+    cross compiler installed from PyPI (Zig's clang): an AArch64 ELF with our weights symbol and stub."""
+    from tvm_trt.testing import cross_compiler
+
+    cc = cross_compiler.zig_cc(str(tmp_path))
     lib = tmp_path / "jetson.so"
-    r = cli("compile", tiny_onnx, "-o", str(lib), "--target", "cuda", "--arch", "sm_87",
-            "--cc", "aarch64-linux-gnu-g++")
+    r = cli("compile", tiny_onnx, "-o", str(lib), "--target", "cuda", "--arch", "sm_87", "--cc", cc)
     assert r.returncode == 0, r.stderr
-    header = lib.read_bytes()[:20]
-    assert header[:4] == b"\x7fELF" and int.from_bytes(header[18:20], "little") == 183  # EM_AARCH64
+    data = lib.read_bytes()
+    assert data[:4] == b"\x7fELF" and int.from_bytes(data[18:20], "little") == 183  # EM_AARCH64
+    assert b"tvm_trt_weights_" in data and b"__tvm_ffi_tensorrt_0" in data
 
 
 def test_configs_are_partition_kwargs():
@@ -166,3 +167,8 @@ def test_report_mxnet_prefix(tmp_path):
     assert r.returncode == 0, r.stderr
     data = json.loads((tmp_path / "r.json").read_text())
     assert data["ops_offloaded"] == data["ops_total"] > 0 and data["per_op"]["relax.nn.conv2d"]["offloaded"] == 1
+    params = tmp_path / "net-0000.params"
+    params.write_bytes(params.read_bytes()[:100])  # a corrupt params file is named, not blamed on the shapes
+    r = cli("report", prefix, "--input-shape", "data=1,3,8,8")
+    assert (r.returncode, r.stdout) == (2, ""), r.stderr
+    assert r.stderr.count("\n") == 1 and f"MXNet checkpoint '{params}' is not a readable params file" in r.stderr

@@ -11,9 +11,16 @@ Parity with TensorRT's own ONNX parser: on every case the parser takes whole (ca
 TensorRT subgraph and get the numbers right (through the reference executor without a TensorRT
 GPU), unless the case is listed in ``node_parity.py`` with its reason.
 """
+import importlib.util
+
 import pytest
 
 onnx = pytest.importorskip("onnx")
+
+# Both environments run the suite, each with its own onnx (and its own cases): the default one
+# (current onnx) as an unmarked test, the MXNet one (onnx 1.16) as a test marked mxnet, which
+# is what `make test-mxnet` selects there.
+pytestmark = [pytest.mark.mxnet] if importlib.util.find_spec("mxnet") else []
 
 import node_parity  # noqa: E402  (tests/node_parity.py)
 import node_suite  # noqa: E402  (tests/node_suite.py)

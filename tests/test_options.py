@@ -17,6 +17,8 @@ BAD_VALUES = [
     ("min_subgraph_size", 0, "option min_subgraph_size=0: expected an integer >= 1"),
     ("exclude_ops", "relax.nn.relu", "expected a list of Relax op names"),
     ("exclude_ops", ["relax.nn.relux"], "TVM has no op named 'relax.nn.relux'"),
+    ("fp32_ops", "relax.matmul", "expected a list of Relax op names or tvm_trt.debug layer names"),
+    ("fp32_ops", ["matmull"], "TVM has no op named 'matmull'"),
     ("builder_optimization_level", 6, "option builder_optimization_level=6: expected an integer 0..5"),
     ("hardware_compatibility", "all", "allowed: none, ampere_plus, same_compute_capability"),
     ("version_compatible", "yes", "expected true or false"),

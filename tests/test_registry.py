@@ -93,7 +93,7 @@ def test_keep_float32_is_registration_data(free_op):
     registry.register_op(free_op, keep_float32=True)(_trunc)
     out = [{"shape": [2, 3], "dtype": "float32"}]
     spec = {"inputs": [dict(out[0])], "weights": [],
-            "nodes": [{"op": free_op, "attrs": {}, "out": out}, {"op": "relax.nn.relu", "attrs": {}, "out": out}]}
+            "nodes": [{"op": free_op, "args": [], "attrs": {}, "out": out}, {"op": "relax.nn.relu", "args": [], "attrs": {}, "out": out}]}
     half, _ = precision.to_fp16(spec, [])
     assert half["nodes"][0].get("compute_dtype") == "float32" and half["nodes"][0]["out"][0]["dtype"] == "float32"
     assert "compute_dtype" not in half["nodes"][1] and half["nodes"][1]["out"][0]["dtype"] == "float16"

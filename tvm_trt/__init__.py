@@ -12,6 +12,7 @@ from .offline_calibration import calibrate
 from .partition import partition_for_tensorrt
 from .report import PartitionReport, partition_report
 from .runtime import runtime_stats
+from .runtime.loader import load
 
 __version__ = "0.1.0"
 
@@ -26,6 +27,7 @@ __all__ = [
     "build",
     "calibrate",
     "configs",
+    "load",
     "partition_for_tensorrt",
     "partition_report",
     "register_op",

@@ -34,7 +34,7 @@ def test_every_call_is_recorded_with_its_subgraph_or_reason():
     assert record.subgraph_calls == {"tensorrt_0": 1, "tensorrt_1": 1}
     # the variables are those the spec (and so a conversion error) names for the same nodes
     for name in ("tensorrt_0", "tensorrt_1"):
-        node_vars = spec.from_function(pmod[name], name, {})[0]["node_vars"]
+        node_vars = [n["var"] for n in spec.from_function(pmod[name], name, {})[0]["nodes"]]
         assert node_vars == [d.var for d in record.offloaded if d.subgraph == name] and all(node_vars)
 
 

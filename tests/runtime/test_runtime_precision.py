@@ -69,19 +69,24 @@ def test_fp16_rewrite_keeps_io_and_sensitive_ops():
     spec = {
         "inputs": [{"name": "x", "shape": [2, 4], "dtype": "float32"}, {"name": "i", "shape": [2], "dtype": "int32"}],
         "nodes": [
-            {"op": "relax.add", "args": [], "attrs": {}, "out": [{"shape": [2, 4], "dtype": "float32"}]},
-            {"op": "relax.nn.softmax", "args": [], "attrs": {}, "out": [{"shape": [2, 4], "dtype": "float32"}]},
+            {"op": "relax.add", "args": [{"input": 0}, {"weight": 0}], "attrs": {},
+             "out": [{"shape": [2, 4], "dtype": "float32"}]},
+            {"op": "relax.nn.softmax", "args": [{"weight": 2}], "attrs": {}, "out": [{"shape": [2, 4], "dtype": "float32"}]},
             {"op": "relax.astype", "args": [], "attrs": {"dtype": "float32"}, "out": [{"shape": [2], "dtype": "float32"}]},
         ],
-        "weights": [{"shape": [4], "dtype": "float32", "offset": 0}, {"shape": [1], "dtype": "int64", "offset": 16}],
+        "weights": [{"shape": [4], "dtype": "float32", "offset": 0}, {"shape": [1], "dtype": "int64", "offset": 16},
+                    {"shape": [4], "dtype": "float32", "offset": 24}],
     }
-    half, weights = precision.to_fp16(spec, [np.ones(4, "float32"), np.ones(1, "int64")])
+    big = np.array([1.0, -3.4e38, 7e4, np.inf], "float32")
+    half, weights = precision.to_fp16(spec, [big, np.ones(1, "int64"), big])
     assert [i["dtype"] for i in half["inputs"]] == ["float16", "int32"]
     assert [i["io_dtype"] for i in half["inputs"]] == ["float32", "int32"]
     assert half["nodes"][0]["out"][0]["dtype"] == "float16"
     assert half["nodes"][1]["compute_dtype"] == "float32" and half["nodes"][1]["out"][0]["dtype"] == "float32"
     assert half["nodes"][2]["attrs"]["dtype"] == "float16"
-    assert [w.dtype for w in weights] == [np.float16, np.int64]
+    # read by a half op: float16, finite values beyond its range saturated; read only by a float32 op: kept
+    assert [w.dtype for w in weights] == [np.float16, np.int64, np.float32]
+    assert weights[0].tolist() == [1.0, -65504.0, 65504.0, np.inf] and weights[2] is big
     assert spec["inputs"][0]["dtype"] == "float32"  # the original is untouched
 
 

@@ -15,15 +15,17 @@ from ..core.ir import error_line
 from .common import UsageError
 
 
-def load_model(spec: str, shapes, simplify: Optional[bool] = None):
+def load_model(spec: str, shapes, simplify: Optional[bool] = None, tensorrt_parser: Optional[bool] = None):
     """(mod, params) from an ONNX file, an MXNet checkpoint prefix or ``module:function``."""
     from .. import frontend
 
+    if os.path.isdir(spec):
+        raise UsageError(f"MODEL {spec!r} is a directory: give an .onnx file, an MXNet prefix or module:function")
     if os.path.isfile(spec):
         check_onnx_shapes(spec, shapes)
         if not shapes:
-            return frontend.from_onnx(spec, simplify=simplify)
-        return _from_onnx_with_shapes(spec, shapes, simplify)
+            return frontend.from_onnx(spec, simplify=simplify, tensorrt_parser=tensorrt_parser)
+        return _from_onnx_with_shapes(spec, shapes, simplify, tensorrt_parser)
     if os.path.isfile(f"{spec}-symbol.json"):
         if not shapes:
             raise UsageError(f"MXNet model {spec!r} needs --input-shape for every input")
@@ -39,6 +41,10 @@ def load_model(spec: str, shapes, simplify: Optional[bool] = None):
 
 def simplify_option(args) -> Optional[bool]:
     return False if args.no_simplify else None
+
+
+def tensorrt_parser_option(args) -> Optional[bool]:
+    return {"auto": None, "always": True, "never": False}[args.tensorrt_parser]
 
 
 def check_onnx_shapes(path: str, shapes) -> None:
@@ -88,7 +94,7 @@ def _captured_output():
             text.append(sink.read())
 
 
-def _from_onnx_with_shapes(path: str, shapes, simplify: Optional[bool] = None):
+def _from_onnx_with_shapes(path: str, shapes, simplify: Optional[bool] = None, tensorrt_parser: Optional[bool] = None):
     """Fixed dims may be overridden (a batch of 8 for a model exported with 1); when TVM's importer
     then cannot convert an operator, one line says which shape did not fit and why."""
     from .. import frontend
@@ -96,7 +102,7 @@ def _from_onnx_with_shapes(path: str, shapes, simplify: Optional[bool] = None):
     failure = None
     with _captured_output() as captured:
         try:
-            model = frontend.from_onnx(path, shape=shapes, simplify=simplify)
+            model = frontend.from_onnx(path, shape=shapes, simplify=simplify, tensorrt_parser=tensorrt_parser)
         except frontend.ONNXImportError as err:  # TVM's importer failed: the error names the op
             failure = (err.reason, err.op)
         except (ValueError, TypeError, RuntimeError) as err:  # TVM's errors derive from these
@@ -141,6 +147,9 @@ def _from_function(spec: str, module_name: str, func_name: str):
         module = importlib.import_module(module_name)
     except ImportError as err:
         raise UsageError(f"cannot import {module_name!r} for MODEL {spec!r}: {err}") from None
+    except SyntaxError as err:
+        raise UsageError(f"cannot import {module_name!r} for MODEL {spec!r}: {err.msg} ({err.filename}, line "
+                         f"{err.lineno})") from None
     func = getattr(module, func_name, None)
     if not callable(func):
         raise UsageError(f"{module_name!r} has no function {func_name!r}")

@@ -1,7 +1,6 @@
 """``tvm-trt run``: check and load an exported library, run it on random or given inputs."""
 from __future__ import annotations
 
-import json
 import os
 import time
 from typing import Dict, Optional, Sequence
@@ -9,7 +8,8 @@ from typing import Dict, Optional, Sequence
 from ..core import env
 from ..core.ir import error_line
 from ..runtime import library_check
-from .common import UsageError
+from .common import UsageError, check_output, output_file
+from .compare import check_reference, compare_outputs
 
 
 def _load_inputs(items: Optional[Sequence[str]]) -> Dict:
@@ -51,17 +51,31 @@ def check_input(name: str, array, spec: Dict, cast: bool):
 
 
 def _read_meta(lib: str) -> Dict:
-    path = lib + ".json"
-    if not os.path.isfile(path):
-        return {}
+    from ..runtime.library_check import LibraryError
+    from ..runtime.loader import read_meta
+
     try:
-        with open(path) as f:
-            meta = json.load(f)
-    except (OSError, ValueError) as err:
-        raise UsageError(f"cannot read {path!r} (written by compile): {err}") from None
-    if not isinstance(meta, dict):
-        raise UsageError(f"{path!r} is not the JSON object compile writes")
-    return meta
+        meta = read_meta(lib)
+    except LibraryError as err:
+        raise UsageError(str(err)) from None
+    if meta is not None and not meta.get("inputs"):
+        raise UsageError(f"{lib}.json has no inputs: it is not the file tvm-trt compile writes (compile again, "
+                         "or remove it and give every input with --input NAME=file.npy)")
+    return meta or {}
+
+
+def random_input(spec: Dict, index_range: Optional[int], rng):
+    """Random data the model can take: ids within the table they index, 0/1 for bools, small
+    non-negative ints for other integers (sizes, positions), normal floats."""
+    import numpy as np
+
+    shape = [d if isinstance(d, int) else 1 for d in spec["shape"]]  # symbolic dims: 1
+    dtype = np.dtype(spec["dtype"])
+    if dtype == np.bool_:
+        return rng.integers(0, 2, shape).astype(bool)
+    if dtype.kind in "iu":
+        return rng.integers(0, index_range or 16, shape).astype(dtype)
+    return rng.standard_normal(shape).astype(dtype)
 
 
 def cmd_run(args) -> int:
@@ -71,10 +85,18 @@ def cmd_run(args) -> int:
 
     import tvm_trt  # noqa: F401  (registers the runtime the library's TensorRT stubs call)
 
+    if os.path.isdir(args.library):
+        raise UsageError(f"library {args.library!r} is a directory, not a library")
     if not os.path.isfile(args.library):
         raise UsageError(f"library {args.library!r} not found")
+    if args.save:
+        check_output(args.save, [args.library], "--save", force=True)
+    if args.repeat < 1:
+        raise UsageError(f"--repeat {args.repeat}: give at least 1 timed run")
     meta = _read_meta(args.library)
     library_check.check(args.library, meta.get("library"))  # before TVM maps it: a truncated file faults
+    if args.compare:
+        check_reference(args.compare, meta)
     given = _load_inputs(args.input)
     specs = meta.get("inputs") or [{"name": n, "shape": list(a.shape), "dtype": str(a.dtype)} for n, a in given.items()]
     if not specs:
@@ -89,8 +111,7 @@ def cmd_run(args) -> int:
         if s["name"] in given:
             arrays.append(check_input(s["name"], given[s["name"]], s, args.cast))
         else:
-            shape = [d if isinstance(d, int) else 1 for d in s["shape"]]  # symbolic dims: 1
-            arrays.append(rng.standard_normal(shape).astype(s["dtype"]))
+            arrays.append(random_input(s, (meta.get("input_ranges") or {}).get(s["name"]), rng))
 
     on_cuda = meta.get("target") == "cuda"
     if on_cuda and not tvm.cuda(0).exist:
@@ -100,11 +121,15 @@ def cmd_run(args) -> int:
         lib = tvm.runtime.load_module(args.library)
         vm = relax.VirtualMachine(lib, dev)
     except Exception as err:  # a shared library, but not one tvm.compile exported
-        raise UsageError(f"{args.library} is not a library exported by tvm-trt compile ({error_line(err)})") from None
+        reason = error_line(err)
+        if "cuda" in reason.lower() and not meta:
+            raise UsageError(f"{args.library} holds CUDA code and has no {args.library}.json: it needs a CUDA GPU "
+                             f"({reason})") from None
+        raise UsageError(f"{args.library} is not a library exported by tvm-trt compile ({reason})") from None
     tensors = [tvm.runtime.tensor(a, dev) for a in arrays]
     out = vm["main"](*tensors)  # first call builds or loads the TensorRT engines
     times = []
-    for _ in range(max(args.repeat, 1)):
+    for _ in range(args.repeat):
         start = time.perf_counter()
         out = vm["main"](*tensors)
         dev.sync()
@@ -116,6 +141,13 @@ def cmd_run(args) -> int:
             f"output {i}: shape {list(a.shape)} {a.dtype} min {a.min():.6g} max {a.max():.6g} "
             f"mean {a.mean():.6g}"
         )
+    if args.save:
+        with output_file(args.save) as tmp:
+            with open(tmp, "wb") as f:
+                np.savez(f, **{f"output_{i}": o.numpy() for i, o in enumerate(outputs)})
+        print(f"outputs saved to {args.save}")
+    if args.compare:
+        compare_outputs(args.compare, meta, specs, arrays, [o.numpy() for o in outputs])
     times.sort()
     if env.executor() == "reference":
         print("TensorRT subgraphs were evaluated by the reference executor (TVM_TENSORRT_EXECUTOR=reference)")

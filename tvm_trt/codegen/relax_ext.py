@@ -19,9 +19,10 @@ import tvm_ffi
 from tvm import relax
 
 from ..core import ir
+from ..core.parsed_onnx import is_parsed
 from ..core.spec_format import OK_SUFFIX
 from .. import partition
-from . import spec, stubs, weights_writer
+from . import parsed_spec, spec, stubs, weights_writer
 from ..runtime import aot
 
 
@@ -41,7 +42,10 @@ def compile_functions(functions, options=None) -> List[tvm.runtime.Module]:
         symbol = str(func.attrs["global_symbol"])
         config = function_config(func, options)
         host = host or config.get("host_target")
-        subgraph, values = spec.from_function(func, symbol, config)
+        if is_parsed(func):  # TensorRT's ONNX parser's network (frontend/trt_parser.py)
+            subgraph, values = parsed_spec.spec_of(func, symbol, config)
+        else:
+            subgraph, values = spec.from_function(func, symbol, config)
         digest, blob = spec.pack(subgraph)
         if config.get("build_at_compile_time"):  # embed plans: the deployment needs no builder
             blob = aot.attach(blob, aot.build_plans(subgraph, values, digest))

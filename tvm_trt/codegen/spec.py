@@ -29,7 +29,6 @@ class _SpecBuilder(graph.Visitor):
         self.nodes: List[Dict[str, Any]] = []
         self.weights: List[np.ndarray] = []
         self._weight_ids: Dict[Any, int] = {}
-        self.node_vars: List[str] = []  # per node, the Relax variable it computes (for errors)
 
     def call(self, call, args):
         outs = [_type_json(t) for t in ir.tensor_types(call)]
@@ -44,9 +43,10 @@ class _SpecBuilder(graph.Visitor):
                 "attrs": ir.attrs_to_dict(call.attrs),
                 "out": outs,
                 "tuple_out": isinstance(call.ty, relax.TupleType),
+                # the Relax binding it computes: TensorRT layers "<node>:<op>:<k>" map back through it
+                "var": getattr(self, "binding", None),
             }
         )
-        self.node_vars.append(str(self.var.name) if self.var is not None else "")
         return {"node": len(self.nodes) - 1}
 
     def tuple(self, items):
@@ -110,7 +110,6 @@ def from_function(func: relax.Function, symbol: str, config: Dict[str, Any]) -> 
         "skip_args": [i for i in range(len(func.params)) if i not in tensor_params],
         "outputs": [_type_json(t) for t in ret_types],
         "nodes": builder.nodes,
-        "node_vars": builder.node_vars,
         "results": results,
         "weights": [
             {"shape": list(w.shape), "dtype": str(w.dtype), "offset": off} for w, off in zip(builder.weights, offsets)

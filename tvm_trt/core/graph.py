@@ -16,10 +16,6 @@ from tvm import relax
 class Visitor:
     """Callbacks deciding what a value is: spec references, or re-emitted Relax vars."""
 
-    # the variable the walked function binds the current op's value to (the one a reader of the
-    # partitioned module sees; composites' own inner names are all "gv")
-    var = None
-
     def call(self, call: relax.Call, args: Sequence[Any]) -> Any:  # an op call
         raise NotImplementedError
 
@@ -70,8 +66,10 @@ class Emitter(Visitor):
         return self.builder.emit(relax.TupleGetItem(value, index))
 
 
-def walk(func: relax.Function, args: Sequence[Any], visitor: Visitor, _outer: bool = True) -> Any:
-    """Evaluate ``func`` symbolically on ``args`` (one value per param); returns the body's value."""
+def walk(func: relax.Function, args: Sequence[Any], visitor: Visitor, top: bool = True) -> Any:
+    """Evaluate ``func`` symbolically on ``args`` (one value per param); returns the body's value.
+    While a binding of the offloaded function itself (``top``) is evaluated, ``visitor.binding``
+    holds its variable's name: the ops of a composite are named by the binding that calls it."""
     env = {p: a for p, a in zip(func.params, args)}
     local_funcs = {}
 
@@ -84,7 +82,7 @@ def walk(func: relax.Function, args: Sequence[Any], visitor: Visitor, _outer: bo
             return visitor.get_item(value_of(expr.tuple_value), int(expr.index))
         if isinstance(expr, relax.Call):
             if isinstance(expr.op, relax.Var) and expr.op in local_funcs:
-                return walk(local_funcs[expr.op], [value_of(a) for a in expr.args], visitor, _outer=False)
+                return walk(local_funcs[expr.op], [value_of(a) for a in expr.args], visitor, top=False)
             if isinstance(expr.op, tvm.ir.Op):
                 return visitor.call(expr, [value_of(a) for a in expr.args])
             raise NotImplementedError(f"unexpected call in an offloaded function: {expr.op}")
@@ -96,8 +94,8 @@ def walk(func: relax.Function, args: Sequence[Any], visitor: Visitor, _outer: bo
             if isinstance(binding.value, relax.Function):
                 local_funcs[binding.var] = binding.value
             else:
-                if _outer:
-                    visitor.var = binding.var
+                if top:
+                    visitor.binding = binding.var.name
                 env[binding.var] = value_of(binding.value)
     return value_of(body.body)
 

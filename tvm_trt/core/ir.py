@@ -142,6 +142,8 @@ def hide_match_casts(mod: tvm.IRModule):
     """(mod without match_cast bindings, {function name: (return type, cast types)}) for
     ``restore_match_casts``."""
     hidden: Dict[str, tuple] = {}
+    # a copy: the caller's module must keep its match_casts if a pass fails before they are restored
+    mod = tvm.IRModule(dict(mod.functions), attrs=mod.attrs, global_infos=mod.global_infos)
     for gv, func in list(mod.functions.items()):
         if not isinstance(func, relax.Function) or not isinstance(func.body, relax.SeqExpr):
             continue

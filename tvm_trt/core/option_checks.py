@@ -88,6 +88,17 @@ def op_names(value) -> tuple:
     return tuple(sorted(set(names)))
 
 
+def fp32_op_names(value) -> tuple:
+    """Relax op names (checked as ``op_names`` does) or layer names ``<subgraph>/<binding>`` as
+    ``tvm_trt.debug`` prints them."""
+    if isinstance(value, str) or not isinstance(value, (list, tuple, set, frozenset)):
+        raise Invalid("expected a list of Relax op names or tvm_trt.debug layer names, e.g. ['relax.matmul']")
+    if not all(isinstance(name, str) for name in value):
+        raise Invalid("expected strings: Relax op names or layer names such as 'tensorrt_0/lv3'")
+    layers = [name for name in value if "/" in name]
+    return tuple(sorted(set(layers))) + op_names([name for name in value if "/" not in name])
+
+
 def compute_capabilities(value) -> tuple:
     """'8.6', '12.0', 'sm_86' or 86 -> '8.6' (TensorRT-RTX's ComputeCapability names)."""
     if isinstance(value, (str, int)) or not isinstance(value, (list, tuple)):

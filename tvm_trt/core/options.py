@@ -70,6 +70,8 @@ class CompileOptions:
         None, check.optional(check.mapping), "scales from tvm_trt.calibrate(): no calibration calls")
     int8_calibration_run: Optional[str] = _field(
         None, check.optional(check.string), "set by tvm_trt.calibrate() to collect its scales")
+    fp32_ops: Tuple[str, ...] = _field(
+        (), check.fp32_op_names, "ops kept in float32 inside FP16 engines: Relax op names or tvm_trt.debug layer names")
     # --- builder -------------------------------------------------------------------------------
     max_workspace_size: int = _field(
         1 << 30, check.int_range(1, (1 << 63) - 1), "builder workspace limit (bytes)", env_var=env.MAX_WORKSPACE_SIZE)

@@ -26,6 +26,15 @@ DELAY_S = 1.0
 REFRESH_S = 0.25
 
 
+class _OnePrefix(logging.Formatter):
+    """``tvm_trt WARNING: subgraph ...``: our messages start with ``tvm_trt:`` so that they say whose they are
+    under any handler; under ours, the record's prefix already does."""
+
+    def format(self, record):
+        text = super().format(record)
+        return text.replace(f"{record.levelname}: tvm_trt: ", f"{record.levelname}: ", 1)
+
+
 def configure_logging() -> None:
     """Apply TVM_TENSORRT_LOG_LEVEL to the tvm_trt logger (idempotent)."""
     name = env.choice(env.LOG_LEVEL, env.LOG_LEVELS, "")
@@ -35,7 +44,7 @@ def configure_logging() -> None:
     logger.setLevel(_LEVELS[name])
     if not logger.handlers:
         handler = logging.StreamHandler()
-        handler.setFormatter(logging.Formatter("%(name)s %(levelname)s: %(message)s"))
+        handler.setFormatter(_OnePrefix("tvm_trt %(levelname)s: %(message)s"))
         logger.addHandler(handler)
 
 

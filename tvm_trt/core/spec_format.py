@@ -32,9 +32,9 @@ def weights_id(spec: Dict) -> str:
 
 def content_hash(spec: Dict) -> str:
     """What engine cache keys build on: everything but the names, which say where the subgraph
-    sits in its model (tensorrt_3, its inputs' and nodes' variables), so the same subgraph elsewhere
+    sits in its model (tensorrt_3, its inputs' variables), so the same subgraph elsewhere
     reuses the plan."""
-    content = {k: v for k, v in spec.items() if k not in ("symbol", "node_vars")}
+    content = {k: v for k, v in spec.items() if k != "symbol"}
     content["inputs"] = [{k: v for k, v in inp.items() if k != "name"} for inp in spec["inputs"]]
     return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()
 

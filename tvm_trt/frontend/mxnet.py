@@ -50,8 +50,20 @@ def _load_mx_checkpoint(mx, prefix: str):
     for path in (sym_file, params_file):
         if not os.path.isfile(path):
             raise FileNotFoundError(f"MXNet checkpoint file not found: {path!r}")
-    sym = mx.sym.load(sym_file)
-    return sym, _normalise_mx_params(mx, mx.nd.load(params_file))
+    try:
+        sym = mx.sym.load(sym_file)
+    except mx.base.MXNetError as err:
+        raise ValueError(f"MXNet checkpoint {sym_file!r} is not a readable symbol file ({_first_line(err)})") from None
+    try:
+        loaded = mx.nd.load(params_file)
+    except mx.base.MXNetError as err:  # a corrupt file is not a shape problem: name the file
+        raise ValueError(f"MXNet checkpoint {params_file!r} is not a readable params file ({_first_line(err)})") from None
+    return sym, _normalise_mx_params(mx, loaded)
+
+
+def _first_line(err) -> str:
+    lines = [ln.strip() for ln in str(err).splitlines() if ln.strip()]
+    return next((ln for ln in lines if "Check failed" in ln or "Invalid" in ln), lines[0] if lines else "")
 
 
 def _fix_gamma_params(mx, sym, params) -> dict:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import gc
 import importlib.util
 import io
 import os
@@ -14,7 +15,9 @@ from typing import Any, Mapping, Optional, Tuple, Union
 import numpy as np
 
 from ..core.ir import error_line
+from . import trt_parser
 from ._common import Params, ShapeDict, _check_shape_names, _copy_proto, _detach_weights
+from ..core.tvm_log import quiet
 
 SIMPLIFY_HINT = "simplify=True needs onnxslim: pip install 'tvm-trt[onnx]'"
 
@@ -66,6 +69,7 @@ def from_onnx(
     dtype: Union[str, Mapping[str, str]] = "float32",
     canonicalize: bool = True,
     simplify: Optional[bool] = None,
+    tensorrt_parser: Optional[bool] = None,
 ) -> Tuple[Any, Params]:
     """Import an ONNX model into Relax, keeping the weights out of the module.
 
@@ -92,6 +96,12 @@ def from_onnx(
         fails on the slimmed graph but takes the plain one (some dynamic-shape exports), the plain
         import is used with a warning; ``False`` imports the model as it is; ``True`` insists.
 
+    tensorrt_parser : bool, optional
+        TensorRT's own ONNX parser as a second front door. None (default): where TVM's importer
+        refuses the model and the parser takes it whole, ``main`` calls one offloaded function
+        ``tensorrt_0`` whose network is the parser's (a warning says so; no TVM fallback for it);
+        True: always so; False: never (the importer's error is raised).
+
     Returns
     -------
     (mod, params) : (tvm.IRModule, dict of str to numpy.ndarray)
@@ -113,8 +123,39 @@ def from_onnx(
     """
     model = _load_onnx(model_or_path)
     _check_shape_names(shape, onnx_input_names(model), "model")
-    shape_dict = None if shape is None else {k: [int(d) for d in v] for k, v in shape.items()}
+    shape_dict = _checked_shapes(shape)
     name = _model_name(model_or_path, model)
+    _warn_newer_opset(model, name)
+    if tensorrt_parser:
+        return trt_parser.from_onnx(model, shape_dict, name)
+    try:
+        mod = _tvm_import(model, name, shape_dict, dtype, simplify)
+    except ONNXImportError as err:
+        from ..core import tensorrt
+
+        if tensorrt_parser is False or not tensorrt.available():
+            raise
+        return _parsed_instead(model, shape_dict, name, err)
+    mod, params = _detach_weights(mod, "ONNX")
+    if canonicalize:
+        mod, params = _canonicalize(mod, params)
+    return mod, params
+
+
+def _parsed_instead(model, shape_dict, name: str, err: "ONNXImportError"):
+    """TensorRT's parser's module of a model TVM's importer refused, with a warning; the
+    importer's error (plus what the parser takes) where the parser does not take it whole."""
+    try:
+        mod, params = trt_parser.from_onnx(model, shape_dict, name)
+    except Exception as parser_err:
+        raise ONNXImportError(f"{err}; {error_line(parser_err)}", err.op, err.reason) from err
+    warnings.warn(f"{err}; TensorRT's ONNX parser takes {name} whole: it runs as one TensorRT function "
+                  "(tensorrt_0) with no TVM fallback (tensorrt_parser=False refuses this)", stacklevel=3)
+    return mod, params
+
+
+def _tvm_import(model, name: str, shape_dict, dtype, simplify):
+    """TVM's importer, on the slimmed model where asked (see from_onnx's ``simplify``)."""
     auto = simplify is None
     if auto:
         simplify = importlib.util.find_spec("onnxslim") is not None
@@ -132,13 +173,37 @@ def from_onnx(
                 mod = _import_model(model, name, False, shape_dict, dtype)
             except ONNXImportError:
                 raise slimmed_error from None
-            warnings.warn(f"{slimmed_error}; imported {name} without simplification instead", stacklevel=2)
-    mod, params = _detach_weights(mod, "ONNX")
-    if canonicalize:
-        mod, params = _canonicalize(mod, params)
-    return mod, params
+            warnings.warn(f"{slimmed_error}; imported {name} without simplification instead", stacklevel=3)
+    return mod
 
 
+def _checked_shapes(shape) -> Optional[dict]:
+    """Input shapes as TVM's importer takes them; a dim that is not a positive int is named here
+    (TVM would accept -16 and fail later, far from the cause)."""
+    if shape is None:
+        return None
+    checked = {}
+    for key, dims in shape.items():
+        try:
+            checked[key] = [int(d) for d in dims]
+        except (TypeError, ValueError):
+            raise ValueError(f"shape[{key!r}] = {dims!r}: expected a sequence of positive ints") from None
+        if any(d <= 0 or d > 2**31 - 1 for d in checked[key]):
+            raise ValueError(f"shape[{key!r}] = {list(dims)}: every dim must be a positive int below 2**31")
+    return checked
+
+
+def _warn_newer_opset(model, name: str) -> None:
+    import onnx
+
+    newest = onnx.defs.onnx_opset_version()
+    for opset in model.opset_import:
+        if opset.domain in ("", "ai.onnx") and opset.version > newest:
+            warnings.warn(f"{name} declares ONNX opset {opset.version}, newer than the {newest} this onnx "
+                          f"{onnx.__version__} knows: ops may import with older semantics", stacklevel=3)
+
+
+@quiet  # TVM's C++ log lines (BlockBuilder, gather warnings) go to the debug log
 def _import_model(model, name: str, simplified: bool, shape_dict, dtype):
     """TVM's importer on ``model``, weights as trailing parameters of main."""
     from tvm.relax.frontend.onnx import from_onnx as _relax_from_onnx
@@ -202,15 +267,18 @@ def _import(importer, model, name: str, simplified: bool, **kwargs):
         with contextlib.redirect_stdout(printed):
             return importer(model, **kwargs)
     except Exception as err:
-        ops = _FAILED_OP.findall(printed.getvalue())
-        op = ops[-1] if ops else None
         reason = error_line(err)
-        hint = "" if simplified else " (imported without simplification; simplify=True may help)"
-        where = f" at {op}" if op else ""
-        raise ONNXImportError(f"TVM's ONNX importer failed on {name}{where}: {reason}{hint}", op, reason) from err
     finally:
         if not _FAILED_OP.search(printed.getvalue()):
             sys.stdout.write(printed.getvalue())
+    # Raised outside the except block, so the failed import's frames go now: TVM's BlockBuilder logs a C++
+    # warning when it is destroyed, which must happen inside our quiet window, not at some later GC.
+    gc.collect()
+    ops = _FAILED_OP.findall(printed.getvalue())
+    op = ops[-1] if ops else None
+    hint = "" if simplified else " (imported without simplification; simplify=True may help)"
+    where = f" at {op}" if op else ""
+    raise ONNXImportError(f"TVM's ONNX importer failed on {name}{where}: {reason}{hint}", op, reason)
 
 
 def _is_weight(value: np.ndarray) -> bool:

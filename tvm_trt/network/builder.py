@@ -11,6 +11,7 @@ from typing import Any, Dict, List, Optional, Sequence
 import numpy as np
 
 from ..core import tensorrt, registry, dim_expr
+from ..core.parsed_onnx import SPEC_KEY
 from ..core.dtypes import np_dtype, trt_dims, trt_dtype  # noqa: F401  (converters' helpers, re-exported)
 from . import precision
 
@@ -108,6 +109,7 @@ class ConvertContext:
             layer.reshape_dims = tuple(-1 if isinstance(d, str) else d for d in dims)
         else:
             layer.set_input(1, self.shape_tensor(shape))
+            layer.zero_is_placeholder = False  # computed dims: a 0 is an empty axis, not "copy"
         return layer.get_output(0)
 
     def shape_dtype(self) -> np.dtype:
@@ -167,6 +169,7 @@ class ConvertContext:
             shape = self.network.add_shape(x).get_output(0)
             lead = self.constant(np.array(ones, np_dtype(shape.dtype)))
             layer.set_input(1, self.network.add_concatenation([lead, shape]).get_output(0))
+            layer.zero_is_placeholder = False  # an empty axis (0) is kept, not read as "copy"
         return layer.get_output(0)
 
     def broadcast_pair(self, a, b):
@@ -228,7 +231,7 @@ def _check_returned(spec: Dict, node: SpecNode, out, converter) -> None:
     outs = out if isinstance(out, (list, tuple)) else [out]
     if outs and all(isinstance(t, itensor) for t in outs):
         return
-    var = (spec.get("node_vars") or [""] * (node.index + 1))[node.index]
+    var = spec["nodes"][node.index].get("var")
     raise ConversionError(
         f"subgraph {spec['symbol']}: converter {getattr(converter, '__module__', '?')}."
         f"{getattr(converter, '__qualname__', converter)} for {node.op} (Relax variable {var or '?'}, node {node.index}) "
@@ -243,6 +246,10 @@ def _kinds(values) -> str:
 
 def build_network(spec: Dict, weights: Sequence[np.ndarray], builder, input_shapes=None):
     """Adds the spec's ops to a new network. ``input_shapes`` overrides the spec's input dims."""
+    if SPEC_KEY in spec:  # the network is TensorRT's ONNX parser's (core/parsed_onnx.py)
+        from . import parsed_onnx
+
+        return parsed_onnx.build(spec, weights, builder, input_shapes)
     trt = tensorrt.trt()
     flags = 0
     if tensorrt.flavour() == "tensorrt" and hasattr(trt.NetworkDefinitionCreationFlag, "EXPLICIT_BATCH") \
@@ -296,8 +303,10 @@ def build_network(spec: Dict, weights: Sequence[np.ndarray], builder, input_shap
                 raise NotImplementedError("no converter registered")
             if keep:
                 node.args = precision.cast_tree(ctx, node.args, "float16", keep)
+            elif spec.get("precision") == "float16":  # a float32 result of an fp32_ops node feeds a half op
+                node.args = precision.cast_tree(ctx, node.args, "float32", "float16")
             out = entry.converter(ctx, node)
-            if keep:
+            if keep and not desc.get("float32_out"):
                 out = precision.cast_tree(ctx, out, keep, "float16")
         except Exception as err:
             raise ConversionError(

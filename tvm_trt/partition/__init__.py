@@ -22,12 +22,12 @@ from .options import (
 from .decisions import NOT_MATCHED, Decision, PartitionRecord, Recorder
 from .partitioner import offload, partition_for_tensorrt, partition_with_decisions, partition_with_record
 from .simplify import simplify
-from .subgraphs import inline_functions, is_mac_subgraph, offloaded_functions, rename_offloaded
+from .subgraphs import inline_functions, inline_offloaded, is_mac_subgraph, offloaded_functions, rename_offloaded
 
 __all__ = [
     "CODEGEN", "CONFIG_ATTR", "EXCLUDED_REASON", "DEFAULT_VERSION", "IMPLICIT_BATCH_BELOW", "NOT_MATCHED", "NO_MAC_REASON",
     "OPTIONS", "Decision", "PartitionRecord", "Recorder", "check_call", "check_options", "check_params", "default_config",
-    "inline_functions", "is_mac_subgraph", "offload", "offloaded_functions", "op_patterns", "partition_for_tensorrt",
-    "partition_with_decisions", "partition_with_record", "rename_offloaded", "resolve_implicit_batch", "simplify",
-    "target_version",
+    "inline_functions", "inline_offloaded", "is_mac_subgraph", "offload", "offloaded_functions", "op_patterns",
+    "partition_for_tensorrt", "partition_with_decisions", "partition_with_record", "rename_offloaded",
+    "resolve_implicit_batch", "simplify", "target_version",
 ]

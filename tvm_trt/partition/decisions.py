@@ -131,7 +131,7 @@ def _subgraph_calls(func: relax.Function):
 
     class _Collect(graph.Visitor):
         def call(self, call, args):
-            out.append((call.op.name, str(self.var.name) if self.var is not None else ""))
+            out.append((call.op.name, str(getattr(self, "binding", None) or "")))
 
         def get_item(self, value, index):
             return None

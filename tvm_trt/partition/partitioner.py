@@ -10,7 +10,7 @@ import tvm
 from tvm import relax
 from tvm.relax.transform import FuseOpsByPattern, MergeCompositeFunctions
 
-from ..core import graph, ir
+from ..core import graph, ir, parsed_onnx
 from ..core.option_checks import check_ranges
 from ..core.options import DEFAULTS, CompileOptions
 from ..core.registry import PartitionOptions
@@ -21,7 +21,8 @@ from .options import CONFIG_ATTR, NO_MAC_REASON, check_options, check_params
 from . import decisions
 from .checks import op_patterns
 from .simplify import simplify
-from .subgraphs import inline_functions, is_mac_subgraph, offloaded_functions, rename_offloaded
+from .subgraphs import inline_functions, short_label, is_mac_subgraph, offloaded_functions, rename_offloaded
+from ..core.tvm_log import quiet
 
 log = logging.getLogger("tvm_trt.partition")  # the name users filter on (the module moved)
 
@@ -82,6 +83,7 @@ def offload(mod: tvm.IRModule, opts: PartitionOptions, recorder: Optional[decisi
     return mod
 
 
+@quiet  # TVM's C++ warnings go to the debug log
 def partition_for_tensorrt(
     mod: tvm.IRModule,
     params: Optional[Dict[str, Any]] = None,
@@ -133,11 +135,22 @@ def partition_with_decisions(mod: tvm.IRModule, params, options: CompileOptions,
     json.dumps(config)  # the config must stay JSON-able: it travels inside the module
     if params:
         mod = relax.transform.BindParams("main", params)(mod)
+    parsed = [gv for gv, f in mod.functions.items() if isinstance(f, relax.Function) and parsed_onnx.is_parsed(f)]
+    if parsed:  # from TensorRT's ONNX parser (frontend/trt_parser.py): already one offloaded function
+        mod = tvm.IRModule(dict(mod.functions), attrs=mod.attrs)
+        for gv in parsed:
+            mod[gv] = mod[gv].with_attr(CONFIG_ATTR, json.dumps(config, sort_keys=True))
+        recorder = decisions.Recorder()
+        recorder.begin(mod, _with_producers(mod, opts))
+        recorder.ops_total += sum(len(graph.op_calls(mod[gv])) for gv in parsed)
+        recorder.finish(mod, {gv.name_hint: mod[gv] for gv in parsed})
+        return mod, config, recorder.result
     given, recorder = mod, decisions.Recorder()
     mod = offload(simplify(mod), opts, recorder)
     mod, not_offloadable = drop_shape_params(mod, offloaded_functions(mod))
-    for name, reason in not_offloadable.items():
-        log.warning("tvm_trt: subgraph %s stays in TVM: %s", name, reason)
+    functions = offloaded_functions(mod)
+    for name, reason in not_offloadable.items():  # TVM's fused names run to ~1,000 characters: say what it holds
+        log.warning("tvm_trt: %s stays in TVM: %s", short_label(functions[name]), reason)
     back = dict(not_offloadable)
     for name, func in offloaded_functions(mod).items():
         if name in back:

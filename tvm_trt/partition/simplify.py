@@ -7,6 +7,8 @@ import tvm
 from tvm import relax
 
 from ..core import ir, int8
+from . import tir_kernels
+from .known_dims import bind_known_dims
 
 log = logging.getLogger("tvm_trt.partition")
 
@@ -43,7 +45,8 @@ def simplify(mod: tvm.IRModule) -> tvm.IRModule:
 
     Quantized weights (``dequantize(int8 constant)``) are hidden from folding: TensorRT needs
     their DQ to choose INT8 kernels."""
-    mod, quantized_weights = int8.hide_quantized_weights(mod)
+    mod, quantized_weights = int8.hide_quantized_weights(tir_kernels.lift_pads(mod))
+    mod = bind_known_dims(mod)  # shapes computed from constants: static dims, not vars
     return int8.restore_quantized_weights(_fold(mod), quantized_weights)
 
 

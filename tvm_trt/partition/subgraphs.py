@@ -68,6 +68,12 @@ def inline_functions(mod: tvm.IRModule, reasons: Dict[str, str], kept: Dict[rela
     return mod
 
 
+def inline_offloaded(mod: tvm.IRModule, reasons: Dict[str, str]) -> tvm.IRModule:
+    """A copy of ``mod`` with the offloaded functions named in ``reasons`` back in their callers."""
+    copy = tvm.IRModule(dict(mod.functions), attrs=mod.attrs, global_infos=mod.global_infos)
+    return inline_functions(copy, dict(reasons), {})
+
+
 @relax.expr_functor.mutator
 class _Renamer(relax.expr_functor.PyExprMutator):
     def __init__(self, mapping):
@@ -76,6 +82,14 @@ class _Renamer(relax.expr_functor.PyExprMutator):
 
     def visit_global_var_(self, gv):
         return self.mapping.get(gv.name_hint, gv)
+
+
+def short_label(func: relax.Function) -> str:
+    """A subgraph named before ``rename_offloaded`` gives it its short name: its size and end ops."""
+    names = [c.op.name.replace("relax.", "") for c in graph.op_calls(func)]
+    if len(names) <= 2:
+        return f"the subgraph of {' + '.join(names) or 'no ops'}"
+    return f"the subgraph of {len(names)} ops ({names[0]} ... {names[-1]})"
 
 
 def rename_offloaded(mod: tvm.IRModule) -> tvm.IRModule:

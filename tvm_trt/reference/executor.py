@@ -10,8 +10,9 @@ from ..core import tensorrt
 from ._common import EVALUATORS, LayerEval, host_dtype
 
 
-def run_network(network, inputs: Dict[str, np.ndarray]) -> Dict[str, np.ndarray]:
-    """Evaluate `network` (trt.INetworkDefinition) on host arrays; returns {output tensor name: array}.
+def run_network(network, inputs: Dict[str, np.ndarray], all_tensors: bool = False) -> Dict[str, np.ndarray]:
+    """Evaluate `network` (trt.INetworkDefinition) on host arrays; returns {output tensor name: array}
+    (with ``all_tensors``, every tensor of the network by name, for layer-by-layer comparisons).
 
     Input dimensions declared as -1 take their size from the given arrays; every other
     dimension must match. Arrays are converted to the input tensor's data type.
@@ -29,6 +30,8 @@ def run_network(network, inputs: Dict[str, np.ndarray]) -> Dict[str, np.ndarray]
         raise ValueError(f"reference executor: no network inputs named {unknown}; inputs are {sorted(expected)}")
     for layer in _topological_order(network):
         _run_layer(trt, layer, values)
+    if all_tensors:
+        return values
     outputs = {}
     for i in range(network.num_outputs):
         name = network.get_output(i).name

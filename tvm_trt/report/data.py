@@ -19,6 +19,7 @@ from tvm import relax
 
 from ..core import graph, ir
 from .. import partition
+from ..core.tvm_log import quiet
 
 
 @dataclasses.dataclass
@@ -180,12 +181,14 @@ def _build_graph(pmod: tvm.IRModule, report: PartitionReport, reasons: Dict[Any,
     tvm_side.add("output", "output", [value_of(main.body.body)])
 
 
+@quiet  # TVM's C++ warnings go to the debug log
 def partition_report(mod: tvm.IRModule, params: Optional[Dict[str, Any]] = None, **options: Any) -> PartitionReport:
     """Partition ``mod`` as ``partition_for_tensorrt(mod, params, **options)`` would and report
     what went where: counts, coverage, subgraph sizes, and a reason for every op left in TVM."""
     return partition_with_report(mod, params, **options)[2]
 
 
+@quiet
 def partition_with_report(mod: tvm.IRModule, params: Optional[Dict[str, Any]] = None, **options: Any):
     """``partition_for_tensorrt`` plus its report, partitioning once: ``(mod, config, report)``.
     The report renders what partitioning recorded (``partition.partition_with_record``)."""

@@ -80,7 +80,7 @@ def profile_for(spec: Dict, max_shapes: Sequence[Shape]) -> Optional[List[Tuple[
         return None
     ranges = []
     for inp, shape in zip(spec["inputs"], max_shapes):
-        lo = tuple(1 if isinstance(d, str) else s for d, s in zip(inp["shape"], shape))
+        lo = tuple(min(1, s) if isinstance(d, str) else s for d, s in zip(inp["shape"], shape))
         ranges.append((lo, tuple(shape), tuple(shape)))
     return ranges
 

@@ -89,13 +89,15 @@ class Profiles:
         profile = {}
         for v in self.vars:
             value = env[v]
+            # ranges start at 1, or at 0 once an empty tensor was met (TensorRT refuses min > opt)
+            low = min(1, value, current[v][0] if current and v in current else 1)
             if v in self.user:
                 profile[v] = self.user[v]
             elif v in self.bounds and value <= self.bounds[v]:
-                profile[v] = (1, value, self.bounds[v])
+                profile[v] = (low, value, self.bounds[v])
             else:  # beyond a tir_var_upper_bound too: the bound was a hint, the shape is real
                 top = max(value, current[v][2]) if current and v in current else value
-                profile[v] = (1, value, top)
+                profile[v] = (low, value, top)
         return profile
 
     @staticmethod

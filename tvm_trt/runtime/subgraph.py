@@ -21,7 +21,7 @@ from ..core import spec_format
 from . import weights as run_weights
 from ..network.builder import build_network
 from ..core.spec_format import RAN
-from . import aot, cache, dlpack, fallback
+from . import aot, cache, dlpack, fallback, observers
 from .int8_calibration import Calibration
 from .engine import BuildSettings, Engine, build_plan, cache_key, gpu_name, is_static
 from .profiles import Profile, Profiles
@@ -308,6 +308,8 @@ class Subgraph:
                 slot.network = (builder,) + build_network(spec, weights, builder)
                 slot.plan = None  # only needed to validate the network with TensorRT
             results = run_network(slot.network[1], feeds)
+            if observers.REFERENCE_OBSERVERS:
+                observers.notify(self, self.network_spec(slot.settings)[0], slot.network[1], feeds)
         for i, ref in enumerate(outputs):
             out = dlpack.as_numpy(ref)
             value = np.asarray(results[f"output_{i}"])

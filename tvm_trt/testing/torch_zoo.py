@@ -7,6 +7,8 @@ torchvision ViT's all-zero classification head is re-initialised (else every out
 
 Each model is exported with ``torch.onnx.export(..., dynamo=False, opset_version=17)``;
 ``dynamic_batch=True`` marks axis 0 of every input and output symbolic (named ``batch``).
+:func:`build` / :func:`export` also take the names of :mod:`torch_zoo_families` (YOLO, timm, CLIP,
+T5, speech, SegFormer, decoder-only, diffusers, video, MaxViT; small fixed configs).
 Also here: :func:`trt_parser_coverage`, TensorRT's own ONNX parser's view of a model (what
 ONNX Runtime's TensorRT provider would offload), the yardstick the partition is held to.
 """
@@ -171,6 +173,10 @@ def build(name: str, *, image: int = 224, seq: int = 128, layers: Optional[int] 
     import torch
 
     generator = torch.Generator().manual_seed(seed)
+    from . import torch_zoo_families
+
+    if name in torch_zoo_families.BUILDERS:  # small fixed configs: the size options do not apply
+        return torch_zoo_families.build(name, generator)
     if name in VISION:
         return _vision(name, image, generator)
     return _text(name, seq, layers, generator)
@@ -179,8 +185,6 @@ def build(name: str, *, image: int = 224, seq: int = 128, layers: Optional[int] 
 def export(name: str, *, image: int = 224, seq: int = 128, layers: Optional[int] = None, seed: int = 0,
            dynamic_batch: bool = False) -> Exported:
     """Build ``name`` and export it to ONNX (opset 17, TorchScript exporter)."""
-    import contextlib
-
     import onnx
     import torch
 
@@ -188,7 +192,9 @@ def export(name: str, *, image: int = 224, seq: int = 128, layers: Optional[int]
     names = list(inputs)
     axes = {n: {0: "batch"} for n in names + ["out"]} if dynamic_batch else None
     buf = io.BytesIO()
-    patch = _gpt2_mask_patch() if name == "gpt2" else contextlib.nullcontext()
+    from . import torch_zoo_families
+
+    patch = _gpt2_mask_patch() if name == "gpt2" else torch_zoo_families.export_context(name)
     # MultiheadAttention's fused fast path (taken in eval mode) has no ONNX export.
     with patch, torch.no_grad(), _mha_fastpath(False):
         torch.onnx.export(model, tuple(inputs.values()), buf, input_names=names, output_names=["out"],

@@ -1,0 +1,56 @@
+"""ONNX Pad, which TVM's importer emits as a TIR kernel (call_tir of topi.nn.pad), is offloaded as
+relax.nn.pad: one subgraph with its neighbours, the numbers of onnxruntime; pads that are not a
+constant pad keep their kernel in TVM."""
+import numpy as np
+import pytest
+from onnx import TensorProto, helper
+
+import tvm
+from tvm import relax
+
+import tvm_trt
+from tvm_trt import frontend
+from tvm_trt.partition import offloaded_functions, tir_kernels
+
+from harness import remaining_ops
+
+ort = pytest.importorskip("onnxruntime")
+
+
+def _padded_relu(pads, value, mode="constant", shape=(1, 3, 5, 6)):
+    """x -> Relu -> Pad(pads, value, mode) -> Sigmoid: the pad sits inside a chain."""
+    nodes = [helper.make_node("Relu", ["x"], ["r"]), helper.make_node("Pad", ["r", "p", "v"], ["q"], mode=mode),
+             helper.make_node("Sigmoid", ["q"], ["y"])]
+    graph = helper.make_graph(
+        nodes, "pad", [helper.make_tensor_value_info("x", TensorProto.FLOAT, list(shape))],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)],
+        initializer=[helper.make_tensor("p", TensorProto.INT64, [len(pads)], pads),
+                     helper.make_tensor("v", TensorProto.FLOAT, [], [value])])
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+
+
+def _kernel_calls(mod):
+    return [c for c in remaining_ops(mod) if c.op.name == "relax.call_tir"]
+
+
+@pytest.mark.parametrize("pads,value", [
+    ([0, 0, 0, 0, 0, 0, 1, 0], 1.0),        # EfficientViT's linear attention: one row of ones after
+    ([0, 0, 1, 2, 0, 0, 3, 1], 0.0),        # before and after on two axes
+    ([0, 1, 0, 0, 0, 2, 0, 0], -0.5),       # channels
+], ids=["after-one", "both-sides", "channels"])
+def test_constant_pad_kernel_is_offloaded(pads, value):
+    model = _padded_relu(pads, value)
+    mod, params = frontend.from_onnx(model, simplify=False)
+    assert any(isinstance(f, tvm.tirx.PrimFunc) for f in mod.functions.values())  # what TVM's importer emits
+    pmod, _ = tvm_trt.partition_for_tensorrt(mod, params, use_implicit_batch=False)
+    assert _kernel_calls(pmod) == [] and len(offloaded_functions(pmod)) == 1
+    x = np.random.default_rng(0).standard_normal((1, 3, 5, 6)).astype("float32")
+    got = relax.VirtualMachine(tvm_trt.build(pmod, "llvm"), tvm.cpu())["main"](tvm.runtime.tensor(x)).numpy()
+    want = ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"]).run(None, {"x": x})[0]
+    np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-6)
+
+
+def test_other_kernels_are_left_alone():
+    model = _padded_relu([0, 0, 1, 1, 0, 0, 1, 1], 0.0, mode="reflect")
+    mod, _ = frontend.from_onnx(model, simplify=False)
+    assert tir_kernels.lift_pads(mod).same_as(mod)
