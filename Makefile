@@ -48,8 +48,8 @@ test-mxnet: $(VENV_MXNET)/.installed
 	  $(VENV_MXNET)/bin/python -m pytest $(PYTEST_ARGS) -m mxnet $(MXNET_TESTS) || [ $$? -eq 5 ]
 
 # Lint (ruff) and the layer contracts (import-linter, [tool.importlinter] in pyproject.toml), in .venv only.
-# LINT_FORMAT=1 adds `ruff format --check` (off until the tree has been formatted in one go).
-LINT_FORMAT ?= 0
+# LINT_FORMAT=0 skips `ruff format --check` (e.g. while a large change is in flight).
+LINT_FORMAT ?= 1
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
 	PYTHONPATH=$(CURDIR) $(VENV)/bin/lint-imports

@@ -1,4 +1,5 @@
 """Shared helpers for the benchmark scripts: machine description, timing, tables, JSON output."""
+
 from __future__ import annotations
 
 import datetime

@@ -1,4 +1,5 @@
 """Benchmark models: the Gluon zoo (random init, via ONNX) and small ONNX graphs built with onnx.helper."""
+
 from __future__ import annotations
 
 from _common import onnx_cache_dir

@@ -12,6 +12,7 @@ build / cache load counters are compared, not the NumPy evaluation that follows 
 
     python bench/compile_time.py [--models resnet18_v1,resnet50_v2]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -99,13 +100,31 @@ def measure(name: str) -> Dict:
 
 def render(results) -> str:
     rows = [
-        [r["model"], r["subgraphs"], r["partition_s"], r["codegen_s"], r["tvm_trt_build_s"],
-         r["tvm_compile_llvm_s"], r["engine_build_cold_s"], r["engine_load_warm_s"], f"{r['cold_over_warm']:.0f}x"]
+        [
+            r["model"],
+            r["subgraphs"],
+            r["partition_s"],
+            r["codegen_s"],
+            r["tvm_trt_build_s"],
+            r["tvm_compile_llvm_s"],
+            r["engine_build_cold_s"],
+            r["engine_load_warm_s"],
+            f"{r['cold_over_warm']:.0f}x",
+        ]
         for r in results
     ]
     return table(
-        ["model", "subgraphs", "partition s", "codegen s", "tvm_trt.build s", "tvm.compile (LLVM) s",
-         "engine build cold s", "engine load warm s", "cold / warm"],
+        [
+            "model",
+            "subgraphs",
+            "partition s",
+            "codegen s",
+            "tvm_trt.build s",
+            "tvm.compile (LLVM) s",
+            "engine build cold s",
+            "engine load warm s",
+            "cold / warm",
+        ],
         rows,
     )
 

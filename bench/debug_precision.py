@@ -4,6 +4,7 @@ activations of trained transformers do), in FP16; and ResNet-50 in INT8 with run
 
     python bench/debug_precision.py [--layers 2] [--seq 64] [--image 224] [--out docs]
 """
+
 import argparse
 import os
 import time
@@ -35,7 +36,9 @@ def resnet50(image: int, out: str) -> None:
     report = compare(mod, params, [v.numpy() for v in inputs.values()], precision="int8")
     print(f"== ResNet-50 ({image}x{image}), INT8 with run-time calibration, {time.perf_counter() - start:.0f} s ==")
     print(report)
-    print("largest errors:", [(layer.name, layer.relax_op, round(layer.max_rel_err, 4)) for layer in report.ranked()[:5]])
+    print(
+        "largest errors:", [(layer.name, layer.relax_op, round(layer.max_rel_err, 4)) for layer in report.ranked()[:5]]
+    )
     report.plot(os.path.join(out, "debug_precision_resnet50_int8.png"))
 
 
@@ -46,8 +49,15 @@ def _export(model, inputs):
 
     buf = io.BytesIO()
     with torch.no_grad():
-        torch.onnx.export(model, tuple(inputs.values()), buf, input_names=list(inputs), output_names=["out"],
-                          opset_version=17, dynamo=False)
+        torch.onnx.export(
+            model,
+            tuple(inputs.values()),
+            buf,
+            input_names=list(inputs),
+            output_names=["out"],
+            opset_version=17,
+            dynamo=False,
+        )
     return onnx.load_from_string(buf.getvalue())
 
 

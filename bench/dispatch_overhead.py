@@ -21,6 +21,7 @@ reported. A cProfile of the stub path names the hot spots.
 
     python bench/dispatch_overhead.py [--iters N] [--repeats R] [--no-profile]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -116,8 +117,10 @@ def measure(iters: int = 2000, repeats: int = 7, profile: bool = True) -> Dict:
         for _ in range(repeats):
             for key, fn in (("tvm_llvm", llvm_main), ("python_noop", noop_main), ("tvm_trt_stub", stub_main)):
                 samples[key].append(per_call_us(lambda fn=fn: fn(x), iters, 1)["min_us"])
-        cpu = {key: _cpu_us(fn, x, iters, repeats) for key, fn in
-               (("tvm_llvm", llvm_main), ("python_noop", noop_main), ("tvm_trt_stub", stub_main))}
+        cpu = {
+            key: _cpu_us(fn, x, iters, repeats)
+            for key, fn in (("tvm_llvm", llvm_main), ("python_noop", noop_main), ("tvm_trt_stub", stub_main))
+        }
         samples["stub_entry_noop"] = _entry_noop_us(x, iters, repeats)
         breakdown = _breakdown(stub_main, x, iters, repeats)
         hot = _profile(stub_main, x, iters) if profile else None
@@ -189,7 +192,7 @@ def _breakdown(vm_main, x, iters: int, repeats: int) -> Dict[str, float]:
     from tvm_trt import runtime
     from tvm_trt.runtime import subgraph
 
-    (key, sg), = runtime._subgraphs.items()
+    ((key, sg),) = runtime._subgraphs.items()
     captured = []
     sg.call = lambda *args: captured.append(args) or 0  # BENCHMARK-ONLY capture
     try:
@@ -219,12 +222,14 @@ def _profile(fn, x, iters: int):
     stats = pstats.Stats(prof, stream=io.StringIO())
     rows = []
     for (path, line, func), (_, ncalls, tottime, cumtime, _) in stats.stats.items():
-        rows.append({
-            "function": f"{os.path.basename(path)}:{line}({func})",
-            "calls_per_iter": ncalls / iters,
-            "own_us_per_iter": tottime / iters * 1e6,
-            "cum_us_per_iter": cumtime / iters * 1e6,
-        })
+        rows.append(
+            {
+                "function": f"{os.path.basename(path)}:{line}({func})",
+                "calls_per_iter": ncalls / iters,
+                "own_us_per_iter": tottime / iters * 1e6,
+                "cum_us_per_iter": cumtime / iters * 1e6,
+            }
+        )
     rows.sort(key=lambda r: -r["own_us_per_iter"])
     return rows[:15]
 
@@ -240,7 +245,8 @@ def render(result) -> str:
         f"{o['vs_python_noop_min']:.1f} us (min)\n"
         f"split: VM -> stub -> Python crossing {o['stub_crossing_min']:.1f} us, "
         f"our runtime's Python {o['runtime_python_min']:.1f} us (min)\n"
-        f"thread CPU time per call (min): " + ", ".join(f"{k} {v:.2f} us" for k, v in result["cpu_us"].items())
+        f"thread CPU time per call (min): "
+        + ", ".join(f"{k} {v:.2f} us" for k, v in result["cpu_us"].items())
         + f"; overhead {o['cpu_vs_tvm_llvm_min']:.1f} us"
     )
     out += "\n\nwhere it goes (pieces called directly from Python, min us per call):\n"
@@ -249,8 +255,10 @@ def render(result) -> str:
         out += "\n\ncProfile of the stubbed path (own time, us per call; profiling inflates it):\n"
         out += table(
             ["function", "calls/iter", "own us", "cum us"],
-            [[r["function"], r["calls_per_iter"], r["own_us_per_iter"], r["cum_us_per_iter"]]
-             for r in result["profile"][:10]],
+            [
+                [r["function"], r["calls_per_iter"], r["own_us_per_iter"], r["cum_us_per_iter"]]
+                for r in result["profile"][:10]
+            ],
         )
     return out
 

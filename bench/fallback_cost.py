@@ -4,6 +4,7 @@ Models: ResNet-18 (torchvision, random weights; or --onnx FILE) and the MLP of b
 
     python bench/fallback_cost.py [--models resnet18,mlp] [--onnx resnet18.onnx]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -60,8 +61,12 @@ def main(argv=None) -> int:
     p.add_argument("--onnx", default="", help="an ONNX ResNet-18 instead of torchvision's")
     args = p.parse_args(argv)
     rows = [r for name in args.models.split(",") for r in measure(name, args.onnx)]
-    print(table(["model", "fallback", "tvm_trt.build s", "export s", "library MiB"],
-                [[r["model"], r["fallback"], r["build_s"], r["export_s"], r["library_mib"]] for r in rows]))
+    print(
+        table(
+            ["model", "fallback", "tvm_trt.build s", "export s", "library MiB"],
+            [[r["model"], r["fallback"], r["build_s"], r["export_s"], r["library_mib"]] for r in rows],
+        )
+    )
     write_results("fallback_cost", {"rows": rows})
     return 0
 

@@ -20,6 +20,7 @@ Two steps, two machines:
 
 ``--target llvm`` / ``--device cpu`` run the same two steps on a CPU (how the script is tested).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -68,8 +69,11 @@ def _bert(batch: int, layers: int = 12, hidden: int = 256, seq: int = 128):
 
     torch.manual_seed(0)
     config = transformers.BertConfig(
-        hidden_size=hidden, num_hidden_layers=layers, num_attention_heads=hidden // 64,
-        intermediate_size=4 * hidden, attn_implementation="eager",
+        hidden_size=hidden,
+        num_hidden_layers=layers,
+        num_attention_heads=hidden // 64,
+        intermediate_size=4 * hidden,
+        attn_implementation="eager",
     )
     bert = transformers.BertModel(config, add_pooling_layer=False).eval()
     with torch.no_grad():  # random init leaves biases 0 and norms 1/0: make every weight distinct
@@ -104,8 +108,12 @@ def compile_step(out: str, target_kind: str, arch: str, batch: int, models, onnx
         target = tvm.target.Target({"kind": "cuda", "arch": arch}, host={"kind": "llvm"})
     else:
         target = tvm.target.Target("llvm")
-    meta = {"target": str(target.kind.name), "arch": arch if target_kind == "cuda" else "", "batch": batch,
-            "models": {}}
+    meta = {
+        "target": str(target.kind.name),
+        "arch": arch if target_kind == "cuda" else "",
+        "batch": batch,
+        "models": {},
+    }
     for name in models:
         mod, params, inputs = _resnet18(batch, onnx_path) if name == "resnet18" else MODELS[name](batch)
         info = {}
@@ -180,7 +188,9 @@ def run_step(directory: str, device: str, iters: int, rounds: int) -> dict:
     result = {
         "device": dev.device_name if device == "cuda" else "cpu",
         "tensorrt": f"{tensorrt.flavour()} {tensorrt.trt().__version__}" if tensorrt.available() else "not installed",
-        "iters": iters, "rounds": rounds, "models": {},
+        "iters": iters,
+        "rounds": rounds,
+        "models": {},
     }
     checked = True
     for name, info in meta["models"].items():
@@ -260,15 +270,30 @@ def main(argv=None) -> int:
 
 def render(res) -> str:
     rows = [
-        [name, f"{m['fallback_executions']}/{m['subgraphs']}", m["weights_in_subgraphs"],
-         m["python_calls_per_inference"], f"{m['max_abs_err']:.2e}", m["tvm_plain_ms"], m["tvm_trt_fallback_ms"],
-         m["ratio"]]
+        [
+            name,
+            f"{m['fallback_executions']}/{m['subgraphs']}",
+            m["weights_in_subgraphs"],
+            m["python_calls_per_inference"],
+            f"{m['max_abs_err']:.2e}",
+            m["tvm_plain_ms"],
+            m["tvm_trt_fallback_ms"],
+            m["ratio"],
+        ]
         for name, m in res["models"].items()
     ]
     head = f"{res['device']}, TensorRT: {res['tensorrt']}, {res['rounds']} rounds x {res['iters']} calls, interleaved\n"
     return head + table(
-        ["model", "subgraphs fell back", "weights", "Python calls / inference", "max abs err vs TVM",
-         "TVM plain ms", "tvm-trt (fallback) ms", "ratio"],
+        [
+            "model",
+            "subgraphs fell back",
+            "weights",
+            "Python calls / inference",
+            "max abs err vs TVM",
+            "TVM plain ms",
+            "tvm-trt (fallback) ms",
+            "ratio",
+        ],
         rows,
     )
 

@@ -14,6 +14,7 @@ TVM's beyond the precision's tolerance is reported as wrong, never timed.
 
     python bench/gpu_latency.py [--model resnet18_v1] [--iters 100]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -146,9 +147,19 @@ def render(rows) -> str:
 
     return table(
         ["model", "batch", "precision", "tvm_trt ms", "tvm_cuda ms", "bare_trt ms", "tvm_trt img/s", "tvm_cuda img/s"],
-        [[r["model"], r["batch"], r["precision"], cell(r, "tvm_trt", "latency_ms"), cell(r, "tvm_cuda", "latency_ms"),
-          cell(r, "bare_trt", "latency_ms"), cell(r, "tvm_trt", "images_per_s"), cell(r, "tvm_cuda", "images_per_s")]
-         for r in rows],
+        [
+            [
+                r["model"],
+                r["batch"],
+                r["precision"],
+                cell(r, "tvm_trt", "latency_ms"),
+                cell(r, "tvm_cuda", "latency_ms"),
+                cell(r, "bare_trt", "latency_ms"),
+                cell(r, "tvm_trt", "images_per_s"),
+                cell(r, "tvm_cuda", "images_per_s"),
+            ]
+            for r in rows
+        ],
     )
 
 

@@ -16,6 +16,7 @@ and EVAL_BATCHES x BATCH other random inputs:
 
 Writes bench/results/int8_accuracy.json and the table in docs/benchmarks.md.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -113,8 +114,14 @@ def quantize_qdq(float_path: str, calib, workdir: str) -> str:
 
     path = float_path.replace(".onnx", "_qdq.onnx")
     quantize_static(
-        float_path, path, Reader(), quant_format=QuantFormat.QDQ, per_channel=True,
-        activation_type=QuantType.QInt8, weight_type=QuantType.QInt8, op_types_to_quantize=["Conv", "MatMul", "Gemm"],
+        float_path,
+        path,
+        Reader(),
+        quant_format=QuantFormat.QDQ,
+        per_channel=True,
+        activation_type=QuantType.QInt8,
+        weight_type=QuantType.QInt8,
+        op_types_to_quantize=["Conv", "MatMul", "Gemm"],
         extra_options={"ActivationSymmetric": True},
     )
     return path
@@ -204,7 +211,8 @@ def layerwise(qdq_path: str, x, count: int = 6):
         onnx.utils.extract_model(qdq_path, cut, [model.graph.input[0].name], [node.output[0]])
         vm, _ = tvm_trt_vm(cut, "cut")
         steps = np.abs(ort_run(cut, [x], optimize=False)[0] - vm_run(vm, [x])[0]) / float(
-            numpy_helper.to_array(inits[node.input[1]]))
+            numpy_helper.to_array(inits[node.input[1]])
+        )
         worst_fraction = max(worst_fraction, float((steps > 0.5).mean()))
         worst_steps = max(worst_steps, float(steps.max()))
     return {"layers": len(dqs), "max_fraction_differing": worst_fraction, "max_diff_in_steps": worst_steps}
@@ -262,7 +270,9 @@ def measure(name: str, image: int, workdir: str):
     cos = cosines(cal_q, float_ref)
     row["calibration"] = {
         **summary,
-        "calibration_float_max_abs_diff": max(float(np.abs(a - b).max()) for a, b in zip(calib_out, ort_run(float_path, calib))),
+        "calibration_float_max_abs_diff": max(
+            float(np.abs(a - b).max()) for a, b in zip(calib_out, ort_run(float_path, calib))
+        ),
         "cosine_mean": float(cos.mean()),
         "cosine_min": float(cos.min()),
         "top1_agreement": top1_agreement(cal_q, float_ref) if cnn else None,
@@ -283,67 +293,96 @@ def render(rows, image: int) -> str:
         return "-" if v is None else fmt.format(v)
 
     qdq = table(
-        ["model", "input", "ops offloaded", "max abs diff: vs ORT / vs ORT unfused", "1 output step",
-         "in steps: vs ORT / unfused", "first 6 layers: elements off / max steps", "min cosine", "top-1 agree",
-         "ORT QDQ vs float: cosine / top-1"],
-        [[r["model"], "x".join(map(str, r["input"])),
-          f'{r["qdq"]["ops_offloaded"]}/{r["qdq"]["ops_total"]} in {r["qdq"]["subgraphs"]}',
-          f'{g(r["qdq"]["max_abs_diff"], "{:.3g}")} / {g(r["qdq"]["unfused_max_abs_diff"], "{:.3g}")}',
-          g(r["qdq"]["output_step"] if r["qdq"]["output_step"] == r["qdq"]["output_step"] else None, "{:.3g}"),
-          f'{g(r["qdq"]["max_diff_in_steps"], "{:.1f}")} / {g(r["qdq"]["unfused_max_diff_in_steps"], "{:.1f}")}',
-          f'{g(r["qdq"]["first_layers"]["max_fraction_differing"], "{:.1e}")} / '
-          f'{g(r["qdq"]["first_layers"]["max_diff_in_steps"], "{:.2f}")}',
-          g(r["qdq"]["cosine_min"], "{:.5f}"), g(r["qdq"]["top1_agreement"], "{:.3f}"),
-          f'{g(r["qdq"]["ort_qdq_vs_float_cosine_mean"])} / {g(r["qdq"]["ort_qdq_vs_float_top1"], "{:.3f}")}']
-         for r in rows],
+        [
+            "model",
+            "input",
+            "ops offloaded",
+            "max abs diff: vs ORT / vs ORT unfused",
+            "1 output step",
+            "in steps: vs ORT / unfused",
+            "first 6 layers: elements off / max steps",
+            "min cosine",
+            "top-1 agree",
+            "ORT QDQ vs float: cosine / top-1",
+        ],
+        [
+            [
+                r["model"],
+                "x".join(map(str, r["input"])),
+                f"{r['qdq']['ops_offloaded']}/{r['qdq']['ops_total']} in {r['qdq']['subgraphs']}",
+                f"{g(r['qdq']['max_abs_diff'], '{:.3g}')} / {g(r['qdq']['unfused_max_abs_diff'], '{:.3g}')}",
+                g(r["qdq"]["output_step"] if r["qdq"]["output_step"] == r["qdq"]["output_step"] else None, "{:.3g}"),
+                f"{g(r['qdq']['max_diff_in_steps'], '{:.1f}')} / {g(r['qdq']['unfused_max_diff_in_steps'], '{:.1f}')}",
+                f"{g(r['qdq']['first_layers']['max_fraction_differing'], '{:.1e}')} / "
+                f"{g(r['qdq']['first_layers']['max_diff_in_steps'], '{:.2f}')}",
+                g(r["qdq"]["cosine_min"], "{:.5f}"),
+                g(r["qdq"]["top1_agreement"], "{:.3f}"),
+                f"{g(r['qdq']['ort_qdq_vs_float_cosine_mean'])} / {g(r['qdq']['ort_qdq_vs_float_top1'], '{:.3f}')}",
+            ]
+            for r in rows
+        ],
     )
     cal = table(
         ["model", "calibration calls", "engines built", "INT8 engines", "cosine mean", "cosine min", "top-1 agree"],
-        [[r["model"], r["calibration"]["calibration_calls"], r["calibration"]["engines_built"],
-          r["calibration"]["int8_engines"], g(r["calibration"]["cosine_mean"]), g(r["calibration"]["cosine_min"]),
-          g(r["calibration"]["top1_agreement"], "{:.3f}")] for r in rows],
+        [
+            [
+                r["model"],
+                r["calibration"]["calibration_calls"],
+                r["calibration"]["engines_built"],
+                r["calibration"]["int8_engines"],
+                g(r["calibration"]["cosine_mean"]),
+                g(r["calibration"]["cosine_min"]),
+                g(r["calibration"]["top1_agreement"], "{:.3f}"),
+            ]
+            for r in rows
+        ],
     )
-    return "\n".join([
-        "### INT8 accuracy",
-        "",
-        f"`python bench/int8_accuracy.py` (CPU, reference executor evaluating the TensorRT-RTX networks; "
-        f"{EVAL_BATCHES * BATCH} random inputs per CNN at {image}x{image} instead of 224x224 to keep NumPy convolution "
-        f"affordable on 2 cores; BERT-base with {BERT_LAYERS} of its 12 layers, batch {BERT_BATCH} x {BERT_SEQ} tokens, "
-        f"{EVAL_BATCHES * BERT_BATCH} sequences; random weights, BatchNorm statistics calibrated on random data).",
-        "",
-        "**QDQ models** (onnxruntime `quantize_static`, QDQ, per-channel symmetric int8 weights, symmetric int8 "
-        "activations, Conv/MatMul/Gemm) through tvm-trt vs onnxruntime's CPU run of the same file. Tolerance: one "
-        "output quantization step. onnxruntime runs integer kernels (QLinearConv, QGemm: int32 accumulation then "
-        "requantization with a fixed-point multiplier) where TensorRT's definition is float DQ -> op -> Q, so a value "
-        "near a rounding boundary can land one step apart, and such steps propagate through later layers. The 'ORT "
-        "unfused' column runs onnxruntime with graph optimizations off, so it evaluates the QDQ graph op by op with "
-        "TensorRT's float definition: that is the like-for-like comparison (differences only from float summation "
-        "order flipping a rounding). The model cut after each of its first 6 quantized activations shows that: at "
-        "most the listed fraction of elements is off, by one step; a flip then propagates, and with random weights "
-        "through 20 to 50 quantized layers the final outputs differ by several steps. BERT's output follows a float "
-        "LayerNorm (no output step). Min cosine and top-1 are tvm-trt vs onnxruntime over all evaluated inputs.",
-        "",
-        qdq,
-        "",
-        f"**Run-time calibration** (`TVM_TENSORRT_USE_INT8=1`, `TENSORRT_NUM_CALI_INT8={CALIB_BATCHES}`, max "
-        "calibration, per-tensor activations, per-channel weights) vs the float model run by onnxruntime, per input:",
-        "",
-        cal,
-        "",
-        "Compare with the last column of the QDQ table: onnxruntime's own static quantization of the same float model "
-        "with the same calibration inputs. Run-time calibration lands where onnxruntime does; deep networks with "
-        "random weights (ResNet-50, MobileNetV2) lose far more to 8-bit activations than trained ones, for both (their "
-        "near-uniform logits also make top-1 fragile). 'engines built' counts TensorRT plans: the calibration calls "
-        "ran the float network in the reference executor, which needs no plan, then one INT8 plan was built.",
-    ])
+    return "\n".join(
+        [
+            "### INT8 accuracy",
+            "",
+            f"`python bench/int8_accuracy.py` (CPU, reference executor evaluating the TensorRT-RTX networks; "
+            f"{EVAL_BATCHES * BATCH} random inputs per CNN at {image}x{image} instead of 224x224 to keep NumPy convolution "
+            f"affordable on 2 cores; BERT-base with {BERT_LAYERS} of its 12 layers, batch {BERT_BATCH} x {BERT_SEQ} tokens, "
+            f"{EVAL_BATCHES * BERT_BATCH} sequences; random weights, BatchNorm statistics calibrated on random data).",
+            "",
+            "**QDQ models** (onnxruntime `quantize_static`, QDQ, per-channel symmetric int8 weights, symmetric int8 "
+            "activations, Conv/MatMul/Gemm) through tvm-trt vs onnxruntime's CPU run of the same file. Tolerance: one "
+            "output quantization step. onnxruntime runs integer kernels (QLinearConv, QGemm: int32 accumulation then "
+            "requantization with a fixed-point multiplier) where TensorRT's definition is float DQ -> op -> Q, so a value "
+            "near a rounding boundary can land one step apart, and such steps propagate through later layers. The 'ORT "
+            "unfused' column runs onnxruntime with graph optimizations off, so it evaluates the QDQ graph op by op with "
+            "TensorRT's float definition: that is the like-for-like comparison (differences only from float summation "
+            "order flipping a rounding). The model cut after each of its first 6 quantized activations shows that: at "
+            "most the listed fraction of elements is off, by one step; a flip then propagates, and with random weights "
+            "through 20 to 50 quantized layers the final outputs differ by several steps. BERT's output follows a float "
+            "LayerNorm (no output step). Min cosine and top-1 are tvm-trt vs onnxruntime over all evaluated inputs.",
+            "",
+            qdq,
+            "",
+            f"**Run-time calibration** (`TVM_TENSORRT_USE_INT8=1`, `TENSORRT_NUM_CALI_INT8={CALIB_BATCHES}`, max "
+            "calibration, per-tensor activations, per-channel weights) vs the float model run by onnxruntime, per input:",
+            "",
+            cal,
+            "",
+            "Compare with the last column of the QDQ table: onnxruntime's own static quantization of the same float model "
+            "with the same calibration inputs. Run-time calibration lands where onnxruntime does; deep networks with "
+            "random weights (ResNet-50, MobileNetV2) lose far more to 8-bit activations than trained ones, for both (their "
+            "near-uniform logits also make top-1 fragile). 'engines built' counts TensorRT plans: the calibration calls "
+            "ran the float network in the reference executor, which needs no plan, then one INT8 plan was built.",
+        ]
+    )
 
 
 def update_doc(text: str) -> None:
     with open(DOC) as f:
         doc = f.read()
     block = f"{START}\n{text}\n{END}"
-    doc = re.sub(re.escape(START) + ".*?" + re.escape(END), lambda m: block, doc, flags=re.S) if START in doc \
+    doc = (
+        re.sub(re.escape(START) + ".*?" + re.escape(END), lambda m: block, doc, flags=re.S)
+        if START in doc
         else doc.rstrip("\n") + "\n\n" + block + "\n"
+    )
     with open(DOC, "w") as f:
         f.write(doc)
 

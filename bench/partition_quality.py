@@ -8,6 +8,7 @@ provider offloads) is measured on the same ONNX file: its subgraphs and share of
 
     python bench/partition_quality.py [--models resnet18_v1,transformer_block] [--quick | --torch | --families]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -129,8 +130,12 @@ def trt_parser(name: str):
     from tvm_trt.testing import torch_zoo
 
     cov = torch_zoo.trt_parser_coverage(torch_onnx(name))
-    return {"subgraphs": cov.subgraphs, "onnx_nodes": cov.nodes, "nodes_supported": cov.nodes_supported,
-            "coverage": cov.coverage}
+    return {
+        "subgraphs": cov.subgraphs,
+        "onnx_nodes": cov.nodes,
+        "nodes_supported": cov.nodes_supported,
+        "coverage": cov.coverage,
+    }
 
 
 def _attempt(fn, *args, **kwargs):
@@ -197,9 +202,20 @@ def render(results) -> str:
         model = r["model"] + (" (import failed)" if r.get("error") else "")
         rows.append([model, gmacs, o[0], t[0], p_sub, o[1], t[1], o[2], t[2], p_cov, o[3], t[3]])
     return table(
-        ["model", "GMACs", "subgraphs (ours)", "subgraphs (TVM)", "subgraphs (TRT parser)",
-         "ops left in TVM (ours)", "ops left in TVM (TVM)", "ops offloaded (ours)", "ops offloaded (TVM)",
-         "ONNX nodes (TRT parser)", "MACs offloaded (ours)", "MACs offloaded (TVM)"],
+        [
+            "model",
+            "GMACs",
+            "subgraphs (ours)",
+            "subgraphs (TVM)",
+            "subgraphs (TRT parser)",
+            "ops left in TVM (ours)",
+            "ops left in TVM (TVM)",
+            "ops offloaded (ours)",
+            "ops offloaded (TVM)",
+            "ONNX nodes (TRT parser)",
+            "MACs offloaded (ours)",
+            "MACs offloaded (TVM)",
+        ],
         rows,
     )
 
@@ -215,12 +231,18 @@ def main(argv=None) -> int:
     parser.add_argument("--models", help="comma-separated model names (default: all)")
     parser.add_argument("--quick", action="store_true", help=f"only {', '.join(QUICK)}")
     parser.add_argument("--torch", action="store_true", help="only the models exported from PyTorch")
-    parser.add_argument("--families", action="store_true",
-                        help="only the model families of tvm_trt.testing.torch_zoo_families (YOLO, timm, CLIP, ...)")
+    parser.add_argument(
+        "--families",
+        action="store_true",
+        help="only the model families of tvm_trt.testing.torch_zoo_families (YOLO, timm, CLIP, ...)",
+    )
     parser.add_argument("--output", default="partition_quality", help="results name (bench/results/NAME.json)")
     args = parser.parse_args(argv)
-    names = args.models.split(",") if args.models else (
-        QUICK if args.quick else TORCH_MODELS if args.torch else FAMILY_MODELS if args.families else all_models())
+    names = (
+        args.models.split(",")
+        if args.models
+        else (QUICK if args.quick else TORCH_MODELS if args.torch else FAMILY_MODELS if args.families else all_models())
+    )
     results = []
     for name in names:
         print(f"[partition_quality] {name} ...", file=sys.stderr, flush=True)
@@ -228,7 +250,9 @@ def main(argv=None) -> int:
     print(render(results))
     for r in results:
         by = {k: (r[k] or {}).get("error") or (r[k] or {}).get("left_to_tvm_by_op") for k in ("ours", "tvm")}
-        print(f"\n{r['model']}: {r.get('error') or ''}left in TVM (ours) {by['ours'] or '{}'}; (TVM) {by['tvm'] or '{}'}")
+        print(
+            f"\n{r['model']}: {r.get('error') or ''}left in TVM (ours) {by['ours'] or '{}'}; (TVM) {by['tvm'] or '{}'}"
+        )
     path = write_results(args.output, {"models": results})
     print(f"\nwrote {path}")
     return 0

@@ -6,6 +6,7 @@ and refresh the results section of docs/benchmarks.md from bench/results/*.json.
 --quick passes --quick to partition_quality (four models instead of all) and leaves the docs
 alone. gpu_latency exits at once, saying why, on machines without a TensorRT-capable GPU.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -43,8 +44,9 @@ def main(argv=None) -> int:
     total = time.perf_counter() - start_all
     print("\n=== wall time per benchmark ===")
     print(table(["script", "seconds", "exit code"], timings + [["total", total, ""]]))
-    write_results("run_all", {"scripts": [{"script": s, "seconds": t, "rc": rc} for s, t, rc in timings],
-                              "total_seconds": total})
+    write_results(
+        "run_all", {"scripts": [{"script": s, "seconds": t, "rc": rc} for s, t, rc in timings], "total_seconds": total}
+    )
     if failed:
         print(f"failed: {', '.join(failed)}", file=sys.stderr)
         return 1
@@ -69,8 +71,9 @@ def results_markdown() -> str:
     import gpu_latency
     import partition_quality
 
-    pq, ct, do, gl, ra = (_load(n) for n in
-                          ("partition_quality", "compile_time", "dispatch_overhead", "gpu_latency", "run_all"))
+    pq, ct, do, gl, ra = (
+        _load(n) for n in ("partition_quality", "compile_time", "dispatch_overhead", "gpu_latency", "run_all")
+    )
     m = (pq or ct or do)["machine"]
     parts = [
         f"Machine: {m['cpu']}, {m['cores']} cores, GPU: {m['gpu']}; Python {m['python']}, TVM {m['tvm']}, "
@@ -87,8 +90,10 @@ def results_markdown() -> str:
     if gl:
         parts += ["### GPU latency", gpu_latency.render(gl["rows"])]
     else:
-        parts += ["### GPU latency", "Not measured: no TensorRT-capable GPU on this machine "
-                  "(`bench/gpu_latency.py` says so and exits 0)."]
+        parts += [
+            "### GPU latency",
+            "Not measured: no TensorRT-capable GPU on this machine (`bench/gpu_latency.py` says so and exits 0).",
+        ]
     return "\n\n".join(parts)
 
 

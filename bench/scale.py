@@ -9,6 +9,7 @@ The MLP: 8 matmuls (+ relu) of D x D float32 weights, D chosen so the weights to
 
     python bench/scale.py [--mib 512] [--fallback 1] [--sides ours,tvm]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -172,8 +173,20 @@ def main(argv=None) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         for side in args.sides.split(","):
             path = os.path.join(tmp, f"{side}.so")
-            res = _child(["--child", "build", "--side", side, "--mib", str(args.mib), "--path", path,
-                          "--fallback", str(args.fallback)])
+            res = _child(
+                [
+                    "--child",
+                    "build",
+                    "--side",
+                    side,
+                    "--mib",
+                    str(args.mib),
+                    "--path",
+                    path,
+                    "--fallback",
+                    str(args.fallback),
+                ]
+            )
             try:
                 res.update(_child(["--child", "load", "--side", side, "--path", path, "--dim", str(res["dim"])]))
             except RuntimeError as err:  # e.g. a library that cannot run on this machine
@@ -196,12 +209,22 @@ def main(argv=None) -> int:
                 f" + file {r.get('file_after_load_call_mib', 0) / weights_mib:.2f}x)",
             ]
         )
-    headers = ["", "library / weights", "partition s", "compile s", "export s", "total s",
-               "peak RSS (build+export)", "host RSS after load+call / weights"]
+    headers = [
+        "",
+        "library / weights",
+        "partition s",
+        "compile s",
+        "export s",
+        "total s",
+        "peak RSS (build+export)",
+        "host RSS after load+call / weights",
+    ]
     print(f"\nMLP {LAYERS} x matmul {results[next(iter(results))]['dim']}^2 float32, {weights_mib} MiB of weights")
     print(table(headers, rows))
-    write_results(f"scale_{args.mib}mib{args.tag}", {"weights_mib": weights_mib, "fallback": bool(args.fallback),
-                                                    "results": results})
+    write_results(
+        f"scale_{args.mib}mib{args.tag}",
+        {"weights_mib": weights_mib, "fallback": bool(args.fallback), "results": results},
+    )
     return 0
 
 

@@ -6,6 +6,7 @@ without weight-stripped plans, beside the lazy library (no plans) and the weight
 A stripped plan can only be built where this TensorRT builds refittable plans (TensorRT-RTX 1.7
 needs a CUDA driver for that): elsewhere the row says so instead of a size.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -29,20 +30,36 @@ def measure(onnx_path: str = "") -> dict:
     weight_mib = sum(np.asarray(p.numpy() if hasattr(p, "numpy") else p).nbytes for p in params.values()) / 2**20
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
-        for label, options in [("lazy (no plans)", {}),
-                               ("plans at compile time", dict(build_at_compile_time=True, strip_weights=False)),
-                               ("weight-stripped plans", dict(build_at_compile_time=True, strip_weights=True))]:
+        for label, options in [
+            ("lazy (no plans)", {}),
+            ("plans at compile time", dict(build_at_compile_time=True, strip_weights=False)),
+            ("weight-stripped plans", dict(build_at_compile_time=True, strip_weights=True)),
+        ]:
             if options.get("strip_weights") and not stripped.can_strip():
-                rows.append({"library": label, "library_mib": None, "x_weights": None, "build_s": None,
-                             "note": "this TensorRT cannot build refittable plans here (no CUDA driver)"})
+                rows.append(
+                    {
+                        "library": label,
+                        "library_mib": None,
+                        "x_weights": None,
+                        "build_s": None,
+                        "note": "this TensorRT cannot build refittable plans here (no CUDA driver)",
+                    }
+                )
                 continue
             part, config = tvm_trt.partition_for_tensorrt(mod, params, **options)
             start = time.perf_counter()
             path = os.path.join(tmp, "lib.so")
             tvm_trt.build(part, "llvm", config, fallback=False).export_library(path)
             size = os.path.getsize(path) / 2**20
-            rows.append({"library": label, "library_mib": round(size, 1), "x_weights": round(size / weight_mib, 2),
-                         "build_s": round(time.perf_counter() - start, 1), "note": ""})
+            rows.append(
+                {
+                    "library": label,
+                    "library_mib": round(size, 1),
+                    "x_weights": round(size / weight_mib, 2),
+                    "build_s": round(time.perf_counter() - start, 1),
+                    "note": "",
+                }
+            )
     return {"weights_mib": round(weight_mib, 1), "rows": rows}
 
 
@@ -52,10 +69,21 @@ def main(argv=None) -> int:
     args = p.parse_args(argv)
     result = measure(args.onnx)
     print(f"ResNet-18, {result['weights_mib']} MiB of weights (LLVM host, fallback off)")
-    print(table(["library", "MiB", "x weights", "build+export s", "note"],
-                [[r["library"], r["library_mib"] if r["library_mib"] is not None else "-",
-                  r["x_weights"] if r["x_weights"] is not None else "-",
-                  r["build_s"] if r["build_s"] is not None else "-", r["note"]] for r in result["rows"]]))
+    print(
+        table(
+            ["library", "MiB", "x weights", "build+export s", "note"],
+            [
+                [
+                    r["library"],
+                    r["library_mib"] if r["library_mib"] is not None else "-",
+                    r["x_weights"] if r["x_weights"] is not None else "-",
+                    r["build_s"] if r["build_s"] is not None else "-",
+                    r["note"],
+                ]
+                for r in result["rows"]
+            ],
+        )
+    )
     print(write_results("stripped_plans", result))
     return 0
 

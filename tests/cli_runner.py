@@ -1,4 +1,5 @@
 """Run ``tvm-trt`` in-process (a subprocess costs ~3 s of imports per call)."""
+
 import contextlib
 import io
 import types

@@ -1,5 +1,6 @@
 """Shared harness for converter tests: one Relax op -> partition -> TensorRT-RTX plan ->
 reference executor, compared with TVM-LLVM on the same module."""
+
 from __future__ import annotations
 
 from typing import Callable, Dict, Sequence, Tuple

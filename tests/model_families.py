@@ -10,6 +10,7 @@ bar for a known class of gap is a strict xfail naming the class, so that it fail
 
 The exports are kept on disk (TVM_TRT_ZOO_ONNX_DIR, else a session tmp dir): one per model.
 """
+
 import os
 
 import numpy as np
@@ -27,9 +28,11 @@ TOLERANCE = 1e-4  # relative to the output's largest magnitude
 PACKAGES = {"ultralytics": "ultralytics", "timm": "timm", "diffusers": "diffusers"}
 
 # model -> "<class>: <what is missing>" for the models that do not meet the bar yet.
-_SYMBOLIC_VAR = ("symbolic var from shape arithmetic: TVM's importer introduces x_0 in the RoPE / grouped-query "
-                 "attention shape arithmetic of a static model; the subgraphs touching it are rejected (not a dim "
-                 "of any tensor input) and tvm_trt.build then fails in VMShapeLower (x_0 * ... has not been computed)")
+_SYMBOLIC_VAR = (
+    "symbolic var from shape arithmetic: TVM's importer introduces x_0 in the RoPE / grouped-query "
+    "attention shape arithmetic of a static model; the subgraphs touching it are rejected (not a dim "
+    "of any tensor input) and tvm_trt.build then fails in VMShapeLower (x_0 * ... has not been computed)"
+)
 KNOWN_GAPS = {
     "qwen2": _SYMBOLIC_VAR,
     "mistral": _SYMBOLIC_VAR,
@@ -38,8 +41,10 @@ KNOWN_GAPS = {
 
 
 # The families of each test file; every family in exactly one.
-GROUPS = {"vision": ["ultralytics", "timm", "video"],
-          "transformers": ["clip", "t5", "speech", "segformer", "decoder_only", "diffusers", "maxvit"]}
+GROUPS = {
+    "vision": ["ultralytics", "timm", "video"],
+    "transformers": ["clip", "t5", "speech", "segformer", "decoder_only", "diffusers", "maxvit"],
+}
 assert sorted(sum(GROUPS.values(), [])) == sorted(torch_zoo_families.FAMILIES), GROUPS
 
 

@@ -12,6 +12,7 @@ Plain TVM's verdicts are cached in ``data/onnx_node_suite_tvm.json`` (regenerate
 case. TensorRT's own ONNX parser's verdicts (does it take the case whole?) are cached in
 ``data/onnx_node_suite_trt_parser.json`` (``--sides parser --write-cache``).
 """
+
 from __future__ import annotations
 
 import functools
@@ -173,8 +174,11 @@ def not_whole(pmod) -> Optional[str]:
     from tvm_trt import partition
 
     version = partition.target_version(None)
-    opts = tvm_trt.PartitionOptions(version=version, use_implicit_batch=partition.resolve_implicit_batch(None, version),
-                                    producers=relax.analysis.get_var2val(pmod["main"]))
+    opts = tvm_trt.PartitionOptions(
+        version=version,
+        use_implicit_batch=partition.resolve_implicit_batch(None, version),
+        producers=relax.analysis.get_var2val(pmod["main"]),
+    )
     left = set()
     for block in pmod["main"].body.blocks:
         for binding in block.bindings:
@@ -332,8 +336,11 @@ def parity_cases() -> Optional[List[str]]:
     tvm_cache, parser_cache = load_cache(), load_parser_cache()
     if tvm_cache.get("onnx") != onnx_version() or parser_cache.get("onnx") != onnx_version():
         return None
-    return sorted(n for n, (verdict, _) in parser_cache["cases"].items()
-                  if verdict == "whole" and tvm_cache["cases"].get(n, ["import"])[0] not in TVM_IMPORT_FAILS)
+    return sorted(
+        n
+        for n, (verdict, _) in parser_cache["cases"].items()
+        if verdict == "whole" and tvm_cache["cases"].get(n, ["import"])[0] not in TVM_IMPORT_FAILS
+    )
 
 
 if __name__ == "__main__":
@@ -348,8 +355,11 @@ if __name__ == "__main__":
     ap.add_argument("--sides", default="tvm", help="comma-separated: tvm, tvm_trt, parser")
     ap.add_argument("--out", default="node_suite_results.jsonl", help="JSON lines, resumable")
     ap.add_argument("--only", help="a file of case names to run (default: every case)")
-    ap.add_argument("--write-cache", action="store_true",
-                    help="write the caches of the sides run (plain TVM's, TensorRT parser's) from --out")
+    ap.add_argument(
+        "--write-cache",
+        action="store_true",
+        help="write the caches of the sides run (plain TVM's, TensorRT parser's) from --out",
+    )
     args = ap.parse_args()
     names = pathlib.Path(args.only).read_text().split() if args.only else sorted(cases())
     sides = tuple(args.sides.split(","))

@@ -12,6 +12,7 @@ that list and the converter registry, and ``tests/test_op_coverage.py`` fails wh
     python tests/op_coverage.py --harvest  # harvest again first (needs onnx, torch, expecttest)
     python tests/op_coverage.py --check    # exit 1 when docs/op-coverage.md is stale
 """
+
 from __future__ import annotations
 
 import json
@@ -148,8 +149,10 @@ def harvest() -> Dict:
     ops = {}
     for op in sorted(set(onnx_ops) | set(torch_ops)):
         ops[op] = {
-            "onnx": len(onnx_ops.get(op, [])), "onnx_examples": onnx_ops.get(op, [])[:EXAMPLES],
-            "torch": len(torch_ops.get(op, [])), "torch_examples": torch_ops.get(op, [])[:EXAMPLES],
+            "onnx": len(onnx_ops.get(op, [])),
+            "onnx_examples": onnx_ops.get(op, [])[:EXAMPLES],
+            "torch": len(torch_ops.get(op, [])),
+            "torch_examples": torch_ops.get(op, [])[:EXAMPLES],
         }
     versions = {"tvm": tvm.__version__, "onnx": onnx.__version__, "torch": torch.__version__.split("+")[0]}
     return {"versions": versions, "ops": ops}
@@ -171,12 +174,20 @@ def problems(data: Dict) -> List[str]:
     from tvm_trt.core import registry
 
     harvested = set(data["ops"])
-    out = [f"{op}: emitted by TVM's frontends, no converter and no reason in NO_CONVERTER"
-           for op in sorted(harvested) if registry.get(op) is None and op not in NO_CONVERTER]
-    out += [f"{op}: has a converter now; drop its NO_CONVERTER entry"
-            for op in sorted(NO_CONVERTER) if registry.get(op) is not None]
-    out += [f"{op}: no longer emitted by TVM's frontends; drop its NO_CONVERTER entry"
-            for op in sorted(set(NO_CONVERTER) - harvested)]
+    out = [
+        f"{op}: emitted by TVM's frontends, no converter and no reason in NO_CONVERTER"
+        for op in sorted(harvested)
+        if registry.get(op) is None and op not in NO_CONVERTER
+    ]
+    out += [
+        f"{op}: has a converter now; drop its NO_CONVERTER entry"
+        for op in sorted(NO_CONVERTER)
+        if registry.get(op) is not None
+    ]
+    out += [
+        f"{op}: no longer emitted by TVM's frontends; drop its NO_CONVERTER entry"
+        for op in sorted(set(NO_CONVERTER) - harvested)
+    ]
     return out
 
 
@@ -214,8 +225,10 @@ def render(data: Dict) -> str:
             verdict = f"yes{gate}"
         else:
             verdict = f"no: {NO_CONVERTER.get(op, '**no reason given**')}"
-        lines.append(f"| `{op}` | {_examples(row['onnx_examples'], row['onnx'])} "
-                     f"| {_examples(row['torch_examples'], row['torch'])} | {verdict} |")
+        lines.append(
+            f"| `{op}` | {_examples(row['onnx_examples'], row['onnx'])} "
+            f"| {_examples(row['torch_examples'], row['torch'])} | {verdict} |"
+        )
     return "\n".join(lines) + "\n"
 
 

@@ -1,5 +1,6 @@
 """Every bad input gets one clear line: the CLI exits 2 with one line naming what is wrong, the
 API raises a TypeError/ValueError naming the key, variable or input. One table each."""
+
 import os
 import shutil
 
@@ -24,8 +25,11 @@ def files(tmp_path_factory):
     w = numpy_helper.from_array(np.random.default_rng(0).standard_normal((4, 3, 3, 3)).astype("float32"), "w")
     nodes = [helper.make_node("Conv", ["x", "w"], ["c"], pads=[1, 1, 1, 1]), helper.make_node("Relu", ["c"], ["y"])]
     graph = helper.make_graph(
-        nodes, "tiny", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, 8, 8])],
-        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 4, 8, 8])], [w],
+        nodes,
+        "tiny",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, 8, 8])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 4, 8, 8])],
+        [w],
     )
     onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)]), str(d / "tiny.onnx"))
     lib = d / "m.so"
@@ -81,78 +85,184 @@ CLI_CASES = [
     ("model-path", ["report", "missing.onnx"], {}, "MODEL 'missing.onnx' not found"),
     ("shape-syntax", ["report", "{d}/tiny.onnx", "--input-shape", "x=1,a"], {}, "bad --input-shape 'x=1,a'"),
     ("shape-name", ["report", "{d}/tiny.onnx", "--input-shape", "nope=1,3,8,8"], {}, "unknown input name 'nope'"),
-    ("shape-rank", ["report", "{d}/tiny.onnx", "--input-shape", "x=1,3,32"], {},
-     "--input-shape x=1,3,32 does not fit the model's input x of shape [1, 3, 8, 8]"),
-    ("shape-channels", ["report", "{d}/tiny.onnx", "--input-shape", "x=1,4,8,8"], {},
-     "the model does not take --input-shape x=1,4,8,8 at Conv: The channel size"),
+    (
+        "shape-rank",
+        ["report", "{d}/tiny.onnx", "--input-shape", "x=1,3,32"],
+        {},
+        "--input-shape x=1,3,32 does not fit the model's input x of shape [1, 3, 8, 8]",
+    ),
+    (
+        "shape-channels",
+        ["report", "{d}/tiny.onnx", "--input-shape", "x=1,4,8,8"],
+        {},
+        "the model does not take --input-shape x=1,4,8,8 at Conv: The channel size",
+    ),
     ("version-text", ["report", "{d}/tiny.onnx", "--version", "x.y"], {}, "bad --version 'x.y'"),
     ("version-major-only", ["report", "{d}/tiny.onnx", "--version", "8"], {}, "bad --version '8'"),
-    ("config-missing", ["report", "{d}/tiny.onnx", "--config", "missing.json"], {},
-     "cannot read config 'missing.json': No such file or directory; the presets are ['jetson-orin', 'rtx-aot', 'server']"),
+    (
+        "config-missing",
+        ["report", "{d}/tiny.onnx", "--config", "missing.json"],
+        {},
+        "cannot read config 'missing.json': No such file or directory; the presets are ['jetson-orin', 'rtx-aot', 'server']",
+    ),
     ("config-json", ["report", "{d}/tiny.onnx", "--config", "{d}/broken.json"], {}, "is not valid JSON"),
     ("config-list", ["report", "{d}/tiny.onnx", "--config", "{d}/list.json"], {}, "must hold a JSON object"),
-    ("config-typo", ["report", "{d}/tiny.onnx", "--config", "{d}/typo.json"], {},
-     "typo.json': unknown option 'use_fp17'; did you mean 'use_fp16'?"),
+    (
+        "config-typo",
+        ["report", "{d}/tiny.onnx", "--config", "{d}/typo.json"],
+        {},
+        "typo.json': unknown option 'use_fp17'; did you mean 'use_fp16'?",
+    ),
     ("module-missing", ["report", "nomodule_here:build"], {}, "cannot import 'nomodule_here'"),
-    ("output-dir", ["compile", "{d}/tiny.onnx", "-o", "/nonexistent-dir/m.so", "--target", "llvm"], {},
-     "does not exist"),
+    (
+        "output-dir",
+        ["compile", "{d}/tiny.onnx", "-o", "/nonexistent-dir/m.so", "--target", "llvm"],
+        {},
+        "does not exist",
+    ),
     ("arch", ["compile", "{d}/tiny.onnx", "-o", "{d}/o.so", "--arch", "87"], {}, "bad --arch '87'"),
     ("library-missing", ["run", "missing.so"], {}, "library 'missing.so' not found"),
     ("library-half", ["run", "{d}/half.so"], {}, "half.so is truncated"),
     ("library-90pct-no-json", ["run", "{d}/ninety.so"], {}, "ninety.so is truncated"),
     ("library-changed", ["run", "{d}/flipped.so"], {}, "differs from the library compiled (sha256 mismatch)"),
     ("library-text", ["run", "{d}/text.so"], {}, "text.so is not a shared library (no ELF or Mach-O header)"),
-    ("library-foreign", ["run", "{d}/foreign.so", "--input", "x={d}/x.npy"], {},
-     "foreign.so is not a library exported by tvm-trt compile"),
+    (
+        "library-foreign",
+        ["run", "{d}/foreign.so", "--input", "x={d}/x.npy"],
+        {},
+        "foreign.so is not a library exported by tvm-trt compile",
+    ),
     ("input-name", ["run", "{d}/m.so", "--input", "y={d}/x.npy"], {}, "unknown input(s) ['y']"),
     ("input-file", ["run", "{d}/m.so", "--input", "x={d}/none.npy"], {}, "cannot read input 'x'"),
-    ("input-shape", ["run", "{d}/m.so", "--input", "x={d}/x_shape.npy"], {},
-     "input 'x' has shape [1, 3, 16, 8], the model takes [1, 3, 8, 8]"),
-    ("input-rank", ["run", "{d}/m.so", "--input", "x={d}/x_rank.npy"], {},
-     "input 'x' has shape [3, 8, 8], the model takes [1, 3, 8, 8]"),
-    ("input-float64", ["run", "{d}/m.so", "--input", "x={d}/x_f64.npy"], {},
-     "input 'x' is float64, the model takes float32 (--cast converts it)"),
+    (
+        "input-shape",
+        ["run", "{d}/m.so", "--input", "x={d}/x_shape.npy"],
+        {},
+        "input 'x' has shape [1, 3, 16, 8], the model takes [1, 3, 8, 8]",
+    ),
+    (
+        "input-rank",
+        ["run", "{d}/m.so", "--input", "x={d}/x_rank.npy"],
+        {},
+        "input 'x' has shape [3, 8, 8], the model takes [1, 3, 8, 8]",
+    ),
+    (
+        "input-float64",
+        ["run", "{d}/m.so", "--input", "x={d}/x_f64.npy"],
+        {},
+        "input 'x' is float64, the model takes float32 (--cast converts it)",
+    ),
     ("input-int32", ["run", "{d}/m.so", "--input", "x={d}/x_i32.npy"], {}, "input 'x' is int32"),
-    ("env-fp16", ["run", "{d}/m.so"], {"TVM_TENSORRT_USE_FP16": "maybe"},
-     "TVM_TENSORRT_USE_FP16='maybe' is not a boolean: use one of 1, true, yes, on, 0, false, no, off"),
-    ("env-multi-engine", ["run", "{d}/m.so"], {"TVM_TENSORRT_MULTI_ENGINE": "yes2"},
-     "TVM_TENSORRT_MULTI_ENGINE='yes2' is not a boolean"),
-    ("env-workspace-text", ["run", "{d}/m.so"], {"TVM_TENSORRT_MAX_WORKSPACE_SIZE": "abc"},
-     "TVM_TENSORRT_MAX_WORKSPACE_SIZE='abc' is not a positive integer"),
-    ("env-workspace-negative", ["run", "{d}/m.so"], {"TVM_TENSORRT_MAX_WORKSPACE_SIZE": "-5"},
-     "TVM_TENSORRT_MAX_WORKSPACE_SIZE='-5' is not a positive integer"),
-    ("env-workspace-huge", ["run", "{d}/m.so"], {"TVM_TENSORRT_MAX_WORKSPACE_SIZE": "1<<70"},
-     "TVM_TENSORRT_MAX_WORKSPACE_SIZE='1<<70' is not a positive integer below 2**63"),
-    ("env-executor", ["run", "{d}/m.so"], {"TVM_TENSORRT_EXECUTOR": "bogus"},
-     "TVM_TENSORRT_EXECUTOR='bogus' is not allowed: use one of tensorrt, reference"),
-    ("output-is-model", ["compile", "{d}/tiny.onnx", "-o", "{d}/tiny.onnx", "--target", "llvm"], {},
-     "library -o '{d}/tiny.onnx' is the model given as input; choose another path"),
-    ("output-not-a-library", ["compile", "{d}/tiny.onnx", "-o", "{d}/notes.txt", "--target", "llvm"], {},
-     "library -o '{d}/notes.txt' exists and is not a library; --force overwrites it"),
-    ("output-directory", ["compile", "{d}/tiny.onnx", "-o", "{d}", "--target", "llvm"], {}, "is a directory; give a file"),
-    ("json-is-model", ["report", "{d}/tiny.onnx", "--json", "{d}/tiny.onnx"], {}, "--json '{d}/tiny.onnx' is the model"),
-    ("shape-twice", ["report", "{d}/tiny.onnx", "--input-shape", "x=1,3,8,8", "--input-shape", "x=2,3,8,8"], {},
-     "--input-shape x=... is given twice"),
-    ("shape-huge", ["report", "{d}/tiny.onnx", "--input-shape", "x=1,3,99999999999,8"], {},
-     "a dim above 2147483647 (TensorRT dims are 32-bit)"),
+    (
+        "env-fp16",
+        ["run", "{d}/m.so"],
+        {"TVM_TENSORRT_USE_FP16": "maybe"},
+        "TVM_TENSORRT_USE_FP16='maybe' is not a boolean: use one of 1, true, yes, on, 0, false, no, off",
+    ),
+    (
+        "env-multi-engine",
+        ["run", "{d}/m.so"],
+        {"TVM_TENSORRT_MULTI_ENGINE": "yes2"},
+        "TVM_TENSORRT_MULTI_ENGINE='yes2' is not a boolean",
+    ),
+    (
+        "env-workspace-text",
+        ["run", "{d}/m.so"],
+        {"TVM_TENSORRT_MAX_WORKSPACE_SIZE": "abc"},
+        "TVM_TENSORRT_MAX_WORKSPACE_SIZE='abc' is not a positive integer",
+    ),
+    (
+        "env-workspace-negative",
+        ["run", "{d}/m.so"],
+        {"TVM_TENSORRT_MAX_WORKSPACE_SIZE": "-5"},
+        "TVM_TENSORRT_MAX_WORKSPACE_SIZE='-5' is not a positive integer",
+    ),
+    (
+        "env-workspace-huge",
+        ["run", "{d}/m.so"],
+        {"TVM_TENSORRT_MAX_WORKSPACE_SIZE": "1<<70"},
+        "TVM_TENSORRT_MAX_WORKSPACE_SIZE='1<<70' is not a positive integer below 2**63",
+    ),
+    (
+        "env-executor",
+        ["run", "{d}/m.so"],
+        {"TVM_TENSORRT_EXECUTOR": "bogus"},
+        "TVM_TENSORRT_EXECUTOR='bogus' is not allowed: use one of tensorrt, reference",
+    ),
+    (
+        "output-is-model",
+        ["compile", "{d}/tiny.onnx", "-o", "{d}/tiny.onnx", "--target", "llvm"],
+        {},
+        "library -o '{d}/tiny.onnx' is the model given as input; choose another path",
+    ),
+    (
+        "output-not-a-library",
+        ["compile", "{d}/tiny.onnx", "-o", "{d}/notes.txt", "--target", "llvm"],
+        {},
+        "library -o '{d}/notes.txt' exists and is not a library; --force overwrites it",
+    ),
+    (
+        "output-directory",
+        ["compile", "{d}/tiny.onnx", "-o", "{d}", "--target", "llvm"],
+        {},
+        "is a directory; give a file",
+    ),
+    (
+        "json-is-model",
+        ["report", "{d}/tiny.onnx", "--json", "{d}/tiny.onnx"],
+        {},
+        "--json '{d}/tiny.onnx' is the model",
+    ),
+    (
+        "shape-twice",
+        ["report", "{d}/tiny.onnx", "--input-shape", "x=1,3,8,8", "--input-shape", "x=2,3,8,8"],
+        {},
+        "--input-shape x=... is given twice",
+    ),
+    (
+        "shape-huge",
+        ["report", "{d}/tiny.onnx", "--input-shape", "x=1,3,99999999999,8"],
+        {},
+        "a dim above 2147483647 (TensorRT dims are 32-bit)",
+    ),
     ("detail-without-svg", ["report", "{d}/tiny.onnx", "--detail"], {}, "give --svg FILE too"),
     ("model-directory", ["report", "{d}"], {}, "is a directory: give an .onnx file"),
     ("module-syntax-error", ["report", "broken_model:build"], {}, "cannot import 'broken_model' for MODEL"),
-    ("cuda-without-arch", ["compile", "{d}/tiny.onnx", "-o", "{d}/c.so", "--target", "cuda"], {},
-     "--target cuda needs --arch"),
-    ("cc-missing", ["compile", "{d}/tiny.onnx", "-o", "{d}/c.so", "--target", "llvm", "--cc", "no-such-g++"], {},
-     "--cc 'no-such-g++': no such compiler on PATH"),
-    ("host-triple-link", ["compile", "{d}/tiny.onnx", "-o", "{d}/c.so", "--target", "llvm", "--host-triple",
-                          "aarch64-linux-gnu"], {}, "cannot link '{d}/c.so': "),
-    ("host-triple-unknown", ["compile", "{d}/tiny.onnx", "-o", "{d}/c.so", "--target", "llvm", "--host-triple",
-                             "nonsense-triple"], {}, "cannot build for host 'nonsense-triple'"),
+    (
+        "cuda-without-arch",
+        ["compile", "{d}/tiny.onnx", "-o", "{d}/c.so", "--target", "cuda"],
+        {},
+        "--target cuda needs --arch",
+    ),
+    (
+        "cc-missing",
+        ["compile", "{d}/tiny.onnx", "-o", "{d}/c.so", "--target", "llvm", "--cc", "no-such-g++"],
+        {},
+        "--cc 'no-such-g++': no such compiler on PATH",
+    ),
+    (
+        "host-triple-link",
+        ["compile", "{d}/tiny.onnx", "-o", "{d}/c.so", "--target", "llvm", "--host-triple", "aarch64-linux-gnu"],
+        {},
+        "cannot link '{d}/c.so': ",
+    ),
+    (
+        "host-triple-unknown",
+        ["compile", "{d}/tiny.onnx", "-o", "{d}/c.so", "--target", "llvm", "--host-triple", "nonsense-triple"],
+        {},
+        "cannot build for host 'nonsense-triple'",
+    ),
     ("library-directory", ["run", "{d}"], {}, "is a directory, not a library"),
     ("library-empty-json", ["run", "{d}/empty_meta.so"], {}, "empty_meta.so.json has no inputs"),
     ("repeat-zero", ["run", "{d}/m.so", "--repeat", "0"], {}, "--repeat 0: give at least 1 timed run"),
     ("save-is-library", ["run", "{d}/m.so", "--save", "{d}/m.so"], {}, "--save '{d}/m.so' is the model given as input"),
     ("compare-not-onnx", ["run", "{d}/m.so", "--compare", "{d}/x.npy"], {}, "not outputs saved by run --save"),
-    ("env-log-level", ["report", "{d}/tiny.onnx"], {"TVM_TENSORRT_LOG_LEVEL": "loud"},
-     "TVM_TENSORRT_LOG_LEVEL='loud' is not allowed: use one of error, warning, info, verbose, debug"),
+    (
+        "env-log-level",
+        ["report", "{d}/tiny.onnx"],
+        {"TVM_TENSORRT_LOG_LEVEL": "loud"},
+        "TVM_TENSORRT_LOG_LEVEL='loud' is not allowed: use one of error, warning, info, verbose, debug",
+    ),
 ]
 
 
@@ -183,9 +293,12 @@ def test_cli_what_the_errors_point_to(files, monkeypatch):
 
 
 def _tiny_onnx():
-    graph = helper.make_graph([helper.make_node("Relu", ["x"], ["y"])], "relu",
-                              [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, 8, 8])],
-                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 3, 8, 8])])
+    graph = helper.make_graph(
+        [helper.make_node("Relu", ["x"], ["y"])],
+        "relu",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, 8, 8])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 3, 8, 8])],
+    )
     return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
 
 
@@ -207,45 +320,118 @@ def _relu():
 
 API_CASES = [
     # (id, call, exception, message)
-    ("option-typo", lambda m: tvm_trt.partition_for_tensorrt(m, use_fp17=True), TypeError,
-     "partition_for_tensorrt: unknown option 'use_fp17'; did you mean 'use_fp16'?"),
-    ("report-option-typo", lambda m: tvm_trt.partition_report(m, use_fp17=True), TypeError, "unknown option 'use_fp17'"),
-    ("build-option-typo", lambda m: tvm_trt.build(tvm_trt.partition_for_tensorrt(m)[0], "llvm", use_fp17=True),
-     TypeError, "tvm_trt.build: unknown option 'use_fp17'"),
-    ("workspace", lambda m: tvm_trt.partition_for_tensorrt(m, max_workspace_size=-5), TypeError,
-     "partition_for_tensorrt: option max_workspace_size=-5: expected an integer 1..2**63-1"),
-    ("version-int", lambda m: tvm_trt.partition_for_tensorrt(m, version=8), TypeError,
-     "TensorRT version 8 is ambiguous: give major and minor, e.g. (8, 0) or '8.0'"),
-    ("version-text", lambda m: tvm_trt.partition_for_tensorrt(m, version="8.x"), ValueError,
-     "TensorRT version '8.x': expected e.g. '8.6' or '8.6.1'"),
-    ("version-long", lambda m: tvm_trt.partition_for_tensorrt(m, version=(8, 6, 1, 2)), TypeError,
-     "expected 2 or 3 non-negative ints"),
-    ("params-list", lambda m: tvm_trt.partition_for_tensorrt(m, [1, 2]), TypeError,
-     "params must be a dict {name: array}, got list"),
+    (
+        "option-typo",
+        lambda m: tvm_trt.partition_for_tensorrt(m, use_fp17=True),
+        TypeError,
+        "partition_for_tensorrt: unknown option 'use_fp17'; did you mean 'use_fp16'?",
+    ),
+    (
+        "report-option-typo",
+        lambda m: tvm_trt.partition_report(m, use_fp17=True),
+        TypeError,
+        "unknown option 'use_fp17'",
+    ),
+    (
+        "build-option-typo",
+        lambda m: tvm_trt.build(tvm_trt.partition_for_tensorrt(m)[0], "llvm", use_fp17=True),
+        TypeError,
+        "tvm_trt.build: unknown option 'use_fp17'",
+    ),
+    (
+        "workspace",
+        lambda m: tvm_trt.partition_for_tensorrt(m, max_workspace_size=-5),
+        TypeError,
+        "partition_for_tensorrt: option max_workspace_size=-5: expected an integer 1..2**63-1",
+    ),
+    (
+        "version-int",
+        lambda m: tvm_trt.partition_for_tensorrt(m, version=8),
+        TypeError,
+        "TensorRT version 8 is ambiguous: give major and minor, e.g. (8, 0) or '8.0'",
+    ),
+    (
+        "version-text",
+        lambda m: tvm_trt.partition_for_tensorrt(m, version="8.x"),
+        ValueError,
+        "TensorRT version '8.x': expected e.g. '8.6' or '8.6.1'",
+    ),
+    (
+        "version-long",
+        lambda m: tvm_trt.partition_for_tensorrt(m, version=(8, 6, 1, 2)),
+        TypeError,
+        "expected 2 or 3 non-negative ints",
+    ),
+    (
+        "params-list",
+        lambda m: tvm_trt.partition_for_tensorrt(m, [1, 2]),
+        TypeError,
+        "params must be a dict {name: array}, got list",
+    ),
     ("report-params-list", lambda m: tvm_trt.partition_report(m, [1, 2]), TypeError, "params must be a dict"),
-    ("params-name", lambda m: tvm_trt.partition_for_tensorrt(m, {"w": np.zeros(3, "float32")}), ValueError,
-     "params: 'w' is not a parameter of main; its parameters are ['x']"),
-    ("params-value", lambda m: tvm_trt.partition_for_tensorrt(m, {"x": "abc"}), TypeError,
-     "params['x'] must be an array (numpy or tvm.runtime.Tensor), got str"),
-    ("params-shape", lambda m: tvm_trt.partition_for_tensorrt(m, {"x": np.zeros((2, 2), "float32")}), ValueError,
-     "params['x'] is [2, 2] float32; main's parameter x is [1, 4] float32"),
-    ("params-dtype", lambda m: tvm_trt.partition_report(m, {"x": np.zeros((1, 4))}), ValueError,
-     "params['x'] is [1, 4] float64; main's parameter x is [1, 4] float32"),
-    ("mod-not-a-module", lambda m: tvm_trt.partition_for_tensorrt("model.onnx"), TypeError,
-     "mod must be a tvm.IRModule with a Relax function 'main', got str"),
-    ("register-unknown-op", lambda m: tvm_trt.register_op("relax.does_not_exist")(lambda ctx, node: None),
-     ValueError, "register_op: TVM has no op named 'relax.does_not_exist'"),
-    ("register-not-relax", lambda m: tvm_trt.register_op("conv2d")(lambda ctx, node: None),
-     ValueError, "register_op: 'conv2d' is not a Relax op name"),
-    ("register-version", lambda m: tvm_trt.register_op("relax.unique", min_version=7)(lambda ctx, node: None),
-     TypeError, "TensorRT version 7 is ambiguous"),
-    ("from-onnx-negative-dim", lambda m: tvm_trt.frontend.from_onnx(_tiny_onnx(), shape={"x": [1, 3, -16, 16]}),
-     ValueError, "shape['x'] = [1, 3, -16, 16]: every dim must be a positive int below 2**31"),
+    (
+        "params-name",
+        lambda m: tvm_trt.partition_for_tensorrt(m, {"w": np.zeros(3, "float32")}),
+        ValueError,
+        "params: 'w' is not a parameter of main; its parameters are ['x']",
+    ),
+    (
+        "params-value",
+        lambda m: tvm_trt.partition_for_tensorrt(m, {"x": "abc"}),
+        TypeError,
+        "params['x'] must be an array (numpy or tvm.runtime.Tensor), got str",
+    ),
+    (
+        "params-shape",
+        lambda m: tvm_trt.partition_for_tensorrt(m, {"x": np.zeros((2, 2), "float32")}),
+        ValueError,
+        "params['x'] is [2, 2] float32; main's parameter x is [1, 4] float32",
+    ),
+    (
+        "params-dtype",
+        lambda m: tvm_trt.partition_report(m, {"x": np.zeros((1, 4))}),
+        ValueError,
+        "params['x'] is [1, 4] float64; main's parameter x is [1, 4] float32",
+    ),
+    (
+        "mod-not-a-module",
+        lambda m: tvm_trt.partition_for_tensorrt("model.onnx"),
+        TypeError,
+        "mod must be a tvm.IRModule with a Relax function 'main', got str",
+    ),
+    (
+        "register-unknown-op",
+        lambda m: tvm_trt.register_op("relax.does_not_exist")(lambda ctx, node: None),
+        ValueError,
+        "register_op: TVM has no op named 'relax.does_not_exist'",
+    ),
+    (
+        "register-not-relax",
+        lambda m: tvm_trt.register_op("conv2d")(lambda ctx, node: None),
+        ValueError,
+        "register_op: 'conv2d' is not a Relax op name",
+    ),
+    (
+        "register-version",
+        lambda m: tvm_trt.register_op("relax.unique", min_version=7)(lambda ctx, node: None),
+        TypeError,
+        "TensorRT version 7 is ambiguous",
+    ),
+    (
+        "from-onnx-negative-dim",
+        lambda m: tvm_trt.frontend.from_onnx(_tiny_onnx(), shape={"x": [1, 3, -16, 16]}),
+        ValueError,
+        "shape['x'] = [1, 3, -16, 16]: every dim must be a positive int below 2**31",
+    ),
     ("load-missing", lambda m: tvm_trt.load("missing.so"), FileNotFoundError, "library 'missing.so' not found"),
     ("load-directory", lambda m: tvm_trt.load(os.getcwd()), ValueError, "is a directory, not a library"),
     ("load-text", lambda m: tvm_trt.load(__file__), ValueError, "is not a shared library (no ELF or Mach-O header)"),
-    ("to-json-indent-as-path", lambda m: tvm_trt.partition_report(m).to_json(2), TypeError,
-     "to_json(path): path must be a file path, got int"),
+    (
+        "to-json-indent-as-path",
+        lambda m: tvm_trt.partition_report(m).to_json(2),
+        TypeError,
+        "to_json(path): path must be a file path, got int",
+    ),
 ]
 
 
@@ -266,9 +452,20 @@ ENV_CASES = [
     # (id, variable, value, reader, message)
     ("fp16", "TVM_TENSORRT_USE_FP16", "maybe", lambda: engine.BuildSettings.from_env({}), "is not a boolean"),
     ("multi-engine", "TVM_TENSORRT_MULTI_ENGINE", "yes2", subgraph.multi_engine, "is not a boolean"),
-    ("workspace", "TVM_TENSORRT_MAX_WORKSPACE_SIZE", "1e9", lambda: engine.BuildSettings.from_env({}),
-     "is not a positive integer"),
-    ("executor", "TVM_TENSORRT_EXECUTOR", "gpu", subgraph.executor_mode, "is not allowed: use one of tensorrt, reference"),
+    (
+        "workspace",
+        "TVM_TENSORRT_MAX_WORKSPACE_SIZE",
+        "1e9",
+        lambda: engine.BuildSettings.from_env({}),
+        "is not a positive integer",
+    ),
+    (
+        "executor",
+        "TVM_TENSORRT_EXECUTOR",
+        "gpu",
+        subgraph.executor_mode,
+        "is not allowed: use one of tensorrt, reference",
+    ),
     ("log-level", "TVM_TENSORRT_LOG_LEVEL", "5", env.check_all, "is not allowed: use one of error, warning"),
 ]
 
@@ -302,7 +499,9 @@ def test_known_options_are_one_table():
     """partition_for_tensorrt's keyword arguments are all in partition.OPTIONS."""
     import inspect
 
-    named = [p for p in inspect.signature(partition.partition_for_tensorrt).parameters if p not in ("mod", "params", "extra")]
+    named = [
+        p for p in inspect.signature(partition.partition_for_tensorrt).parameters if p not in ("mod", "params", "extra")
+    ]
     assert set(named) <= set(partition.OPTIONS)
 
 

@@ -1,4 +1,5 @@
 """Smoke test of the dispatch-overhead benchmark's core function (structure only, no timing limits)."""
+
 import math
 import os
 import sys

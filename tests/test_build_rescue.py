@@ -1,5 +1,6 @@
 """tvm_trt.build never fails where TVM's passes reject an offloaded function: the function goes
 back to TVM with one warning naming it and TVM's reason, and the module builds and runs."""
+
 import warnings
 
 import numpy as np
@@ -22,7 +23,8 @@ def _module_with_unbuildable_subgraph():
     cast = relax.MatchCast(y, relax.op.nn.relu(x), relax.TensorType([n, 4], "float32"))
     body = relax.SeqExpr([relax.BindingBlock([cast])], y)
     func = relax.Function([x], body, relax.TensorType([n, 4], "float32")).with_attrs(
-        {"Codegen": "tensorrt", "global_symbol": "tensorrt_0"})
+        {"Codegen": "tensorrt", "global_symbol": "tensorrt_0"}
+    )
     bb = relax.BlockBuilder()
     gv = bb.add_func(func, "tensorrt_0")
     x = relax.Var("x", relax.TensorType([2, 4], "float32"))
@@ -66,8 +68,9 @@ def test_range_whose_partition_strategy_falls_back_builds():
     bb = relax.BlockBuilder()
     with bb.function("main", [start, limit, delta]):
         with bb.dataflow():
-            count = bb.emit(relax.op.astype(relax.op.ceil(relax.op.divide(relax.op.subtract(limit, start), delta)),
-                                            "int64"))
+            count = bb.emit(
+                relax.op.astype(relax.op.ceil(relax.op.divide(relax.op.subtract(limit, start), delta)), "int64")
+            )
             shape = bb.emit(relax.op.tensor_to_shape(relax.op.reshape(count, [1])))
             bb.match_cast(shape, relax.ShapeType([length]))
             steps = bb.emit(relax.op.astype(relax.op.arange(0, length, 1, "int64"), "float32"))

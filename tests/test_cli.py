@@ -26,8 +26,16 @@ def tiny_onnx(tmp_path_factory):
 
 
 def test_report_json_svg(tiny_onnx, tmp_path):
-    r = cli("report", tiny_onnx, "--input-shape", "x=2,3,8,8", "--json", str(tmp_path / "r.json"),
-            "--svg", str(tmp_path / "r.svg"))
+    r = cli(
+        "report",
+        tiny_onnx,
+        "--input-shape",
+        "x=2,3,8,8",
+        "--json",
+        str(tmp_path / "r.json"),
+        "--svg",
+        str(tmp_path / "r.svg"),
+    )
     assert r.returncode == 0, r.stderr
     assert "2/2 ops (100.0%)" in r.stdout
     data = json.loads((tmp_path / "r.json").read_text())
@@ -151,6 +159,7 @@ def test_log_level_env(monkeypatch):
 @pytest.mark.mxnet
 def test_report_mxnet_prefix(tmp_path):
     import mxnet as mx
+
     net = mx.gluon.nn.HybridSequential()
     net.add(mx.gluon.nn.Conv2D(4, 3, padding=1), mx.gluon.nn.BatchNorm(), mx.gluon.nn.Activation("relu"))
     net.initialize(mx.init.Xavier())
@@ -162,7 +171,10 @@ def test_report_mxnet_prefix(tmp_path):
     assert r.returncode == 2 and "needs --input-shape" in r.stderr
     r = cli("report", prefix, "--input-shape", "data=1,3,8")  # MXNet's infer_shape: 100+ lines
     assert (r.returncode, r.stdout) == (2, ""), r.stderr
-    assert r.stderr.count("\n") == 1 and "does not accept --input-shape data=1,3,8: MXNetError: Error in operator" in r.stderr
+    assert (
+        r.stderr.count("\n") == 1
+        and "does not accept --input-shape data=1,3,8: MXNetError: Error in operator" in r.stderr
+    )
     r = cli("report", prefix, "--input-shape", "data=1,3,8,8", "--json", str(tmp_path / "r.json"))
     assert r.returncode == 0, r.stderr
     data = json.loads((tmp_path / "r.json").read_text())

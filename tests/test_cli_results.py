@@ -1,4 +1,5 @@
 """``tvm-trt run`` results one can keep and check: --save, --compare, inputs in the model's range; Ctrl-C."""
+
 import os
 import signal
 import subprocess
@@ -18,8 +19,13 @@ def embedding_lib(tmp_path_factory):
     d = tmp_path_factory.mktemp("results")
     table = numpy_helper.from_array(np.random.default_rng(0).standard_normal((50, 16)).astype("float32"), "emb")
     nodes = [helper.make_node("Gather", ["emb", "ids"], ["e"], axis=0), helper.make_node("Relu", ["e"], ["y"])]
-    graph = helper.make_graph(nodes, "emb", [helper.make_tensor_value_info("ids", TensorProto.INT64, [2, 8])],
-                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, [2, 8, 16])], [table])
+    graph = helper.make_graph(
+        nodes,
+        "emb",
+        [helper.make_tensor_value_info("ids", TensorProto.INT64, [2, 8])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [2, 8, 16])],
+        [table],
+    )
     onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)]), str(d / "emb.onnx"))
     r = cli("compile", d / "emb.onnx", "-o", d / "emb.so", "--target", "llvm")
     assert r.returncode == 0, r.stderr
@@ -60,9 +66,14 @@ def test_ctrl_c_exits_130_with_one_line_and_no_partial_file(tmp_path):
         "    time.sleep(60)\n"
     )
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(tmp_path)] + sys.path))
-    proc = subprocess.Popen([sys.executable, "-m", "tvm_trt.cli", "compile", "slow_model:build", "-o", "m.so",
-                             "--target", "llvm"], cwd=tmp_path, env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tvm_trt.cli", "compile", "slow_model:build", "-o", "m.so", "--target", "llvm"],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     deadline = time.time() + 120
     while not (tmp_path / "started").exists() and time.time() < deadline and proc.poll() is None:
         time.sleep(0.2)

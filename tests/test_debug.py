@@ -1,4 +1,5 @@
 """tvm_trt.debug: layer-by-layer comparison of the built TensorRT networks with TVM float32."""
+
 import json
 import math
 
@@ -25,10 +26,17 @@ def _overflow_onnx():
         numpy_helper.from_array(np.ones(64, np.float32), "scale"),
         numpy_helper.from_array(np.zeros(64, np.float32), "bias"),
     ]
-    nodes = [helper.make_node("MatMul", ["x", "w"], ["m"]),
-             helper.make_node("LayerNormalization", ["m", "scale", "bias"], ["y"], axis=-1)]
-    graph = helper.make_graph(nodes, "overflow", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [4, 64])],
-                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, [4, 64])], inits)
+    nodes = [
+        helper.make_node("MatMul", ["x", "w"], ["m"]),
+        helper.make_node("LayerNormalization", ["m", "scale", "bias"], ["y"], axis=-1),
+    ]
+    graph = helper.make_graph(
+        nodes,
+        "overflow",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [4, 64])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [4, 64])],
+        inits,
+    )
     return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
 
 
@@ -129,8 +137,20 @@ def test_cli_debug(tmp_path):
     model = tmp_path / "overflow.onnx"
     onnx.save(_overflow_onnx(), str(model))
     np.save(tmp_path / "x.npy", X)
-    r = cli("debug", model, "--input", f"x={tmp_path / 'x.npy'}", "--precision", "fp16", "--tolerance", "1e-2",
-            "--json", tmp_path / "r.json", "--plot", tmp_path / "r.png")
+    r = cli(
+        "debug",
+        model,
+        "--input",
+        f"x={tmp_path / 'x.npy'}",
+        "--precision",
+        "fp16",
+        "--tolerance",
+        "1e-2",
+        "--json",
+        tmp_path / "r.json",
+        "--plot",
+        tmp_path / "r.png",
+    )
     assert r.returncode == 0, r.stderr
     assert "first divergent layer: tensorrt_0/" in r.stdout and "relax.matmul, shape [4, 64], half" in r.stdout
     assert "suggested fp32_ops: ['relax.matmul']" in r.stdout and "random data" not in r.stdout
@@ -152,14 +172,23 @@ def test_int8_qdq_model_runs_as_it_is():
     """A Q/DQ model: no calibration, its quantize/dequantize layers are compared like any other (TVM computes
     them too, so only TensorRT's own rounding differs)."""
     rng = np.random.default_rng(4)
-    inits = [numpy_helper.from_array(np.array(0.05, np.float32), "s"),
-             numpy_helper.from_array(np.array(0, np.int8), "z"),
-             numpy_helper.from_array(rng.standard_normal((16, 8)).astype(np.float32), "w")]
-    nodes = [helper.make_node("QuantizeLinear", ["x", "s", "z"], ["q"]),
-             helper.make_node("DequantizeLinear", ["q", "s", "z"], ["d"]),
-             helper.make_node("MatMul", ["d", "w"], ["y"])]
-    graph = helper.make_graph(nodes, "qdq", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [4, 16])],
-                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, [4, 8])], inits)
+    inits = [
+        numpy_helper.from_array(np.array(0.05, np.float32), "s"),
+        numpy_helper.from_array(np.array(0, np.int8), "z"),
+        numpy_helper.from_array(rng.standard_normal((16, 8)).astype(np.float32), "w"),
+    ]
+    nodes = [
+        helper.make_node("QuantizeLinear", ["x", "s", "z"], ["q"]),
+        helper.make_node("DequantizeLinear", ["q", "s", "z"], ["d"]),
+        helper.make_node("MatMul", ["d", "w"], ["y"]),
+    ]
+    graph = helper.make_graph(
+        nodes,
+        "qdq",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [4, 16])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [4, 8])],
+        inits,
+    )
     mod, params = tvm_trt.frontend.from_onnx(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]))
     report = compare(mod, params, precision="int8")
     assert [layer.relax_op for layer in report.layers] == ["relax.quantize", "relax.dequantize", "relax.matmul"]
@@ -172,13 +201,26 @@ def test_fp16_mask_constant_saturates_instead_of_nan():
     that constant was -inf and 0 * -inf is nan everywhere; it saturates to -65504 now, and softmax absorbs
     it. compare still shows the multiply itself far from float32 (-65504 vs -3.4e38), finite."""
     lowest = np.finfo(np.float32).min
-    inits = [numpy_helper.from_array(np.array(1.0, np.float32), "one"),
-             numpy_helper.from_array(np.array(lowest, np.float32), "lowest")]
-    nodes = [helper.make_node("Sub", ["one", "mask"], ["inv"]), helper.make_node("Mul", ["inv", "lowest"], ["bias"]),
-             helper.make_node("Add", ["x", "bias"], ["scores"]), helper.make_node("Softmax", ["scores"], ["y"], axis=-1)]
-    graph = helper.make_graph(nodes, "mask", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [2, 8]),
-                                              helper.make_tensor_value_info("mask", TensorProto.FLOAT, [1, 8])],
-                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, [2, 8])], inits)
+    inits = [
+        numpy_helper.from_array(np.array(1.0, np.float32), "one"),
+        numpy_helper.from_array(np.array(lowest, np.float32), "lowest"),
+    ]
+    nodes = [
+        helper.make_node("Sub", ["one", "mask"], ["inv"]),
+        helper.make_node("Mul", ["inv", "lowest"], ["bias"]),
+        helper.make_node("Add", ["x", "bias"], ["scores"]),
+        helper.make_node("Softmax", ["scores"], ["y"], axis=-1),
+    ]
+    graph = helper.make_graph(
+        nodes,
+        "mask",
+        [
+            helper.make_tensor_value_info("x", TensorProto.FLOAT, [2, 8]),
+            helper.make_tensor_value_info("mask", TensorProto.FLOAT, [1, 8]),
+        ],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [2, 8])],
+        inits,
+    )
     mod, params = tvm_trt.frontend.from_onnx(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]))
     mask = np.array([[1, 1, 1, 1, 1, 0, 0, 0]], np.float32)
     report = compare(mod, params, [X[:2, :8], mask], precision="fp16", suggest=False)

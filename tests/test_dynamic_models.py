@@ -6,6 +6,7 @@ and the engines each TVM_TENSORRT_MULTI_ENGINE mode builds for a sequence of sha
 BERT keeps BERT-base's widths (hidden 768, 12 heads, FFN 3072) with 2 layers instead of 12 and
 a 1000-token vocabulary: every layer is the same subgraph pattern, and 12 layers take six times
 the reference executor's time."""
+
 import numpy as np
 import pytest
 import tvm
@@ -52,10 +53,19 @@ def bert(tmp_path_factory):
     path = tmp_path_factory.mktemp("bert") / "bert.onnx"
     ids = torch.ones(2, 16, dtype=torch.int64)
     torch.onnx.export(
-        model, (ids, ids), str(path), input_names=["input_ids", "attention_mask"],
-        output_names=["last_hidden_state", "pooler_output"], opset_version=17, dynamo=False,
-        dynamic_axes={"input_ids": {0: "batch", 1: "seq"}, "attention_mask": {0: "batch", 1: "seq"},
-                      "last_hidden_state": {0: "batch", 1: "seq"}, "pooler_output": {0: "batch"}},
+        model,
+        (ids, ids),
+        str(path),
+        input_names=["input_ids", "attention_mask"],
+        output_names=["last_hidden_state", "pooler_output"],
+        opset_version=17,
+        dynamo=False,
+        dynamic_axes={
+            "input_ids": {0: "batch", 1: "seq"},
+            "attention_mask": {0: "batch", 1: "seq"},
+            "last_hidden_state": {0: "batch", 1: "seq"},
+            "pooler_output": {0: "batch"},
+        },
     )
     vm, report = _vm(path)
     return path, vm, report
@@ -110,8 +120,16 @@ def test_resnet50_dynamic_batch_and_image_size(tmp_path, monkeypatch):
         model.train()(torch.randn(8, 3, 64, 64))
     model.eval()
     path = tmp_path / "resnet50.onnx"
-    torch.onnx.export(model, torch.randn(1, 3, 224, 224), str(path), input_names=["x"], output_names=["y"],
-                      dynamic_axes={"x": {0: "n", 2: "h", 3: "w"}, "y": {0: "n"}}, opset_version=17, dynamo=False)
+    torch.onnx.export(
+        model,
+        torch.randn(1, 3, 224, 224),
+        str(path),
+        input_names=["x"],
+        output_names=["y"],
+        dynamic_axes={"x": {0: "n", 2: "h", 3: "w"}, "y": {0: "n"}},
+        opset_version=17,
+        dynamo=False,
+    )
     vm, report = _vm(path)
     assert len(report.subgraphs) == 1 and report.coverage == 1.0, str(report)
     monkeypatch.delenv("TVM_TENSORRT_MULTI_ENGINE", raising=False)

@@ -1,6 +1,7 @@
 """The whole path on a real model: MXNet ResNet-18 -> partition -> build -> export -> a fresh
 process that only imports tvm_trt -> numbers match MXNet; a second process loads the engine from
 the cache without building."""
+
 import json
 import os
 import subprocess
@@ -20,7 +21,10 @@ from harness import make_module
 def _run_fresh(lib, inp, out, env):
     proc = subprocess.run(
         [sys.executable, "-m", "tvm_trt.testing.demo", "--run-exported", lib, inp, out],
-        env=env, capture_output=True, text=True, timeout=600,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
     return json.loads(proc.stdout.strip().splitlines()[-1])
@@ -30,6 +34,7 @@ def _run_fresh(lib, inp, out, env):
 @pytest.mark.mxnet
 def test_resnet18_exported_matches_mxnet_in_fresh_process(tmp_path):
     import mxnet as mx
+
     block, shape = zoo.build_gluon_model("resnet18_v1")
     x = np.random.default_rng(0).uniform(-1, 1, size=shape[zoo.INPUT_NAME]).astype("float32")
     want = block(mx.nd.array(x)).asnumpy()
@@ -54,7 +59,9 @@ def test_resnet18_exported_matches_mxnet_in_fresh_process(tmp_path):
 
 def _tiny_module():
     w = relax.const(np.random.default_rng(0).standard_normal((4, 3, 3, 3)).astype("float32"))
-    return make_module(lambda x: relax.op.nn.relu(relax.op.nn.conv2d(x, w, padding=1)), {"x": ((1, 3, 8, 8), "float32")})
+    return make_module(
+        lambda x: relax.op.nn.relu(relax.op.nn.conv2d(x, w, padding=1)), {"x": ((1, 3, 8, 8), "float32")}
+    )
 
 
 def test_default_executor_on_cpu_names_reference_executor(monkeypatch):

@@ -1,4 +1,5 @@
 """Importers: MXNet / ONNX -> Relax, checked against MXNet on the CPU (no TensorRT needed)."""
+
 import builtins
 import os
 
@@ -96,8 +97,9 @@ def test_from_mxnet_symbol_and_prefix(tmp_path):
 
     prefix = str(tmp_path / "tiny")
     sym.save(prefix + "-symbol.json")
-    mx.nd.save(prefix + "-0000.params",
-               {**{"arg:" + k: v for k, v in arg.items()}, **{"aux:" + k: v for k, v in aux.items()}})
+    mx.nd.save(
+        prefix + "-0000.params", {**{"arg:" + k: v for k, v in arg.items()}, **{"aux:" + k: v for k, v in aux.items()}}
+    )
     mod2, params2 = from_mxnet(prefix, {"x": (2, 8)})
     np.testing.assert_allclose(run_llvm(mod2, params2, x), ref, atol=1e-4, rtol=1e-4)
 

@@ -1,5 +1,6 @@
 """The ONNX front door: shape inference + onnxslim before TVM's importer (on by default, `simplify=False` turns it
 off) never changes the numbers; TVM's importer failures come out as one line naming the model and the op."""
+
 import subprocess
 import sys
 
@@ -20,8 +21,10 @@ def foldable_model():
     a = numpy_helper.from_array(rng.standard_normal((3, 4)).astype("float32"), "a")
     b = numpy_helper.from_array(rng.standard_normal((3, 4)).astype("float32"), "b")
     nodes = [
-        *(helper.make_node("Constant", [], [n], value=numpy_helper.from_array(np.array(v, "int64")))
-          for n, v in [("zero", [0]), ("one", [1]), ("minus_one", [-1])]),
+        *(
+            helper.make_node("Constant", [], [n], value=numpy_helper.from_array(np.array(v, "int64")))
+            for n, v in [("zero", [0]), ("one", [1]), ("minus_one", [-1])]
+        ),
         helper.make_node("Add", ["a", "b"], ["ab"]),
         helper.make_node("Mul", ["x", "ab"], ["xab"]),
         helper.make_node("Shape", ["x"], ["shape"]),
@@ -30,10 +33,15 @@ def foldable_model():
         helper.make_node("Reshape", ["xab", "new_shape"], ["y"]),
     ]
     graph = helper.make_graph(
-        nodes, "foldable", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [2, 3, 4])],
-        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [2, 12])], [a, b],
+        nodes,
+        "foldable",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [2, 3, 4])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [2, 12])],
+        [a, b],
     )
-    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)], ir_version=8)  # onnxruntime reads <= 13
+    return helper.make_model(
+        graph, opset_imports=[helper.make_opsetid("", 17)], ir_version=8
+    )  # onnxruntime reads <= 13
 
 
 def run_llvm(mod, params, x):
@@ -43,8 +51,14 @@ def run_llvm(mod, params, x):
 
 
 def op_names(mod):
-    return sorted({b.value.op.name for blk in mod["main"].body.blocks for b in blk.bindings
-                   if isinstance(b.value, relax.Call) and isinstance(b.value.op, tvm.ir.Op)})
+    return sorted(
+        {
+            b.value.op.name
+            for blk in mod["main"].body.blocks
+            for b in blk.bindings
+            if isinstance(b.value, relax.Call) and isinstance(b.value.op, tvm.ir.Op)
+        }
+    )
 
 
 def test_simplify_folds_and_keeps_the_numbers():
@@ -80,7 +94,9 @@ def test_importer_failure_is_one_line_naming_model_and_op(tmp_path):
         helper.make_node("Mul", ["x", "one"], ["y"]),
     ]
     graph = helper.make_graph(
-        nodes, "scalar_fill", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [2, 3])],
+        nodes,
+        "scalar_fill",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [2, 3])],
         [helper.make_tensor_value_info("y", TensorProto.FLOAT, [2, 3])],
         [numpy_helper.from_array(np.zeros(1, "int64"), "zero")],
     )
@@ -92,9 +108,12 @@ def test_importer_failure_is_one_line_naming_model_and_op(tmp_path):
     assert "\n" not in message, message
     assert message.startswith("TVM's ONNX importer failed on 'scalar_fill.onnx' at ConstantOfShape: "), message
 
-    r = subprocess.run([sys.executable, "-m", "tvm_trt.cli", "report", str(path), "--no-simplify",
-                        "--tensorrt-parser", "never"],
-                       capture_output=True, text=True, timeout=300)
+    r = subprocess.run(
+        [sys.executable, "-m", "tvm_trt.cli", "report", str(path), "--no-simplify", "--tensorrt-parser", "never"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert r.returncode == 1 and f"tvm-trt report: failed: {message}" in r.stderr.splitlines(), r.stderr[-2000:]
 
 

@@ -1,6 +1,7 @@
 """The TensorRT knobs of Torch-TensorRT / ONNX Runtime users: partitioning (min_subgraph_size,
 exclude_ops), builder options (inspected on the IBuilderConfig and built for real with
 TensorRT-RTX), weight-stripped plans, run-time options, precision against the target arch."""
+
 import dataclasses
 
 import numpy as np
@@ -50,7 +51,7 @@ def test_exclude_ops_and_min_subgraph_size_reasons():
 
 def _subgraph(**options):
     pmod, config = tvm_trt.partition_for_tensorrt(conv_softmax(), **options)
-    (name, func), = partition.offloaded_functions(pmod).items()
+    ((name, func),) = partition.offloaded_functions(pmod).items()
     return spec.from_function(func, name, config)
 
 
@@ -82,7 +83,9 @@ BUILT_HERE = [
 
 
 @needs_trt
-@pytest.mark.parametrize("change", BUILT_HERE, ids=[next(iter(c)) + "=" + str(next(iter(c.values()))) for c in BUILT_HERE])
+@pytest.mark.parametrize(
+    "change", BUILT_HERE, ids=[next(iter(c)) + "=" + str(next(iter(c.values()))) for c in BUILT_HERE]
+)
 def test_builder_knob_builds_a_plan_with_its_own_key(change):
     sub, weights = _subgraph()
     base = engine.BuildSettings(fp16=False, workspace=1 << 24)
@@ -104,8 +107,10 @@ def test_compute_capabilities_on_the_builder_config():
     trt = backend.trt()
     config = _config(engine.BuildSettings(False, 1 << 24, compute_capabilities=("8.6", "12.0")))
     assert config.num_compute_capabilities == 2
-    assert [config.get_compute_capability(i) for i in range(2)] == [trt.ComputeCapability.SM86,
-                                                                    trt.ComputeCapability.SM120]
+    assert [config.get_compute_capability(i) for i in range(2)] == [
+        trt.ComputeCapability.SM86,
+        trt.ComputeCapability.SM120,
+    ]
     with pytest.raises(builder_knobs.UnsupportedKnob, match=r"compute_capabilities: 7.0 is not a target"):
         _config(engine.BuildSettings(False, 1 << 24, compute_capabilities=("7.0",)))
 
@@ -117,10 +122,13 @@ def test_version_compatible_flag_set():
 
 
 @rtx_only
-@pytest.mark.parametrize("change,message", [
-    (dict(hardware_compatibility="ampere_plus"), "TensorRT-RTX has no hardware compatibility levels"),
-    (dict(dla_core=0), "option dla_core=0: this tensorrt-rtx has no DLA"),
-])
+@pytest.mark.parametrize(
+    "change,message",
+    [
+        (dict(hardware_compatibility="ampere_plus"), "TensorRT-RTX has no hardware compatibility levels"),
+        (dict(dla_core=0), "option dla_core=0: this tensorrt-rtx has no DLA"),
+    ],
+)
 def test_knobs_tensorrt_rtx_lacks_are_errors(change, message):
     with pytest.raises(builder_knobs.UnsupportedKnob, match=message):
         _config(dataclasses.replace(engine.BuildSettings(False, 1 << 24), **change))
@@ -156,10 +164,21 @@ def test_strip_weights_default_follows_what_this_tensorrt_can_build():
             aot.build_plans(sub, weights, "h")
 
 
-@pytest.mark.parametrize("options,arch,message", [
-    (dict(use_int8=True), "sm_53", "use_int8: INT8 needs a GPU of compute capability >= 6.1; the target arch sm_53"),
-    (dict(use_fp16=True), "sm_50", "use_fp16: FP16 needs a GPU of compute capability >= 5.3; the target arch sm_50"),
-])
+@pytest.mark.parametrize(
+    "options,arch,message",
+    [
+        (
+            dict(use_int8=True),
+            "sm_53",
+            "use_int8: INT8 needs a GPU of compute capability >= 6.1; the target arch sm_53",
+        ),
+        (
+            dict(use_fp16=True),
+            "sm_50",
+            "use_fp16: FP16 needs a GPU of compute capability >= 5.3; the target arch sm_50",
+        ),
+    ],
+)
 def test_precision_against_target_arch_at_compile_time(options, arch, message):
     pmod, _ = tvm_trt.partition_for_tensorrt(conv_softmax(), **options)
     with pytest.raises(ValueError, match=message):
@@ -201,6 +220,8 @@ def test_fp8_model_against_target_arch():
 
     pmod, _ = tvm_trt.partition_for_tensorrt(make_module(build, {"x": ((2, 4, 3), "float32")}))
     assert precision_gate.has_fp8(partition.offloaded_functions(pmod).values())
-    with pytest.raises(ValueError, match="an FP8-quantized model: FP8 needs a GPU of compute capability >= 8.9; "
-                                         "the target arch sm_86 is 8.6"):
+    with pytest.raises(
+        ValueError,
+        match="an FP8-quantized model: FP8 needs a GPU of compute capability >= 8.9; the target arch sm_86 is 8.6",
+    ):
         tvm_trt.build(pmod, {"kind": "cuda", "arch": "sm_86", "host": "llvm"})

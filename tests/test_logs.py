@@ -1,4 +1,5 @@
 """At info, one line per engine event naming the short subgraph name; at debug, the cache key."""
+
 import logging
 import re
 
@@ -39,8 +40,12 @@ def test_engine_events(cache_dir, caplog):
     assert re.fullmatch(r"subgraph tensorrt_0: loaded from cache \(shapes \[1, 4\], fp32, \d+\.\d\d s\)", info[1])
     assert info[2].startswith("subgraph tensorrt_0: loaded from the library (shapes [1, 4], fp32")
     debug = _events(caplog, logging.DEBUG)
-    assert any(re.fullmatch(rf"subgraph tensorrt_0: cache key [0-9a-f]{{40}} \({re.escape(str(cache_dir))}/[0-9a-f]{{40}}\.plan\)", m)
-               for m in debug), debug
+    assert any(
+        re.fullmatch(
+            rf"subgraph tensorrt_0: cache key [0-9a-f]{{40}} \({re.escape(str(cache_dir))}/[0-9a-f]{{40}}\.plan\)", m
+        )
+        for m in debug
+    ), debug
     assert not [r for r in caplog.records if r.name == "tvm_trt.tensorrt" and r.levelno == logging.INFO]
 
 
@@ -75,6 +80,7 @@ def test_fallback_event(monkeypatch, caplog):
 
 def test_same_subgraph_elsewhere_reuses_the_plan(cache_dir, caplog):
     """Names are positions (tensorrt_0 here, tensorrt_1 there): cache keys ignore them."""
+
     def model(lead):
         bb = relax.BlockBuilder()
         x = relax.Var("x", relax.TensorType([1, 4], "float32"))

@@ -1,5 +1,6 @@
 """Model families at TensorRT's parser bar: Hugging Face CLIP / T5 / Wav2Vec2 / Whisper /
 SegFormer / decoder-only LMs, diffusers UNet and VAE, MaxViT (tests/model_families.py says what is checked)."""
+
 import pytest
 
 pytest.importorskip("torch")

@@ -1,5 +1,6 @@
 """Model families at TensorRT's parser bar: ultralytics YOLO, timm backbones (hybrid conv/attention ones
 included), torchvision video networks (tests/model_families.py says what is checked)."""
+
 import pytest
 
 pytest.importorskip("torch")

@@ -7,6 +7,7 @@ batch), 64x64 images for the CNNs and ViT (Swin-T at 224x224: at smaller sizes i
 need padding, which TVM's importer emits as a TIR kernel that no TensorRT converter can take),
 every layer of every model, sequences of 32 tokens except BERT-base (128, as asked).
 """
+
 import numpy as np
 import pytest
 
@@ -69,8 +70,9 @@ def _batched(inputs, batch):
     return {k: np.concatenate([v] * batch) if batch > 1 else v for k, v in inputs.items()}
 
 
-@pytest.mark.parametrize("name,options", [("resnet50", dict(image=64)), ("bert", dict(seq=32))],
-                         ids=["resnet50", "bert"])
+@pytest.mark.parametrize(
+    "name,options", [("resnet50", dict(image=64)), ("bert", dict(seq=32))], ids=["resnet50", "bert"]
+)
 def test_dynamic_batch(name, options):
     exported = torch_zoo.export(name, dynamic_batch=True, **options)
     # fallback=False: TVM's own compile of the offloaded function (the fallback) cannot legalize a

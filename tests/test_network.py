@@ -1,4 +1,5 @@
 """Spec -> TensorRT network checks shared by every converter."""
+
 import re
 
 import numpy as np
@@ -48,9 +49,12 @@ def test_converter_returning_no_itensor_is_named(returned):
             vm["main"](tvm.runtime.tensor(np.zeros((2, 3), "float32")))
         line = next(ln for ln in str(info.value).splitlines() if "forgot_return" in ln)
         kind = "NoneType" if returned is None else "ndarray"
-        assert re.search(rf"subgraph tensorrt_0: converter test_network\.test_converter_returning_no_itensor_is_named"
-                         rf"\.<locals>\.forgot_return for relax\.cumprod \(Relax variable {var}, node 0\) returned "
-                         rf"{kind}; a converter returns the output ITensor", line), line
+        assert re.search(
+            rf"subgraph tensorrt_0: converter test_network\.test_converter_returning_no_itensor_is_named"
+            rf"\.<locals>\.forgot_return for relax\.cumprod \(Relax variable {var}, node 0\) returned "
+            rf"{kind}; a converter returns the output ITensor",
+            line,
+        ), line
         assert "is_network_input" not in str(info.value)
     finally:
         registry.unregister_op("relax.cumprod")

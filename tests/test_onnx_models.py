@@ -1,6 +1,7 @@
 """Real ONNX graphs end to end: a transformer block (LayerNorm, attention MatMuls, Softmax,
 erf-GELU) and a Gemm/ReLU MLP partition into one subgraph (per the report) and match ONNX's
 own reference evaluation through TensorRT-RTX plans + the reference executor."""
+
 import numpy as np
 import pytest
 import tvm

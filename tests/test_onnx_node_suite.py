@@ -11,6 +11,7 @@ Parity with TensorRT's own ONNX parser: on every case the parser takes whole (ca
 TensorRT subgraph and get the numbers right (through the reference executor without a TensorRT
 GPU), unless the case is listed in ``node_parity.py`` with its reason.
 """
+
 import importlib.util
 
 import pytest
@@ -51,9 +52,11 @@ def _plain_tvm(name):
 
 def test_cache_matches_installed_onnx():
     if CACHE.get("onnx") != node_suite.onnx_version():
-        pytest.skip(f"the plain-TVM cache is for onnx {CACHE.get('onnx')}, this is onnx "
-                    f"{node_suite.onnx_version()}: plain TVM runs live where needed "
-                    "(regenerate the cache with tests/node_suite.py --sides tvm --write-cache)")
+        pytest.skip(
+            f"the plain-TVM cache is for onnx {CACHE.get('onnx')}, this is onnx "
+            f"{node_suite.onnx_version()}: plain TVM runs live where needed "
+            "(regenerate the cache with tests/node_suite.py --sides tvm --write-cache)"
+        )
     assert sorted(CACHE["cases"]) == CASES
     assert all(v[0] in ("ok",) + TVM_FAILS for v in CACHE["cases"].values())
 

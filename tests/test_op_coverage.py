@@ -1,6 +1,7 @@
 """docs/op-coverage.md is derived from the Relax ops TVM's frontends emit (harvested into
 data/frontend_ops.json by tests/op_coverage.py) and the converter registry: it fails when the
 table is stale, or when an emitted op has neither a converter nor a stated reason."""
+
 import op_coverage  # tests/op_coverage.py
 
 

@@ -1,4 +1,5 @@
 """CompileOptions: one definition of names, defaults, allowed values; JSON; env overrides; presets."""
+
 import json
 
 import pytest
@@ -51,7 +52,9 @@ def test_bad_value_is_one_line(name, value, message):
 
 def test_every_option_has_a_bad_value_case():
     assert {name for name, *_ in BAD_VALUES} >= set(tvm_trt.core.options.user_option_names()) - {
-        "int8_scales", "int8_calibration_run"}
+        "int8_scales",
+        "int8_calibration_run",
+    }
 
 
 def test_unknown_option_did_you_mean():
@@ -69,9 +72,15 @@ def test_string_no_does_not_build_fp16(tmp_path):
 
 
 def test_json_round_trip():
-    opts = CompileOptions(version="8.6", min_subgraph_size=3, exclude_ops=["nn.softmax"],
-                          builder_optimization_level=5, hardware_compatibility="AMPERE_PLUS",
-                          compute_capabilities=["sm_86", "12.0"], dynamic_shapes={"n": (1, 2, 4)})
+    opts = CompileOptions(
+        version="8.6",
+        min_subgraph_size=3,
+        exclude_ops=["nn.softmax"],
+        builder_optimization_level=5,
+        hardware_compatibility="AMPERE_PLUS",
+        compute_capabilities=["sm_86", "12.0"],
+        dynamic_shapes={"n": (1, 2, 4)},
+    )
     data = opts.to_json()
     assert data["tensorrt_version"] == [8, 6, 0]  # the config spells version as tensorrt_version
     assert data["exclude_ops"] == ["relax.nn.softmax"] and data["hardware_compatibility"] == "ampere_plus"

@@ -1,4 +1,5 @@
 """The package as users get it: presets by name, `tvm-trt --version`, the docs generator writing where it is told."""
+
 import json
 import subprocess
 import sys
@@ -15,7 +16,9 @@ def test_presets_by_name_and_path(tmp_path):
     path = tmp_path / "mine.json"
     path.write_text(json.dumps({"max_workspace_size": 1 << 20}))
     assert configs.load(str(path)) == {"max_workspace_size": 1 << 20}
-    with pytest.raises(ValueError, match=r"no config file or preset named 'jetson'.*\['jetson-orin', 'rtx-aot', 'server'\]"):
+    with pytest.raises(
+        ValueError, match=r"no config file or preset named 'jetson'.*\['jetson-orin', 'rtx-aot', 'server'\]"
+    ):
         configs.load("jetson")
     path.write_text("[1, 2]")
     with pytest.raises(ValueError, match="must hold a JSON object"):

@@ -1,4 +1,5 @@
 """The registries: an op's whole policy in its entry, registrations validated, evaluators unique."""
+
 import logging
 
 import pytest
@@ -49,10 +50,13 @@ def test_predicate_returning_no_reason_is_named(free_op, returned, caplog):
 
     registry.register_op(free_op, check=bool_style)(_trunc)
     with caplog.at_level(logging.WARNING):
-        assert_rejected(make_module(lambda x: relax.op.trunc(x), X), free_op,
-                        f"the predicate of relax.trunc (test_predicate_returning_no_reason_is_named.<locals>.bool_style) "
-                        f"returned {returned!r} ({type(returned).__name__}); a predicate returns None (supported) "
-                        "or a reason string")
+        assert_rejected(
+            make_module(lambda x: relax.op.trunc(x), X),
+            free_op,
+            f"the predicate of relax.trunc (test_predicate_returning_no_reason_is_named.<locals>.bool_style) "
+            f"returned {returned!r} ({type(returned).__name__}); a predicate returns None (supported) "
+            "or a reason string",
+        )
     assert "the predicate of relax.trunc" in caplog.text
 
 
@@ -66,14 +70,20 @@ def test_policy_reads_in_one_place(free_op):
     registry.register_op(free_op, check=innermost, min_version=(8, 6), dtypes=("float32", "int64"))(_trunc)
     names = [c.__qualname__ for c in registry.get(free_op).policy]
     assert names == [
-        "output_shapes_from_inputs", "min_version_gate(8.6.0)", "tensor_arguments",
-        "each_tensor(not_float64, dtype_in.<locals>.dtype_accepted, known_dims)", "dtype_gate.<locals>.check",
+        "output_shapes_from_inputs",
+        "min_version_gate(8.6.0)",
+        "tensor_arguments",
+        "each_tensor(not_float64, dtype_in.<locals>.dtype_accepted, known_dims)",
+        "dtype_gate.<locals>.check",
         "test_policy_reads_in_one_place.<locals>.innermost",
     ]
     mod = make_module(lambda x: relax.op.trunc(x), X)
     assert_rejected(mod, free_op, "relax.trunc needs TensorRT >= 8.6.0 (target 8.0.0)", version=(8, 0))
-    assert_rejected(make_module(lambda x: relax.op.trunc(x), {"x": ((2, 3), "float16")}), free_op,
-                    "dtype float16 is not supported by the TensorRT converter for relax.trunc")
+    assert_rejected(
+        make_module(lambda x: relax.op.trunc(x), {"x": ((2, 3), "float16")}),
+        free_op,
+        "dtype float16 is not supported by the TensorRT converter for relax.trunc",
+    )
 
 
 def test_generic_checks_come_from_call_checks():
@@ -86,14 +96,28 @@ def test_keep_float32_is_registration_data(free_op):
     """What the FP16 rewrite keeps in float32 is what registrations say: the built-in
     exponentials, norms and sums, and a user's op registered with keep_float32=True."""
     assert precision.kept_in_float32() == {
-        "relax.nn.softmax", "relax.nn.log_softmax", "relax.nn.layer_norm", "relax.nn.group_norm",
-        "relax.nn.rms_norm", "relax.nn.batch_norm", "relax.sum", "relax.mean", "relax.prod", "relax.cumsum",
+        "relax.nn.softmax",
+        "relax.nn.log_softmax",
+        "relax.nn.layer_norm",
+        "relax.nn.group_norm",
+        "relax.nn.rms_norm",
+        "relax.nn.batch_norm",
+        "relax.sum",
+        "relax.mean",
+        "relax.prod",
+        "relax.cumsum",
         "relax.variance",
     }
     registry.register_op(free_op, keep_float32=True)(_trunc)
     out = [{"shape": [2, 3], "dtype": "float32"}]
-    spec = {"inputs": [dict(out[0])], "weights": [],
-            "nodes": [{"op": free_op, "args": [], "attrs": {}, "out": out}, {"op": "relax.nn.relu", "args": [], "attrs": {}, "out": out}]}
+    spec = {
+        "inputs": [dict(out[0])],
+        "weights": [],
+        "nodes": [
+            {"op": free_op, "args": [], "attrs": {}, "out": out},
+            {"op": "relax.nn.relu", "args": [], "attrs": {}, "out": out},
+        ],
+    }
     half, _ = precision.to_fp16(spec, [])
     assert half["nodes"][0].get("compute_dtype") == "float32" and half["nodes"][0]["out"][0]["dtype"] == "float32"
     assert "compute_dtype" not in half["nodes"][1] and half["nodes"][1]["out"][0]["dtype"] == "float16"

@@ -1,6 +1,7 @@
 """PyTorch in: torch.export -> Relax (TVM's exported-program frontend) -> TensorRT partition -> build -> reference
 executor, numbers checked against PyTorch. Random weights (nothing is downloaded), BatchNorm statistics calibrated on
 random data, small images so that the whole file stays within a few minutes on two cores."""
+
 import numpy as np
 import pytest
 import torch
@@ -93,8 +94,11 @@ def test_torchvision_cnn_is_one_subgraph_and_matches(name):
     expect_close(got, torch_out(model, (x,)))
 
 
-@pytest.mark.xfail(raises=AttributeError, strict=True,
-                   reason="tvm_trt.build: a symbolic batch reaches spec.py as a ShapeType input (the modern-models issue)")
+@pytest.mark.xfail(
+    raises=AttributeError,
+    strict=True,
+    reason="tvm_trt.build: a symbolic batch reaches spec.py as a ShapeType input (the modern-models issue)",
+)
 def test_resnet50_dynamic_batch():
     model = calibrated(torchvision.models.resnet50(weights=None))
     batch = torch.export.Dim("batch", min=1, max=8)
@@ -128,8 +132,9 @@ def test_bert():
     from transformers import BertConfig, BertModel
 
     torch.manual_seed(0)
-    config = BertConfig(hidden_size=128, num_hidden_layers=2, num_attention_heads=4, intermediate_size=512,
-                        attn_implementation="eager")
+    config = BertConfig(
+        hidden_size=128, num_hidden_layers=2, num_attention_heads=4, intermediate_size=512, attn_implementation="eager"
+    )
 
     class LastHidden(torch.nn.Module):
         def __init__(self):

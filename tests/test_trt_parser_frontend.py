@@ -1,5 +1,6 @@
 """TensorRT's own ONNX parser as a second front door: a model TVM's importer refuses runs whole
 as one TensorRT function (compiled, exported, loaded, run through the reference executor)."""
+
 import io
 import re
 import warnings
@@ -24,8 +25,14 @@ def _clip_text_encoder():
     torch = pytest.importorskip("torch")
     transformers = pytest.importorskip("transformers")
     torch.manual_seed(0)
-    config = transformers.CLIPTextConfig(vocab_size=128, hidden_size=32, intermediate_size=64, num_hidden_layers=2,
-                                         num_attention_heads=2, max_position_embeddings=16)
+    config = transformers.CLIPTextConfig(
+        vocab_size=128,
+        hidden_size=32,
+        intermediate_size=64,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        max_position_embeddings=16,
+    )
     model = transformers.CLIPTextModel(config).eval()
 
     class Pooled(torch.nn.Module):
@@ -40,8 +47,15 @@ def _clip_text_encoder():
     buf = io.BytesIO()
     with torch.no_grad(), warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        torch.onnx.export(Pooled().eval(), (ids,), buf, input_names=["input_ids"], output_names=["pooled"],
-                          opset_version=17, dynamo=False)
+        torch.onnx.export(
+            Pooled().eval(),
+            (ids,),
+            buf,
+            input_names=["input_ids"],
+            output_names=["pooled"],
+            opset_version=17,
+            dynamo=False,
+        )
     return onnx.load_from_string(buf.getvalue()), {"input_ids": ids.numpy()}
 
 
@@ -75,10 +89,17 @@ def _relu_custom_relu():
     """Relu -> an op of an unknown domain -> Relu: neither TVM's importer nor the parser takes it all."""
     from onnx import TensorProto, helper
 
-    nodes = [helper.make_node("Relu", ["x"], ["a"]), helper.make_node("Mystery", ["a"], ["b"], domain="acme"),
-             helper.make_node("Relu", ["b"], ["y"])]
-    graph = helper.make_graph(nodes, "partly", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [2, 3])],
-                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, [2, 3])])
+    nodes = [
+        helper.make_node("Relu", ["x"], ["a"]),
+        helper.make_node("Mystery", ["a"], ["b"], domain="acme"),
+        helper.make_node("Relu", ["b"], ["y"]),
+    ]
+    graph = helper.make_graph(
+        nodes,
+        "partly",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [2, 3])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [2, 3])],
+    )
     return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17), helper.make_opsetid("acme", 1)])
 
 
@@ -87,5 +108,6 @@ def test_a_model_the_parser_takes_in_parts_says_so_in_one_line():
         frontend.from_onnx(_relu_custom_relu(), simplify=False)
     message = str(info.value)
     assert "\n" not in message and "Mystery" in message
-    assert re.search(r"TensorRT's ONNX parser does not take it whole either \(\d+ supported groups?, \d of 3 nodes\)$",
-                     message), message
+    assert re.search(
+        r"TensorRT's ONNX parser does not take it whole either \(\d+ supported groups?, \d of 3 nodes\)$", message
+    ), message

@@ -1,5 +1,6 @@
 """The seven Gluon zoo models each partition into exactly one TensorRT subgraph with no
 compute op left to TVM (TVM 0.27's own table: 18, 51, 28, 78, 1, 1, 122 subgraphs)."""
+
 import pytest
 
 import tvm_trt

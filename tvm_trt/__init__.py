@@ -1,8 +1,9 @@
 """tvm-trt: TensorRT offload for stock Apache TVM (Relax), as a plugin.
 
-    mod, config = tvm_trt.partition_for_tensorrt(mod, params)
-    ex = tvm_trt.build(mod, target)
+mod, config = tvm_trt.partition_for_tensorrt(mod, params)
+ex = tvm_trt.build(mod, target)
 """
+
 from . import configs, frontend, ops, runtime  # noqa: F401  (ops registers the built-in converters)
 from .codegen import relax_ext
 from .codegen.build import build

@@ -1,9 +1,10 @@
 """Regenerate the supported-ops table from the converter registry.
 
-    python -m tvm_trt.docs                 # in a checkout: README.md and docs/operators.md
-    python -m tvm_trt.docs ops.md          # a file of yours: the table between its markers, or a new file
-    python -m tvm_trt.docs --check [FILE]  # exit 1 when a table and the registry disagree
+python -m tvm_trt.docs                 # in a checkout: README.md and docs/operators.md
+python -m tvm_trt.docs ops.md          # a file of yours: the table between its markers, or a new file
+python -m tvm_trt.docs --check [FILE]  # exit 1 when a table and the registry disagree
 """
+
 from __future__ import annotations
 
 import argparse
@@ -39,7 +40,9 @@ def ops_table() -> str:
         "|---|---|---|",
     ]
     for name, e in sorted(entries.items()):
-        lines.append(f"| `{name}` | {registry.version_str(e.min_version) if any(e.min_version) else 'any'} | {'yes' if e.mac else ''} |")
+        lines.append(
+            f"| `{name}` | {registry.version_str(e.min_version) if any(e.min_version) else 'any'} | {'yes' if e.mac else ''} |"
+        )
     return "\n".join(lines)
 
 
@@ -53,15 +56,22 @@ def replace_table(text: str, table: str) -> str:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tvm_trt.docs")
-    parser.add_argument("files", nargs="*", metavar="FILE",
-                        help="files to write: the table goes between their ops-table markers; a missing file is "
-                        "created holding the table (default: README.md and docs/operators.md of a checkout)")
+    parser.add_argument(
+        "files",
+        nargs="*",
+        metavar="FILE",
+        help="files to write: the table goes between their ops-table markers; a missing file is "
+        "created holding the table (default: README.md and docs/operators.md of a checkout)",
+    )
     parser.add_argument("--check", action="store_true", help="only compare; exit 1 when stale")
     args = parser.parse_args(argv)
     files = args.files or marked_files()
     if not files:
-        print("python -m tvm_trt.docs: no FILE given and no checkout around the package: "
-              "name the file to write, e.g. python -m tvm_trt.docs ops.md", file=sys.stderr)
+        print(
+            "python -m tvm_trt.docs: no FILE given and no checkout around the package: "
+            "name the file to write, e.g. python -m tvm_trt.docs ops.md",
+            file=sys.stderr,
+        )
         return 2
     table, stale = ops_table(), []
     for path in files:

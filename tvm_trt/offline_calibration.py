@@ -6,6 +6,7 @@ offloaded subgraph (the run-time calibration, done on the build machine). The sc
 ``partition_for_tensorrt(mod, params, int8_scales=scales)``: its subgraphs start in INT8 with
 no calibration calls, and with ``build_at_compile_time=True`` the INT8 plans are embedded.
 """
+
 from __future__ import annotations
 
 import contextlib

@@ -28,7 +28,9 @@ ACTIVATIONS = [
     pytest.param(lambda x: R.nn.softplus(x, beta=2.0, threshold=40.0), id="softplus-beta2"),
     pytest.param(lambda x: R.nn.selu(x), id="selu"),
     pytest.param(lambda x: R.nn.prelu(x, _alpha()), id="prelu-axis1"),
-    pytest.param(lambda x: R.nn.prelu(x, relax.const(np.linspace(-1, 1, 5).astype("float32")), axis=-1), id="prelu-axis-1"),
+    pytest.param(
+        lambda x: R.nn.prelu(x, relax.const(np.linspace(-1, 1, 5).astype("float32")), axis=-1), id="prelu-axis-1"
+    ),
     pytest.param(lambda x: R.nn.softmax(x, axis=-1), id="softmax-last"),
     pytest.param(lambda x: R.nn.softmax(x, axis=1), id="softmax-axis1"),
     pytest.param(lambda x: R.nn.log_softmax(x, axis=-1), id="log_softmax-last"),
@@ -67,8 +69,10 @@ def test_log_softmax_is_stable_for_large_spread():
     check_op(lambda v: R.nn.log_softmax(v, axis=-1), {"x": ((1, 4), "float32")}, args=[x])
 
 
-@pytest.mark.parametrize("build", [pytest.param(lambda x: R.nn.gelu(x), id="gelu"),
-                                   pytest.param(lambda x: R.nn.gelu_tanh(x), id="gelu_tanh")])
+@pytest.mark.parametrize(
+    "build",
+    [pytest.param(lambda x: R.nn.gelu(x), id="gelu"), pytest.param(lambda x: R.nn.gelu_tanh(x), id="gelu_tanh")],
+)
 def test_gelu_composition_without_fused_activation(build, monkeypatch):
     """Older TensorRT has no GELU activation: the composition must agree just as well."""
     monkeypatch.setattr(activation, "has_activation", lambda ctx, kind: False)

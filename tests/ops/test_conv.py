@@ -43,12 +43,22 @@ def test_conv2d_nhwc_rejected():
     "op,x_shape,w_shape,attrs",
     [
         pytest.param("conv1d", (1, 4, 9), (4, 4, 3), {"padding": (1, 1)}, id="conv1d"),
-        pytest.param("conv2d", (1, 4, 8, 8), (6, 2, 3, 3), {"strides": 2, "padding": (1, 0, 2, 1), "groups": 2},
-                     id="conv2d-grouped-strided"),
+        pytest.param(
+            "conv2d",
+            (1, 4, 8, 8),
+            (6, 2, 3, 3),
+            {"strides": 2, "padding": (1, 0, 2, 1), "groups": 2},
+            id="conv2d-grouped-strided",
+        ),
         pytest.param("conv3d", (1, 2, 5, 5, 5), (3, 2, 3, 3, 3), {"dilation": 2, "padding": (2, 2, 2)}, id="conv3d"),
         pytest.param("conv1d_transpose", (1, 4, 5), (4, 3, 3), {"strides": 2}, id="conv1d-transpose"),
-        pytest.param("conv2d_transpose", (1, 4, 5, 5), (4, 3, 3, 3), {"strides": 2, "groups": 2, "padding": (1, 1)},
-                     id="conv2d-transpose-grouped"),
+        pytest.param(
+            "conv2d_transpose",
+            (1, 4, 5, 5),
+            (4, 3, 3, 3),
+            {"strides": 2, "groups": 2, "padding": (1, 1)},
+            id="conv2d-transpose-grouped",
+        ),
         pytest.param("conv3d_transpose", (1, 2, 3, 3, 3), (2, 2, 2, 2, 2), {}, id="conv3d-transpose"),
     ],
 )
@@ -59,7 +69,10 @@ def test_weight_from_graph_input(op, x_shape, w_shape, attrs):
 
 def test_weight_computed_in_graph():
     half = relax.const(np.float32(0.5))
-    check_op(lambda x, w: R.nn.conv2d(x, R.multiply(w, half)), {"x": ((1, 4, 8, 8), "float32"), "w": ((4, 4, 3, 3), "float32")})
+    check_op(
+        lambda x, w: R.nn.conv2d(x, R.multiply(w, half)),
+        {"x": ((1, 4, 8, 8), "float32"), "w": ((4, 4, 3, 3), "float32")},
+    )
 
 
 def test_weight_not_constant_rejected_with_implicit_batch():
@@ -183,9 +196,7 @@ def test_conv3d_ndhwc_rejected():
 
 def test_conv2d_transpose_nhwc_rejected():
     w = _wt((4, 4, 3, 3))
-    mod = make_module(
-        lambda x: R.nn.conv2d_transpose(x, w, data_layout="NHWC"), {"x": ((1, 5, 5, 4), "float32")}
-    )
+    mod = make_module(lambda x: R.nn.conv2d_transpose(x, w, data_layout="NHWC"), {"x": ((1, 5, 5, 4), "float32")})
     assert_rejected(mod, "relax.nn.conv2d_transpose", "data_layout=NHWC")
 
 

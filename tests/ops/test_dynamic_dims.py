@@ -1,6 +1,7 @@
 """Converters on symbolic dims (any axis): networks built with -1 dims, reshape / broadcast / slice /
 resize / pad targets computed from the inputs' shapes at run time. One partitioned module runs
 at several shapes and matches TVM-LLVM at each."""
+
 import numpy as np
 import pytest
 import tvm
@@ -32,17 +33,29 @@ CASES = [
     pytest.param(lambda x: R.squeeze(R.expand_dims(x, 1), [1]), NS, id="expand-squeeze"),
     # broadcast_to a symbolic target; strided_slice with symbolic bounds or on dynamic axes
     pytest.param(lambda x, y: R.add(R.broadcast_to(y, relax.ShapeExpr([N, S, 8])), x), NSY, id="broadcast_to"),
-    pytest.param(lambda x: R.add(x, R.strided_slice(relax.const(CONST), [1], [0], [S], assume_inbound=True)),
-                 NS, id="slice-const-to-seq"),
+    pytest.param(
+        lambda x: R.add(x, R.strided_slice(relax.const(CONST), [1], [0], [S], assume_inbound=True)),
+        NS,
+        id="slice-const-to-seq",
+    ),
     pytest.param(lambda x: R.strided_slice(x, [1, 2], [1, 2], [S, 6]), NS, id="slice-dynamic-axis"),
     pytest.param(lambda x: R.split(x, 2, axis=2)[1], NS, id="split-static-axis"),
     pytest.param(lambda x: R.tile(x, [1, 1, 2]), NS, id="tile"),
     pytest.param(lambda x: R.concat([x, R.nn.relu(x)], axis=1), NS, id="concat-dynamic-axis"),
     pytest.param(lambda x: R.nn.softmax(R.matmul(x, R.permute_dims(x, [0, 2, 1])), axis=-1), NS, id="attention-scores"),
     # images with dynamic height and width
-    pytest.param(lambda x: R.image.resize2d(x, relax.ShapeExpr([H * 2, W * 2]), layout="NCHW", method="nearest_neighbor",
-                                            coordinate_transformation_mode="asymmetric", rounding_method="floor"),
-                 IMG, id="resize-2x"),
+    pytest.param(
+        lambda x: R.image.resize2d(
+            x,
+            relax.ShapeExpr([H * 2, W * 2]),
+            layout="NCHW",
+            method="nearest_neighbor",
+            coordinate_transformation_mode="asymmetric",
+            rounding_method="floor",
+        ),
+        IMG,
+        id="resize-2x",
+    ),
     pytest.param(lambda x: R.nn.pad(x, [0, 0, 0, 0, 1, 2, 3, 1], "constant", 0.5), IMG, id="pad"),
     pytest.param(lambda x: R.nn.max_pool2d(x, [3, 3], [2, 2], [1, 1, 1, 1]), IMG, id="max_pool"),
     pytest.param(lambda x: R.nn.adaptive_avg_pool2d(x, [1, 1]), IMG, id="global-avg-pool"),

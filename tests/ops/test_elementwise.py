@@ -36,7 +36,9 @@ def test_broadcast(shape_a, shape_b):
 @pytest.mark.parametrize("op", ["add", "divide"])
 def test_binary_fp16(op):
     inputs = {"a": ((2, 3, 4), "float16"), "b": ((4,), "float16")}
-    check_op(lambda a, b: getattr(R, op)(a, b), inputs, args=_operands((2, 3, 4), (4,), "float16"), rtol=2e-3, atol=2e-3)
+    check_op(
+        lambda a, b: getattr(R, op)(a, b), inputs, args=_operands((2, 3, 4), (4,), "float16"), rtol=2e-3, atol=2e-3
+    )
 
 
 def test_binary_with_constant_first():
@@ -57,7 +59,8 @@ COMPARISONS = ["equal", "not_equal", "greater", "less", "greater_equal", "less_e
 
 
 @pytest.mark.parametrize(
-    "op,dtype", [pytest.param(op, "float32", id=op) for op in COMPARISONS]
+    "op,dtype",
+    [pytest.param(op, "float32", id=op) for op in COMPARISONS]
     + [pytest.param(op, "int32", id=f"{op}-int32") for op in ("equal", "greater_equal")],
 )
 def test_comparison(op, dtype):
@@ -107,8 +110,9 @@ def test_where(dtype, cond_shape, value_shape):
 
 
 def test_where_from_comparison_with_constant():
-    check_op(lambda x: R.where(R.greater(x, relax.const(0.0)), x, relax.const(np.float32(-2))),
-             {"x": ((2, 5), "float32")})
+    check_op(
+        lambda x: R.where(R.greater(x, relax.const(0.0)), x, relax.const(np.float32(-2))), {"x": ((2, 5), "float32")}
+    )
 
 
 @pytest.mark.parametrize(
@@ -128,8 +132,17 @@ def test_astype(src, dst):
     check_op(lambda v: R.astype(v, dst), {"x": ((1, 6), src)}, args=[x], rtol=0, atol=1e-3)
 
 
-@pytest.mark.parametrize("src,dst", [("float32", "int64"), ("int64", "float32"), ("int64", "int32"),
-                                     ("int32", "int64"), ("bool", "int64"), ("int64", "bool")])
+@pytest.mark.parametrize(
+    "src,dst",
+    [
+        ("float32", "int64"),
+        ("int64", "float32"),
+        ("int64", "int32"),
+        ("int32", "int64"),
+        ("bool", "int64"),
+        ("int64", "bool"),
+    ],
+)
 def test_astype_int64(src, dst):
     x = np.array([[-2.7, -0.5, 0.0, 0.4, 1.0, 3.9]], "float32").astype(src)
     check_op(lambda v: R.astype(v, dst), {"x": ((1, 6), src)}, args=[x], rtol=0, atol=1e-3)
@@ -161,8 +174,9 @@ def test_modulo(op, dtype):
     if dtype.startswith("float"):
         a, b = a * np.asarray(1.25, dtype), b * np.asarray(0.5, dtype)
     tol = 2e-3 if dtype == "float16" else 1e-5
-    check_op(lambda x, y: getattr(R, op)(x, y), {"a": ((2, 6), dtype), "b": ((6,), dtype)}, args=[a, b],
-             rtol=tol, atol=tol)
+    check_op(
+        lambda x, y: getattr(R, op)(x, y), {"a": ((2, 6), dtype), "b": ((6,), dtype)}, args=[a, b], rtol=tol, atol=tol
+    )
 
 
 def test_mod_version_gate():
@@ -205,8 +219,9 @@ def test_token_id_and_mask_arithmetic():
 
     ids = np.array([[3, -1, 7, 49, 0, -50]], "int64")
     mask = np.array([[1, 1, 1, 1, 0, 0]], "int64")
-    check_op(build, {"ids": ((1, 6), "int64"), "mask": ((1, 6), "int64")}, args=[ids, mask],
-             use_implicit_batch=False)  # a take from a constant table reads its axis 0
+    check_op(
+        build, {"ids": ((1, 6), "int64"), "mask": ((1, 6), "int64")}, args=[ids, mask], use_implicit_batch=False
+    )  # a take from a constant table reads its axis 0
 
 
 # ---- isnan / isinf --------------------------------------------------------------------------
@@ -249,12 +264,25 @@ def test_isnan_selects_with_where():
 @pytest.mark.parametrize(
     "op,build,inputs,version,needs",
     [
-        pytest.param("relax.equal", lambda a, b: R.equal(a, b), {"a": ((2, 3), "float32"), "b": ((2, 3), "float32")},
-                     (6, 0, 0), "7.0.0", id="equal"),
-        pytest.param("relax.where", lambda c, a: R.where(c, a, a), {"c": ((2, 3), "bool"), "a": ((2, 3), "float32")},
-                     (7, 2, 0), "8.0.0", id="where"),
-        pytest.param("relax.astype", lambda a: R.astype(a, "int32"), {"a": ((2, 3), "float32")},
-                     (8, 5, 0), "8.6.0", id="astype"),
+        pytest.param(
+            "relax.equal",
+            lambda a, b: R.equal(a, b),
+            {"a": ((2, 3), "float32"), "b": ((2, 3), "float32")},
+            (6, 0, 0),
+            "7.0.0",
+            id="equal",
+        ),
+        pytest.param(
+            "relax.where",
+            lambda c, a: R.where(c, a, a),
+            {"c": ((2, 3), "bool"), "a": ((2, 3), "float32")},
+            (7, 2, 0),
+            "8.0.0",
+            id="where",
+        ),
+        pytest.param(
+            "relax.astype", lambda a: R.astype(a, "int32"), {"a": ((2, 3), "float32")}, (8, 5, 0), "8.6.0", id="astype"
+        ),
     ],
 )
 def test_version_gate(op, build, inputs, version, needs):

@@ -56,8 +56,12 @@ def test_resize2d_linear(size, transform):
 def test_resize2d_cubic(transform, alpha, exclude):
     check_op(
         lambda x: R.image.resize2d(
-            x, (7, 9), method="cubic", coordinate_transformation_mode=transform,
-            cubic_alpha=alpha, cubic_exclude=exclude,
+            x,
+            (7, 9),
+            method="cubic",
+            coordinate_transformation_mode=transform,
+            cubic_alpha=alpha,
+            cubic_exclude=exclude,
         ),
         {"x": ((1, 2, 4, 6), "float32")},
     )
@@ -85,8 +89,11 @@ def test_resize2d_dynamic_batch():
             id="align-corners-default-round",
         ),
         pytest.param(
-            {"method": "nearest_neighbor", "coordinate_transformation_mode": "tf_half_pixel_for_nn",
-             "rounding_method": "floor"},
+            {
+                "method": "nearest_neighbor",
+                "coordinate_transformation_mode": "tf_half_pixel_for_nn",
+                "rounding_method": "floor",
+            },
             "coordinate_transformation_mode=tf_half_pixel_for_nn",
             id="tf-half-pixel-for-nn",
         ),
@@ -103,14 +110,16 @@ def test_resize2d_rejected(kwargs, reason):
 
 
 def test_resize2d_nhwc_rejected():
-    mod = make_module(lambda x: R.image.resize2d(x, (8, 12), layout="NHWC", method="linear"),
-                      {"x": ((1, 4, 6, 2), "float32")})
+    mod = make_module(
+        lambda x: R.image.resize2d(x, (8, 12), layout="NHWC", method="linear"), {"x": ((1, 4, 6, 2), "float32")}
+    )
     assert_rejected(mod, "relax.image.resize2d", "layout=NHWC")
 
 
 def test_resize2d_out_dtype_rejected():
-    mod = make_module(lambda x: R.image.resize2d(x, (8, 12), method="linear", out_dtype="float32"),
-                      {"x": ((1, 2, 4, 6), "float16")})
+    mod = make_module(
+        lambda x: R.image.resize2d(x, (8, 12), method="linear", out_dtype="float32"), {"x": ((1, 2, 4, 6), "float16")}
+    )
     assert_rejected(mod, "relax.image.resize2d", "out_dtype=float32")
 
 
@@ -153,8 +162,16 @@ def test_grid_sample_volumetric(method, padding):
 @pytest.mark.parametrize(
     "x_shape,grid_shape,layout,method,padding,version,reason",
     [
-        pytest.param((1, 1, 3, 2, 2), (1, 3, 2, 4, 2), "NCDHW", "bilinear", "zeros", (8, 6), "needs TensorRT >= 10.0.0",
-                     id="volumetric-before-trt10"),
+        pytest.param(
+            (1, 1, 3, 2, 2),
+            (1, 3, 2, 4, 2),
+            "NCDHW",
+            "bilinear",
+            "zeros",
+            (8, 6),
+            "needs TensorRT >= 10.0.0",
+            id="volumetric-before-trt10",
+        ),
         pytest.param((1, 1, 4, 4), (1, 2, 3, 3), "NCHW", "bicubic", "border", None, "unverified", id="bicubic-border"),
     ],
 )

@@ -5,7 +5,16 @@ import pytest
 import tvm
 from tvm import relax
 
-from harness import assert_offloaded, assert_rejected, check_op, make_module, random_inputs, reasons, run_llvm, run_offloaded
+from harness import (
+    assert_offloaded,
+    assert_rejected,
+    check_op,
+    make_module,
+    random_inputs,
+    reasons,
+    run_llvm,
+    run_offloaded,
+)
 
 R = relax.op
 X = {"x": ((2, 3, 4, 5), "float32")}
@@ -84,8 +93,11 @@ def test_broadcast_to(shape, target, implicit):
 
 @pytest.mark.parametrize(
     "repeats,implicit",
-    [pytest.param((2, 3), True, id="inner"), pytest.param((2, 1, 1, 2), False, id="batch"),
-     pytest.param((2, 1, 1, 1, 1), False, id="rank-up")],
+    [
+        pytest.param((2, 3), True, id="inner"),
+        pytest.param((2, 1, 1, 2), False, id="batch"),
+        pytest.param((2, 1, 1, 1, 1), False, id="rank-up"),
+    ],
 )
 def test_tile(repeats, implicit):
     check_op(lambda x: R.tile(x, repeats), X, use_implicit_batch=implicit)
@@ -193,4 +205,6 @@ def test_predicate_errors_leave_the_op_in_tvm(monkeypatch):
         raise IndexError("list index out of range")
 
     monkeypatch.setitem(registry._REGISTRY, "relax.nn.relu", dataclasses.replace(entry, check=broken))
-    assert_rejected(make_module(lambda x: R.nn.relu(x), X), "relax.nn.relu", "predicate of relax.nn.relu raised IndexError")
+    assert_rejected(
+        make_module(lambda x: R.nn.relu(x), X), "relax.nn.relu", "predicate of relax.nn.relu raised IndexError"
+    )

@@ -23,8 +23,9 @@ def _c(shape, dtype="float32", seed=3):
     ],
 )
 def test_matmul_two_inputs(a_shape, b_shape):
-    check_op(lambda a, b: R.matmul(a, b), {"a": (a_shape, "float32"), "b": (b_shape, "float32")},
-             use_implicit_batch=False)
+    check_op(
+        lambda a, b: R.matmul(a, b), {"a": (a_shape, "float32"), "b": (b_shape, "float32")}, use_implicit_batch=False
+    )
 
 
 @pytest.mark.parametrize(
@@ -58,8 +59,9 @@ def test_matmul_linear_form():
     ],
 )
 def test_matmul_vector_operand(a_shape, b_shape):
-    check_op(lambda a, b: R.matmul(a, b), {"a": (a_shape, "float32"), "b": (b_shape, "float32")},
-             use_implicit_batch=False)
+    check_op(
+        lambda a, b: R.matmul(a, b), {"a": (a_shape, "float32"), "b": (b_shape, "float32")}, use_implicit_batch=False
+    )
 
 
 def test_matmul_float16():

@@ -17,8 +17,10 @@ def _c(shape, dtype="float32", low=0.5, high=1.5):
 def test_batch_norm():
     c = 3
     build = lambda x: relax.TupleGetItem(  # noqa: E731
-        R.nn.batch_norm(x, _c(c), _c(c, low=-1, high=1), _c(c, low=-1, high=1), _c(c), axis=1, epsilon=1e-3,
-                         training=False), 0
+        R.nn.batch_norm(
+            x, _c(c), _c(c, low=-1, high=1), _c(c, low=-1, high=1), _c(c), axis=1, epsilon=1e-3, training=False
+        ),
+        0,
     )
     check_op(build, {"x": ((2, c, 4, 4), "float32")})
 
@@ -41,8 +43,12 @@ def test_layer_norm(shape, axes):
 
 
 def test_layer_norm_fp16():
-    check_op(lambda x: R.nn.layer_norm(x, _c(8, "float16"), _c(8, "float16"), [-1]),
-             {"x": ((2, 5, 8), "float16")}, rtol=5e-3, atol=5e-3)
+    check_op(
+        lambda x: R.nn.layer_norm(x, _c(8, "float16"), _c(8, "float16"), [-1]),
+        {"x": ((2, 5, 8), "float16")},
+        rtol=5e-3,
+        atol=5e-3,
+    )
 
 
 def test_layer_norm_affine_as_inputs():
@@ -58,8 +64,12 @@ def test_layer_norm_composition_without_normalization_layer(monkeypatch):
 
 def test_layer_norm_over_batch_axis():
     build = lambda x: R.nn.layer_norm(x, _c((2, 8)), _c((2, 8)), [0, 1])  # noqa: E731
-    assert_rejected(make_module(build, {"x": ((2, 8), "float32")}), "relax.nn.layer_norm", "touches the batch axis",
-                    use_implicit_batch=True)
+    assert_rejected(
+        make_module(build, {"x": ((2, 8), "float32")}),
+        "relax.nn.layer_norm",
+        "touches the batch axis",
+        use_implicit_batch=True,
+    )
     check_op(build, {"x": ((2, 8), "float32")}, use_implicit_batch=False)
 
 
@@ -67,8 +77,9 @@ def test_layer_norm_over_batch_axis():
     "op,build",
     [
         pytest.param("relax.nn.layer_norm", lambda x: R.nn.layer_norm(x, _c(4), _c(4), [-1], center=False), id="layer"),
-        pytest.param("relax.nn.group_norm", lambda x: R.nn.group_norm(x, _c(4), _c(4), 2, 1, [2, 3], scale=False),
-                     id="group"),
+        pytest.param(
+            "relax.nn.group_norm", lambda x: R.nn.group_norm(x, _c(4), _c(4), 2, 1, [2, 3], scale=False), id="group"
+        ),
     ],
 )
 def test_affine_flags_rejected(op, build):
@@ -76,7 +87,9 @@ def test_affine_flags_rejected(op, build):
     assert_rejected(make_module(build, {"x": ((2, 4, 3, 4), "float32")}), op, "center=False / scale=False")
 
 
-@pytest.mark.parametrize("dtype,tol", [pytest.param("float32", 1e-4, id="f32"), pytest.param("float16", 5e-3, id="f16")])
+@pytest.mark.parametrize(
+    "dtype,tol", [pytest.param("float32", 1e-4, id="f32"), pytest.param("float16", 5e-3, id="f16")]
+)
 def test_rms_norm(dtype, tol):
     check_op(lambda x: R.nn.rms_norm(x, _c(8, dtype), [-1]), {"x": ((2, 5, 8), dtype)}, rtol=tol, atol=tol)
 
@@ -102,8 +115,12 @@ def test_group_norm(shape, groups):
 
 
 def test_group_norm_fp16():
-    check_op(lambda x: R.nn.group_norm(x, _c(4, "float16"), _c(4, "float16"), 2, 1, [2, 3]),
-             {"x": ((2, 4, 5, 5), "float16")}, rtol=5e-3, atol=5e-3)
+    check_op(
+        lambda x: R.nn.group_norm(x, _c(4, "float16"), _c(4, "float16"), 2, 1, [2, 3]),
+        {"x": ((2, 4, 5, 5), "float16")},
+        rtol=5e-3,
+        atol=5e-3,
+    )
 
 
 def test_instance_norm():
@@ -119,7 +136,9 @@ def test_instance_norm():
 )
 def test_group_norm_rejected(channel_axis, axes, reason):
     c = 4
-    mod = make_module(lambda x: R.nn.group_norm(x, _c(c), _c(c), 2, channel_axis, axes), {"x": ((2, 4, 4, 4), "float32")})
+    mod = make_module(
+        lambda x: R.nn.group_norm(x, _c(c), _c(c), 2, channel_axis, axes), {"x": ((2, 4, 4, 4), "float32")}
+    )
     assert_rejected(mod, "relax.nn.group_norm", reason)
 
 

@@ -119,7 +119,6 @@ def test_pool_dilation_rejected():
     assert_rejected(mod, "relax.nn.max_pool2d", "dilated pooling")
 
 
-
 def test_ceil_mode_window_in_padding_rejected():
     # TVM drops a last window that would start inside the trailing padding (3 outputs); TensorRT keeps it (4).
     mod = make_module(lambda x: R.nn.max_pool2d(x, 2, 2, 1, ceil_mode=True), {"x": ((1, 1, 5, 5), "float32")})

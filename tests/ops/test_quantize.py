@@ -1,5 +1,6 @@
 """Q/DQ converters: onnxruntime-quantized (QDQ) models offloaded whole, built by TensorRT-RTX,
 evaluated by the reference executor and compared with onnxruntime's own CPU run."""
+
 import numpy as np
 import pytest
 import tvm
@@ -47,8 +48,11 @@ def _float_model(kind: str):
         ]
         shape = [4, 16]
     graph = helper.make_graph(
-        nodes, kind, [helper.make_tensor_value_info("x", TensorProto.FLOAT, shape)],
-        [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)], inits,
+        nodes,
+        kind,
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, shape)],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)],
+        inits,
     )
     return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)], ir_version=8), shape
 
@@ -66,8 +70,13 @@ def qdq_model(tmp_path, kind: str, symmetric: bool = True):
     fp, qp = tmp_path / f"{kind}.onnx", tmp_path / f"{kind}_qdq.onnx"
     onnx.save(model, fp)
     quantize_static(
-        str(fp), str(qp), _Reader(shape), quant_format=QuantFormat.QDQ, per_channel=True,
-        activation_type=QuantType.QInt8, weight_type=QuantType.QInt8,
+        str(fp),
+        str(qp),
+        _Reader(shape),
+        quant_format=QuantFormat.QDQ,
+        per_channel=True,
+        activation_type=QuantType.QInt8,
+        weight_type=QuantType.QInt8,
         extra_options={"ActivationSymmetric": symmetric},
     )
     return str(qp), shape
@@ -89,7 +98,8 @@ def test_qdq_model_offloaded_whole_equals_onnxruntime(tmp_path, kind):
     assert not remaining_ops(pmod), [c.op.name for c in remaining_ops(pmod)]
     (func,) = part.offloaded_functions(pmod).values()
     weight_dqs = [
-        c for c in graph.op_calls(func)
+        c
+        for c in graph.op_calls(func)
         if c.op.name == "relax.dequantize" and ir.is_constant(c.args[0]) and c.args[0].ty.dtype == "int8"
     ]
     assert len(weight_dqs) == 2  # int8 weights keep their DQ (not folded to float): INT8 kernels
@@ -123,7 +133,8 @@ def _qdq(axis, scale, dtype="int8"):
 
 
 @pytest.mark.parametrize(
-    "axis,scale", [(1, np.array(0.05, "float32")), (1, np.array([0.02, 0.05, 0.1, 0.2], "float32"))],
+    "axis,scale",
+    [(1, np.array(0.05, "float32")), (1, np.array([0.02, 0.05, 0.1, 0.2], "float32"))],
     ids=["per-tensor", "per-axis"],
 )
 def test_quantize_dequantize_round_and_saturate(axis, scale):

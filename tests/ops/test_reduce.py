@@ -33,7 +33,9 @@ def test_reduce_all_axes_without_implicit_batch(op, keepdims):
 @pytest.mark.parametrize("axis", [None, [0], [-4, 1]], ids=["none", "axis0", "neg-axis0"])
 def test_reduce_batch_axis_rejected(axis):
     mod = make_module(lambda x: R.mean(x, axis), X)
-    assert_rejected(mod, "relax.mean", "touches the batch axis (axis 0) with use_implicit_batch=True", use_implicit_batch=True)
+    assert_rejected(
+        mod, "relax.mean", "touches the batch axis (axis 0) with use_implicit_batch=True", use_implicit_batch=True
+    )
 
 
 # ---- cumsum ----------------------------------------------------------------------------------
@@ -51,8 +53,13 @@ CUMSUM_VERSION = (10, 4, 0)  # ICumulativeLayer
     ],
 )
 def test_cumsum(dtype, axis, exclusive):
-    check_op(lambda x: R.cumsum(x, axis=axis, exclusive=exclusive), {"x": ((2, 6, 3), dtype)},
-             version=CUMSUM_VERSION, rtol=1e-5, atol=1e-5)
+    check_op(
+        lambda x: R.cumsum(x, axis=axis, exclusive=exclusive),
+        {"x": ((2, 6, 3), dtype)},
+        version=CUMSUM_VERSION,
+        rtol=1e-5,
+        atol=1e-5,
+    )
 
 
 def test_cumsum_gated():
@@ -67,8 +74,10 @@ def test_cumsum_flattened_rejected():
 
 def test_any_through_int8_max():
     """torch.export's any() (ViT's safe softmax): bool -> int8 -> max -> bool."""
-    check_op(lambda x: R.astype(R.max(R.astype(R.greater(x, relax.const(0.0)), "int8"), axis=[-1], keepdims=True),
-                                "bool"), {"x": ((2, 3, 5), "float32")})
+    check_op(
+        lambda x: R.astype(R.max(R.astype(R.greater(x, relax.const(0.0)), "int8"), axis=[-1], keepdims=True), "bool"),
+        {"x": ((2, 3, 5), "float32")},
+    )
 
 
 def test_int8_max_gated_before_trt10():
@@ -89,6 +98,7 @@ def test_variance(axis, keepdims):
 
 def test_variance_layer_norm_by_hand():
     """(x - mean) / sqrt(var + eps): the shape TVM's importer gives a hand-written normalisation."""
+
     def build(x):
         centred = R.subtract(x, R.mean(x, [-1], True))
         return R.divide(centred, R.sqrt(R.add(R.variance(x, [-1], True), relax.const(1e-5))))
@@ -155,8 +165,12 @@ def test_reduce_integers(op, dtype):
 def test_topk(k, axis, ret_type, largest, dtype, shape):
     n = int(np.prod(shape))
     args = [np.random.default_rng(5).permutation(n).reshape(shape).astype(dtype)]  # no ties
-    check_op(lambda x: R.topk(x, k, axis, ret_type, largest, "int64"), {"x": (shape, dtype)}, args=args,
-             use_implicit_batch=False)
+    check_op(
+        lambda x: R.topk(x, k, axis, ret_type, largest, "int64"),
+        {"x": (shape, dtype)},
+        args=args,
+        use_implicit_batch=False,
+    )
 
 
 def test_topk_large_k_rejected():

@@ -42,16 +42,22 @@ def test_gather_nd(batch_dims):
 def test_scatter_elements():
     inputs = {"x": DATA, "i": ((2, 1, 4), "int64"), "u": ((2, 1, 4), "float32")}
     rng = np.random.default_rng(3)
-    args = [rng.standard_normal(DATA[0]).astype("float32"), _indices((2, 1, 4), 3, "int64"),
-            rng.standard_normal((2, 1, 4)).astype("float32")]
+    args = [
+        rng.standard_normal(DATA[0]).astype("float32"),
+        _indices((2, 1, 4), 3, "int64"),
+        rng.standard_normal((2, 1, 4)).astype("float32"),
+    ]
     check_op(lambda x, i, u: R.scatter_elements(x, i, u, 1), inputs, args=args, use_implicit_batch=False)
 
 
 def test_scatter_nd():
     inputs = {"x": DATA, "i": ((2, 2), "int64"), "u": ((2, 4), "float32")}
     rng = np.random.default_rng(4)
-    args = [rng.standard_normal(DATA[0]).astype("float32"), np.array([[0, 2], [1, 0]], "int64"),
-            rng.standard_normal((2, 4)).astype("float32")]  # distinct targets: no write order to depend on
+    args = [
+        rng.standard_normal(DATA[0]).astype("float32"),
+        np.array([[0, 2], [1, 0]], "int64"),
+        rng.standard_normal((2, 4)).astype("float32"),
+    ]  # distinct targets: no write order to depend on
     check_op(lambda x, i, u: R.scatter_nd(x, i, u), inputs, args=args, use_implicit_batch=False)
 
 
@@ -63,17 +69,24 @@ def test_scatter_accumulating_rejected():
 
 @pytest.mark.parametrize(
     "axis,on,off",
-    [pytest.param(-1, FloatImm("float32", 3.0), FloatImm("float32", -1.0), id="last-f32"),
-     pytest.param(1, 1, 0, id="axis1-i64")],
+    [
+        pytest.param(-1, FloatImm("float32", 3.0), FloatImm("float32", -1.0), id="last-f32"),
+        pytest.param(1, 1, 0, id="axis1-i64"),
+    ],
 )
 def test_one_hot(axis, on, off):
     inputs = {"i": ((2, 3), "int64")}
     args = [np.array([[0, 1, 4], [3, 0, 2]], "int64")]
-    check_op(lambda i: R.one_hot(i, relax.prim_value(on), relax.prim_value(off), 5, axis), inputs, args=args,
-             use_implicit_batch=False)
+    check_op(
+        lambda i: R.one_hot(i, relax.prim_value(on), relax.prim_value(off), 5, axis),
+        inputs,
+        args=args,
+        use_implicit_batch=False,
+    )
 
 
 def test_one_hot_float64_rejected():
-    mod = make_module(lambda i: R.one_hot(i, relax.prim_value(1.0), relax.prim_value(0.0), 5, -1),
-                      {"i": ((2, 3), "int64")})
+    mod = make_module(
+        lambda i: R.one_hot(i, relax.prim_value(1.0), relax.prim_value(0.0), 5, -1), {"i": ((2, 3), "int64")}
+    )
     assert_rejected(mod, "relax.one_hot", "float64", use_implicit_batch=False)

@@ -56,8 +56,11 @@ def test_batch_axis_offloaded_without_implicit_batch(build):
         (lambda x: R.expand_dims(x, 0), "relax.expand_dims", "expand_dims touches the batch axis"),
         (lambda x: R.squeeze(R.reshape(x, (1, 6, 4, 5)), [0]), "relax.squeeze", "squeeze touches the batch axis"),
         (lambda x: R.permute_dims(x, [1, 0, 2, 3]), "relax.permute_dims", "moves the batch axis"),
-        (lambda x: R.layout_transform(x, lambda n, c, h, w: (c, n, h, w)), "relax.layout_transform",
-         "moves the batch axis"),
+        (
+            lambda x: R.layout_transform(x, lambda n, c, h, w: (c, n, h, w)),
+            "relax.layout_transform",
+            "moves the batch axis",
+        ),
         (lambda x: R.concat([x, x], axis=0), "relax.concat", "concat touches the batch axis"),
         (lambda x: R.nn.pad(x, [1, 1, 0, 0, 0, 0, 0, 0]), "relax.nn.pad", "pad touches the batch axis"),
     ],
@@ -99,8 +102,11 @@ def test_symbolic_batch(build):
 
 @pytest.mark.parametrize("axis", [0, 2, -1])
 def test_stack(axis):
-    check_op(lambda a, b: R.stack([a, b, a], axis=axis), {"a": ((2, 3, 4), "float32"), "b": ((2, 3, 4), "float32")},
-             use_implicit_batch=False)
+    check_op(
+        lambda a, b: R.stack([a, b, a], axis=axis),
+        {"a": ((2, 3, 4), "float32"), "b": ((2, 3, 4), "float32")},
+        use_implicit_batch=False,
+    )
 
 
 def test_stack_symbolic_batch():

@@ -1,6 +1,7 @@
 """Optimization profiles for symbolic dims: user ranges (dynamic_shapes) fixed and enforced,
 tir_var_upper_bound, grown profiles, per-shape engines, profiles in cache keys and in
 runtime_stats, profiled plans embedded at compile time."""
+
 import numpy as np
 import pytest
 import tvm
@@ -19,8 +20,9 @@ N, S = tvm.tirx.Var("n", "int64"), tvm.tirx.Var("s", "int64")
 
 def _module(upper_bound=None):
     """(n, s, 8) -> relu(x + x) reshaped to (n, s * 8): a reshape with a symbolic target."""
-    mod = make_module(lambda x: [R.add(x, x), R.reshape(R.nn.relu(x), relax.ShapeExpr([N, S * 8]))],
-                      {"x": ((N, S, 8), "float32")})
+    mod = make_module(
+        lambda x: [R.add(x, x), R.reshape(R.nn.relu(x), relax.ShapeExpr([N, S * 8]))], {"x": ((N, S, 8), "float32")}
+    )
     if upper_bound:
         mod["main"] = mod["main"].with_attr("tir_var_upper_bound", upper_bound)
     return mod
@@ -49,8 +51,9 @@ def _profiles(stats):
 
 
 def test_user_ranges_fix_the_profile_and_reject_outside(fresh_runtime):
-    pmod, config = tvm_trt.partition_for_tensorrt(_module(), use_implicit_batch=False,
-                                                  dynamic_shapes={"n": (1, 2, 4), "s": (2, 8, 16)})
+    pmod, config = tvm_trt.partition_for_tensorrt(
+        _module(), use_implicit_batch=False, dynamic_shapes={"n": (1, 2, 4), "s": (2, 8, 16)}
+    )
     assert config["dynamic_shapes"] == {"n": [1, 2, 4], "s": [2, 8, 16]}
     ex = tvm_trt.build(pmod, "llvm")
     stats = _run(ex, [(1, 2), (4, 16), (3, 5)])
@@ -66,7 +69,9 @@ def test_user_ranges_fix_the_profile_and_reject_outside(fresh_runtime):
 def test_outside_a_user_range_is_an_error_not_a_fallback(fresh_runtime):
     """With the TensorRT executor and the TVM fallback on, a shape outside dynamic_shapes still raises:
     it is the caller's error, not a subgraph TensorRT cannot run."""
-    pmod, _ = tvm_trt.partition_for_tensorrt(_module(), use_implicit_batch=False, dynamic_shapes={"n": (1, 2, 4), "s": (2, 8, 16)})
+    pmod, _ = tvm_trt.partition_for_tensorrt(
+        _module(), use_implicit_batch=False, dynamic_shapes={"n": (1, 2, 4), "s": (2, 8, 16)}
+    )
     ex = tvm_trt.build(pmod, "llvm")
     fresh_runtime.setenv("TVM_TENSORRT_EXECUTOR", "tensorrt")
     with pytest.raises(Exception, match=r"dim 1 \(s\) is 17, outside dynamic_shapes\['s'\] = \[2, 16\]"):
@@ -88,8 +93,9 @@ def test_upper_bound_sizes_the_profile_once(fresh_runtime):
     assert stats["engines_built"] == 1 and _profiles(stats) == [{"n": [1, 2, 8], "s": [1, 4, 32]}]
 
 
-@pytest.mark.parametrize("mode,built,held", [("0", [1, 2, 2, 3], 1), ("1", [1, 2, 3, 4], 4)],
-                         ids=["one-engine", "engine-per-shape"])
+@pytest.mark.parametrize(
+    "mode,built,held", [("0", [1, 2, 2, 3], 1), ("1", [1, 2, 3, 4], 4)], ids=["one-engine", "engine-per-shape"]
+)
 def test_grown_profile_or_engine_per_shape(fresh_runtime, mode, built, held):
     fresh_runtime.setenv("TVM_TENSORRT_MULTI_ENGINE", mode)
     ex = tvm_trt.build(tvm_trt.partition_for_tensorrt(_module(), use_implicit_batch=False)[0], "llvm")
@@ -103,7 +109,9 @@ def test_grown_profile_or_engine_per_shape(fresh_runtime, mode, built, held):
 
 
 def test_profiles_are_part_of_the_cache_key(fresh_runtime, cache_dir):
-    pmod, _ = tvm_trt.partition_for_tensorrt(_module(), use_implicit_batch=False, dynamic_shapes={"n": (1, 2, 4), "s": (2, 8, 16)})
+    pmod, _ = tvm_trt.partition_for_tensorrt(
+        _module(), use_implicit_batch=False, dynamic_shapes={"n": (1, 2, 4), "s": (2, 8, 16)}
+    )
     ex = tvm_trt.build(pmod, "llvm")
     _run(ex, [(2, 8)])
     tvm_trt.runtime.reset()
@@ -116,19 +124,25 @@ def test_profiles_are_part_of_the_cache_key(fresh_runtime, cache_dir):
 
 
 def test_compile_time_plan_for_user_ranges(fresh_runtime):
-    pmod, _ = tvm_trt.partition_for_tensorrt(_module(), use_implicit_batch=False, build_at_compile_time=True,
-                                             dynamic_shapes={"n": (1, 2, 4), "s": (2, 8, 16)})
+    pmod, _ = tvm_trt.partition_for_tensorrt(
+        _module(),
+        use_implicit_batch=False,
+        build_at_compile_time=True,
+        dynamic_shapes={"n": (1, 2, 4), "s": (2, 8, 16)},
+    )
     stats = _run(tvm_trt.build(pmod, "llvm"), [(1, 2), (4, 16)])
     assert stats["engines_from_library"] == 1 and stats["engines_built"] == 0
 
 
 def test_profile_of_expression_dims():
-    spec = {"symbol": "f", "config": {"dynamic_shapes": {"n": [1, 2, 4]}},
-            "inputs": [{"name": "a", "shape": ["n", "s"]}, {"name": "b", "shape": ["n * T.int64(2)", 3]}]}
+    spec = {
+        "symbol": "f",
+        "config": {"dynamic_shapes": {"n": [1, 2, 4]}},
+        "inputs": [{"name": "a", "shape": ["n", "s"]}, {"name": "b", "shape": ["n * T.int64(2)", 3]}],
+    }
     profiles = Profiles(spec)
     env = profiles.bind([(3, 7), (6, 3)])
     assert env == {"n": 3, "s": 7}
-    assert profiles.input_ranges(profiles.grown(env, None)) == [
-        ((1, 1), (2, 7), (4, 7)), ((2, 3), (4, 3), (8, 3))]
+    assert profiles.input_ranges(profiles.grown(env, None)) == [((1, 1), (2, 7), (4, 7)), ((2, 3), (4, 3), (8, 3))]
     with pytest.raises(ValueError, match=r"input 1 \(b\) dim 0 is 5, expected n \* T.int64\(2\) = 6"):
         profiles.bind([(3, 7), (5, 3)])

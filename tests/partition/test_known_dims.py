@@ -1,6 +1,7 @@
 """Symbolic vars computed inside the model (TVM's ONNX importer's ``match_cast(tensor_to_shape(t))``)
 are bound to their values where compile-time values determine them, so the ops using them go to
 TensorRT; those that depend on run-time data stay symbolic."""
+
 import io
 
 import numpy as np
@@ -32,8 +33,9 @@ def _computed_shape_module(shape_tensor=None):
     dims = [tvm.tirx.Var(n, "int64") for n in "abc"]
     bb = relax.BlockBuilder()
     with bb.function("main", params):
-        computed = bb.emit(relax.Call(relax.ExternFunc("vm.builtin.tensor_to_shape"), [shape],
-                                      ty_args=[relax.ShapeType(ndim=3)]))
+        computed = bb.emit(
+            relax.Call(relax.ExternFunc("vm.builtin.tensor_to_shape"), [shape], ty_args=[relax.ShapeType(ndim=3)])
+        )
         bb.match_cast(computed, relax.ShapeType(dims))
         with bb.dataflow():
             y = bb.emit(relax.op.broadcast_to(x, relax.ShapeExpr(dims)))
@@ -71,7 +73,8 @@ def test_vars_from_run_time_data_stay_symbolic():
     shape = np.array([2, 5, 4], "int64")
     (want,) = run_llvm(module, [x, shape])
     got = relax.VirtualMachine(tvm_trt.build(pmod, "llvm"), tvm.cpu())["main"](
-        tvm.runtime.tensor(x), tvm.runtime.tensor(shape)).numpy()
+        tvm.runtime.tensor(x), tvm.runtime.tensor(shape)
+    ).numpy()
     np.testing.assert_allclose(got, want)
     assert want.shape == (2, 5, 4)
 
@@ -85,8 +88,16 @@ def _llama_onnx(seq: int = 16):
 
     torch.manual_seed(0)
     config = transformers.LlamaConfig(
-        vocab_size=256, hidden_size=64, intermediate_size=128, num_hidden_layers=2, num_attention_heads=4,
-        num_key_value_heads=2, max_position_embeddings=64, use_cache=False, attn_implementation="sdpa")
+        vocab_size=256,
+        hidden_size=64,
+        intermediate_size=128,
+        num_hidden_layers=2,
+        num_attention_heads=4,
+        num_key_value_heads=2,
+        max_position_embeddings=64,
+        use_cache=False,
+        attn_implementation="sdpa",
+    )
     model = transformers.LlamaForCausalLM(config).eval()
 
     class Logits(torch.nn.Module):
@@ -101,8 +112,15 @@ def _llama_onnx(seq: int = 16):
     mask = torch.ones(1, seq, dtype=torch.int64)
     buf = io.BytesIO()
     with _gpt2_mask_patch(), torch.no_grad():  # the tracer needs the older mask builder (as GPT-2)
-        torch.onnx.export(Logits().eval(), (ids, mask), buf, input_names=["input_ids", "attention_mask"],
-                          output_names=["logits"], opset_version=17, dynamo=False)
+        torch.onnx.export(
+            Logits().eval(),
+            (ids, mask),
+            buf,
+            input_names=["input_ids", "attention_mask"],
+            output_names=["logits"],
+            opset_version=17,
+            dynamo=False,
+        )
     return buf.getvalue(), {"input_ids": ids.numpy(), "attention_mask": mask.numpy()}
 
 

@@ -1,4 +1,5 @@
 """Partition semantics: what is offloaded, what stays in TVM and why, and what the config carries."""
+
 import json
 import pathlib
 import re
@@ -9,7 +10,16 @@ import tvm
 from tvm import relax
 
 import tvm_trt
-from harness import assert_offloaded, assert_rejected, check_op, make_module, reasons, remaining_ops, run_llvm, run_offloaded
+from harness import (
+    assert_offloaded,
+    assert_rejected,
+    check_op,
+    make_module,
+    reasons,
+    remaining_ops,
+    run_llvm,
+    run_offloaded,
+)
 from tvm_trt import partition as part
 from tvm_trt.core import registry
 
@@ -95,7 +105,9 @@ def test_user_registered_op_is_offloaded():
     def flip(ctx, node):
         x = node.args[0]
         rank, n = len(x.shape), x.shape[-1]
-        return ctx.network.add_slice(x, (0,) * (rank - 1) + (n - 1,), tuple(x.shape), (1,) * (rank - 1) + (-1,)).get_output(0)
+        return ctx.network.add_slice(
+            x, (0,) * (rank - 1) + (n - 1,), tuple(x.shape), (1,) * (rank - 1) + (-1,)
+        ).get_output(0)
 
     try:
         check_op(lambda x: R.flip(x, -1), {"x": ((2, 3, 5), "float32")})
@@ -167,7 +179,7 @@ def test_version_gates(version):
 def _mentioned(name: str, tests: str) -> bool:
     """R.nn.conv2d(...), "relax.nn.conv2d", a quoted short name in a parametrized list ("sum"),
     or an f-string name such as f"{kind}_pool1d" next to a quoted "avg"."""
-    short = name[len("relax."):]
+    short = name[len("relax.") :]
     last = short.split(".")[-1]
     if re.search(rf"R\.{re.escape(short)}\b|{re.escape(name)}\b|[\"']{re.escape(last)}[\"']", tests):
         return True
@@ -334,8 +346,13 @@ def test_failing_merge_falls_back_to_one_subgraph_per_op(monkeypatch, caplog):
 
 @pytest.mark.parametrize(
     "version,given,resolved",
-    [((6, 0, 1), None, True), ((7, 0, 0), None, False), ((10, 0, 0), None, False), ((10, 0, 0), True, True),
-     ((6, 0, 1), False, False)],
+    [
+        ((6, 0, 1), None, True),
+        ((7, 0, 0), None, False),
+        ((10, 0, 0), None, False),
+        ((10, 0, 0), True, True),
+        ((6, 0, 1), False, False),
+    ],
     ids=["trt6-default", "trt7-default", "trt10-default", "trt10-true", "trt6-false"],
 )
 def test_use_implicit_batch_resolved_from_target(version, given, resolved):
@@ -348,8 +365,12 @@ def test_use_implicit_batch_resolved_from_target(version, given, resolved):
 
 def test_take_from_constant_table_is_not_the_batch_axis():
     table = relax.const(np.random.default_rng(0).standard_normal((10, 4)).astype("float32"))
-    check_op(lambda i: R.take(table, i, axis=0), {"i": ((2, 3), "int64")},
-             args=[np.array([[1, 2, 3], [9, 0, 4]], "int64")], use_implicit_batch=True)
+    check_op(
+        lambda i: R.take(table, i, axis=0),
+        {"i": ((2, 3), "int64")},
+        args=[np.array([[1, 2, 3], [9, 0, 4]], "int64")],
+        use_implicit_batch=True,
+    )
 
 
 def test_stacked_reduction_is_not_the_batch_axis():

@@ -1,6 +1,7 @@
 """ONNX Pad, which TVM's importer emits as a TIR kernel (call_tir of topi.nn.pad), is offloaded as
 relax.nn.pad: one subgraph with its neighbours, the numbers of onnxruntime; pads that are not a
 constant pad keep their kernel in TVM."""
+
 import numpy as np
 import pytest
 from onnx import TensorProto, helper
@@ -19,13 +20,21 @@ ort = pytest.importorskip("onnxruntime")
 
 def _padded_relu(pads, value, mode="constant", shape=(1, 3, 5, 6)):
     """x -> Relu -> Pad(pads, value, mode) -> Sigmoid: the pad sits inside a chain."""
-    nodes = [helper.make_node("Relu", ["x"], ["r"]), helper.make_node("Pad", ["r", "p", "v"], ["q"], mode=mode),
-             helper.make_node("Sigmoid", ["q"], ["y"])]
+    nodes = [
+        helper.make_node("Relu", ["x"], ["r"]),
+        helper.make_node("Pad", ["r", "p", "v"], ["q"], mode=mode),
+        helper.make_node("Sigmoid", ["q"], ["y"]),
+    ]
     graph = helper.make_graph(
-        nodes, "pad", [helper.make_tensor_value_info("x", TensorProto.FLOAT, list(shape))],
+        nodes,
+        "pad",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, list(shape))],
         [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)],
-        initializer=[helper.make_tensor("p", TensorProto.INT64, [len(pads)], pads),
-                     helper.make_tensor("v", TensorProto.FLOAT, [], [value])])
+        initializer=[
+            helper.make_tensor("p", TensorProto.INT64, [len(pads)], pads),
+            helper.make_tensor("v", TensorProto.FLOAT, [], [value]),
+        ],
+    )
     return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
 
 
@@ -33,11 +42,15 @@ def _kernel_calls(mod):
     return [c for c in remaining_ops(mod) if c.op.name == "relax.call_tir"]
 
 
-@pytest.mark.parametrize("pads,value", [
-    ([0, 0, 0, 0, 0, 0, 1, 0], 1.0),        # EfficientViT's linear attention: one row of ones after
-    ([0, 0, 1, 2, 0, 0, 3, 1], 0.0),        # before and after on two axes
-    ([0, 1, 0, 0, 0, 2, 0, 0], -0.5),       # channels
-], ids=["after-one", "both-sides", "channels"])
+@pytest.mark.parametrize(
+    "pads,value",
+    [
+        ([0, 0, 0, 0, 0, 0, 1, 0], 1.0),  # EfficientViT's linear attention: one row of ones after
+        ([0, 0, 1, 2, 0, 0, 3, 1], 0.0),  # before and after on two axes
+        ([0, 1, 0, 0, 0, 2, 0, 0], -0.5),  # channels
+    ],
+    ids=["after-one", "both-sides", "channels"],
+)
 def test_constant_pad_kernel_is_offloaded(pads, value):
     model = _padded_relu(pads, value)
     mod, params = frontend.from_onnx(model, simplify=False)

@@ -1,5 +1,6 @@
 """The shared harness of the reference-executor tests: a TensorRT network under construction with the host values
 of its inputs (``Net``), random inputs, and naive NumPy expectations for convolution and pooling."""
+
 import itertools
 
 import numpy as np

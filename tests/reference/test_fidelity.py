@@ -8,6 +8,7 @@ unmodelled must raise NotImplementedError naming the layer. Every other case mus
 the ones listed below with their reason: a listed case that starts passing fails the test too,
 so the table stays true.
 """
+
 from __future__ import annotations
 
 import collections
@@ -79,14 +80,18 @@ EXPECTED_WRONG = {
         for name in ("diff_heads_mask4d_padded_kv", "padded_kv_bf16")
     },
     "test_matmul_1d_3d": (
-        TRANSLATION, "with dynamic dims the parser squeezes axis 0 (size 2) after the matmul", "squeeze"
+        TRANSLATION,
+        "with dynamic dims the parser squeezes axis 0 (size 2) after the matmul",
+        "squeeze",
     ),
     **{
         f"test_resize_downsample_scales_{mode}": (TRANSLATION, _RESIZE_SCALES, "values differ")
         for mode in ("cubic", "cubic_A_n0p5_exclude_outside", "cubic_align_corners", "linear", "linear_align_corners")
     },
     "test_spacetodepth_crd_mode_example": (
-        TRANSLATION, "the parser ignores SpaceToDepth's mode and emits the DCR permutation", "values differ"
+        TRANSLATION,
+        "the parser ignores SpaceToDepth's mode and emits the DCR permutation",
+        "values differ",
     ),
     **{
         f"test_{cast}_no_saturate_{src}_to_FLOAT8E4M3FN{suffix}": (TRANSLATION, _NO_SATURATE, "values differ")
@@ -105,63 +110,108 @@ EXPECTED_WRONG = {
 EXPECTED_UNMODELLED = {
     # loops (Loop, Scan, RNN/GRU/LSTM) are not modelled
     "TRIP_LIMIT": (
-        "test_gru_batchwise", "test_gru_bidirectional", "test_gru_defaults", "test_gru_reverse",
-        "test_gru_seq_length", "test_gru_with_initial_bias", "test_linear_attention_decode_step_expanded",
-        "test_linear_attention_delta_expanded", "test_linear_attention_explicit_scale_expanded",
-        "test_linear_attention_fp16_expanded", "test_linear_attention_gated_delta_beta_scalar_expanded",
-        "test_linear_attention_gated_delta_expanded", "test_linear_attention_gated_delta_gqa_expanded",
-        "test_linear_attention_gated_delta_mqa_expanded", "test_linear_attention_gated_expanded",
-        "test_linear_attention_gated_per_head_decay_expanded", "test_linear_attention_linear_expanded",
-        "test_linear_attention_linear_t1_no_past_expanded", "test_linear_attention_no_past_explicit_zeros_expanded",
-        "test_linear_attention_prefill_with_past_expanded", "test_loop11", "test_lstm_batchwise",
-        "test_lstm_bidirectional", "test_lstm_defaults", "test_lstm_reverse", "test_lstm_with_initial_bias",
-        "test_lstm_with_peepholes", "test_range_int32_type_negative_delta_expanded", "test_rnn_seq_length",
-        "test_scan9_multi_state", "test_scan9_scalar", "test_scan9_sum", "test_scan_sum",
-        "test_simple_rnn_batchwise", "test_simple_rnn_bidirectional", "test_simple_rnn_defaults",
-        "test_simple_rnn_reverse", "test_simple_rnn_with_initial_bias",
+        "test_gru_batchwise",
+        "test_gru_bidirectional",
+        "test_gru_defaults",
+        "test_gru_reverse",
+        "test_gru_seq_length",
+        "test_gru_with_initial_bias",
+        "test_linear_attention_decode_step_expanded",
+        "test_linear_attention_delta_expanded",
+        "test_linear_attention_explicit_scale_expanded",
+        "test_linear_attention_fp16_expanded",
+        "test_linear_attention_gated_delta_beta_scalar_expanded",
+        "test_linear_attention_gated_delta_expanded",
+        "test_linear_attention_gated_delta_gqa_expanded",
+        "test_linear_attention_gated_delta_mqa_expanded",
+        "test_linear_attention_gated_expanded",
+        "test_linear_attention_gated_per_head_decay_expanded",
+        "test_linear_attention_linear_expanded",
+        "test_linear_attention_linear_t1_no_past_expanded",
+        "test_linear_attention_no_past_explicit_zeros_expanded",
+        "test_linear_attention_prefill_with_past_expanded",
+        "test_loop11",
+        "test_lstm_batchwise",
+        "test_lstm_bidirectional",
+        "test_lstm_defaults",
+        "test_lstm_reverse",
+        "test_lstm_with_initial_bias",
+        "test_lstm_with_peepholes",
+        "test_range_int32_type_negative_delta_expanded",
+        "test_rnn_seq_length",
+        "test_scan9_multi_state",
+        "test_scan9_scalar",
+        "test_scan9_sum",
+        "test_scan_sum",
+        "test_simple_rnn_batchwise",
+        "test_simple_rnn_bidirectional",
+        "test_simple_rnn_defaults",
+        "test_simple_rnn_reverse",
+        "test_simple_rnn_with_initial_bias",
     ),
     # INT4 tensors (packed sub-byte) are not modelled
     "dtype=INT4": (
-        "test_cast_FLOAT16_to_INT4", "test_cast_FLOAT_to_INT4", "test_cast_INT4_to_FLOAT",
-        "test_cast_INT4_to_FLOAT16", "test_cast_INT4_to_INT8", "test_castlike_FLOAT16_to_INT4",
-        "test_castlike_FLOAT16_to_INT4_expanded", "test_castlike_FLOAT_to_INT4",
-        "test_castlike_FLOAT_to_INT4_expanded", "test_castlike_INT4_to_FLOAT", "test_castlike_INT4_to_FLOAT16",
-        "test_castlike_INT4_to_FLOAT16_expanded", "test_castlike_INT4_to_FLOAT_expanded",
-        "test_castlike_INT4_to_INT8", "test_castlike_INT4_to_INT8_expanded", "test_quantizelinear_int4",
+        "test_cast_FLOAT16_to_INT4",
+        "test_cast_FLOAT_to_INT4",
+        "test_cast_INT4_to_FLOAT",
+        "test_cast_INT4_to_FLOAT16",
+        "test_cast_INT4_to_INT8",
+        "test_castlike_FLOAT16_to_INT4",
+        "test_castlike_FLOAT16_to_INT4_expanded",
+        "test_castlike_FLOAT_to_INT4",
+        "test_castlike_FLOAT_to_INT4_expanded",
+        "test_castlike_INT4_to_FLOAT",
+        "test_castlike_INT4_to_FLOAT16",
+        "test_castlike_INT4_to_FLOAT16_expanded",
+        "test_castlike_INT4_to_FLOAT_expanded",
+        "test_castlike_INT4_to_INT8",
+        "test_castlike_INT4_to_INT8_expanded",
+        "test_quantizelinear_int4",
     ),
     # FP4 tensors (packed sub-byte) are not modelled
     "dtype=FP4": (
-        "test_cast_FLOAT16_to_FLOAT4E2M1", "test_cast_FLOAT4E2M1_to_FLOAT", "test_cast_FLOAT4E2M1_to_FLOAT16",
-        "test_cast_FLOAT_to_FLOAT4E2M1", "test_castlike_FLOAT16_to_FLOAT4E2M1",
-        "test_castlike_FLOAT16_to_FLOAT4E2M1_expanded", "test_castlike_FLOAT4E2M1_to_FLOAT",
-        "test_castlike_FLOAT4E2M1_to_FLOAT16", "test_castlike_FLOAT4E2M1_to_FLOAT16_expanded",
-        "test_castlike_FLOAT4E2M1_to_FLOAT_expanded", "test_castlike_FLOAT_to_FLOAT4E2M1",
-        "test_castlike_FLOAT_to_FLOAT4E2M1_expanded", "test_quantizelinear_float4e2m1",
+        "test_cast_FLOAT16_to_FLOAT4E2M1",
+        "test_cast_FLOAT4E2M1_to_FLOAT",
+        "test_cast_FLOAT4E2M1_to_FLOAT16",
+        "test_cast_FLOAT_to_FLOAT4E2M1",
+        "test_castlike_FLOAT16_to_FLOAT4E2M1",
+        "test_castlike_FLOAT16_to_FLOAT4E2M1_expanded",
+        "test_castlike_FLOAT4E2M1_to_FLOAT",
+        "test_castlike_FLOAT4E2M1_to_FLOAT16",
+        "test_castlike_FLOAT4E2M1_to_FLOAT16_expanded",
+        "test_castlike_FLOAT4E2M1_to_FLOAT_expanded",
+        "test_castlike_FLOAT_to_FLOAT4E2M1",
+        "test_castlike_FLOAT_to_FLOAT4E2M1_expanded",
+        "test_quantizelinear_float4e2m1",
     ),
     # non-maximum suppression is not modelled
     "NMS": (
-        "test_nonmaxsuppression_center_point_box_format", "test_nonmaxsuppression_flipped_coordinates",
-        "test_nonmaxsuppression_identical_boxes", "test_nonmaxsuppression_iou_threshold_boundary",
-        "test_nonmaxsuppression_limit_output_size", "test_nonmaxsuppression_single_box",
-        "test_nonmaxsuppression_suppress_by_IOU", "test_nonmaxsuppression_suppress_by_IOU_and_scores",
-        "test_nonmaxsuppression_two_batches", "test_nonmaxsuppression_two_classes",
+        "test_nonmaxsuppression_center_point_box_format",
+        "test_nonmaxsuppression_flipped_coordinates",
+        "test_nonmaxsuppression_identical_boxes",
+        "test_nonmaxsuppression_iou_threshold_boundary",
+        "test_nonmaxsuppression_limit_output_size",
+        "test_nonmaxsuppression_single_box",
+        "test_nonmaxsuppression_suppress_by_IOU",
+        "test_nonmaxsuppression_suppress_by_IOU_and_scores",
+        "test_nonmaxsuppression_two_batches",
+        "test_nonmaxsuppression_two_classes",
     ),
     # conditionals (If) are not modelled
     "CONDITION": (
-        "test_affine_grid_2d_align_corners_expanded", "test_affine_grid_2d_expanded", "test_if",
+        "test_affine_grid_2d_align_corners_expanded",
+        "test_affine_grid_2d_expanded",
+        "test_if",
     ),
     # random fills have no reproducible reference
     "operation=RANDOM_UNIFORM": (
-        "test_bernoulli_double_expanded", "test_bernoulli_seed_expanded",
+        "test_bernoulli_double_expanded",
+        "test_bernoulli_seed_expanded",
     ),
     # attention rows with every key masked: TensorRT documents no result
-    "no key to attend": (
-        "test_attention_23_boolmask_fullymasked_row_nan_robustness",
-    ),
+    "no key to attend": ("test_attention_23_boolmask_fullymasked_row_nan_robustness",),
     # the KV-cache update layer is not modelled
-    "KV_CACHE_UPDATE": (
-        "test_tensorscatter",
-    ),
+    "KV_CACHE_UPDATE": ("test_tensorscatter",),
 }
 
 

@@ -1,4 +1,5 @@
 """Reference executor (tvm_trt.reference): convolution and deconvolution, against independent NumPy expectations."""
+
 import numpy as np
 import pytest
 from reference_net import configure_layer, Net, naive_conv, naive_deconv, rand
@@ -8,7 +9,6 @@ from tvm_trt.core import tensorrt
 pytestmark = pytest.mark.skipif(not tensorrt.available(), reason="needs a TensorRT library")
 
 if tensorrt.available():
-
     trt = tensorrt.trt()
 
 
@@ -22,7 +22,11 @@ CONV_CASES = {
     "groups2": ((1, 4, 6, 6), 6, (3, 3), {"num_groups": 2, "padding_nd": (1, 1)}, ((1, 1), (1, 1))),
     "depthwise": ((2, 5, 7, 7), 5, (3, 3), {"num_groups": 5, "padding_nd": (1, 1)}, ((1, 1), (1, 1))),
     "depthwise_multiplier2_stride2": (
-        (1, 3, 8, 8), 6, (3, 3), {"num_groups": 3, "stride_nd": (2, 2)}, ((0, 0), (0, 0))
+        (1, 3, 8, 8),
+        6,
+        (3, 3),
+        {"num_groups": 3, "stride_nd": (2, 2)},
+        ((0, 0), (0, 0)),
     ),
     "pointwise": ((1, 8, 5, 5), 4, (1, 1), {}, ((0, 0), (0, 0))),
     # in 8, kernel 3, stride 2 -> 4 outputs need one pad element: SAME_UPPER puts it after.
@@ -113,7 +117,11 @@ DECONV_CASES = {
     "basic": ((1, 3, 4, 4), 2, (3, 3), {}, ((0, 0), (0, 0))),
     "stride2_pad1": ((2, 3, 4, 5), 4, (3, 3), {"stride_nd": (2, 2), "padding_nd": (1, 1)}, ((1, 1), (1, 1))),
     "asymmetric": (
-        (1, 2, 3, 4), 3, (4, 3), {"stride_nd": (2, 3), "pre_padding": (1, 0), "post_padding": (2, 1)}, ((1, 0), (2, 1))
+        (1, 2, 3, 4),
+        3,
+        (4, 3),
+        {"stride_nd": (2, 3), "pre_padding": (1, 0), "post_padding": (2, 1)},
+        ((1, 0), (2, 1)),
     ),
     "groups2_dilation2": ((1, 4, 4, 4), 6, (3, 3), {"num_groups": 2, "dilation_nd": (2, 2)}, ((0, 0), (0, 0))),
     # DK=4, S=2: P = 2 -> one element cropped each side, output = I * S.

@@ -1,4 +1,5 @@
 """Reference executor (tvm_trt.reference): resize, against independent NumPy expectations."""
+
 import math
 
 import numpy as np
@@ -10,7 +11,6 @@ from tvm_trt.core import tensorrt
 pytestmark = pytest.mark.skipif(not tensorrt.available(), reason="needs a TensorRT library")
 
 if tensorrt.available():
-
     trt = tensorrt.trt()
 
 

@@ -3,6 +3,7 @@ scatter, one-hot, reverse-sequence, LRN, grid sample, attention and rotary embed
 gather indices, squeeze without axes, the refusal of loops, and networks with -1 dims computed
 through shape tensors. Expectations are independent NumPy loops or ONNX's reference
 implementation (onnx.reference)."""
+
 import itertools
 
 import numpy as np

@@ -1,4 +1,5 @@
 """Reference executor (tvm_trt.reference): whole networks, dynamic shapes, bf16 and the errors of unsupported layers, against independent NumPy expectations."""
+
 import numpy as np
 import pytest
 from reference_net import Net, naive_conv, naive_pool, rand

@@ -1,4 +1,5 @@
 """Reference executor (tvm_trt.reference): pooling, against independent NumPy expectations."""
+
 import numpy as np
 import pytest
 from reference_net import configure_layer, Net, naive_pool, rand
@@ -8,7 +9,6 @@ from tvm_trt.core import tensorrt
 pytestmark = pytest.mark.skipif(not tensorrt.available(), reason="needs a TensorRT library")
 
 if tensorrt.available():
-
     trt = tensorrt.trt()
 
 
@@ -39,20 +39,42 @@ POOL_CASES = {
     ),
     # ceil((4 + 2 - 3) / 2) + 1 = 3 windows; the overhang is not counted even when padding is.
     "avg_ceil_include_padding": pool_case(
-        (1, 2, 4, 4), "AVERAGE", (3, 3), (1, 1), (1, 1), (3, 3),
-        stride_nd=(2, 2), padding_nd=(1, 1), padding_mode="EXPLICIT_ROUND_UP", average_count_excludes_padding=False,
+        (1, 2, 4, 4),
+        "AVERAGE",
+        (3, 3),
+        (1, 1),
+        (1, 1),
+        (3, 3),
+        stride_nd=(2, 2),
+        padding_nd=(1, 1),
+        padding_mode="EXPLICIT_ROUND_UP",
+        average_count_excludes_padding=False,
     ),
     "avg_ceil_exclude_padding": pool_case(
-        (1, 2, 4, 4), "AVERAGE", (3, 3), (1, 1), (1, 1), (3, 3),
-        stride_nd=(2, 2), padding_nd=(1, 1), padding_mode="EXPLICIT_ROUND_UP",
+        (1, 2, 4, 4),
+        "AVERAGE",
+        (3, 3),
+        (1, 1),
+        (1, 1),
+        (3, 3),
+        stride_nd=(2, 2),
+        padding_nd=(1, 1),
+        padding_mode="EXPLICIT_ROUND_UP",
     ),
     # in 8, window 3, stride 2: 4 outputs need one pad element, after (UPPER) or before (LOWER).
     "max_same_upper": pool_case(
         (1, 2, 8, 8), "MAX", (3, 3), (0, 0), (1, 1), (4, 4), stride_nd=(2, 2), padding_mode="SAME_UPPER"
     ),
     "avg_same_lower_include_padding": pool_case(
-        (1, 2, 8, 8), "AVERAGE", (3, 3), (1, 1), (0, 0), (4, 4),
-        stride_nd=(2, 2), padding_mode="SAME_LOWER", average_count_excludes_padding=False,
+        (1, 2, 8, 8),
+        "AVERAGE",
+        (3, 3),
+        (1, 1),
+        (0, 0),
+        (4, 4),
+        stride_nd=(2, 2),
+        padding_mode="SAME_LOWER",
+        average_count_excludes_padding=False,
     ),
     "global_avg": pool_case((2, 4, 7, 7), "AVERAGE", (7, 7), (0, 0), (0, 0), (1, 1)),
     "avg_default_stride_is_one": pool_case((1, 2, 5, 5), "AVERAGE", (2, 2), (0, 0), (0, 0), (4, 4)),

@@ -4,6 +4,7 @@ built into plans by the builder); expected values come from ONNX: its reference 
 of QuantizeLinear / DequantizeLinear for the INT8 forms of the node tests' data (TensorRT has no
 UINT8 and only zero zero points), and the node tests' own values for FP8 (E4M3).
 """
+
 import numpy as np
 import pytest
 from onnx import TensorProto, helper

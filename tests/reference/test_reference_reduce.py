@@ -1,4 +1,5 @@
 """Reference executor (tvm_trt.reference): reductions, normalisation, matrix multiply, top-k, cumulative sum, einsum, non-zero, fill, against independent NumPy expectations."""
+
 import numpy as np
 import pytest
 from reference_net import Net, rand
@@ -85,7 +86,11 @@ MATMUL_CASES = {
     "transpose_a": ((2, 4, 3), "TRANSPOSE", (2, 4, 5), "NONE", lambda a, b: a.swapaxes(-1, -2) @ b),
     "transpose_b": ((3, 4), "NONE", (5, 4), "TRANSPOSE", lambda a, b: a @ b.T),
     "transpose_both": (
-        (2, 4, 3), "TRANSPOSE", (1, 5, 4), "TRANSPOSE", lambda a, b: a.swapaxes(-1, -2) @ b.swapaxes(-1, -2)
+        (2, 4, 3),
+        "TRANSPOSE",
+        (1, 5, 4),
+        "TRANSPOSE",
+        lambda a, b: a.swapaxes(-1, -2) @ b.swapaxes(-1, -2),
     ),
     "matrix_vector": ((2, 3, 4), "NONE", (2, 4), "VECTOR", lambda a, b: np.einsum("bmk,bk->bm", a, b)),
     "vector_matrix": ((2, 4), "VECTOR", (2, 4, 5), "NONE", lambda a, b: np.einsum("bk,bkn->bn", a, b)),

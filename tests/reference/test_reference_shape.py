@@ -1,4 +1,5 @@
 """Reference executor (tvm_trt.reference): shape manipulation (shuffle, squeeze, concatenation, padding, slice, gather, shape), against independent NumPy expectations."""
+
 import numpy as np
 import pytest
 from reference_net import Net, rand
@@ -8,7 +9,6 @@ from tvm_trt.core import tensorrt
 pytestmark = pytest.mark.skipif(not tensorrt.available(), reason="needs a TensorRT library")
 
 if tensorrt.available():
-
     trt = tensorrt.trt()
 
 

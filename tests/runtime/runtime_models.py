@@ -1,4 +1,5 @@
 """Tiny models shared by the runtime tests."""
+
 import numpy as np
 from tvm import relax
 

@@ -2,6 +2,7 @@
 
 usage: python runtime_worker.py LIB INPUT.npy EXPECTED.npy
 """
+
 import json
 import sys
 

@@ -1,6 +1,7 @@
 """A dynamic dim met at 0 (an empty tensor): the optimization profile starts at 0 (TensorRT refuses
 min 1 > opt 0), and run-time shapes keep the 0 (a shuffle reads a 0 in a shape tensor as "copy the
 input's dim" unless told otherwise)."""
+
 import numpy as np
 import tvm
 from tvm import relax

@@ -1,5 +1,6 @@
 """Engine cache: content keys, damaged files rebuilt, concurrent writers, unwritable dirs,
 other processes loading from the cache or from plans embedded in the library."""
+
 import json
 import logging
 import os
@@ -98,8 +99,13 @@ def _spawn(lib_dir, lib, cache_dir):
         env.pop("TVM_TENSORRT_CACHE_DIR", None)
     else:
         env["TVM_TENSORRT_CACHE_DIR"] = str(cache_dir)
-    args = [sys.executable, os.path.join(HERE, "runtime_worker.py"), str(lib_dir / lib), str(lib_dir / "x.npy"),
-            str(lib_dir / "want.npy")]
+    args = [
+        sys.executable,
+        os.path.join(HERE, "runtime_worker.py"),
+        str(lib_dir / lib),
+        str(lib_dir / "x.npy"),
+        str(lib_dir / "want.npy"),
+    ]
     return subprocess.Popen(args, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 

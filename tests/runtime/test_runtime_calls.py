@@ -1,6 +1,7 @@
 """Calls from a library into our Python, counted by runtime_stats()["python_calls"]: one per
 subgraph call on every path (TensorRT, the reference executor, TVM's twin after a fallback), none
 per weight; a stub whose subgraph fell back does not enter Python at all."""
+
 import warnings
 
 import numpy as np

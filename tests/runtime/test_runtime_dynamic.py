@@ -1,4 +1,5 @@
 """Dynamic batch: one engine rebuilt for the largest batch (MULTI_ENGINE=0) or one per batch (=1)."""
+
 import numpy as np
 import pytest
 import tvm

@@ -1,4 +1,5 @@
 """Weights in binary (an object linked into the library) and the TVM fallback of offloaded subgraphs."""
+
 import ctypes
 import json
 import os
@@ -182,7 +183,9 @@ print("WARNING:", [str(w.message) for w in caught if "TVM's compiled code" in st
 def test_build_without_fallback_when_tvm_cannot_compile_it():
     """rms_norm over axis 0: TensorRT takes it, TVM's own lowering fails. The build warns and drops
     the fallback instead of failing, and the subgraph still runs through TensorRT's network."""
-    mod = make_module(lambda x, w: relax.op.nn.rms_norm(x, w, axes=[0]), {"x": ((4, 3), "float32"), "w": ((4,), "float32")})
+    mod = make_module(
+        lambda x, w: relax.op.nn.rms_norm(x, w, axes=[0]), {"x": ((4, 3), "float32"), "w": ((4,), "float32")}
+    )
     with pytest.raises(Exception):  # noqa: B017  (TVM's lowering error has no narrower type)
         tvm.compile(mod, "llvm")
     pmod, _ = tvm_trt.partition_for_tensorrt(mod)
@@ -191,4 +194,6 @@ def test_build_without_fallback_when_tvm_cannot_compile_it():
     rng = np.random.default_rng(0)
     x, g = rng.random((4, 3), dtype="float32"), rng.random(4, dtype="float32")
     out = run_vm(ex, [x, g])[0]
-    np.testing.assert_allclose(out, x / np.sqrt((x * x).mean(0, keepdims=True) + 1e-5) * g[:, None], rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(
+        out, x / np.sqrt((x * x).mean(0, keepdims=True) + 1e-5) * g[:, None], rtol=1e-5, atol=1e-6
+    )

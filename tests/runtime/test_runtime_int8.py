@@ -1,5 +1,6 @@
 """INT8 at run time: calibration of float subgraphs (TVM_TENSORRT_USE_INT8 + TENSORRT_NUM_CALI_INT8),
 scales in the engine cache, tvm_trt.calibrate() ahead of time, FP16 + INT8, MULTI_ENGINE."""
+
 import json
 import os
 import subprocess
@@ -39,7 +40,12 @@ TESTS = [RNG.standard_normal((2, 3, 6, 6)).astype("float32") for _ in range(2)]
 
 @pytest.fixture(autouse=True)
 def fresh_runtime(monkeypatch):
-    for name in ("TVM_TENSORRT_USE_INT8", "TENSORRT_NUM_CALI_INT8", "TVM_TENSORRT_USE_FP16", "TVM_TENSORRT_MULTI_ENGINE"):
+    for name in (
+        "TVM_TENSORRT_USE_INT8",
+        "TENSORRT_NUM_CALI_INT8",
+        "TVM_TENSORRT_USE_FP16",
+        "TVM_TENSORRT_MULTI_ENGINE",
+    ):
         monkeypatch.delenv(name, raising=False)
     runtime.reset()
     yield
@@ -99,7 +105,10 @@ def test_scales_in_the_cache_skip_calibration_in_a_second_process(model, monkeyp
     ex.export_library(str(tmp_path / "model.so"))
     np.save(tmp_path / "x.npy", TESTS[0])
     np.save(tmp_path / "want.npy", want)
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join([os.path.dirname(os.path.dirname(HERE)), os.environ.get("PYTHONPATH", "")]))
+    env = dict(
+        os.environ,
+        PYTHONPATH=os.pathsep.join([os.path.dirname(os.path.dirname(HERE)), os.environ.get("PYTHONPATH", "")]),
+    )
     args = [sys.executable, os.path.join(HERE, "runtime_worker.py")] + [
         str(tmp_path / f) for f in ("model.so", "x.npy", "want.npy")
     ]

@@ -1,4 +1,5 @@
 """TVM_TENSORRT_USE_FP16 and TVM_TENSORRT_MAX_WORKSPACE_SIZE at engine build time."""
+
 import numpy as np
 import pytest
 
@@ -69,13 +70,30 @@ def test_fp16_rewrite_keeps_io_and_sensitive_ops():
     spec = {
         "inputs": [{"name": "x", "shape": [2, 4], "dtype": "float32"}, {"name": "i", "shape": [2], "dtype": "int32"}],
         "nodes": [
-            {"op": "relax.add", "args": [{"input": 0}, {"weight": 0}], "attrs": {},
-             "out": [{"shape": [2, 4], "dtype": "float32"}]},
-            {"op": "relax.nn.softmax", "args": [{"weight": 2}], "attrs": {}, "out": [{"shape": [2, 4], "dtype": "float32"}]},
-            {"op": "relax.astype", "args": [], "attrs": {"dtype": "float32"}, "out": [{"shape": [2], "dtype": "float32"}]},
+            {
+                "op": "relax.add",
+                "args": [{"input": 0}, {"weight": 0}],
+                "attrs": {},
+                "out": [{"shape": [2, 4], "dtype": "float32"}],
+            },
+            {
+                "op": "relax.nn.softmax",
+                "args": [{"weight": 2}],
+                "attrs": {},
+                "out": [{"shape": [2, 4], "dtype": "float32"}],
+            },
+            {
+                "op": "relax.astype",
+                "args": [],
+                "attrs": {"dtype": "float32"},
+                "out": [{"shape": [2], "dtype": "float32"}],
+            },
         ],
-        "weights": [{"shape": [4], "dtype": "float32", "offset": 0}, {"shape": [1], "dtype": "int64", "offset": 16},
-                    {"shape": [4], "dtype": "float32", "offset": 24}],
+        "weights": [
+            {"shape": [4], "dtype": "float32", "offset": 0},
+            {"shape": [1], "dtype": "int64", "offset": 16},
+            {"shape": [4], "dtype": "float32", "offset": 24},
+        ],
     }
     big = np.array([1.0, -3.4e38, 7e4, np.inf], "float32")
     half, weights = precision.to_fp16(spec, [big, np.ones(1, "int64"), big])

@@ -1,5 +1,6 @@
 """Concurrent calls from many threads; errors that name the subgraph, input and TensorRT's message;
 plans built at compile time via partition_for_tensorrt."""
+
 import logging
 import threading
 
@@ -19,8 +20,9 @@ pytestmark = pytest.mark.skipif(not tensorrt.available(), reason="needs a Tensor
 
 
 def test_eight_threads_share_a_model():
-    mod = make_module(lambda x: relax.op.nn.relu(relax.op.multiply(x, relax.const(np.float32(2)))),
-                      {"x": ((4,), "float32")})
+    mod = make_module(
+        lambda x: relax.op.nn.relu(relax.op.multiply(x, relax.const(np.float32(2)))), {"x": ((4,), "float32")}
+    )
     pmod, _ = tvm_trt.partition_for_tensorrt(mod)
     # JIT-link once: VirtualMachine(executable) exports and reloads it, which TVM does not
     # make thread-safe (concurrent exports abort).
@@ -66,8 +68,11 @@ def test_wrong_input_names_subgraph_input_and_expected_shape():
     subgraph = Subgraph("k", spec.pack(sub)[1], weights)
     from tvm_trt.runtime.dlpack import TensorRef
 
-    with pytest.raises(ValueError, match=r"subgraph sg_test: input 0 \(.*\) has shape \[2, 3, 9, 8\] float32, "
-                                         r"expected \[2, 3, 8, 8\] float32"):
+    with pytest.raises(
+        ValueError,
+        match=r"subgraph sg_test: input 0 \(.*\) has shape \[2, 3, 9, 8\] float32, "
+        r"expected \[2, 3, 8, 8\] float32",
+    ):
         subgraph.check_inputs([TensorRef(0, 1, 0, (2, 3, 9, 8), "float32")])
     with pytest.raises(ValueError, match="float16, expected"):
         subgraph.check_inputs([TensorRef(0, 1, 0, (2, 3, 8, 8), "float16")])
@@ -111,7 +116,7 @@ def test_engine_refused_here_carries_tensorrt_reason():
     if tvm.cuda(0).exist:
         pytest.skip("a GPU is present; deserialisation may succeed")
     pmod, _ = tvm_trt.partition_for_tensorrt(make_module(relax.op.nn.relu, {"x": ((1, 4), "float32")}))
-    (name, func), = tvm_trt.partition.offloaded_functions(pmod).items()
+    ((name, func),) = tvm_trt.partition.offloaded_functions(pmod).items()
     sub, weights = spec.from_function(func, name, {"max_workspace_size": 1 << 20})
     plan = engine.build_plan(sub, weights, ((1, 4),), engine.BuildSettings(fp16=False, workspace=1 << 20))
     with pytest.raises(RuntimeError) as info:

@@ -1,4 +1,5 @@
 """``python -m tvm_trt.cli``."""
+
 from .entry import main
 
 raise SystemExit(main())

@@ -1,4 +1,5 @@
 """Shared by the ``tvm-trt`` commands: the one-line usage error, shapes/version/config parsing, options and targets."""
+
 from __future__ import annotations
 
 import contextlib
@@ -29,8 +30,10 @@ def parse_shapes(items: Optional[Sequence[str]]) -> Optional[Dict[str, Tuple[int
             if not sep or not name:
                 raise ValueError
             if name in shapes:
-                raise UsageError(f"--input-shape {name}=... is given twice ({name}={','.join(map(str, shapes[name]))} "
-                                 f"and {item}): give each input once")
+                raise UsageError(
+                    f"--input-shape {name}=... is given twice ({name}={','.join(map(str, shapes[name]))} "
+                    f"and {item}): give each input once"
+                )
             shapes[name] = tuple(int(d) for d in dims.split(","))
             if any(d <= 0 for d in shapes[name]):
                 raise ValueError
@@ -51,8 +54,10 @@ def parse_version(text: Optional[str]) -> Optional[Tuple[int, int, int]]:
     except (TypeError, ValueError):
         raise UsageError(f"bad --version {text!r}: expected MAJOR.MINOR or MAJOR.MINOR.PATCH, e.g. 8.6.1") from None
     if version[0] > NEWEST_TENSORRT_MAJOR:
-        warn(f"--version {text}: no TensorRT {version[0]} exists yet (newest known: {NEWEST_TENSORRT_MAJOR}.x); "
-             "ops are gated as for the newest")
+        warn(
+            f"--version {text}: no TensorRT {version[0]} exists yet (newest known: {NEWEST_TENSORRT_MAJOR}.x); "
+            "ops are gated as for the newest"
+        )
     return version
 
 
@@ -97,8 +102,10 @@ def make_target(kind: str, arch: Optional[str], host_triple: Optional[str]):
             raise UsageError("--arch applies to --target cuda only")
         return tvm.target.Target(host)
     if not arch:  # TVM would silently pick sm_50, which no TensorRT of ours supports
-        raise UsageError("--target cuda needs --arch, the GPU the library is for (e.g. sm_87 for Jetson Orin, "
-                         "sm_86 for RTX 30xx, sm_90 for H100)")
+        raise UsageError(
+            "--target cuda needs --arch, the GPU the library is for (e.g. sm_87 for Jetson Orin, "
+            "sm_86 for RTX 30xx, sm_90 for H100)"
+        )
     if not (arch.startswith("sm_") and arch[3:].isdigit()):
         raise UsageError(f"bad --arch {arch!r}: expected e.g. sm_87")
     return tvm.target.Target({"kind": "cuda", "arch": arch}, host=host)

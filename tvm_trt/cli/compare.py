@@ -4,6 +4,7 @@
 ``LIB.so.json``) in onnxruntime on the same inputs; ``--compare FILE.npz`` reads reference
 outputs saved earlier (``run --save``), e.g. from another GPU or an earlier build.
 """
+
 from __future__ import annotations
 
 import os
@@ -63,5 +64,7 @@ def compare_outputs(reference: str, meta: Dict, specs, arrays, outputs) -> None:
         diff = np.abs(got.astype("float64") - want.astype("float64"))
         scale = np.abs(want.astype("float64"))
         rel = float((diff / np.maximum(scale, 1e-6)).max()) if diff.size else 0.0
-        print(f"output {i} vs {reference}: max abs err {float(diff.max()) if diff.size else 0.0:.3g}, "
-              f"max rel err {rel:.3g}")
+        print(
+            f"output {i} vs {reference}: max abs err {float(diff.max()) if diff.size else 0.0:.3g}, "
+            f"max rel err {rel:.3g}"
+        )

@@ -1,4 +1,5 @@
 """``tvm-trt compile``: partition, build and export a library (+ ``LIB.so.json``)."""
+
 from __future__ import annotations
 
 import json
@@ -9,7 +10,14 @@ from typing import Dict, List
 from ..core.ir import error_line
 from ..runtime import library_check
 from .common import (
-    UsageError, check_compiler, check_output, make_target, output_file, parse_shapes, partition_options, triple_of,
+    UsageError,
+    check_compiler,
+    check_output,
+    make_target,
+    output_file,
+    parse_shapes,
+    partition_options,
+    triple_of,
     write_file,
 )
 from .models import load_model, simplify_option, tensorrt_parser_option
@@ -29,8 +37,10 @@ def _export(ex, path: str, cc) -> None:
             ex.export_library(tmp, **({"cc": cc} if cc else {}))
         except Exception as err:
             text = str(err)
-            cause = next((ln.strip() for ln in text.splitlines() if "error" in ln.lower() and "Compilation error" not
-                          in ln), None) or error_line(err)
+            cause = next(
+                (ln.strip() for ln in text.splitlines() if "error" in ln.lower() and "Compilation error" not in ln),
+                None,
+            ) or error_line(err)
             raise UsageError(f"cannot link {path!r}{f' with {cc}' if cc else ''}: {cause}") from None
 
 
@@ -43,15 +53,18 @@ def cmd_compile(args) -> int:
     check_output(args.output, [args.model], "library -o", args.force, library=True)
     check_compiler(args.cc)
     target = make_target(args.target, args.arch, args.host_triple or triple_of(args.cc))
-    mod, params = load_model(args.model, parse_shapes(args.input_shape), simplify_option(args),
-                             tensorrt_parser_option(args))
+    mod, params = load_model(
+        args.model, parse_shapes(args.input_shape), simplify_option(args), tensorrt_parser_option(args)
+    )
     pmod, config, report = partition_with_report(mod, params, **options)
     start = time.perf_counter()
     try:
         ex = tvm_trt.build(pmod, target)
     except Exception as err:  # e.g. an LLVM triple the host cannot generate code for
         if args.host_triple or args.cc:
-            raise UsageError(f"cannot build for host {args.host_triple or triple_of(args.cc)!r}: {error_line(err)}") from None
+            raise UsageError(
+                f"cannot build for host {args.host_triple or triple_of(args.cc)!r}: {error_line(err)}"
+            ) from None
         raise
     _export(ex, args.output, args.cc)
     meta = {

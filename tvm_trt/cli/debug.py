@@ -1,4 +1,5 @@
 """``tvm-trt debug``: which layer of the TensorRT network loses accuracy in FP16 / INT8 (no GPU needed)."""
+
 from __future__ import annotations
 
 from .common import UsageError, parse_shapes, partition_options, write_file
@@ -21,11 +22,14 @@ def cmd_debug(args) -> int:
         inputs = [given.get(name, default) for name, default in zip(names, defaults)]
         for name, array, default in zip(names, inputs, defaults):
             if array.shape != default.shape or array.dtype != default.dtype:
-                raise UsageError(f"--input {name!r} is {list(array.shape)} {array.dtype}; "
-                                 f"the model takes {list(default.shape)} {default.dtype}")
+                raise UsageError(
+                    f"--input {name!r} is {list(array.shape)} {array.dtype}; "
+                    f"the model takes {list(default.shape)} {default.dtype}"
+                )
     options = partition_options(args)
-    report = compare(mod, params, inputs, precision=args.precision, tolerance=args.tolerance,
-                     suggest=not args.no_suggest, **options)
+    report = compare(
+        mod, params, inputs, precision=args.precision, tolerance=args.tolerance, suggest=not args.no_suggest, **options
+    )
     print(report.to_text())
     if args.json:
         write_file(args.json, report.to_json())

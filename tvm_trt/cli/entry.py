@@ -9,6 +9,7 @@ MODEL is an ONNX file, an MXNet checkpoint prefix (PREFIX-symbol.json + PREFIX-0
 ``module:function`` returning ``(mod, params)``. ``compile`` writes ``LIB.so.json`` next to the
 library (inputs, target, config) so ``run`` can make inputs and pick the device.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -59,13 +60,23 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--input-shape", action="append", metavar="NAME=D1,D2,...", help="repeatable")
         p.add_argument("--version", help="target TensorRT version, e.g. 8.6.1 (default: the installed one)")
         p.add_argument("--no-implicit-batch", action="store_true", help="allow ops on the batch axis")
-        p.add_argument("--no-simplify", action="store_true",
-                       help="import the ONNX file as it is (default: ONNX shape inference + onnxslim when installed)")
-        p.add_argument("--tensorrt-parser", choices=("auto", "always", "never"), default="auto",
-                       help="TensorRT's own ONNX parser runs the whole model: where TVM's importer refuses it "
-                            "(auto), always, or never")
-        p.add_argument("--config", metavar="NAME|FILE.json",
-                       help="partition_for_tensorrt options: a preset (jetson-orin, server) or a JSON file")
+        p.add_argument(
+            "--no-simplify",
+            action="store_true",
+            help="import the ONNX file as it is (default: ONNX shape inference + onnxslim when installed)",
+        )
+        p.add_argument(
+            "--tensorrt-parser",
+            choices=("auto", "always", "never"),
+            default="auto",
+            help="TensorRT's own ONNX parser runs the whole model: where TVM's importer refuses it "
+            "(auto), always, or never",
+        )
+        p.add_argument(
+            "--config",
+            metavar="NAME|FILE.json",
+            help="partition_for_tensorrt options: a preset (jetson-orin, server) or a JSON file",
+        )
 
     p = add_parser("report", help="show what TensorRT would take and why the rest stays in TVM")
     model_args(p)
@@ -92,18 +103,26 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--repeat", type=int, default=10)
     p.add_argument("--cast", action="store_true", help="convert inputs of another dtype (default: refuse them)")
     p.add_argument("--save", metavar="OUT.npz", help="write the outputs (output_0, output_1, ...)")
-    p.add_argument("--compare", metavar="onnxruntime|REF.npz",
-                   help="print max abs/rel error per output against onnxruntime on the ONNX model compiled, or "
-                        "against outputs saved with --save")
+    p.add_argument(
+        "--compare",
+        metavar="onnxruntime|REF.npz",
+        help="print max abs/rel error per output against onnxruntime on the ONNX model compiled, or "
+        "against outputs saved with --save",
+    )
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("debug", help="compare every TensorRT layer in FP16/INT8 with TVM float32 (no GPU needed)")
     model_args(p)
-    p.add_argument("--input", action="append", metavar="NAME=FILE.npy",
-                   help="repeatable; default random data (real inputs show the activations that matter)")
+    p.add_argument(
+        "--input",
+        action="append",
+        metavar="NAME=FILE.npy",
+        help="repeatable; default random data (real inputs show the activations that matter)",
+    )
     p.add_argument("--precision", choices=("fp32", "fp16", "int8"), default="fp16")
-    p.add_argument("--tolerance", type=float, default=1e-2,
-                   help="max |err| / max |float32 value| a layer may reach (default 1e-2)")
+    p.add_argument(
+        "--tolerance", type=float, default=1e-2, help="max |err| / max |float32 value| a layer may reach (default 1e-2)"
+    )
     p.add_argument("--no-suggest", action="store_true", help="do not rebuild to find fp32_ops")
     p.add_argument("--json", metavar="FILE", help="write the report as JSON")
     p.add_argument("--plot", metavar="FILE.png", help="draw the error per layer (needs matplotlib: the plot extra)")
@@ -135,8 +154,10 @@ def _run(args) -> int:
         if not getattr(args, "debug", False):
             warnings.showwarning = _one_line_warnings
         for name in env.check_all():  # a bad TVM_TENSORRT_* value is named before any work
-            print(f"tvm-trt: warning: {name} is not a variable tvm-trt reads (known: {', '.join(env.CHECKS)})",
-                  file=sys.stderr)
+            print(
+                f"tvm-trt: warning: {name} is not a variable tvm-trt reads (known: {', '.join(env.CHECKS)})",
+                file=sys.stderr,
+            )
         configure_logging()
         return args.func(args)
     except KeyboardInterrupt:
@@ -153,8 +174,10 @@ def _run(args) -> int:
         if isinstance(err, RuntimeError):
             print(f"tvm-trt {command}: failed: {error_line(err)}", file=sys.stderr)
         else:  # not an error we raise on purpose: a bug
-            print(f"tvm-trt {command}: failed: {type(err).__name__}: {error_line(err)} (--debug shows the traceback)",
-                  file=sys.stderr)
+            print(
+                f"tvm-trt {command}: failed: {type(err).__name__}: {error_line(err)} (--debug shows the traceback)",
+                file=sys.stderr,
+            )
         return 1
 
 

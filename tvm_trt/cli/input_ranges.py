@@ -4,6 +4,7 @@
 mostly 0 (or out of range), so ``compile`` records, for every integer input that reaches the indices
 of a ``take`` (ONNX Gather) through shape-only ops, the size of the table's indexed axis.
 """
+
 from __future__ import annotations
 
 from typing import Dict
@@ -12,8 +13,15 @@ import tvm
 from tvm import relax
 
 # ops that move indices around without changing their values
-_PASS_THROUGH = {"relax.astype", "relax.reshape", "relax.expand_dims", "relax.squeeze", "relax.flatten",
-                 "relax.permute_dims", "relax.broadcast_to"}
+_PASS_THROUGH = {
+    "relax.astype",
+    "relax.reshape",
+    "relax.expand_dims",
+    "relax.squeeze",
+    "relax.flatten",
+    "relax.permute_dims",
+    "relax.broadcast_to",
+}
 
 
 def index_ranges(mod) -> Dict[str, int]:
@@ -41,4 +49,3 @@ def index_ranges(mod) -> Dict[str, int]:
                 key = origin[value.args[1]]
                 ranges[key] = min(size, ranges.get(key, size))
     return ranges
-

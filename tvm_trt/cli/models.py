@@ -1,4 +1,5 @@
 """``tvm-trt`` model loading: ONNX files, MXNet checkpoint prefixes and ``module:function``, each with one-line errors."""
+
 from __future__ import annotations
 
 import contextlib
@@ -34,8 +35,7 @@ def load_model(spec: str, shapes, simplify: Optional[bool] = None, tensorrt_pars
     if sep and module_name and func_name:
         return _from_function(spec, module_name, func_name)
     raise UsageError(
-        f"MODEL {spec!r} not found: expected an .onnx file, an MXNet prefix with {spec}-symbol.json, "
-        "or module:function"
+        f"MODEL {spec!r} not found: expected an .onnx file, an MXNet prefix with {spec}-symbol.json, or module:function"
     )
 
 
@@ -60,7 +60,9 @@ def check_onnx_shapes(path: str, shapes) -> None:
     for inp in model.graph.input:
         if inp.name not in shapes or not inp.type.tensor_type.HasField("shape"):
             continue
-        dims = [d.dim_value if d.HasField("dim_value") else (d.dim_param or "?") for d in inp.type.tensor_type.shape.dim]
+        dims = [
+            d.dim_value if d.HasField("dim_value") else (d.dim_param or "?") for d in inp.type.tensor_type.shape.dim
+        ]
         given = list(shapes[inp.name])
         if len(dims) != len(given):
             raise UsageError(
@@ -135,7 +137,9 @@ def _from_mxnet(prefix: str, shapes):
         # MXNet's message is its whole C++ stack; the line naming the failing operator is the one to keep
         lines = [re.sub(r"\[\d\d:\d\d:\d\d\] \S+:\d+: ", "", ln.strip()) for ln in str(err).splitlines() if ln.strip()]
         key = next((ln for ln in lines if "Error in operator" in ln or "Check failed" in ln), lines[0] if lines else "")
-        raise UsageError(f"MXNet model {prefix!r} does not accept --input-shape {_shapes_text(shapes)}: {key}") from None
+        raise UsageError(
+            f"MXNet model {prefix!r} does not accept --input-shape {_shapes_text(shapes)}: {key}"
+        ) from None
     sys.stdout.write(printed.getvalue())
     return model
 
@@ -148,8 +152,9 @@ def _from_function(spec: str, module_name: str, func_name: str):
     except ImportError as err:
         raise UsageError(f"cannot import {module_name!r} for MODEL {spec!r}: {err}") from None
     except SyntaxError as err:
-        raise UsageError(f"cannot import {module_name!r} for MODEL {spec!r}: {err.msg} ({err.filename}, line "
-                         f"{err.lineno})") from None
+        raise UsageError(
+            f"cannot import {module_name!r} for MODEL {spec!r}: {err.msg} ({err.filename}, line {err.lineno})"
+        ) from None
     func = getattr(module, func_name, None)
     if not callable(func):
         raise UsageError(f"{module_name!r} has no function {func_name!r}")

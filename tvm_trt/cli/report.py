@@ -1,4 +1,5 @@
 """``tvm-trt report``: what TensorRT would take and why the rest stays in TVM."""
+
 from __future__ import annotations
 
 
@@ -14,8 +15,9 @@ def cmd_report(args) -> int:
     for flag, path in (("--json", args.json), ("--svg", args.svg)):
         if path:  # checked before the report's work, not after it
             check_output(path, [args.model], flag, force=True)
-    mod, params = load_model(args.model, parse_shapes(args.input_shape), simplify_option(args),
-                             tensorrt_parser_option(args))
+    mod, params = load_model(
+        args.model, parse_shapes(args.input_shape), simplify_option(args), tensorrt_parser_option(args)
+    )
     report = partition_report(mod, params, **partition_options(args))
     print(report)
     if args.json:

@@ -1,4 +1,5 @@
 """``tvm-trt run``: check and load an exported library, run it on random or given inputs."""
+
 from __future__ import annotations
 
 import os
@@ -33,9 +34,7 @@ def check_input(name: str, array, spec: Dict, cast: bool):
     """The array for input ``name`` as the model takes it: same rank, the fixed dims equal
     (symbolic ones any size), same dtype unless ``cast``."""
     shape = spec["shape"]
-    fits = len(array.shape) == len(shape) and all(
-        not isinstance(d, int) or d == g for d, g in zip(shape, array.shape)
-    )
+    fits = len(array.shape) == len(shape) and all(not isinstance(d, int) or d == g for d, g in zip(shape, array.shape))
     if not fits:
         raise UsageError(
             f"input {name!r} has shape {list(array.shape)}, the model takes {shape}"
@@ -43,9 +42,7 @@ def check_input(name: str, array, spec: Dict, cast: bool):
         )
     if str(array.dtype) != spec["dtype"]:
         if not cast:
-            raise UsageError(
-                f"input {name!r} is {array.dtype}, the model takes {spec['dtype']} (--cast converts it)"
-            )
+            raise UsageError(f"input {name!r} is {array.dtype}, the model takes {spec['dtype']} (--cast converts it)")
         array = array.astype(spec["dtype"])
     return array
 
@@ -59,8 +56,10 @@ def _read_meta(lib: str) -> Dict:
     except LibraryError as err:
         raise UsageError(str(err)) from None
     if meta is not None and not meta.get("inputs"):
-        raise UsageError(f"{lib}.json has no inputs: it is not the file tvm-trt compile writes (compile again, "
-                         "or remove it and give every input with --input NAME=file.npy)")
+        raise UsageError(
+            f"{lib}.json has no inputs: it is not the file tvm-trt compile writes (compile again, "
+            "or remove it and give every input with --input NAME=file.npy)"
+        )
     return meta or {}
 
 
@@ -123,8 +122,9 @@ def cmd_run(args) -> int:
     except Exception as err:  # a shared library, but not one tvm.compile exported
         reason = error_line(err)
         if "cuda" in reason.lower() and not meta:
-            raise UsageError(f"{args.library} holds CUDA code and has no {args.library}.json: it needs a CUDA GPU "
-                             f"({reason})") from None
+            raise UsageError(
+                f"{args.library} holds CUDA code and has no {args.library}.json: it needs a CUDA GPU ({reason})"
+            ) from None
         raise UsageError(f"{args.library} is not a library exported by tvm-trt compile ({reason})") from None
     tensors = [tvm.runtime.tensor(a, dev) for a in arrays]
     out = vm["main"](*tensors)  # first call builds or loads the TensorRT engines
@@ -137,10 +137,7 @@ def cmd_run(args) -> int:
     outputs = [out] if isinstance(out, tvm.runtime.Tensor) else list(out)
     for i, o in enumerate(outputs):
         a = o.numpy()
-        print(
-            f"output {i}: shape {list(a.shape)} {a.dtype} min {a.min():.6g} max {a.max():.6g} "
-            f"mean {a.mean():.6g}"
-        )
+        print(f"output {i}: shape {list(a.shape)} {a.dtype} min {a.min():.6g} max {a.max():.6g} mean {a.mean():.6g}")
     if args.save:
         with output_file(args.save) as tmp:
             with open(tmp, "wb") as f:

@@ -1,4 +1,5 @@
 """tvm_trt.build: RunCodegen (our relax.ext.tensorrt) + tvm.compile."""
+
 from __future__ import annotations
 
 import json
@@ -32,11 +33,18 @@ def build(mod: tvm.IRModule, target, config: Optional[Dict[str, Any]] = None, **
     codegen_options.update(options)
     check_options(codegen_options, "tvm_trt.build")
     offloaded = offloaded_functions(mod)
-    carried = next((json.loads(str(f.attrs[CONFIG_ATTR])) for f in offloaded.values()
-                    if f.attrs is not None and CONFIG_ATTR in f.attrs), {})
+    carried = next(
+        (
+            json.loads(str(f.attrs[CONFIG_ATTR]))
+            for f in offloaded.values()
+            if f.attrs is not None and CONFIG_ATTR in f.attrs
+        ),
+        {},
+    )
     effective = CompileOptions.from_json({**carried, **codegen_options}, "tvm_trt.build")
-    precision_gate.check_compile(effective, precision_gate.target_arch(target, given),
-                                 precision_gate.has_fp8(offloaded.values()))
+    precision_gate.check_compile(
+        effective, precision_gate.target_arch(target, given), precision_gate.has_fp8(offloaded.values())
+    )
     codegen_options["fallback"] = bool(codegen_options.get("fallback", True))
     host = target.host if target.host is not None else (target if target.kind.name in ("llvm", "c") else None)
     if host is not None:

@@ -1,6 +1,7 @@
 """The spec of a parsed function (``core/parsed_onnx.py``): its inputs and outputs as ours, no op
 nodes, and one weight, the ONNX model's bytes (weights included): stored once in the library's
 weights object like any subgraph's weights."""
+
 from __future__ import annotations
 
 import json

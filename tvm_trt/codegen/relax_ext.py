@@ -9,6 +9,7 @@ whether TVM's twin must run instead. The weights are raw bytes in a second modul
 TVM links into the exported ``.so``) under a symbol named by their digest (see
 ``codegen.weights_writer``).
 """
+
 from __future__ import annotations
 
 import json

@@ -3,6 +3,7 @@
 functions involved go back to TVM with one warning naming them and TVM's reason, and the module
 is compiled again. Plain TVM compiles the module it was partitioned from, so the flow never
 crashes where plain TVM works; only a failure that remains with nothing offloaded is raised."""
+
 from __future__ import annotations
 
 import re
@@ -14,6 +15,7 @@ from tvm import relax
 
 from ..core import ir
 from .. import partition
+
 
 class TVMBuildError(RuntimeError):
     """tvm.compile failed on the lowered module (the message is TVM's reason, one line)."""

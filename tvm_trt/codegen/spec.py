@@ -8,6 +8,7 @@ the library's weights object (``codegen.weights_writer``), plus the digest of th
 the stub carries is the spec's JSON text; its sha256 is the content hash engine cache keys
 start from (it covers the weights through their digest), computed at compile time.
 """
+
 from __future__ import annotations
 
 from typing import Any, Dict, List, Tuple
@@ -19,6 +20,7 @@ from tvm import relax
 from ..core import graph, ir
 from ..core.spec_format import FORMAT, content_hash, pack, unpack, weight_views, weights_id  # noqa: F401  (re-exported)
 from . import weights_writer
+
 
 def _type_json(ty) -> Dict[str, Any]:
     return {"shape": ir.dims(ty), "dtype": str(ty.dtype)}
@@ -34,8 +36,14 @@ class _SpecBuilder(graph.Visitor):
         outs = [_type_json(t) for t in ir.tensor_types(call)]
         for out in outs:
             if out["shape"] is None:  # typed from a shape param (reshape, broadcast_to): its value
-                out["shape"] = next((a["shape"] for a in args if isinstance(a, dict) and "shape" in a
-                                     and len(a["shape"]) == ir.ndim(call.ty)), None)
+                out["shape"] = next(
+                    (
+                        a["shape"]
+                        for a in args
+                        if isinstance(a, dict) and "shape" in a and len(a["shape"]) == ir.ndim(call.ty)
+                    ),
+                    None,
+                )
         self.nodes.append(
             {
                 "op": call.op.name,
@@ -119,5 +127,3 @@ def from_function(func: relax.Function, symbol: str, config: Dict[str, Any]) -> 
         "config": config,
     }
     return spec, builder.weights
-
-

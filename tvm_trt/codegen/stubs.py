@@ -12,6 +12,7 @@ the stub keeps it in a static slot of the library), set to 0 when the subgraph f
 from then on the stub does not enter Python. ``<symbol>_ok()`` returns that byte to ``main``,
 which runs TVM's twin of the subgraph when it is 0 (see ``weights.lift``).
 """
+
 from __future__ import annotations
 
 from typing import List, Sequence
@@ -50,8 +51,9 @@ def _state_byte(key: str):
     return [decl_slot, fetch, decl_state], tir.BufferLoad(state, [0])
 
 
-def stub(symbol: str, num_args: int, skip: Sequence[int], dynamic_ndims: Sequence[int], key: str,
-         blob: str) -> tir.PrimFunc:
+def stub(
+    symbol: str, num_args: int, skip: Sequence[int], dynamic_ndims: Sequence[int], key: str, blob: str
+) -> tir.PrimFunc:
     """``dynamic_ndims``: per tensor argument (inputs, then outputs), its rank when its shape has a
     symbolic dim (its dims are passed), else 0."""
     params = [tir.Var(f"arg{i}", "handle") for i in range(num_args)]
@@ -60,8 +62,9 @@ def stub(symbol: str, num_args: int, skip: Sequence[int], dynamic_ndims: Sequenc
     args: List = [tvm.ir.StringImm(key), _field("int32", first, _DEVICE_TYPE), _field("int32", first, _DEVICE_ID)]
     # each data pointer (+ byte_offset) reaches Python as a plain int (no ctypes object to unwrap)
     args += [
-        tir.call_intrin("int64", "tirx.handle_add_byte_offset", _field("handle", t, _DATA),
-                        _field("uint64", t, _BYTE_OFFSET))
+        tir.call_intrin(
+            "int64", "tirx.handle_add_byte_offset", _field("handle", t, _DATA), _field("uint64", t, _BYTE_OFFSET)
+        )
         for t in tensors
     ]
     decls = []

@@ -14,6 +14,7 @@ its constants made parameters, called from ``main`` with the tuple ``tvm_trt.wei
 (views of the same bytes on the host, one device copy kept per device otherwise; one call per
 execution of the twin, not one per weight): no second stored copy.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -34,6 +35,7 @@ from ..core.spec_format import DIGEST_ATTR, OK_SUFFIX, WEIGHTS_FUNC, symbol  # n
 from ..runtime.weights import register_in_process  # noqa: F401  (codegen registers what it built)
 
 ALIGN = 64
+
 
 def as_array(const) -> np.ndarray:
     """A NumPy view of a constant's host data (no copy)."""
@@ -71,7 +73,9 @@ _MACHINES = {"x86_64": 62, "amd64": 62, "aarch64": 183, "arm64": 183}  # ELF e_m
 def _machine(host_triple: str) -> int:
     arch = (host_triple.split("-")[0] if host_triple else "") or platform.machine().lower()
     if arch not in _MACHINES:
-        raise RuntimeError(f"tvm_trt: cannot store weights for host {host_triple or arch!r} (ELF x86_64 / aarch64 only)")
+        raise RuntimeError(
+            f"tvm_trt: cannot store weights for host {host_triple or arch!r} (ELF x86_64 / aarch64 only)"
+        )
     return _MACHINES[arch]
 
 
@@ -114,8 +118,11 @@ def write_elf_object(path: str, regions: Dict[str, Sequence[np.ndarray]], host_t
         (3, 0, shstrtab_off, len(shstrtab), 0, 0, 1, 0, 4),
         (1, 0, shdr_off, 0, 0, 0, 1, 0, 5),  # .note.GNU-stack: no executable stack
     ]
-    header = b"\x7fELF" + bytes([2, 1, 1, 0]) + b"\0" * 8 + struct.pack(
-        "<HHIQQQIHHHHHH", 1, machine, 1, 0, 0, shdr_off, 0, 64, 0, 0, 64, len(sections), 4
+    header = (
+        b"\x7fELF"
+        + bytes([2, 1, 1, 0])
+        + b"\0" * 8
+        + struct.pack("<HHIQQQIHHHHHH", 1, machine, 1, 0, 0, shdr_off, 0, 64, 0, 0, 64, len(sections), 4)
     )
     with open(path, "wb") as f:
         f.write(header.ljust(data_off, b"\0"))
@@ -126,7 +133,7 @@ def write_elf_object(path: str, regions: Dict[str, Sequence[np.ndarray]], host_t
         f.seek(symtab_off)
         f.write(symtab + strtab + shstrtab)
         f.seek(shdr_off)
-        for (typ, flags, off, size, link, info, align, entsize, idx) in sections:
+        for typ, flags, off, size, link, info, align, entsize, idx in sections:
             f.write(struct.pack("<IIQQQQIIQQ", sh_name[idx], typ, flags, 0, off, size, link, info, align, entsize))
 
 

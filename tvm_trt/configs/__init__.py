@@ -5,6 +5,7 @@
 
 Each preset is a JSON object in this directory (``<name>.json``); ``tvm-trt --config NAME`` uses them.
 """
+
 from __future__ import annotations
 
 import json

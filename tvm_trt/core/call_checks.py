@@ -4,6 +4,7 @@ An op's registration (``registry.register_op``) adds its own data to these (mini
 version, dtypes) and its predicate; ``OpEntry.policy`` lists the whole chain in the order it is
 asked. Each check is ``(call, opts) -> Optional[str]``, a reason or None, like a predicate.
 """
+
 from __future__ import annotations
 
 from typing import Callable, Iterable, List, Optional
@@ -23,22 +24,33 @@ def tensor_types(call: relax.Call) -> List:
 
 def output_shapes_from_inputs(call, opts) -> Optional[str]:
     if any(ir.dims(ty) is None and ir.ndim(ty) >= 0 for ty in ir.tensor_types(call)):
-        return (f"{call.op.name}: output shape depends on the data (TensorRT needs output shapes computable "
-                "from input shapes)")
+        return (
+            f"{call.op.name}: output shape depends on the data (TensorRT needs output shapes computable "
+            "from input shapes)"
+        )
     return None
 
 
 def tensor_arguments(call, opts) -> Optional[str]:
     """Arguments are tensors (or constants), except a symbolic dim passed as a slice bound."""
-    dims = {v for t in tensor_types(call) for d in ir.dims(t) or []
-            if dim_expr.try_parse(d) is None for v in dim_expr.vars_of(d)}
+    dims = {
+        v
+        for t in tensor_types(call)
+        for d in ir.dims(t) or []
+        if dim_expr.try_parse(d) is None
+        for v in dim_expr.vars_of(d)
+    }
     for arg in call.args:
         for value in arg.fields if isinstance(arg, relax.Tuple) else [arg]:
-            if isinstance(value, relax.Var) and not ir.is_tensor(value) and not (
-                isinstance(value.ty, tvm.ir.PrimType) and str(value.name) in dims
+            if (
+                isinstance(value, relax.Var)
+                and not ir.is_tensor(value)
+                and not (isinstance(value.ty, tvm.ir.PrimType) and str(value.name) in dims)
             ):
-                return (f"{call.op.name} takes a run-time {type(value.ty).__name__} ({value.name}): "
-                        "TensorRT inputs are tensors")
+                return (
+                    f"{call.op.name} takes a run-time {type(value.ty).__name__} ({value.name}): "
+                    "TensorRT inputs are tensors"
+                )
     return None
 
 

@@ -2,6 +2,7 @@
 ``"T.min(seq, T.int64(512))"``), parsed with Python's ``ast`` into a small tree that is
 evaluated on integers (profiles, checks) or into TensorRT shape-tensor arithmetic (converters).
 """
+
 from __future__ import annotations
 
 import ast
@@ -115,5 +116,6 @@ def to_prim(dim: str, variables: Dict):
         "min": tvm.tirx.min,
         "max": tvm.tirx.max,
     }
-    return fold(parse(dim), lambda name: variables[name], lambda c: tvm.tirx.const(c, "int64"),
-                lambda op, a, b: ops[op](a, b))
+    return fold(
+        parse(dim), lambda name: variables[name], lambda c: tvm.tirx.const(c, "int64"), lambda op, a, b: ops[op](a, b)
+    )

@@ -2,6 +2,7 @@
 
 The one table both ends use: the network builder (specs -> TensorRT), the ops' converters and the
 reference executor (TensorRT -> NumPy)."""
+
 from __future__ import annotations
 
 from typing import List, Sequence

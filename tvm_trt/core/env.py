@@ -3,6 +3,7 @@
 A bad value raises ``EnvError`` (a ValueError) naming the variable, the value and what is
 allowed: a typo must not silently turn a switch off. Unset or empty means "use the default".
 """
+
 from __future__ import annotations
 
 import os

@@ -5,6 +5,7 @@ composite functions and calls them; each composite wraps one op (or op + TupleGe
 walker flattens that nesting into the op calls in order, so codegen (spec) and partitioning
 (un-offloading a subgraph) share one traversal.
 """
+
 from __future__ import annotations
 
 from typing import Any, Sequence

@@ -10,6 +10,7 @@
   activations, per-channel symmetric weights. Softmax, norms and every op that is not a conv
   or matmul keep float inputs (TensorRT runs them in float between the quantized layers).
 """
+
 from __future__ import annotations
 
 import copy

@@ -1,4 +1,5 @@
 """Small helpers over TVM 0.27 Relax IR (types, attrs, constants) shared by partition and codegen."""
+
 from __future__ import annotations
 
 import collections
@@ -23,9 +24,7 @@ def error_line(err: Exception) -> str:
 
 def is_constant(expr) -> bool:
     """A tensor constant (weights); IntImm/FloatImm are Constants too in 0.27 but hold scalars."""
-    return isinstance(expr, tvm.ir.expr.Constant) and isinstance(
-        getattr(expr, "value", None), tvm.runtime.Tensor
-    )
+    return isinstance(expr, tvm.ir.expr.Constant) and isinstance(getattr(expr, "value", None), tvm.runtime.Tensor)
 
 
 def const_value(expr) -> np.ndarray:
@@ -193,9 +192,7 @@ def restore_match_casts(mod: tvm.IRModule, hidden: Dict[str, tuple]) -> tvm.IRMo
         casts = dict(zip(result.fields[1:], types))
         blocks = []
         for block in func.body.blocks:
-            bindings = [
-                relax.MatchCast(b.var, b.value, casts[b.var]) if b.var in casts else b for b in block.bindings
-            ]
+            bindings = [relax.MatchCast(b.var, b.value, casts[b.var]) if b.var in casts else b for b in block.bindings]
             blocks.append(type(block)(bindings, block.span))
         body = relax.SeqExpr(blocks, result.fields[0])
         mod[gv] = relax.Function(func.params, body, ret_ty, func.is_pure, func.attrs, func.span)

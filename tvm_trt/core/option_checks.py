@@ -1,5 +1,6 @@
 """Value checks of CompileOptions fields: each returns the normalised value or raises ``Invalid``
 with what is allowed (options.py prefixes the option's name and the value given)."""
+
 from __future__ import annotations
 
 from typing import Callable, Optional

@@ -7,6 +7,7 @@ the config JSON when that differs from its name, the environment variable that o
 run time, and whether it is set by the pipeline rather than by the user. Follow a field by name:
 ``CompileOptions.<name>`` -> ``config["<name>"]`` -> ``runtime.engine.BuildSettings`` -> the builder.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -39,8 +40,9 @@ class OptionError(TypeError, ValueError):
     """A bad option name or value (a TypeError for the old callers, a ValueError for the new)."""
 
 
-def _field(default, checker, doc: str, *, env_var: Optional[str] = None, json_key: Optional[str] = None,
-           internal: bool = False):
+def _field(
+    default, checker, doc: str, *, env_var: Optional[str] = None, json_key: Optional[str] = None, internal: bool = False
+):
     meta = {"check": checker, "doc": doc, "env": env_var, "json_key": json_key, "internal": internal}
     if isinstance(default, (dict, list)):
         return dataclasses.field(default_factory=lambda: type(default)(default), metadata=meta)
@@ -51,55 +53,71 @@ def _field(default, checker, doc: str, *, env_var: Optional[str] = None, json_ke
 class CompileOptions:
     # --- partitioning --------------------------------------------------------------------------
     version: Optional[Tuple[int, int, int]] = _field(
-        None, check.version, "target TensorRT, e.g. (8, 6) or '8.6.1'; default: the installed one",
-        json_key="tensorrt_version")
+        None,
+        check.version,
+        "target TensorRT, e.g. (8, 6) or '8.6.1'; default: the installed one",
+        json_key="tensorrt_version",
+    )
     use_implicit_batch: Optional[bool] = _field(
-        None, check.optional(check.boolean), "keep the batch axis free (the rule of TensorRT < 7); None: by version")
+        None, check.optional(check.boolean), "keep the batch axis free (the rule of TensorRT < 7); None: by version"
+    )
     remove_no_mac_subgraphs: bool = _field(False, check.boolean, "subgraphs without conv/matmul stay in TVM")
     min_subgraph_size: int = _field(1, check.int_range(1, None), "subgraphs of fewer ops stay in TVM")
     exclude_ops: Tuple[str, ...] = _field((), check.op_names, "Relax ops that stay in TVM, e.g. ['relax.nn.softmax']")
     dynamic_shapes: Optional[Dict[str, Tuple[int, int, int]]] = _field(
-        None, check.optional(check.shape_ranges), "{symbolic var: (min, opt, max)}: fixed optimization profiles")
+        None, check.optional(check.shape_ranges), "{symbolic var: (min, opt, max)}: fixed optimization profiles"
+    )
     # --- precision -----------------------------------------------------------------------------
     use_fp16: bool = _field(False, check.boolean, "FP16 kernels", env_var=env.USE_FP16)
     use_int8: bool = _field(False, check.boolean, "INT8 with calibration or int8_scales", env_var=env.USE_INT8)
     int8_calibration_calls: Optional[int] = _field(
-        None, check.optional(check.int_range(1, None)), "calls that calibrate INT8", env_var=env.NUM_CALI_INT8)
+        None, check.optional(check.int_range(1, None)), "calls that calibrate INT8", env_var=env.NUM_CALI_INT8
+    )
     int8_calibration: str = _field("max", check.calibration, "'max' or 'percentile:P'", env_var=env.INT8_CALIBRATION)
     int8_scales: Optional[Dict[str, Any]] = _field(
-        None, check.optional(check.mapping), "scales from tvm_trt.calibrate(): no calibration calls")
+        None, check.optional(check.mapping), "scales from tvm_trt.calibrate(): no calibration calls"
+    )
     int8_calibration_run: Optional[str] = _field(
-        None, check.optional(check.string), "set by tvm_trt.calibrate() to collect its scales")
+        None, check.optional(check.string), "set by tvm_trt.calibrate() to collect its scales"
+    )
     fp32_ops: Tuple[str, ...] = _field(
-        (), check.fp32_op_names, "ops kept in float32 inside FP16 engines: Relax op names or tvm_trt.debug layer names")
+        (), check.fp32_op_names, "ops kept in float32 inside FP16 engines: Relax op names or tvm_trt.debug layer names"
+    )
     # --- builder -------------------------------------------------------------------------------
     max_workspace_size: int = _field(
-        1 << 30, check.int_range(1, (1 << 63) - 1), "builder workspace limit (bytes)", env_var=env.MAX_WORKSPACE_SIZE)
+        1 << 30, check.int_range(1, (1 << 63) - 1), "builder workspace limit (bytes)", env_var=env.MAX_WORKSPACE_SIZE
+    )
     builder_optimization_level: int = _field(3, check.int_range(0, 5), "TensorRT's builder optimization level")
     hardware_compatibility: str = _field(
-        "none", check.choice(check.HARDWARE_COMPATIBILITY), "plans portable across GPUs: none/ampere_plus/"
-        "same_compute_capability")
+        "none",
+        check.choice(check.HARDWARE_COMPATIBILITY),
+        "plans portable across GPUs: none/ampere_plus/same_compute_capability",
+    )
     version_compatible: bool = _field(False, check.boolean, "plans that run on later TensorRT versions")
     sparse_weights: bool = _field(False, check.boolean, "allow 2:4 structured-sparse kernels")
     max_aux_streams: Optional[int] = _field(
-        None, check.optional(check.int_range(0, 64)), "auxiliary streams per engine; None: TensorRT's choice")
+        None, check.optional(check.int_range(0, 64)), "auxiliary streams per engine; None: TensorRT's choice"
+    )
     compute_capabilities: Tuple[str, ...] = _field(
-        (), check.compute_capabilities, "TensorRT-RTX: GPUs an ahead-of-time plan targets, e.g. ['8.6', '12.0']")
+        (), check.compute_capabilities, "TensorRT-RTX: GPUs an ahead-of-time plan targets, e.g. ['8.6', '12.0']"
+    )
     dla_core: Optional[int] = _field(None, check.optional(check.int_range(0, 15)), "Jetson DLA core; None: GPU")
     dla_gpu_fallback: bool = _field(True, check.boolean, "layers DLA cannot run go to the GPU")
     # --- library and run time ------------------------------------------------------------------
     build_at_compile_time: bool = _field(False, check.boolean, "embed plans in the library")
     strip_weights: Optional[bool] = _field(
-        None, check.optional(check.boolean), "embed weight-stripped plans, refitted at load; None: where refit exists")
+        None, check.optional(check.boolean), "embed weight-stripped plans, refitted at load; None: where refit exists"
+    )
     fallback: bool = _field(True, check.boolean, "compile each subgraph with TVM too, run where TensorRT cannot")
-    cuda_graphs: bool = _field(False, check.boolean, "capture engine launches in CUDA graphs",
-                               env_var=env.CUDA_GRAPHS)
+    cuda_graphs: bool = _field(False, check.boolean, "capture engine launches in CUDA graphs", env_var=env.CUDA_GRAPHS)
     share_activation_memory: bool = _field(
-        False, check.boolean, "one device buffer for the activations of all subgraphs", env_var=env.SHARE_MEMORY)
+        False, check.boolean, "one device buffer for the activations of all subgraphs", env_var=env.SHARE_MEMORY
+    )
     # --- set by the pipeline ---------------------------------------------------------------------
     host_target: Optional[str] = _field(None, check.optional(check.string), "set by tvm_trt.build", internal=True)
     tir_var_upper_bound: Optional[Dict[str, int]] = _field(
-        None, check.optional(check.mapping), "main's bounds of symbolic vars", internal=True)
+        None, check.optional(check.mapping), "main's bounds of symbolic vars", internal=True
+    )
 
     def __post_init__(self):
         for f in dataclasses.fields(self):
@@ -109,11 +127,14 @@ class CompileOptions:
 
     # --- construction --------------------------------------------------------------------------
     @classmethod
-    def from_kwargs(cls, what: str = "partition_for_tensorrt", allow_internal: bool = False,
-                    **options: Any) -> "CompileOptions":
+    def from_kwargs(
+        cls, what: str = "partition_for_tensorrt", allow_internal: bool = False, **options: Any
+    ) -> "CompileOptions":
         """Options by name (JSON keys too); unknown names are refused with a did-you-mean."""
-        known = {**{f.metadata["json_key"]: f.name for f in _fields() if f.metadata["json_key"]},
-                 **{f.name: f.name for f in _fields()}}
+        known = {
+            **{f.metadata["json_key"]: f.name for f in _fields() if f.metadata["json_key"]},
+            **{f.name: f.name for f in _fields()},
+        }
         internal = {f.name for f in _fields() if f.metadata["internal"]}
         values = {}
         for key, value in options.items():
@@ -160,15 +181,20 @@ class CompileOptions:
         """``version`` and ``use_implicit_batch`` made concrete for the target TensorRT."""
         version = target_version(self.version)
         return dataclasses.replace(
-            self, version=version, use_implicit_batch=resolve_implicit_batch(self.use_implicit_batch, version))
+            self, version=version, use_implicit_batch=resolve_implicit_batch(self.use_implicit_batch, version)
+        )
 
     def partition_options(self, producers=None):
         """The PartitionOptions the predicates see (resolved version and batch rule)."""
         from .registry import PartitionOptions
 
         opts = self.resolved()
-        return PartitionOptions(version=opts.version, use_implicit_batch=opts.use_implicit_batch,
-                                exclude_ops=frozenset(opts.exclude_ops), producers=producers)
+        return PartitionOptions(
+            version=opts.version,
+            use_implicit_batch=opts.use_implicit_batch,
+            exclude_ops=frozenset(opts.exclude_ops),
+            producers=producers,
+        )
 
 
 # How each overriding variable is parsed (env.py checks the value and names the variable).
@@ -176,8 +202,10 @@ ENV_READERS = {
     env.USE_FP16: lambda: env.flag(env.USE_FP16, False),
     env.USE_INT8: lambda: env.flag(env.USE_INT8, False),
     env.NUM_CALI_INT8: env.calibration_calls,
-    env.INT8_CALIBRATION: lambda: (env.calibration_method(env.raw(env.INT8_CALIBRATION), env.INT8_CALIBRATION),
-                                   env.raw(env.INT8_CALIBRATION).strip())[1],
+    env.INT8_CALIBRATION: lambda: (
+        env.calibration_method(env.raw(env.INT8_CALIBRATION), env.INT8_CALIBRATION),
+        env.raw(env.INT8_CALIBRATION).strip(),
+    )[1],
     env.MAX_WORKSPACE_SIZE: lambda: env.positive_int(env.MAX_WORKSPACE_SIZE, 1),
     env.CUDA_GRAPHS: lambda: env.flag(env.CUDA_GRAPHS, False),
     env.SHARE_MEMORY: lambda: env.flag(env.SHARE_MEMORY, False),
@@ -216,8 +244,16 @@ def _jsonable(value):
 
 def option_table():
     """(name, default, allowed/doc) per user option: the README's table is checked against it."""
-    return [(f.name, f.default if f.default is not dataclasses.MISSING else f.default_factory(),
-             f.metadata["doc"], f.metadata["env"]) for f in _fields() if not f.metadata["internal"]]
+    return [
+        (
+            f.name,
+            f.default if f.default is not dataclasses.MISSING else f.default_factory(),
+            f.metadata["doc"],
+            f.metadata["env"],
+        )
+        for f in _fields()
+        if not f.metadata["internal"]
+    ]
 
 
 DEFAULTS = CompileOptions()

@@ -2,6 +2,7 @@
 ``frontend/trt_parser.py``): how they are marked. Their spec (``codegen/parsed_spec.py``) carries
 the ONNX model instead of our op nodes, and ``network/parsed_onnx.py`` rebuilds the network
 from it with the parser at run time."""
+
 from __future__ import annotations
 
 PARSED_ATTR = "tvm_trt.onnx_parser"  # on the function: JSON {"inputs": [names], "outputs": [names]}

@@ -5,6 +5,7 @@ At compile time (``tvm_trt.build`` for a CUDA target whose ``arch`` is given) a 
 cannot serve is an error naming both. At run time, where the precision came from the environment
 or the library meets an older GPU, a warning and the engine is built in FP32 instead.
 """
+
 from __future__ import annotations
 
 import logging
@@ -35,8 +36,11 @@ def target_arch(target, given) -> Optional[str]:
 
 
 def _requests(options, has_fp8: bool):
-    wanted = [("fp16", "use_fp16", options.use_fp16), ("int8", "use_int8", options.use_int8),
-              ("fp8", "an FP8-quantized model", has_fp8)]
+    wanted = [
+        ("fp16", "use_fp16", options.use_fp16),
+        ("int8", "use_int8", options.use_int8),
+        ("fp8", "an FP8-quantized model", has_fp8),
+    ]
     return [(kind, what) for kind, what, on in wanted if on]
 
 
@@ -63,8 +67,10 @@ def fit_to_gpu(options, gpu: str):
     for kind, field in (("fp16", "use_fp16"), ("int8", "use_int8")):
         need = MIN_SM[kind]
         if getattr(options, field) and sm < need:
-            message = (f"tvm_trt: {kind.upper()} needs a GPU of compute capability >= {need[0]}.{need[1]}; "
-                       f"{gpu} is {sm[0]}.{sm[1]}: building FP32 engines")
+            message = (
+                f"tvm_trt: {kind.upper()} needs a GPU of compute capability >= {need[0]}.{need[1]}; "
+                f"{gpu} is {sm[0]}.{sm[1]}: building FP32 engines"
+            )
             warnings.warn(message, stacklevel=3)
             log.warning(message)
             changes[field] = False

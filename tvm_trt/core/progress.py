@@ -9,6 +9,7 @@ builds read as a list. Nothing is drawn when stderr is not a terminal.
 ``TVM_TENSORRT_LOG_LEVEL`` (error, warning, info, verbose/debug) sets the level of the
 ``tvm_trt`` logger, which also receives TensorRT's own messages (logger ``tvm_trt.tensorrt``).
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -20,8 +21,13 @@ from typing import Optional
 
 from . import tensorrt, env
 
-_LEVELS = {"error": logging.ERROR, "warning": logging.WARNING, "info": logging.INFO,
-           "verbose": logging.DEBUG, "debug": logging.DEBUG}
+_LEVELS = {
+    "error": logging.ERROR,
+    "warning": logging.WARNING,
+    "info": logging.INFO,
+    "verbose": logging.DEBUG,
+    "debug": logging.DEBUG,
+}
 DELAY_S = 1.0
 REFRESH_S = 0.25
 
@@ -104,8 +110,14 @@ class BuildProgress:
         from tqdm import tqdm
 
         with self.lock:
-            self.bar = tqdm(total=100, desc=f"TensorRT {self.label}", file=self.stream, leave=False, delay=0.01,
-                            bar_format="{desc}: {percentage:3.0f}%|{bar}| {elapsed}{postfix}")
+            self.bar = tqdm(
+                total=100,
+                desc=f"TensorRT {self.label}",
+                file=self.stream,
+                leave=False,
+                delay=0.01,
+                bar_format="{desc}: {percentage:3.0f}%|{bar}| {elapsed}{postfix}",
+            )
             self.bar.start_t -= time.monotonic() - self.start  # the clock counts from the build's start
             self.shown = True
         while not self.done.is_set():

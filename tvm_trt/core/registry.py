@@ -14,6 +14,7 @@ An entry is the op's whole policy: ``entry.policy`` lists every check a call goe
 generic ones of ``call_checks``, then the op's version gate, dtypes and predicate), ``mac`` and
 ``keep_float32`` say how subgraphs holding it are kept and built.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -113,9 +114,7 @@ def as_version(v) -> Version:
         parts = tuple(v)
     except TypeError:
         raise TypeError(f"{what}: expected a tuple such as (8, 6, 1) or a string such as '8.6.1'") from None
-    if not 2 <= len(parts) <= 3 or not all(
-        isinstance(p, int) and not isinstance(p, bool) and p >= 0 for p in parts
-    ):
+    if not 2 <= len(parts) <= 3 or not all(isinstance(p, int) and not isinstance(p, bool) and p >= 0 for p in parts):
         raise TypeError(f"{what}: expected 2 or 3 non-negative ints such as (8, 6) or (8, 6, 1)")
     return tuple(list(parts) + [0] * (3 - len(parts)))
 
@@ -152,13 +151,16 @@ def register_op(
     min_version = as_version(min_version)
     dtypes = tuple(dtypes)
     if check is not None and not callable(check):
-        raise TypeError(f"register_op({op!r}): check must be a predicate (call, opts) -> None | str, "
-                        f"got {type(check).__name__}")
+        raise TypeError(
+            f"register_op({op!r}): check must be a predicate (call, opts) -> None | str, got {type(check).__name__}"
+        )
 
     def wrap(converter):
         if not callable(converter):
-            raise TypeError(f"register_op({op!r}): the converter must be callable (ctx, node) -> ITensor(s), "
-                            f"got {type(converter).__name__}")
+            raise TypeError(
+                f"register_op({op!r}): the converter must be callable (ctx, node) -> ITensor(s), "
+                f"got {type(converter).__name__}"
+            )
         if op in _REGISTRY and not override:
             raise ValueError(f"a TensorRT converter for {op} is already registered; pass override=True")
         _REGISTRY[op] = OpEntry(
@@ -219,8 +221,10 @@ def _asked(predicate: Predicate, call, opts) -> Optional[str]:
         log.warning("the predicate of %s raised %s: %s", name, type(err).__name__, err)
         return f"the predicate of {name} raised {type(err).__name__}: {err}"
     if reason is not None and not isinstance(reason, str):
-        message = (f"the predicate of {name} ({getattr(predicate, '__qualname__', predicate)}) returned "
-                   f"{reason!r} ({type(reason).__name__}); a predicate returns None (supported) or a reason string")
+        message = (
+            f"the predicate of {name} ({getattr(predicate, '__qualname__', predicate)}) returned "
+            f"{reason!r} ({type(reason).__name__}); a predicate returns None (supported) or a reason string"
+        )
         log.warning("%s", message)
         return message
     return reason or None

@@ -1,6 +1,7 @@
 """What a compiled library and our runtime agree on: a spec's blob (its JSON text) and content hash, the
 names of the weights' symbols and views, and the global functions the generated code calls.
 ``codegen`` writes these; ``runtime`` reads them."""
+
 from __future__ import annotations
 
 import hashlib

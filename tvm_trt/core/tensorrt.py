@@ -4,6 +4,7 @@ NVIDIA TensorRT (``import tensorrt``) is preferred when present; otherwise Tenso
 (``tensorrt_rtx_bindings``), which builds plans on machines without a GPU. Both expose the
 same network API; TensorRT-RTX is strongly typed only (precision comes from tensor types).
 """
+
 from __future__ import annotations
 
 import functools

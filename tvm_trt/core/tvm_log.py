@@ -7,6 +7,7 @@ internals that says nothing the user can act on. ``quiet_tvm`` captures descript
 duration of a call and passes TVM's lines to the ``tvm_trt`` logger at debug level
 (``TVM_TENSORRT_LOG_LEVEL=debug`` shows them); any other text goes back to stderr unchanged.
 """
+
 from __future__ import annotations
 
 import contextlib

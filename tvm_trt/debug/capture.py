@@ -1,5 +1,6 @@
 """The two sides of a layer-by-layer comparison: the built TensorRT networks evaluated by the reference
 executor (every tensor kept), and each offloaded binding computed by TVM in float32."""
+
 from __future__ import annotations
 
 import contextlib
@@ -90,8 +91,9 @@ def layer_values(spec: Dict, network, feeds) -> List[Tuple[int, Optional[np.ndar
 def _fits(tensor, node) -> bool:
     want = node["out"][0]["shape"]
     got = tuple(tensor.shape)
-    return want is None or (len(got) == len(want) and all(
-        not isinstance(w, int) or g < 0 or g == w for g, w in zip(got, want)))
+    return want is None or (
+        len(got) == len(want) and all(not isinstance(w, int) or g < 0 or g == w for g, w in zip(got, want))
+    )
 
 
 def tvm_binding_values(func: relax.Function, feeds: Sequence[np.ndarray]) -> List[Optional[np.ndarray]]:

@@ -2,6 +2,7 @@
 TensorRT network with the reference executor, and compare it with the same Relax binding computed by TVM
 in float32. Each subgraph's TVM twin takes the inputs that subgraph received, so a layer's error is the
 one TensorRT adds inside its subgraph (plus what earlier subgraphs handed it)."""
+
 from __future__ import annotations
 
 import math
@@ -42,9 +43,17 @@ def random_inputs(mod: tvm.IRModule, params=None, seed: int = 0) -> List[np.ndar
     return arrays
 
 
-def compare(mod: tvm.IRModule, params=None, inputs: Optional[Sequence[np.ndarray]] = None, precision: str = "fp16",
-            tolerance: float = 1e-2, calibration_inputs: Optional[Sequence[Sequence[np.ndarray]]] = None,
-            suggest: bool = True, max_tries: int = 8, **options) -> DebugReport:
+def compare(
+    mod: tvm.IRModule,
+    params=None,
+    inputs: Optional[Sequence[np.ndarray]] = None,
+    precision: str = "fp16",
+    tolerance: float = 1e-2,
+    calibration_inputs: Optional[Sequence[Sequence[np.ndarray]]] = None,
+    suggest: bool = True,
+    max_tries: int = 8,
+    **options,
+) -> DebugReport:
     """Layer-by-layer comparison of the TensorRT networks of ``mod`` in ``precision`` with TVM float32.
 
     ``inputs``: arrays for ``main``'s inputs (default random: real inputs are better). ``precision="int8"``
@@ -84,8 +93,11 @@ def _batches(mod, params, inputs, precision, calibration_inputs, options) -> Lis
 
 def _has_quantize(mod) -> bool:
     quantize = tvm.ir.Op.get("relax.quantize")
-    return any(isinstance(b.value, relax.Call) and b.value.op == quantize
-               for block in mod["main"].body.blocks for b in block.bindings)
+    return any(
+        isinstance(b.value, relax.Call) and b.value.op == quantize
+        for block in mod["main"].body.blocks
+        for b in block.bindings
+    )
 
 
 def _run(mod, params, batches, options):

@@ -1,4 +1,5 @@
 """Error per layer along the network (matplotlib, the ``plot`` extra)."""
+
 from __future__ import annotations
 
 import math
@@ -27,8 +28,14 @@ def plot_errors(report, path: str) -> None:
     if first is not None:
         index = report.layers.index(first)
         ax.axvline(index, color="#d62728", linewidth=1)
-        ax.annotate(f"first divergent: {first.name}\n({first.relax_op})", (index, shown[index]),
-                    textcoords="offset points", xytext=(6, -24), fontsize=8, color="#d62728")
+        ax.annotate(
+            f"first divergent: {first.name}\n({first.relax_op})",
+            (index, shown[index]),
+            textcoords="offset points",
+            xytext=(6, -24),
+            fontsize=8,
+            color="#d62728",
+        )
     ax.set_yscale("log")
     ax.set_xlabel("layer (execution order)")
     ax.set_ylabel("max |err| / max |FP32|")

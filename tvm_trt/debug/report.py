@@ -1,4 +1,5 @@
 """The layer-by-layer comparison as data (``DebugReport``) with its text and JSON renderers."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -91,8 +92,7 @@ class DebugReport:
             "layers": [{k: _num(v) for k, v in dataclasses.asdict(layer).items()} for layer in self.layers],
             "first_divergent": {k: _num(v) for k, v in dataclasses.asdict(first).items()} if first else None,
             "suggested_fp32_ops": self.suggested_fp32_ops,
-            "tried_fp32_ops": [{**t, "output_max_rel_err": _num(t["output_max_rel_err"])}
-                               for t in self.tried_fp32_ops],
+            "tried_fp32_ops": [{**t, "output_max_rel_err": _num(t["output_max_rel_err"])} for t in self.tried_fp32_ops],
             "skipped": self.skipped,
         }
 
@@ -117,22 +117,29 @@ class DebugReport:
         lines.append("")
         shown = f" (the last {len(rows)} of {len(growing)})" if len(rows) < len(growing) else ""
         lines.append(f"layers where the error grows{shown}:")
-        lines.append(f"  {'layer':<28} {'relax op':<24} {'dtype':<6} {'max abs':>10} {'max rel':>10} "
-                     f"{'cosine':>8} {'inf/nan':>7}")
+        lines.append(
+            f"  {'layer':<28} {'relax op':<24} {'dtype':<6} {'max abs':>10} {'max rel':>10} "
+            f"{'cosine':>8} {'inf/nan':>7}"
+        )
         for layer in rows:
             cosine = f"{layer.cosine:8.5f}" if layer.cosine is not None else f"{'-':>8}"
-            lines.append(f"  {layer.name:<28} {layer.relax_op:<24} {layer.trt_dtype:<6} {_fmt(layer.max_abs_err):>10} "
-                         f"{_fmt(layer.max_rel_err):>10} {cosine} {layer.nonfinite:>7}")
+            lines.append(
+                f"  {layer.name:<28} {layer.relax_op:<24} {layer.trt_dtype:<6} {_fmt(layer.max_abs_err):>10} "
+                f"{_fmt(layer.max_rel_err):>10} {cosine} {layer.nonfinite:>7}"
+            )
         first = self.first_divergent
         lines.append("")
         if first is None:
             lines.append("first divergent layer: none (every layer within tolerance)")
         else:
-            lines.append(f"first divergent layer: {first.name} ({first.relax_op}, shape {first.shape}, "
-                         f"{first.trt_dtype}): max rel err {_fmt(first.max_rel_err)}, {first.nonfinite} inf/nan")
+            lines.append(
+                f"first divergent layer: {first.name} ({first.relax_op}, shape {first.shape}, "
+                f"{first.trt_dtype}): max rel err {_fmt(first.max_rel_err)}, {first.nonfinite} inf/nan"
+            )
         for tried in self.tried_fp32_ops:
-            lines.append(f"  tried fp32_ops={tried['fp32_ops']}: outputs max rel err "
-                         f"{_fmt(tried['output_max_rel_err'])}")
+            lines.append(
+                f"  tried fp32_ops={tried['fp32_ops']}: outputs max rel err {_fmt(tried['output_max_rel_err'])}"
+            )
         if self.suggested_fp32_ops:
             lines.append(f"suggested fp32_ops: {self.suggested_fp32_ops}")
         elif self.tried_fp32_ops:

@@ -22,6 +22,7 @@ work-arounds for two of its bugs (BatchNorm ``fix_gamma`` dropped, FullyConnecte
 ``torch.export`` and TVM's exported-program frontend. MXNet and torch are imported lazily,
 only by the functions that need them.
 """
+
 from ._common import Params, ShapeDict
 from .mxnet import MXNET_HINT, from_mxnet, mxnet_to_onnx
 from .onnx import ONNXImportError, from_onnx, onnx_input_names

@@ -1,4 +1,5 @@
 """Pieces shared by the importers: the ``(mod, params)`` contract and input-name checks."""
+
 from __future__ import annotations
 
 from typing import Dict, Mapping, Optional, Sequence
@@ -22,9 +23,7 @@ def _check_shape_names(shape: Optional[ShapeDict], inputs: Sequence[str], what: 
         raise TypeError(f"shape must be a dict mapping input names to shapes, got {type(shape)!r}")
     for name in shape:
         if name not in inputs:
-            raise ValueError(
-                f"unknown input name {name!r} in shape; the {what}'s inputs are {list(inputs)}"
-            )
+            raise ValueError(f"unknown input name {name!r} in shape; the {what}'s inputs are {list(inputs)}")
 
 
 def _detach_weights(mod, what: str):
@@ -38,8 +37,6 @@ def _detach_weights(mod, what: str):
     num_input = int(func.attrs["num_input"]) if "num_input" in func.attrs else 0
     weight_vars = list(func.params)[num_input:]
     if len(weight_vars) != len(values):  # pragma: no cover - importer invariant
-        raise RuntimeError(
-            f"{what} import: {len(weight_vars)} weight parameters but {len(values)} values"
-        )
+        raise RuntimeError(f"{what} import: {len(weight_vars)} weight parameters but {len(values)} values")
     # Re-key by parameter name: the form BindParams takes (it matches names to vars).
     return mod, {var.name: tensor.numpy() for var, tensor in zip(weight_vars, values)}

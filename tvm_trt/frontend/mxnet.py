@@ -1,5 +1,6 @@
 """MXNet importer: MXNet's own ONNX exporter (with work-arounds for two of its bugs), then
 :func:`tvm_trt.frontend.onnx.from_onnx`. MXNet is imported lazily, only by the functions that need it."""
+
 from __future__ import annotations
 
 import json
@@ -57,7 +58,9 @@ def _load_mx_checkpoint(mx, prefix: str):
     try:
         loaded = mx.nd.load(params_file)
     except mx.base.MXNetError as err:  # a corrupt file is not a shape problem: name the file
-        raise ValueError(f"MXNet checkpoint {params_file!r} is not a readable params file ({_first_line(err)})") from None
+        raise ValueError(
+            f"MXNet checkpoint {params_file!r} is not a readable params file ({_first_line(err)})"
+        ) from None
     return sym, _normalise_mx_params(mx, loaded)
 
 
@@ -195,9 +198,7 @@ def mxnet_to_onnx(
         elif isinstance(block_or_symbol, mx.sym.Symbol):
             if params is None:
                 raise ValueError("params (arg + aux parameter dict) is required with a Symbol")
-            _export_symbol_onnx(
-                mx, block_or_symbol, _normalise_mx_params(mx, params), shape, dtype, onnx_path
-            )
+            _export_symbol_onnx(mx, block_or_symbol, _normalise_mx_params(mx, params), shape, dtype, onnx_path)
         elif isinstance(block_or_symbol, (str, os.PathLike)):
             if params is not None:
                 raise ValueError("params must be None with a checkpoint prefix")

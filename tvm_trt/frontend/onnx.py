@@ -1,4 +1,5 @@
 """ONNX importer: TVM's ONNX frontend with the weights kept out of the module."""
+
 from __future__ import annotations
 
 import contextlib
@@ -39,9 +40,7 @@ def _load_onnx(model_or_path):
     if isinstance(model_or_path, onnx.ModelProto):
         return model_or_path
     if not isinstance(model_or_path, (str, os.PathLike)):
-        raise TypeError(
-            f"expected an onnx.ModelProto or a path to an .onnx file, got {type(model_or_path)!r}"
-        )
+        raise TypeError(f"expected an onnx.ModelProto or a path to an .onnx file, got {type(model_or_path)!r}")
     path = os.fspath(model_or_path)
     if not os.path.exists(path):
         raise FileNotFoundError(f"ONNX model file not found: {path!r}")
@@ -149,8 +148,11 @@ def _parsed_instead(model, shape_dict, name: str, err: "ONNXImportError"):
         mod, params = trt_parser.from_onnx(model, shape_dict, name)
     except Exception as parser_err:
         raise ONNXImportError(f"{err}; {error_line(parser_err)}", err.op, err.reason) from err
-    warnings.warn(f"{err}; TensorRT's ONNX parser takes {name} whole: it runs as one TensorRT function "
-                  "(tensorrt_0) with no TVM fallback (tensorrt_parser=False refuses this)", stacklevel=3)
+    warnings.warn(
+        f"{err}; TensorRT's ONNX parser takes {name} whole: it runs as one TensorRT function "
+        "(tensorrt_0) with no TVM fallback (tensorrt_parser=False refuses this)",
+        stacklevel=3,
+    )
     return mod, params
 
 
@@ -199,8 +201,11 @@ def _warn_newer_opset(model, name: str) -> None:
     newest = onnx.defs.onnx_opset_version()
     for opset in model.opset_import:
         if opset.domain in ("", "ai.onnx") and opset.version > newest:
-            warnings.warn(f"{name} declares ONNX opset {opset.version}, newer than the {newest} this onnx "
-                          f"{onnx.__version__} knows: ops may import with older semantics", stacklevel=3)
+            warnings.warn(
+                f"{name} declares ONNX opset {opset.version}, newer than the {newest} this onnx "
+                f"{onnx.__version__} knows: ops may import with older semantics",
+                stacklevel=3,
+            )
 
 
 @quiet  # TVM's C++ log lines (BlockBuilder, gather warnings) go to the debug log
@@ -219,8 +224,15 @@ def _import_model(model, name: str, simplified: bool, shape_dict, dtype):
         del model.graph.input[:]
         model.graph.input.extend(kept)
     try:
-        return _import(_relax_from_onnx, model, name, simplified,
-                       shape_dict=shape_dict, dtype_dict=dtype, keep_params_in_input=True)
+        return _import(
+            _relax_from_onnx,
+            model,
+            name,
+            simplified,
+            shape_dict=shape_dict,
+            dtype_dict=dtype,
+            keep_params_in_input=True,
+        )
     finally:
         if len(model.graph.input) != len(saved_inputs):
             del model.graph.input[:]

@@ -1,4 +1,5 @@
 """PyTorch importer: ``torch.export`` and TVM's exported-program frontend."""
+
 from __future__ import annotations
 
 from typing import Any, Sequence, Tuple

@@ -7,6 +7,7 @@ TVM cannot run that function (no fallback: on a GPU TensorRT cannot run, it fail
 dims get optimization profiles as ours do, but an output dim the parser cannot tie to an input
 dim must be made static with ``shape=``.
 """
+
 from __future__ import annotations
 
 import json
@@ -17,8 +18,18 @@ import numpy as np
 
 from ._common import ShapeDict, _copy_proto
 
-ONNX_TYPES = {1: "float32", 2: "uint8", 3: "int8", 5: "int16", 6: "int32", 7: "int64", 9: "bool", 10: "float16",
-              11: "float64", 16: "bfloat16"}
+ONNX_TYPES = {
+    1: "float32",
+    2: "uint8",
+    3: "int8",
+    5: "int16",
+    6: "int32",
+    7: "int64",
+    9: "bool",
+    10: "float16",
+    11: "float64",
+    16: "bfloat16",
+}
 
 
 def parser_coverage(data: bytes) -> Tuple[int, List[int]]:
@@ -41,8 +52,10 @@ def refusal(data: bytes) -> Optional[str]:
     nodes, groups = parser_coverage(data)
     if groups == [nodes]:
         return None
-    return (f"TensorRT's ONNX parser does not take it whole either ({len(groups)} supported group"
-            f"{'s' if len(groups) != 1 else ''}, {sum(groups)} of {nodes} nodes)")
+    return (
+        f"TensorRT's ONNX parser does not take it whole either ({len(groups)} supported group"
+        f"{'s' if len(groups) != 1 else ''}, {sum(groups)} of {nodes} nodes)"
+    )
 
 
 def _with_shapes(model, shape: Optional[ShapeDict]):
@@ -95,8 +108,13 @@ def from_onnx(model, shape: Optional[ShapeDict], name: str):
     fparams = [relax.Var(p.name, p.ty) for p in params]
     body = relax.op.call_pure_packed(PLACEHOLDER, weights, *fparams, ty_args=ret)
     func = relax.Function(fparams, body, ret).with_attrs(
-        {"Codegen": "tensorrt", "global_symbol": "tensorrt_0", PARSED_ATTR: json.dumps(names),
-         "tvm_trt.onnx_parser_version": ".".join(map(str, tensorrt.version() or ()))})
+        {
+            "Codegen": "tensorrt",
+            "global_symbol": "tensorrt_0",
+            PARSED_ATTR: json.dumps(names),
+            "tvm_trt.onnx_parser_version": ".".join(map(str, tensorrt.version() or ())),
+        }
+    )
     bb = relax.BlockBuilder()
     gv = bb.add_func(func, "tensorrt_0")
     with bb.function("main", params):
@@ -136,8 +154,10 @@ def _output_types(data: bytes, model, dims, name: str):
                 continue
             param = onnx_dims[axis].dim_param if axis < len(onnx_dims) else ""
             if param not in dims:
-                raise ValueError(f"{name}: output {tensor.name} axis {axis} has a size TensorRT computes at run "
-                                 "time from no input dim; give static input shapes (shape=...)")
+                raise ValueError(
+                    f"{name}: output {tensor.name} axis {axis} has a size TensorRT computes at run "
+                    "time from no input dim; give static input shapes (shape=...)"
+                )
             shape.append(dims[param])
         out.append(relax.TensorType(shape, str(np_dtype(tensor.dtype))))
     return out

@@ -3,6 +3,7 @@
 Converters receive ``(ctx, node)``: ``node.args`` holds ITensors for tensor inputs, NumPy
 arrays for weights, Python values for shapes/scalars; ``node.attrs`` the Relax attrs as a dict.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -99,8 +100,10 @@ class ConvertContext:
         ("copy the input's dim") where ``src`` (the input's Relax dims) has the same dim at that
         axis, -1 ("infer") for a single remaining one; otherwise the target is a shape tensor
         computed at run time."""
-        dims = [0 if isinstance(d, str) and src is not None and i < len(src) and src[i] == d else d
-                for i, d in enumerate(shape)]
+        dims = [
+            0 if isinstance(d, str) and src is not None and i < len(src) and src[i] == d else d
+            for i, d in enumerate(shape)
+        ]
         layer = self.network.add_shuffle(x)
         symbolic_left = sum(isinstance(d, str) for d in dims)
         if symbolic_left == 0:
@@ -215,9 +218,7 @@ def _check_shapes(symbol: str, node: SpecNode, out) -> None:
             continue
         got = tuple(tensor.shape)
         expected = want["shape"]
-        if len(got) != len(expected) or any(
-            isinstance(e, int) and g >= 0 and g != e for g, e in zip(got, expected)
-        ):
+        if len(got) != len(expected) or any(isinstance(e, int) and g >= 0 and g != e for g, e in zip(got, expected)):
             raise ConversionError(
                 f"subgraph {symbol}: converter for {node.op} (node {node.index}) produced shape "
                 f"{list(got)}, Relax infers {expected}"
@@ -252,8 +253,11 @@ def build_network(spec: Dict, weights: Sequence[np.ndarray], builder, input_shap
         return parsed_onnx.build(spec, weights, builder, input_shapes)
     trt = tensorrt.trt()
     flags = 0
-    if tensorrt.flavour() == "tensorrt" and hasattr(trt.NetworkDefinitionCreationFlag, "EXPLICIT_BATCH") \
-            and tensorrt.version() < (10, 0, 0):
+    if (
+        tensorrt.flavour() == "tensorrt"
+        and hasattr(trt.NetworkDefinitionCreationFlag, "EXPLICIT_BATCH")
+        and tensorrt.version() < (10, 0, 0)
+    ):
         flags = 1 << int(trt.NetworkDefinitionCreationFlag.EXPLICIT_BATCH)
     network = builder.create_network(flags)
     ctx = ConvertContext(network, spec["symbol"])
@@ -291,8 +295,14 @@ def build_network(spec: Dict, weights: Sequence[np.ndarray], builder, input_shap
         return None
 
     for index, desc in enumerate(spec["nodes"]):
-        node = SpecNode(desc["op"], [resolve(a) for a in desc["args"]], desc["attrs"], desc["out"], index,
-                    [dims_of(a) for a in desc["args"]])
+        node = SpecNode(
+            desc["op"],
+            [resolve(a) for a in desc["args"]],
+            desc["attrs"],
+            desc["out"],
+            index,
+            [dims_of(a) for a in desc["args"]],
+        )
         entry = registry.get(node.op)
         first_layer = network.num_layers
         if node.args:

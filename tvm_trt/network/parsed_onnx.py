@@ -1,5 +1,6 @@
 """The network of a parsed function (``core/parsed_onnx.py``): TensorRT's ONNX parser on the model
 bytes the spec's one weight holds, inputs and outputs renamed ``input_i`` / ``output_i`` as ours."""
+
 from __future__ import annotations
 
 from typing import Dict

@@ -8,6 +8,7 @@ accuracy suffers in half precision (softmax, norms, reductions: registered with
 ``keep_float32=True``) are marked ``compute_dtype``: their tensor arguments are cast to float32
 and their float32 results back to float16.
 """
+
 from __future__ import annotations
 
 import copy
@@ -36,7 +37,7 @@ def keeps_fp32(node: Dict, symbol: str, fp32_ops) -> bool:
     """Whether the user's ``fp32_ops`` (the option) names this node: by Relax op name (``relax.matmul``
     or ``matmul``) or by the layer name ``tvm_trt.debug`` prints (``<subgraph>/<binding>``)."""
     op = node["op"]
-    names = {op, op[len("relax."):] if op.startswith("relax.") else op}
+    names = {op, op[len("relax.") :] if op.startswith("relax.") else op}
     if node.get("var"):
         names.add(f"{symbol}/{node['var']}")
     return any(name in names for name in fp32_ops)

@@ -1,4 +1,5 @@
 """Helpers shared by op families: axis normalisation, batch-axis rules, argument checks."""
+
 from __future__ import annotations
 
 from typing import Iterable, List, Optional, Sequence

@@ -1,4 +1,5 @@
 """Activations, softmax / log_softmax and dropout (inference identity)."""
+
 from __future__ import annotations
 
 import math
@@ -142,7 +143,7 @@ def prelu(ctx, node):
 
 
 def _softmax_check(call, opts):
-    what = call.op.name[len("relax.nn."):]
+    what = call.op.name[len("relax.nn.") :]
     return batch_axis_rule([norm_axis(int(call.attrs.axis), rank_of(call.args[0]))], opts, what)
 
 

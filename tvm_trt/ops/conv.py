@@ -2,6 +2,7 @@
 
 TensorRT convolution needs at least two spatial dims, so the 1-D forms run as 2-D layers over
 a trailing unit axis (reshape in, reshape out)."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -103,4 +104,3 @@ for _n, _gate in ((1, (0, 0, 0)), (2, (0, 0, 0)), (3, CONV3D_VERSION)):
     for _t in (False, True):
         _op = f"relax.nn.conv{_n}d" + ("_transpose" if _t else "")
         register_op(_op, check=_check(_op.split(".")[-1], _n, _t), min_version=_gate, mac=True)(_conv(_n, _t))
-

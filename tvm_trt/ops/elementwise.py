@@ -1,5 +1,6 @@
 """Binary elementwise ops, comparisons, logic, where and astype, with NumPy broadcasting
 (ranks equalised by prepending 1s)."""
+
 from __future__ import annotations
 
 from ..core import ir
@@ -44,8 +45,10 @@ for _relax, _trt, _dtypes in [
 
 def _float_power(call, opts):
     if str(call.ty.dtype) in INT_TYPES:
-        return ("integer power: TVM cannot compile it (so no TVM fallback could run the subgraph) and TensorRT "
-                "documents no integer POW semantics (rounding, negative exponents)")
+        return (
+            "integer power: TVM cannot compile it (so no TVM fallback could run the subgraph) and TensorRT "
+            "documents no integer POW semantics (rounding, negative exponents)"
+        )
     return _batch_rule(call, opts)
 
 

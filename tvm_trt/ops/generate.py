@@ -1,5 +1,6 @@
 """Ops that generate values from positions: arange (IFillLayer LINSPACE) and the triangular
 masks tril / triu (a constant mask and ISelectLayer)."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -33,8 +34,9 @@ def arange(ctx, node):
     if isinstance(n, int):  # start + i * step, as TVM computes it
         return ctx.constant((start + np.arange(n) * step).astype(dtype))
     kind = "float32" if dtype.kind == "f" else "int64"  # LINSPACE fills FLOAT, INT32 or INT64
-    layer = ctx.network.add_fill((1,), ctx.trt.FillOperation.LINSPACE, ctx.trt.DataType.FLOAT if kind == "float32"
-                                 else ctx.trt.DataType.INT64)
+    layer = ctx.network.add_fill(
+        (1,), ctx.trt.FillOperation.LINSPACE, ctx.trt.DataType.FLOAT if kind == "float32" else ctx.trt.DataType.INT64
+    )
     layer.set_input(0, ctx.shape_tensor([n]))
     layer.set_input(1, ctx.constant(np.array(start, kind)))
     layer.set_input(2, ctx.constant(np.array([step], kind)))

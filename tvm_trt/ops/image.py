@@ -4,6 +4,7 @@ Only attribute combinations with an exact TensorRT equivalent are offloaded (the
 own TensorRT pattern table accepts): Relax's "round" is ties-to-even, which no ResizeRoundMode
 is, and the tf_* coordinate transformations have no TensorRT counterpart.
 """
+
 from __future__ import annotations
 
 from tvm import relax

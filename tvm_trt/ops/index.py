@@ -2,6 +2,7 @@
 
 All but take lower to TensorRT's slice layer, whose sample modes also give broadcasting
 (stride 0), tiling (WRAP) and padding (FILL / REFLECT / CLAMP, see shape.pad)."""
+
 from __future__ import annotations
 
 from typing import Optional, Sequence
@@ -14,10 +15,16 @@ from ..core.registry import ANY_TYPE, INT_TYPES, register_op
 from ._common import batch_axis_rule, norm_axis, rank_of
 
 
-
-
-def slice_nd(ctx, x, start: Sequence[int], size: Sequence, stride: Sequence[int], *,
-             mode: Optional[str] = None, fill: Optional[float] = None):
+def slice_nd(
+    ctx,
+    x,
+    start: Sequence[int],
+    size: Sequence,
+    stride: Sequence[int],
+    *,
+    mode: Optional[str] = None,
+    fill: Optional[float] = None,
+):
     """ISliceLayer over every axis of ``x``. ``size`` holds Relax dims: symbolic ones (str) are
     computed at run time from the subgraph's inputs (ctx.shape_tensor)."""
     trt, x = ctx.trt, ctx.tensor(x)
@@ -69,8 +76,10 @@ def _strided_slice_check(call, opts):
     for axis, begin, end, stride in zip(axes, lists[1], lists[2], strides):
         static = isinstance(shape[axis], int) and isinstance(begin, int) and isinstance(end, int)
         if not static and not (isinstance(begin, int) and begin >= 0 and stride > 0):
-            return (f"strided_slice of axis {axis} with symbolic bounds needs a constant begin >= 0 "
-                    f"and a positive stride (begin {begin}, stride {stride})")
+            return (
+                f"strided_slice of axis {axis} with symbolic bounds needs a constant begin >= 0 "
+                f"and a positive stride (begin {begin}, stride {stride})"
+            )
     return batch_axis_rule(axes, opts, "strided_slice")
 
 
@@ -90,8 +99,7 @@ def _slice_params(shape, axes, begin, end, strides, out):
     return start, size, stride
 
 
-@register_op("relax.strided_slice", check=_strided_slice_check, min_version=(5, 1, 5), arities=(4, 5),
-             dtypes=ANY_TYPE)
+@register_op("relax.strided_slice", check=_strided_slice_check, min_version=(5, 1, 5), arities=(4, 5), dtypes=ANY_TYPE)
 def strided_slice(ctx, node):
     x, axes, begin, end = node.args[:4]
     strides = node.args[4] if len(node.args) > 4 else None

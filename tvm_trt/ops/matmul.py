@@ -1,5 +1,6 @@
 """matmul (dense, batch_matmul, matrix-vector): TensorRT broadcasts batch dims once ranks are
 equal; a 1-D operand is a VECTOR operand, whose rank is one less than the other's."""
+
 from __future__ import annotations
 
 from ..core import ir

@@ -1,5 +1,6 @@
 """Normalisation: batch_norm in inference form (what FoldBatchnormToConv2D could not fold),
 layer/RMS norm and group/instance norm."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -56,7 +57,7 @@ def _affine_flags(call, opts):
 
 def _layer_norm_check(call, opts):
     reason = _affine_flags(call, opts) if hasattr(call.attrs, "center") else None
-    return reason or batch_axis_rule(_norm_axes(call), opts, call.op.name[len("relax.nn."):])
+    return reason or batch_axis_rule(_norm_axes(call), opts, call.op.name[len("relax.nn.") :])
 
 
 def _affine_operand(ctx, value, x, axes):

@@ -1,5 +1,6 @@
 """Pooling, 1-D to 3-D: max/avg with padding, ceil_mode and count_include_pad; adaptive pooling
 with uniform windows. TensorRT pools over >= 2 spatial dims, so 1-D forms add a unit axis."""
+
 from __future__ import annotations
 
 import math
@@ -92,8 +93,9 @@ def _adaptive(kind: str, spatial: int):
         window = [i // o for i, o in zip(in_sizes, out_sizes)]  # uniform: stride = window
         if spatial == 1:
             window = window + [1]
-        layer = ctx.network.add_pooling_nd(_to_2d(ctx, x, spatial, True), getattr(ctx.trt.PoolingType, kind),
-                                           tuple(window))
+        layer = ctx.network.add_pooling_nd(
+            _to_2d(ctx, x, spatial, True), getattr(ctx.trt.PoolingType, kind), tuple(window)
+        )
         layer.stride_nd = tuple(window)
         return _to_2d(ctx, layer.get_output(0), spatial, False)
 

@@ -5,6 +5,7 @@ Scales are per-tensor (a scalar) or per-axis (1-D, one per channel of ``axis``).
 DQ -> conv/matmul <- DQ(weights) -> Q chains into INT8 kernels. FP8 (e4m3) Q/DQ needs TensorRT
 >= 8.6 and an sm_89+ GPU (Ada, Hopper, Blackwell); the partition gate checks the version only.
 """
+
 from __future__ import annotations
 
 import numpy as np

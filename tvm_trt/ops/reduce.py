@@ -1,4 +1,5 @@
 """Reductions over axes, with keepdims, and cumsum."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -26,7 +27,9 @@ def _reduce(kind):
     def convert(ctx, node):
         x = node.args[0]
         axes = norm_axes(node.attrs["axis"], len(x.shape))
-        layer = ctx.network.add_reduce(x, getattr(ctx.trt.ReduceOperation, kind), axes_mask(axes), bool(node.attrs["keepdims"]))
+        layer = ctx.network.add_reduce(
+            x, getattr(ctx.trt.ReduceOperation, kind), axes_mask(axes), bool(node.attrs["keepdims"])
+        )
         return layer.get_output(0)
 
     return convert
@@ -35,8 +38,12 @@ def _reduce(kind):
 register_op("relax.mean", check=_reduce_check, keep_float32=True)(_reduce("AVG"))  # long sums: float32 under FP16
 # Integer sums, products and extrema: TensorRT reduces INT32/INT64 (and plain int8 from 10 on).
 for _relax, _trt in [("sum", "SUM"), ("prod", "PROD"), ("max", "MAX"), ("min", "MIN")]:
-    register_op(f"relax.{_relax}", check=all_of(int8_values_check, _reduce_check),
-                dtypes=FLOAT_TYPES + INT_TYPES + ("int8",), keep_float32=_relax in ("sum", "prod"))(_reduce(_trt))
+    register_op(
+        f"relax.{_relax}",
+        check=all_of(int8_values_check, _reduce_check),
+        dtypes=FLOAT_TYPES + INT_TYPES + ("int8",),
+        keep_float32=_relax in ("sum", "prod"),
+    )(_reduce(_trt))
 
 
 @register_op("relax.variance", check=_reduce_check, keep_float32=True)
@@ -130,12 +137,14 @@ def _cumsum_check(call, opts):
     return batch_axis_rule(axis, opts, "cumsum")
 
 
-@register_op("relax.cumsum", check=_cumsum_check, min_version=(10, 4, 0), dtypes=FLOAT_TYPES + INT_TYPES,
-             keep_float32=True)
+@register_op(
+    "relax.cumsum", check=_cumsum_check, min_version=(10, 4, 0), dtypes=FLOAT_TYPES + INT_TYPES, keep_float32=True
+)
 def cumsum(ctx, node):
     x = node.args[0]
     axis = norm_axes([int(node.attrs["axis"])], len(x.shape))[0]
     axis_tensor = ctx.constant(np.array(axis, np.int32))
-    layer = ctx.network.add_cumulative(x, axis_tensor, ctx.trt.CumulativeOperation.SUM,
-                                       bool(node.attrs.get("exclusive") or False), False)
+    layer = ctx.network.add_cumulative(
+        x, axis_tensor, ctx.trt.CumulativeOperation.SUM, bool(node.attrs.get("exclusive") or False), False
+    )
     return layer.get_output(0)

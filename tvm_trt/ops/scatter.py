@@ -2,6 +2,7 @@
 
 TensorRT takes indices as INT32 or INT64 tensors and, like ONNX, counts negative indices from
 the end of the axis."""
+
 from __future__ import annotations
 
 import numpy as np

@@ -2,6 +2,7 @@
 
 They move data without computing on it, so they take every dtype TensorRT holds (int64 and bool
 where the registry's dtype gates allow: masks and ids in transformers)."""
+
 from __future__ import annotations
 
 import re
@@ -12,7 +13,6 @@ from ..core import ir
 from ..core.registry import ANY_TYPE, register_op
 from ._common import batch_axis_rule, norm_axis, rank_of
 from .index import slice_nd
-
 
 
 def _same_batch(call, opts):

@@ -1,4 +1,5 @@
 """Elementwise unary math through IUnaryLayer (plus rsqrt and square, composed exactly)."""
+
 from __future__ import annotations
 
 from ..core.registry import FLOAT_TYPES, INT_TYPES, register_op
@@ -50,8 +51,9 @@ _TABLE = [
 
 for _relax, _trt, _version in _TABLE:
     if _relax in _INT_UNARY:
-        register_op(f"relax.{_relax}", min_version=_version, check=_int_unary_gate,
-                    dtypes=FLOAT_TYPES + INT_TYPES)(_unary(_trt))
+        register_op(f"relax.{_relax}", min_version=_version, check=_int_unary_gate, dtypes=FLOAT_TYPES + INT_TYPES)(
+            _unary(_trt)
+        )
     else:
         register_op(f"relax.{_relax}", min_version=_version)(_unary(_trt))
 

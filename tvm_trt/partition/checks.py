@@ -1,5 +1,6 @@
 """Which calls TensorRT can take (the registry's answer), and the fusion patterns derived from the
 registry."""
+
 from __future__ import annotations
 
 from typing import Optional
@@ -27,5 +28,5 @@ def op_patterns(check):
     for name, entry in registry.entries().items():
         for n in entry.arities or (tvm.ir.Op.get(name).num_inputs,):
             root = is_op(name)(*[wildcard() for _ in range(n)])
-            pats.append((f"{CODEGEN}.{name[len('relax.'):]}", root, {"root": root}, check))
+            pats.append((f"{CODEGEN}.{name[len('relax.') :]}", root, {"root": root}, check))
     return pats

@@ -5,6 +5,7 @@ or stays in TVM for a reason: the registry's answer given when the call was aske
 its subgraph was put back. ``partition_report`` and the tests read this record instead of asking
 the predicates again after partitioning.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -103,7 +104,11 @@ class Recorder:
         for block in main.body.blocks:
             for binding in block.bindings:
                 value = binding.value
-                if isinstance(value, relax.Call) and isinstance(value.op, relax.GlobalVar) and value.op.name_hint in calls:
+                if (
+                    isinstance(value, relax.Call)
+                    and isinstance(value.op, relax.GlobalVar)
+                    and value.op.name_hint in calls
+                ):
                     calls[value.op.name_hint] += 1
         for name, func in offloaded.items():
             decisions += [Decision(op, var, subgraph=name) for op, var in _subgraph_calls(func)]

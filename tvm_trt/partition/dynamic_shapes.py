@@ -1,5 +1,6 @@
 """Symbolic shapes at partition time: shape-typed parameters of offloaded functions, and the
 profile ranges (``dynamic_shapes``, ``tir_var_upper_bound``) that travel in the config."""
+
 from __future__ import annotations
 
 import re
@@ -64,8 +65,14 @@ def _inline_shape_params(func: relax.Function) -> Tuple[relax.Function, List[int
         for v in values:
             missing |= dim_expr.vars_of(ir.prim_to_py(v)) - defined
         if missing:
-            return func, [], (f"symbolic var {sorted(missing)[0]} is not a dim of any tensor input "
-                              "(TensorRT reads symbolic dims from its inputs' shapes)")
+            return (
+                func,
+                [],
+                (
+                    f"symbolic var {sorted(missing)[0]} is not a dim of any tensor input "
+                    "(TensorRT reads symbolic dims from its inputs' shapes)"
+                ),
+            )
         binding[param] = relax.ShapeExpr(values)
         dropped.append(i)
     missing = function_dim_vars(func) - defined
@@ -181,8 +188,9 @@ class _Hide(relax.expr_functor.PyExprMutator):
         dims = [f for a in call.args if _bare_dims(a) for f in a.fields if _is_dim(f)]
         params = [relax.Var(f"arg{i}", a.ty) for i, a in enumerate(tensors)]
         params.append(relax.Var("dims", relax.ShapeType(dims)))
-        body = relax.Call(call.op, [params[tensors.index(a)] if a in tensors else a for a in call.args],
-                          call.attrs, call.ty_args)
+        body = relax.Call(
+            call.op, [params[tensors.index(a)] if a in tensors else a for a in call.args], call.attrs, call.ty_args
+        )
         func = relax.Function(params, body, call.ty, True).with_attr("Codegen", "tvm_trt.placeholder")
         name = f"{PLACEHOLDER}{len(self.hidden)}"
         gv = relax.BlockBuilder().add_func(func, name)  # a GlobalVar typed by the function

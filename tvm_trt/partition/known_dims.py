@@ -10,6 +10,7 @@ tensors become shape values, each match_cast whose value has a known shape binds
 its pattern, and FoldConstant propagates the result, until no var is left to bind. Vars that
 depend on run-time data (a dynamic input dim, NonZero) are left alone.
 """
+
 from __future__ import annotations
 
 import logging
@@ -49,8 +50,7 @@ class _ConstantShapes(relax.expr_functor.PyExprMutator):
         value = tensors[0] if len(tensors) == 1 else None
         if isinstance(value, relax.Var):
             value = self.lookup_binding(value)
-        if not (ir.is_constant(value) and ir.const_value(value).ndim == 1
-                and ir.const_value(value).dtype.kind in "iu"):
+        if not (ir.is_constant(value) and ir.const_value(value).ndim == 1 and ir.const_value(value).dtype.kind in "iu"):
             return call
         return relax.ShapeExpr([int(v) for v in ir.const_value(value)])
 
@@ -100,8 +100,11 @@ def bind_known_dims(mod: tvm.IRModule) -> tvm.IRModule:
     try:
         return _bind(mod)
     except Exception as err:  # TVM raises InternalError/ValueError...: partition the module as given
-        log.warning("binding symbolic vars with known values failed, keeping them: %s: %s",
-                    type(err).__name__, ir.error_line(err))
+        log.warning(
+            "binding symbolic vars with known values failed, keeping them: %s: %s",
+            type(err).__name__,
+            ir.error_line(err),
+        )
         return mod
 
 

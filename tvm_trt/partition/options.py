@@ -1,6 +1,7 @@
 """The options of ``partition_for_tensorrt`` as partitioning sees them (each defined once, in
 ``core.options.CompileOptions``), the checks of ``mod`` and ``params``, and the config a partitioned
 function carries."""
+
 from __future__ import annotations
 
 from typing import Any, Dict
@@ -11,7 +12,12 @@ from tvm import relax
 from ..core import ir
 from ..core.registry import EXCLUDED_REASON  # noqa: F401  (partitioning's interface; the registry gives it)
 from ..core.options import (  # noqa: F401  (the version rules are part of partitioning's interface)
-    DEFAULT_VERSION, DEFAULTS, IMPLICIT_BATCH_BELOW, CompileOptions, resolve_implicit_batch, target_version,
+    DEFAULT_VERSION,
+    DEFAULTS,
+    IMPLICIT_BATCH_BELOW,
+    CompileOptions,
+    resolve_implicit_batch,
+    target_version,
     user_option_names,
 )
 
@@ -32,7 +38,9 @@ def check_options(options: Dict[str, Any], what: str = "partition_for_tensorrt")
 def check_params(params, mod=None) -> None:
     """``mod`` an IRModule with ``main``; ``params`` a dict naming ``main``'s parameters, each an
     array of the parameter's dtype and shape (BindParams would bind a wrong shape silently)."""
-    if mod is not None and not (isinstance(mod, tvm.IRModule) and any(g.name_hint == "main" for g in mod.get_global_vars())):
+    if mod is not None and not (
+        isinstance(mod, tvm.IRModule) and any(g.name_hint == "main" for g in mod.get_global_vars())
+    ):
         raise TypeError(f"mod must be a tvm.IRModule with a Relax function 'main', got {type(mod).__name__}")
     if params is None:
         return
@@ -47,7 +55,9 @@ def check_params(params, mod=None) -> None:
             raise ValueError(f"params: {name!r} is not a parameter of main; its parameters are {list(declared)}")
         shape, dtype = getattr(value, "shape", None), getattr(value, "dtype", None)
         if shape is None or dtype is None:
-            raise TypeError(f"params[{name!r}] must be an array (numpy or tvm.runtime.Tensor), got {type(value).__name__}")
+            raise TypeError(
+                f"params[{name!r}] must be an array (numpy or tvm.runtime.Tensor), got {type(value).__name__}"
+            )
         want = declared[name]
         dims = ir.dims(want) if hasattr(want, "dtype") else None
         if dims is None:

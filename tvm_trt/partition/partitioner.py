@@ -1,4 +1,5 @@
 """partition_for_tensorrt: bind, simplify, annotate with the registry's predicates, merge."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -15,7 +16,11 @@ from ..core.option_checks import check_ranges
 from ..core.options import DEFAULTS, CompileOptions
 from ..core.registry import PartitionOptions
 from .dynamic_shapes import (
-    drop_shape_params, function_dim_vars, hide_symbolic_calls, restore_symbolic_calls, upper_bounds,
+    drop_shape_params,
+    function_dim_vars,
+    hide_symbolic_calls,
+    restore_symbolic_calls,
+    upper_bounds,
 )
 from .options import CONFIG_ATTR, NO_MAC_REASON, check_options, check_params
 from . import decisions
@@ -36,8 +41,10 @@ def _profile_config(config: Dict[str, Any], mod: tvm.IRModule, dynamic_shapes) -
         known = function_dim_vars(main)
         unknown = sorted(set(ranges) - known)
         if unknown:
-            raise ValueError(f"dynamic_shapes names {unknown}, which are not symbolic dims of main "
-                             f"(its symbolic dims: {sorted(known) or 'none'})")
+            raise ValueError(
+                f"dynamic_shapes names {unknown}, which are not symbolic dims of main "
+                f"(its symbolic dims: {sorted(known) or 'none'})"
+            )
     if ranges:
         config["dynamic_shapes"] = ranges
     bounds = upper_bounds(main) if main is not None else {}
@@ -78,8 +85,12 @@ def offload(mod: tvm.IRModule, opts: PartitionOptions, recorder: Optional[decisi
         try:
             return strategy(mod, recorder.check)
         except Exception as err:  # TVM raises InternalError/TypeError/ValueError alike
-            log.warning("partitioning (%s) failed, trying a simpler one: %s: %s",
-                        strategy.__name__.strip("_"), type(err).__name__, ir.error_line(err))
+            log.warning(
+                "partitioning (%s) failed, trying a simpler one: %s: %s",
+                strategy.__name__.strip("_"),
+                type(err).__name__,
+                ir.error_line(err),
+            )
     return mod
 
 
@@ -107,8 +118,14 @@ def partition_for_tensorrt(
     of symbolic vars; shapes outside it are errors at run time. Without it the function's
     ``tir_var_upper_bound`` attribute bounds the profile, else it grows with the shapes met.
     """
-    named = dict(version=version, use_implicit_batch=use_implicit_batch, remove_no_mac_subgraphs=remove_no_mac_subgraphs,
-                 max_workspace_size=max_workspace_size, use_fp16=use_fp16, dynamic_shapes=dynamic_shapes)
+    named = dict(
+        version=version,
+        use_implicit_batch=use_implicit_batch,
+        remove_no_mac_subgraphs=remove_no_mac_subgraphs,
+        max_workspace_size=max_workspace_size,
+        use_fp16=use_fp16,
+        dynamic_shapes=dynamic_shapes,
+    )
     options = check_options({**named, **extra})
     mod, config, _ = partition_with_decisions(mod, params, options, int8_by_scales="use_int8" not in extra)
     return mod, config
@@ -167,10 +184,17 @@ def partition_with_decisions(mod: tvm.IRModule, params, options: CompileOptions,
         mod = inline_functions(mod, back, kept)
         recorder.put_back(kept)
     if not offloaded_functions(mod):  # nothing for TensorRT: the module exactly as TVM alone compiles it
-        recorder.finish(given, {}, unmatched=(
-            NO_MAC_REASON if options.remove_no_mac_subgraphs else
-            f"in a subgraph smaller than min_subgraph_size={options.min_subgraph_size}"
-            if options.min_subgraph_size > 1 else decisions.NOT_MATCHED))
+        recorder.finish(
+            given,
+            {},
+            unmatched=(
+                NO_MAC_REASON
+                if options.remove_no_mac_subgraphs
+                else f"in a subgraph smaller than min_subgraph_size={options.min_subgraph_size}"
+                if options.min_subgraph_size > 1
+                else decisions.NOT_MATCHED
+            ),
+        )
         return given, config, recorder.result
     mod = rename_offloaded(mod)
     config_json = json.dumps(config, sort_keys=True)

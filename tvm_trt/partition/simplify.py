@@ -1,4 +1,5 @@
 """Simplification before annotation: known shapes, constant folding (quantized weights kept)."""
+
 from __future__ import annotations
 
 import logging

@@ -1,5 +1,6 @@
 """The offloaded functions of a partitioned module: listing, multiply-accumulate test, inlining back
 into ``main``, and naming them ``tensorrt_0..N``."""
+
 from __future__ import annotations
 
 from typing import Dict, List
@@ -59,8 +60,10 @@ def inline_functions(mod: tvm.IRModule, reasons: Dict[str, str], kept: Dict[rela
     names = list(reasons)
     inliner = _Inliner(mod, reasons, kept)
     for gv, func in list(mod.functions.items()):
-        if isinstance(func, relax.Function) and gv.name_hint not in names and (
-            func.attrs is None or func.attrs.get("Codegen") is None
+        if (
+            isinstance(func, relax.Function)
+            and gv.name_hint not in names
+            and (func.attrs is None or func.attrs.get("Codegen") is None)
         ):
             mod[gv] = inliner.visit_expr(func)
     for name in names:

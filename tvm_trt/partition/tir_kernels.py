@@ -7,6 +7,7 @@ padded model (EfficientViT's linear attention, shifted windows at small sizes, e
 again when the kernel is exactly a constant pad: one store of ``if_then_else(cond, x[i - before],
 value)`` over the output, with constant offsets. Kernels of any other shape are left as they are.
 """
+
 from __future__ import annotations
 
 from typing import List, Optional, Tuple
@@ -53,8 +54,11 @@ def constant_pad(func: tirx.PrimFunc) -> Optional[Tuple[List[int], float]]:
     if not (isinstance(value, tvm.ir.Call) and value.op.same_as(tvm.ir.Op.get("prim.if_then_else"))):
         return None
     _, load, fill = value.args
-    if not (isinstance(load, tvm.ir.expr.TensorLoad) and load.source.same_as(data)
-            and isinstance(fill, (tirx.FloatImm, tirx.IntImm))):
+    if not (
+        isinstance(load, tvm.ir.expr.TensorLoad)
+        and load.source.same_as(data)
+        and isinstance(fill, (tirx.FloatImm, tirx.IntImm))
+    ):
         return None
     axes = stores[0].indices
     if len(axes) != len(load.indices) or not all(isinstance(a, tirx.Var) for a in axes):
@@ -84,8 +88,11 @@ class _PadLifter(relax.PyExprMutator):
             return call
         func = self.mod[call.args[0]]
         args = call.args[1]
-        pad = constant_pad(func) if isinstance(func, tirx.PrimFunc) and isinstance(args, relax.Tuple) \
-            and len(args.fields) == 1 else None
+        pad = (
+            constant_pad(func)
+            if isinstance(func, tirx.PrimFunc) and isinstance(args, relax.Tuple) and len(args.fields) == 1
+            else None
+        )
         if pad is None:
             return call
         self.lifted += 1

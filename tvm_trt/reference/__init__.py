@@ -12,8 +12,21 @@ layer, which is close to (not bit-identical with) what TensorRT kernels do.
 One module per layer family (mirroring ``tvm_trt.ops``); importing them registers their
 evaluators.
 """
+
 from . import (  # noqa: F401
-    activation, attention, conv, elementwise, image, index, matmul, norm, pool, quantize, reduce, shape, unary,
+    activation,
+    attention,
+    conv,
+    elementwise,
+    image,
+    index,
+    matmul,
+    norm,
+    pool,
+    quantize,
+    reduce,
+    shape,
+    unary,
 )
 from .executor import run_network
 

@@ -1,5 +1,6 @@
 """Shared by the layer families: the per-layer view (LayerEval), the evaluator registry and
 helpers for dtypes, weights, axes, padding and sliding windows."""
+
 from __future__ import annotations
 
 import math
@@ -24,8 +25,7 @@ class LayerEval:
 
     def unsupported(self, attribute: str, value) -> NotImplementedError:
         return NotImplementedError(
-            f"reference executor: layer '{self.layer.name}' of type {self.kind}: "
-            f"{attribute}={value} is not supported"
+            f"reference executor: layer '{self.layer.name}' of type {self.kind}: {attribute}={value} is not supported"
         )
 
 
@@ -42,8 +42,10 @@ def evaluates(kind: str, class_name: str, *, override: bool = False):
         if not callable(fn):
             raise TypeError(f"evaluates({kind!r}): the evaluator must be callable, got {type(fn).__name__}")
         if kind in EVALUATORS and not override:
-            raise ValueError(f"a reference evaluator for TensorRT {kind} layers is already registered "
-                             f"({EVALUATORS[kind][1].__module__}); pass override=True")
+            raise ValueError(
+                f"a reference evaluator for TensorRT {kind} layers is already registered "
+                f"({EVALUATORS[kind][1].__module__}); pass override=True"
+            )
         EVALUATORS[kind] = (class_name, fn)
         return fn
 

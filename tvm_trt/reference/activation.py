@@ -1,4 +1,5 @@
 """Activations and parametric ReLU."""
+
 from __future__ import annotations
 
 import math

@@ -6,6 +6,7 @@ grouped-query attention), an optional mask (boolean: True attends; float: added 
 or a causal alignment, and optional per-batch key/value lengths; scores are q @ k^T (the scale
 is folded into q and k by whoever builds the network), normalised by softmax over the keys.
 """
+
 from __future__ import annotations
 
 import numpy as np

@@ -1,4 +1,5 @@
 """Convolution and deconvolution (N-D, grouped, dilated), in float32 for half types."""
+
 from __future__ import annotations
 
 import itertools
@@ -6,7 +7,15 @@ import itertools
 import numpy as np
 
 from ._common import (
-    LayerEval, compute, evaluates, is_low_float, pad_for_windows, pad_or_crop, to_batched, weights_of, window_padding,
+    LayerEval,
+    compute,
+    evaluates,
+    is_low_float,
+    pad_for_windows,
+    pad_or_crop,
+    to_batched,
+    weights_of,
+    window_padding,
     window_slices,
 )
 

@@ -1,4 +1,5 @@
 """Binary elementwise ops, select, casts and identity, and the scale layer."""
+
 from __future__ import annotations
 
 from typing import Callable, Dict, Optional

@@ -1,4 +1,5 @@
 """The driver: binds inputs, orders layers, dispatches each to its family's evaluator."""
+
 from __future__ import annotations
 
 import heapq
@@ -42,7 +43,13 @@ def run_network(network, inputs: Dict[str, np.ndarray], all_tensors: bool = Fals
 # Loops and conditionals: their bodies are subgraphs with back edges (loops) or two branches
 # (conditions), which this layer-at-a-time evaluator does not model.
 _CONTROL_FLOW = {
-    "TRIP_LIMIT", "RECURRENCE", "ITERATOR", "LOOP_OUTPUT", "CONDITION", "CONDITIONAL_INPUT", "CONDITIONAL_OUTPUT",
+    "TRIP_LIMIT",
+    "RECURRENCE",
+    "ITERATOR",
+    "LOOP_OUTPUT",
+    "CONDITION",
+    "CONDITIONAL_INPUT",
+    "CONDITIONAL_OUTPUT",
 }
 
 
@@ -111,9 +118,7 @@ def _run_layer(trt, layer, values: Dict[str, np.ndarray]) -> None:
     kind = layer.type.name
     entry = EVALUATORS.get(kind)
     if entry is None:
-        raise NotImplementedError(
-            f"reference executor: layer '{layer.name}' has type {kind}, which is not supported"
-        )
+        raise NotImplementedError(f"reference executor: layer '{layer.name}' has type {kind}, which is not supported")
     class_name, evaluate = entry
     layer.__class__ = getattr(trt, class_name)
     ins: List[Optional[np.ndarray]] = []

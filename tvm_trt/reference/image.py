@@ -1,5 +1,6 @@
 """Resize (nearest, linear and cubic, every coordinate transformation TensorRT offers) and grid
 sampling."""
+
 from __future__ import annotations
 
 import itertools

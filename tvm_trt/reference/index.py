@@ -1,5 +1,6 @@
 """Indexing: slice (all sample modes), gather (default, element, ND), scatter (element, ND),
 one-hot, reverse-sequence and non-zero."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -58,9 +59,7 @@ def _check_indices(node: LayerEval, indices: np.ndarray, size: int) -> np.ndarra
     scatter accept them; the ONNX parser passes Gather's negative indices straight through),
     made non-negative. Anything else is undefined on the device, so it is an error here."""
     if indices.size and (indices.min() < -size or indices.max() >= size):
-        raise ValueError(
-            f"reference executor: layer '{node.layer.name}' indexes with values outside [-{size}, {size})"
-        )
+        raise ValueError(f"reference executor: layer '{node.layer.name}' indexes with values outside [-{size}, {size})")
     return np.where(indices < 0, indices + size, indices)
 
 

@@ -1,4 +1,5 @@
 """Matrix multiplication (with transposed and vector operands) and einsum."""
+
 from __future__ import annotations
 
 import numpy as np

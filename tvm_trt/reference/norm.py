@@ -1,4 +1,5 @@
 """Softmax, normalisation (layer, instance and group norm) and local response normalisation."""
+
 from __future__ import annotations
 
 import numpy as np

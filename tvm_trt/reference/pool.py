@@ -1,4 +1,5 @@
 """Pooling: max, average (padding counted or not) and their blend."""
+
 from __future__ import annotations
 
 import itertools

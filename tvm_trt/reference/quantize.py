@@ -9,6 +9,7 @@ Scales are per tensor (a scalar or one element), per axis (1-D, along `axis`) or
 only zero-valued zero points (symmetric quantization): others are rejected here as well.
 Arithmetic is in float32, TensorRT's documented scale precision.
 """
+
 from __future__ import annotations
 
 import numpy as np

@@ -1,4 +1,5 @@
 """Reductions, top-k and cumulative sums."""
+
 from __future__ import annotations
 
 from typing import Callable, Dict

@@ -1,5 +1,6 @@
 """Shape manipulation, constants and fills: shuffle, squeeze/unsqueeze, shape, concatenation,
 constant, padding, fill and assertion."""
+
 from __future__ import annotations
 
 from typing import List

@@ -1,4 +1,5 @@
 """Unary math (IUnaryLayer)."""
+
 from __future__ import annotations
 
 from typing import Callable, Dict

@@ -8,13 +8,30 @@
 
 ``data`` collects (dataclasses), ``text`` and ``svg`` render.
 """
+
 from .data import (
-    GraphNode, PartitionReport, RejectedOp, SubgraphSummary, call_macs, partition_report, partition_with_report,
+    GraphNode,
+    PartitionReport,
+    RejectedOp,
+    SubgraphSummary,
+    call_macs,
+    partition_report,
+    partition_with_report,
 )
 from .svg import IO_COLOUR, TRT_COLOUR, TVM_COLOUR, render_svg
 from .text import render_text
 
 __all__ = [
-    "IO_COLOUR", "GraphNode", "PartitionReport", "RejectedOp", "SubgraphSummary", "TRT_COLOUR", "TVM_COLOUR",
-    "call_macs", "partition_report", "partition_with_report", "render_svg", "render_text",
+    "IO_COLOUR",
+    "GraphNode",
+    "PartitionReport",
+    "RejectedOp",
+    "SubgraphSummary",
+    "TRT_COLOUR",
+    "TVM_COLOUR",
+    "call_macs",
+    "partition_report",
+    "partition_with_report",
+    "render_svg",
+    "render_text",
 ]

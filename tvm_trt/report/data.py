@@ -5,6 +5,7 @@ applies (constant folding; batch_norm is kept and converted), so they describe w
 not what the frontend emitted. Reasons are those partitioning recorded (``partition.decisions``), not
 asked again. The renderers live in ``text`` and ``svg``.
 """
+
 from __future__ import annotations
 
 import collections
@@ -76,7 +77,9 @@ class PartitionReport:
     def to_json(self, path: Optional[str] = None, indent: Optional[int] = 2) -> str:
         """The report as JSON text (also written to ``path`` when given)."""
         if path is not None and not isinstance(path, (str, bytes)) and not hasattr(path, "__fspath__"):
-            raise TypeError(f"to_json(path): path must be a file path, got {type(path).__name__} (indent= is a keyword)")
+            raise TypeError(
+                f"to_json(path): path must be a file path, got {type(path).__name__} (indent= is a keyword)"
+            )
         text = json.dumps(self.to_dict(), indent=indent)
         if path is not None:
             with open(path, "w") as f:
@@ -125,7 +128,7 @@ class _GraphBuilder(graph.Visitor):
         return node_id
 
     def call(self, call, args):
-        return self.add(call.op.name[len("relax."):], self.kind, args, self.subgraph)
+        return self.add(call.op.name[len("relax.") :], self.kind, args, self.subgraph)
 
     def get_item(self, value, index):
         return value[index] if isinstance(value, list) else value
@@ -202,7 +205,10 @@ def partition_with_report(mod: tvm.IRModule, params: Optional[Dict[str, Any]] = 
             per_op[op]["offloaded"] += n * record.subgraph_calls[name]
         subgraphs.append(
             SubgraphSummary(
-                name, len(calls), partition.is_mac_subgraph(func), dict(sorted(counts.items())),
+                name,
+                len(calls),
+                partition.is_mac_subgraph(func),
+                dict(sorted(counts.items())),
                 macs=sum(call_macs(c) for c in calls),
                 inputs=[_type_text(p.ty) for p in func.params],
                 outputs=[_type_text(t) for t in ir.tensor_types(func.body.body)],
@@ -262,5 +268,3 @@ def call_macs(call: relax.Call) -> int:
     except (AttributeError, TypeError):
         return 0
     return 0
-
-

@@ -6,6 +6,7 @@ in a further column to the right, so a 700-op model stays a picture a viewer can
 boxes carry the reason they stay in TVM in their tooltip and a tag into the legend table.
 ``detail=True`` draws one box per op instead (tall for large models).
 """
+
 from __future__ import annotations
 
 import collections
@@ -72,8 +73,15 @@ def _collapse(r: PartitionReport, tags: Dict[str, str]):
                 s = subgraphs[n.subgraph]
                 stats = f"{s.ops} ops" + (f", {macs_text(s.macs)}" if s.macs else "")
                 stats += f" (called {s.calls}x)" if s.calls > 1 else ""
-                lines = [s.name, stats, _clip("in " + "; ".join(s.inputs), 40), _clip("out " + "; ".join(s.outputs), 40)]
-                kinds = ", ".join(f"{op[len('relax.'):]} x{k}" for op, k in sorted(s.op_counts.items(), key=lambda kv: -kv[1]))
+                lines = [
+                    s.name,
+                    stats,
+                    _clip("in " + "; ".join(s.inputs), 40),
+                    _clip("out " + "; ".join(s.outputs), 40),
+                ]
+                kinds = ", ".join(
+                    f"{op[len('relax.') :]} x{k}" for op, k in sorted(s.op_counts.items(), key=lambda kv: -kv[1])
+                )
                 tooltip = f"{s.name}: {stats}\nin {'; '.join(s.inputs)}\nout {'; '.join(s.outputs)}\n{kinds}"
                 boxes[box_id] = _Box(box_id, "tensorrt", lines, tooltip, w=250, h=70)
         else:
@@ -151,13 +159,17 @@ def _legend(r: PartitionReport, reasons, margin: float) -> Tuple[List[str], floa
         out.append(f'<text x="{margin}" y="{y}" font-weight="bold">Why ops stay in TVM</text>')
         for tag, reason, count, ops in reasons[:MAX_REASONS]:
             y += 16
-            ops_text = _clip(", ".join(op[len("relax."):] for op in ops), 60)
+            ops_text = _clip(", ".join(op[len("relax.") :] for op in ops), 60)
             line = f"{reason}  ({count}x: {ops_text})"
-            out.append(f'<text x="{margin}" y="{y}"><tspan font-weight="bold">{tag}</tspan>  {html.escape(line)}</text>')
+            out.append(
+                f'<text x="{margin}" y="{y}"><tspan font-weight="bold">{tag}</tspan>  {html.escape(line)}</text>'
+            )
             width = max(width, margin + 40 + CHAR_W * len(line))
         if len(reasons) > MAX_REASONS:
             y += 16
-            out.append(f'<text x="{margin}" y="{y}">... {len(reasons) - MAX_REASONS} more reasons: see the text report</text>')
+            out.append(
+                f'<text x="{margin}" y="{y}">... {len(reasons) - MAX_REASONS} more reasons: see the text report</text>'
+            )
     return out, y + 24, width
 
 
@@ -251,7 +263,9 @@ def _render_detail(r: PartitionReport) -> str:
     subgraph_index = {s.name: i for i, s in enumerate(r.subgraphs)}
     for n in r.nodes:
         x, y = pos[n.id]
-        title = html.escape(n.label + (f" [{n.subgraph}]" if n.subgraph else "") + (f": {n.reason}" if n.reason else ""))
+        title = html.escape(
+            n.label + (f" [{n.subgraph}]" if n.subgraph else "") + (f": {n.reason}" if n.reason else "")
+        )
         tag = (  # which TensorRT subgraph: its index in the corner
             f'<text x="{x + box_w - 4:.0f}" y="{y + 9:.0f}" font-size="8" text-anchor="end">#{subgraph_index[n.subgraph]}</text>'
             if n.subgraph

@@ -1,4 +1,5 @@
 """The partition report as a text table."""
+
 from __future__ import annotations
 
 from ..core.registry import version_str
@@ -29,7 +30,9 @@ def render_text(r: PartitionReport) -> str:
     if r.subgraphs:
         lines += ["", "subgraphs:"]
         for s in r.subgraphs:
-            kinds = ", ".join(f"{op[len('relax.'):]} x{n}" for op, n in sorted(s.op_counts.items(), key=lambda kv: -kv[1]))
+            kinds = ", ".join(
+                f"{op[len('relax.') :]} x{n}" for op, n in sorted(s.op_counts.items(), key=lambda kv: -kv[1])
+            )
             lines.append(
                 f"  {s.name}: {s.ops} ops, {macs_text(s.macs) if s.has_mac else 'no multiply-accumulate'}"
                 f"{f', called {s.calls}x' if s.calls > 1 else ''}; "

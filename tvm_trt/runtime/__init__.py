@@ -4,6 +4,7 @@
 Registered as TVM global functions when ``tvm_trt`` is imported, so a library exported
 with our codegen runs in any process that has done ``import tvm_trt``.
 """
+
 from __future__ import annotations
 
 import threading

@@ -6,6 +6,7 @@ base64 contains a raw newline.
 ``[[cache key, size, weight-stripped], ...]`` followed by the plans' bytes. Keys are the engine cache keys, so
 a deployment whose settings (FP16, workspace, TensorRT version) differ simply builds lazily.
 """
+
 from __future__ import annotations
 
 import base64
@@ -35,14 +36,17 @@ def build_plans(spec: Dict, weights: List, content_hash: str) -> Dict[str, bytes
         if unranged:
             logger.warning(
                 "tvm_trt: subgraph %s has symbolic dims without a dynamic_shapes range (%s): its engines are "
-                "built at run time", spec["symbol"], ", ".join(unranged)
+                "built at run time",
+                spec["symbol"],
+                ", ".join(unranged),
             )
             return {}
         ranges = profiles.input_ranges(profiles.user)
     if not tensorrt.available():
         logger.warning(
-            "tvm_trt: build_at_compile_time: no TensorRT builder here (%s); subgraph %s will be built "
-            "on first call", tensorrt.INSTALL_HINT, spec["symbol"]
+            "tvm_trt: build_at_compile_time: no TensorRT builder here (%s); subgraph %s will be built on first call",
+            tensorrt.INSTALL_HINT,
+            spec["symbol"],
         )
         return {}
     settings = BuildSettings.from_env(spec["config"])

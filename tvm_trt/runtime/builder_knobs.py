@@ -4,6 +4,7 @@ Every knob maps to one IBuilderConfig attribute or flag of NVIDIA TensorRT and T
 (both expose the same names). A knob the installed TensorRT lacks is an error naming it, never
 silently dropped: the plan would not be what was asked for.
 """
+
 from __future__ import annotations
 
 from typing import Optional
@@ -39,8 +40,10 @@ def apply(config, settings) -> None:
         config.builder_optimization_level = settings.builder_optimization_level
     if settings.hardware_compatibility != "none":
         if backend.flavour() == "tensorrt-rtx":  # its setter only logs "unsupported"
-            raise UnsupportedKnob("option hardware_compatibility: TensorRT-RTX has no hardware compatibility "
-                                  "levels; its ahead-of-time plans choose GPUs with compute_capabilities")
+            raise UnsupportedKnob(
+                "option hardware_compatibility: TensorRT-RTX has no hardware compatibility "
+                "levels; its ahead-of-time plans choose GPUs with compute_capabilities"
+            )
         _need(config, "hardware_compatibility_level", "hardware_compatibility")
         level = _need(trt, "HardwareCompatibilityLevel", "hardware_compatibility")
         config.hardware_compatibility_level = getattr(level, HARDWARE_LEVELS[settings.hardware_compatibility])
@@ -58,8 +61,10 @@ def apply(config, settings) -> None:
         config.default_device_type = trt.DeviceType.DLA
         config.DLA_core = settings.dla_core
         if config.DLA_core != settings.dla_core:  # TensorRT-RTX keeps -1: no DLA on its GPUs
-            raise UnsupportedKnob(f"option dla_core={settings.dla_core}: this {backend.flavour()} has no DLA "
-                                  "(DLA plans need NVIDIA TensorRT on Jetson/DRIVE)")
+            raise UnsupportedKnob(
+                f"option dla_core={settings.dla_core}: this {backend.flavour()} has no DLA "
+                "(DLA plans need NVIDIA TensorRT on Jetson/DRIVE)"
+            )
         if settings.dla_gpu_fallback:  # layers DLA cannot run (TensorRT decides) go to the GPU
             _flag(config, "GPU_FALLBACK", "dla_gpu_fallback")
     if settings.strip_weights:  # the plan holds no weights; refit at load puts the same ones back
@@ -77,8 +82,10 @@ def _compute_capabilities(config, capabilities) -> None:
         member: Optional[object] = getattr(kinds, "SM" + cap.replace(".", ""), None)
         if member is None:
             known = sorted(n[2:-1] + "." + n[-1] for n in dir(kinds) if n.startswith("SM"))
-            raise UnsupportedKnob(f"option compute_capabilities: {cap} is not a target of this TensorRT-RTX "
-                                  f"(it builds for {', '.join(known)})")
+            raise UnsupportedKnob(
+                f"option compute_capabilities: {cap} is not a target of this TensorRT-RTX "
+                f"(it builds for {', '.join(known)})"
+            )
         members.append(member)
     config.num_compute_capabilities = len(members)
     for index, member in enumerate(members):

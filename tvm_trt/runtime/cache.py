@@ -3,6 +3,7 @@
 File = MAGIC | sha256(payload) | len(payload) (8 bytes, little endian) | payload. Anything that
 does not verify is reported and rebuilt, never deserialised.
 """
+
 from __future__ import annotations
 
 import hashlib

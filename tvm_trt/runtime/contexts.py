@@ -4,6 +4,7 @@ runtime cache of JIT-compiled kernels, CUDA graphs and activation memory shared 
 Both caches live in ``TVM_TENSORRT_CACHE_DIR`` beside the plans, written like them (checksummed,
 atomic rename), so processes share them and a damaged file is reported and started afresh.
 """
+
 from __future__ import annotations
 
 import logging
@@ -88,8 +89,10 @@ def create_context(engine, cuda_graphs: bool, share_memory: bool):
         runtime_cache = _runtime_cache(config)  # saved after the first execution (JIT happens then)
         return engine.create_execution_context(config), runtime_cache
     if cuda_graphs:
-        raise RuntimeError("TVM_TENSORRT_CUDA_GRAPHS / cuda_graphs: capture is implemented with TensorRT-RTX's "
-                           "cuda_graph_strategy; this NVIDIA TensorRT runs without CUDA graphs only")
+        raise RuntimeError(
+            "TVM_TENSORRT_CUDA_GRAPHS / cuda_graphs: capture is implemented with TensorRT-RTX's "
+            "cuda_graph_strategy; this NVIDIA TensorRT runs without CUDA graphs only"
+        )
     if share_memory:
         return engine.create_execution_context(trt.ExecutionContextAllocationStrategy.USER_MANAGED), None
     return engine.create_execution_context(), None
@@ -101,8 +104,9 @@ def _runtime_cache(config) -> Optional[object]:
     runtime_cache = config.create_runtime_cache()
     data = cache.load_file(_file("runtime", backend.gpu_name()), "runtime cache")
     if data and not runtime_cache.deserialize(data):
-        logger.warning("tvm_trt: the runtime cache in %s does not fit this TensorRT-RTX; starting afresh",
-                       cache.cache_dir())
+        logger.warning(
+            "tvm_trt: the runtime cache in %s does not fit this TensorRT-RTX; starting afresh", cache.cache_dir()
+        )
         runtime_cache.reset()
     config.set_runtime_cache(runtime_cache)
     return runtime_cache

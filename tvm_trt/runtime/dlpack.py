@@ -1,4 +1,5 @@
 """A tensor as our stubs describe it (data pointer, device, shape, dtype) and NumPy views of host ones."""
+
 from __future__ import annotations
 
 import ctypes

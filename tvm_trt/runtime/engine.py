@@ -1,4 +1,5 @@
 """Build TensorRT plans from specs, and execute deserialised engines on CUDA memory."""
+
 from __future__ import annotations
 
 import contextlib
@@ -23,8 +24,6 @@ Shape = Tuple[int, ...]
 
 class EngineBuildError(RuntimeError):
     """TensorRT refused to build a subgraph; names the subgraph and carries TensorRT's message."""
-
-
 
 
 @dataclasses.dataclass(frozen=True)
@@ -60,8 +59,11 @@ class BuildSettings:
     def key_fields(self) -> Dict:
         """The builder knobs not at their default (plans built before they existed keep their keys)."""
         base = BuildSettings(self.fp16, self.workspace)
-        return {f.name: _jsonable(getattr(self, f.name)) for f in dataclasses.fields(self)
-                if f.name not in ("fp16", "workspace", "int8") and getattr(self, f.name) != getattr(base, f.name)}
+        return {
+            f.name: _jsonable(getattr(self, f.name))
+            for f in dataclasses.fields(self)
+            if f.name not in ("fp16", "workspace", "int8") and getattr(self, f.name) != getattr(base, f.name)
+        }
 
 
 def _jsonable(value):
@@ -85,8 +87,13 @@ def profile_for(spec: Dict, max_shapes: Sequence[Shape]) -> Optional[List[Tuple[
     return ranges
 
 
-def cache_key(content_hash: str, max_shapes: Sequence[Shape], settings: BuildSettings, gpu: Optional[str] = None,
-              ranges: Optional[Sequence] = None) -> str:
+def cache_key(
+    content_hash: str,
+    max_shapes: Sequence[Shape],
+    settings: BuildSettings,
+    gpu: Optional[str] = None,
+    ranges: Optional[Sequence] = None,
+) -> str:
     """Content hash of everything a plan depends on (so many models can share one directory);
     ``ranges``: the optimization profile, (min, opt, max) shape per input."""
     fields = {
@@ -234,9 +241,7 @@ class Engine:
         for i, ref in enumerate(inputs):
             # False: a shape outside the engine's profile (TensorRT logs the reason)
             if not ctx.set_input_shape(f"input_{i}", ref.shape):
-                raise RuntimeError(
-                    f"TensorRT rejected shape {list(ref.shape)} for input {i} of subgraph {self.symbol}"
-                )
+                raise RuntimeError(f"TensorRT rejected shape {list(ref.shape)} for input {i} of subgraph {self.symbol}")
             ctx.set_tensor_address(f"input_{i}", ref.ptr)
         self._check_outputs(ctx, inputs, outputs)
         for i, ref in enumerate(outputs):

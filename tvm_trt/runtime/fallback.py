@@ -10,6 +10,7 @@ weights (views of the library's bytes on the host, one device copy kept per devi
 ``TVM_TENSORRT_FALLBACK=0`` turns the warning back into the error. The reference executor never
 falls back: it checks TensorRT's network, explicitly.
 """
+
 from __future__ import annotations
 
 import logging
@@ -59,7 +60,9 @@ def take(subgraph, error: BaseException) -> int:
         raise error
     if subgraph.fallback_reason is None:
         subgraph.fallback_reason = f"{type(error).__name__}: {error}"
-        logging.getLogger("tvm_trt").info("subgraph %s: fallback to TVM (%s)", subgraph.symbol, subgraph.fallback_reason)
+        logging.getLogger("tvm_trt").info(
+            "subgraph %s: fallback to TVM (%s)", subgraph.symbol, subgraph.fallback_reason
+        )
         warnings.warn(
             f"tvm_trt: subgraph {subgraph.symbol} runs TVM's compiled code instead of TensorRT: "
             f"{subgraph.fallback_reason}",

@@ -11,6 +11,7 @@ Scales come, in this order, from the partition config (``int8_scales``, from
 ``tvm_trt.calibrate``), the cache directory, or calibration. Subgraphs that already carry Q/DQ
 (QDQ models) and subgraphs without a conv / matmul are left as they are.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -90,11 +91,7 @@ class Calibration:
         self.subgraph = subgraph
         spec = subgraph.spec
         self.quantized = int8.is_quantized(spec)  # a QDQ model: INT8 as it is
-        self.enabled = (
-            int8_enabled(spec["config"])
-            and not self.quantized
-            and int8.has_calibration_targets(spec)
-        )
+        self.enabled = int8_enabled(spec["config"]) and not self.quantized and int8.has_calibration_targets(spec)
         self.graph_key = int8.graph_key(spec, subgraph.weights) if self.enabled else ""
         self.scales: Optional[int8.Scales] = None
         self.calls = 0
@@ -161,7 +158,9 @@ class Calibration:
         self._runner = None  # frees the calibration network / engine
         logger.info(
             "tvm_trt: subgraph %s calibrated over %d calls (%d activations); building its INT8 engine",
-            self.subgraph.symbol, self.calls, len(self.maxima),
+            self.subgraph.symbol,
+            self.calls,
+            len(self.maxima),
         )
         self.scales = scales
 

@@ -5,6 +5,7 @@ the end of the file is touched, so a damaged ``.so`` must be refused before it i
 ``tvm-trt compile`` records the library's size and SHA-256 in ``LIB.so.json``, and the file's
 header (ELF or Mach-O) and, for ELF, the extent of its section table are checked as well.
 """
+
 from __future__ import annotations
 
 import hashlib

@@ -6,6 +6,7 @@ checks the file first (header, section table extent, and the size + SHA-256 reco
 ``tvm-trt compile`` in ``LIB.so.json`` when it is there), so a damaged library raises one
 ``LibraryError`` naming the file and the cause instead.
 """
+
 from __future__ import annotations
 
 import json

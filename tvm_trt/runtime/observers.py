@@ -1,5 +1,6 @@
 """Who else sees a reference evaluation: ``tvm_trt.debug`` records each subgraph's network and inputs
 while a model runs under ``TVM_TENSORRT_EXECUTOR=reference``, to compare it layer by layer."""
+
 from __future__ import annotations
 
 from typing import Callable, List

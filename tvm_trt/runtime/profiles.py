@@ -11,6 +11,7 @@ it per input as (min shape, opt shape, max shape), which follow by evaluating th
 ``TVM_TENSORRT_MULTI_ENGINE=1`` instead builds one engine per distinct input shape (min = opt =
 max), still refusing values outside a user-given range.
 """
+
 from __future__ import annotations
 
 from typing import Dict, List, Optional, Sequence, Tuple

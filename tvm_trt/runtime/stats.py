@@ -1,4 +1,5 @@
 """The runtime's process-wide counters (``tvm_trt.runtime_stats()``), bumped by every runtime module."""
+
 from __future__ import annotations
 
 import threading

@@ -7,6 +7,7 @@ leaves them out of the plan. At load the network is rebuilt on the host from the
 weights (no plan build: milliseconds), which yields the same names for the same arrays, and a
 TensorRT Refitter puts them into the engine. The library then holds each weight once.
 """
+
 from __future__ import annotations
 
 import functools
@@ -15,6 +16,7 @@ from typing import Dict
 import numpy as np
 
 from ..core import tensorrt as backend
+
 
 class StrippedPlan(bytes):
     """A plan built without its weights: the engine must be refitted before it runs."""

@@ -6,6 +6,7 @@ follows ``TVM_TENSORRT_MULTI_ENGINE``: 0 (default) keeps one slot whose optimiza
 covers every shape met (profiles.py), rebuilt (the old one freed) when a shape falls outside;
 1 keeps one slot per distinct input shape.
 """
+
 from __future__ import annotations
 
 import logging
@@ -43,8 +44,9 @@ def multi_engine() -> bool:
 class _Slot:
     """One engine: its plan, build settings and (lazily) what executes it."""
 
-    def __init__(self, shapes: Shapes, plan: bytes, settings: BuildSettings, profile: Optional[Profile] = None,
-                 ranges=None):
+    def __init__(
+        self, shapes: Shapes, plan: bytes, settings: BuildSettings, profile: Optional[Profile] = None, ranges=None
+    ):
         self.shapes = shapes  # max input shapes the plan accepts
         self.plan: Optional[bytes] = plan  # dropped once an engine / network holds the model
         self.settings = settings
@@ -76,7 +78,9 @@ class Subgraph:
         # of tensors with a symbolic dim (rank, else 0)
         tensors = self.spec["inputs"] + self.spec["outputs"]
         self._dtypes = [t["dtype"] for t in tensors]
-        self._static_shapes = [None if any(isinstance(d, str) for d in t["shape"]) else tuple(t["shape"]) for t in tensors]
+        self._static_shapes = [
+            None if any(isinstance(d, str) for d in t["shape"]) else tuple(t["shape"]) for t in tensors
+        ]
         self._ndims = [len(t["shape"]) for t in tensors]
         self._input_shapes = tuple(self._static_shapes[: self.num_inputs])
         self.fallback_reason: Optional[str] = None  # set once TVM's code runs this subgraph
@@ -101,9 +105,7 @@ class Subgraph:
             raise ValueError(f"subgraph {self.symbol}: got {len(refs)} inputs, expected {self.num_inputs}")
         for i, (ref, want) in enumerate(zip(refs, self.spec["inputs"])):
             shape = want["shape"]
-            ok = len(ref.shape) == len(shape) and all(
-                isinstance(d, str) or d == s for d, s in zip(shape, ref.shape)
-            )
+            ok = len(ref.shape) == len(shape) and all(isinstance(d, str) or d == s for d, s in zip(shape, ref.shape))
             if not ok or ref.dtype != want["dtype"]:
                 raise ValueError(
                     f"subgraph {self.symbol}: input {i} ({want['name']}) has shape {list(ref.shape)} "
@@ -152,8 +154,9 @@ class Subgraph:
         cache.store(key, plan)
         return plan
 
-    def _log_event(self, event: str, shapes: Shapes, settings: BuildSettings, seconds: float, key: str,
-                   ranges=None) -> None:
+    def _log_event(
+        self, event: str, shapes: Shapes, settings: BuildSettings, seconds: float, key: str, ranges=None
+    ) -> None:
         """One info line per engine event; the cache key and where it lives at debug."""
         if ranges:
             where = "profile " + ", ".join(f"{list(lo)}..{list(hi)}" for lo, _, hi in ranges)
@@ -167,7 +170,9 @@ class Subgraph:
         if logger.isEnabledFor(logging.DEBUG):
             directory = cache.cache_dir()
             logger.debug(
-                "subgraph %s: cache key %s (%s)", self.symbol, key,
+                "subgraph %s: cache key %s (%s)",
+                self.symbol,
+                key,
                 cache.path_for(directory, key) if directory else "no TVM_TENSORRT_CACHE_DIR",
             )
 
@@ -282,8 +287,12 @@ class Subgraph:
         if slot.engine is None:
             with slot.lock:
                 if slot.engine is None:
-                    slot.engine = Engine(slot.plan, self.symbol, lambda: self.network_spec(slot.settings),
-                                         CompileOptions.from_json(self.spec["config"]).with_env())
+                    slot.engine = Engine(
+                        slot.plan,
+                        self.symbol,
+                        lambda: self.network_spec(slot.settings),
+                        CompileOptions.from_json(self.spec["config"]).with_env(),
+                    )
                     slot.plan = None  # the engine holds its own copy; the file cache has the plan
         slot.engine.execute(inputs, outputs)  # one execution context per thread inside
 

@@ -1,6 +1,7 @@
 """Offloaded weights at run time: NumPy views of the loaded library's read-only bytes (found by their
 exported symbol), or the arrays of a build done in this process (its executable was not exported).
 ``codegen.weights_writer`` writes them at compile time."""
+
 from __future__ import annotations
 
 import os

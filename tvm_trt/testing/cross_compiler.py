@@ -5,6 +5,7 @@ writes a small wrapper named like a GNU cross compiler (``aarch64-linux-gnu-gcc`
 ``tvm-trt compile --cc`` and ``export_library(cc=...)`` expect (the name gives the host triple).
 Debian's ``g++-aarch64-linux-gnu`` works the same way where it is installed.
 """
+
 from __future__ import annotations
 
 import importlib.util

@@ -7,6 +7,7 @@ Weights are random (nothing can be downloaded). Where no GPU can execute TensorR
 exported library runs with TVM_TENSORRT_EXECUTOR=reference: the TensorRT plan is still built
 (TensorRT-RTX builds on CPU), and the built network is evaluated layer by layer in NumPy.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -158,7 +159,9 @@ def main(argv=None) -> int:
         t = time.perf_counter()
         proc = subprocess.run(
             [sys.executable, "-m", "tvm_trt.testing.demo", "--run-exported", lib_path, input_path, output_path],
-            env=env, capture_output=True, text=True,
+            env=env,
+            capture_output=True,
+            text=True,
         )
         if proc.returncode != 0:
             print(proc.stdout, proc.stderr, file=sys.stderr)
@@ -173,8 +176,10 @@ def main(argv=None) -> int:
         f"engine cache load (warm): {runs[1]['cache_load_seconds']:.3f} s, "
         f"loaded from cache {runs[1]['engines_loaded_from_cache']}, built {runs[1]['engines_built']}"
     )
-    print(f"first call (cold, incl. build) {runs[0]['first_call_seconds']:.2f} s; "
-          f"second call {runs[0]['second_call_seconds']:.2f} s")
+    print(
+        f"first call (cold, incl. build) {runs[0]['first_call_seconds']:.2f} s; "
+        f"second call {runs[0]['second_call_seconds']:.2f} s"
+    )
     print("stage times:")
     for name, seconds in times.items():
         print(f"  {name:40s} {seconds:8.2f} s")

@@ -12,6 +12,7 @@ T5, speech, SegFormer, decoder-only, diffusers, video, MaxViT; small fixed confi
 Also here: :func:`trt_parser_coverage`, TensorRT's own ONNX parser's view of a model (what
 ONNX Runtime's TensorRT provider would offload), the yardstick the partition is held to.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -20,8 +21,15 @@ from typing import Dict, List, Optional
 
 import numpy as np
 
-VISION = ["resnet50", "mobilenet_v3_large", "efficientnet_b0", "convnext_tiny", "vit_b_16", "swin_t",
-          "deeplabv3_mobilenet_v3_large"]
+VISION = [
+    "resnet50",
+    "mobilenet_v3_large",
+    "efficientnet_b0",
+    "convnext_tiny",
+    "vit_b_16",
+    "swin_t",
+    "deeplabv3_mobilenet_v3_large",
+]
 TEXT = ["bert", "distilbert", "gpt2"]
 MODELS = VISION + TEXT
 
@@ -40,8 +48,10 @@ def _randomise_norms(model, generator) -> None:
     import torch
 
     for m in model.modules():
-        if isinstance(m, (torch.nn.BatchNorm2d, torch.nn.LayerNorm, torch.nn.GroupNorm)) and \
-                getattr(m, "weight", None) is not None:
+        if (
+            isinstance(m, (torch.nn.BatchNorm2d, torch.nn.LayerNorm, torch.nn.GroupNorm))
+            and getattr(m, "weight", None) is not None
+        ):
             with torch.no_grad():
                 m.weight.uniform_(0.5, 1.5, generator=generator)
                 if m.bias is not None:
@@ -76,8 +86,9 @@ def _vision(name: str, image: int, generator):
         kwargs["image_size"] = image
     if name.startswith("deeplabv3"):
         kwargs.update(weights_backbone=None, aux_loss=False)
-    model = getattr(torchvision.models.segmentation if name.startswith("deeplabv3") else torchvision.models,
-                    name)(**kwargs)
+    model = getattr(torchvision.models.segmentation if name.startswith("deeplabv3") else torchvision.models, name)(
+        **kwargs
+    )
     _randomise_norms(model, generator)
     if name == "vit_b_16":
         with torch.no_grad():
@@ -125,7 +136,7 @@ def _text(name: str, seq: int, layers: Optional[int], generator):
     vocab = model.config.vocab_size
     ids = torch.randint(0, vocab, (1, seq), generator=generator)
     mask = torch.ones(1, seq, dtype=torch.int64)
-    mask[:, seq - seq // 4:] = 0  # padding: the mask arithmetic must be exercised
+    mask[:, seq - seq // 4 :] = 0  # padding: the mask arithmetic must be exercised
     # GPT-2 too: without a mask its mask builder derives one from position ids, which the
     # tracer cannot follow ("Unsupported value kind: Tensor").
     inputs = {"input_ids": ids, "attention_mask": mask}
@@ -182,8 +193,15 @@ def build(name: str, *, image: int = 224, seq: int = 128, layers: Optional[int] 
     return _text(name, seq, layers, generator)
 
 
-def export(name: str, *, image: int = 224, seq: int = 128, layers: Optional[int] = None, seed: int = 0,
-           dynamic_batch: bool = False) -> Exported:
+def export(
+    name: str,
+    *,
+    image: int = 224,
+    seq: int = 128,
+    layers: Optional[int] = None,
+    seed: int = 0,
+    dynamic_batch: bool = False,
+) -> Exported:
     """Build ``name`` and export it to ONNX (opset 17, TorchScript exporter)."""
     import onnx
     import torch
@@ -197,10 +215,19 @@ def export(name: str, *, image: int = 224, seq: int = 128, layers: Optional[int]
     patch = _gpt2_mask_patch() if name == "gpt2" else torch_zoo_families.export_context(name)
     # MultiheadAttention's fused fast path (taken in eval mode) has no ONNX export.
     with patch, torch.no_grad(), _mha_fastpath(False):
-        torch.onnx.export(model, tuple(inputs.values()), buf, input_names=names, output_names=["out"],
-                          dynamic_axes=axes, opset_version=17, dynamo=False)
-    return Exported(name, onnx.load_from_string(buf.getvalue()), {k: v.numpy() for k, v in inputs.items()},
-                    model, dynamic_batch)
+        torch.onnx.export(
+            model,
+            tuple(inputs.values()),
+            buf,
+            input_names=names,
+            output_names=["out"],
+            dynamic_axes=axes,
+            opset_version=17,
+            dynamo=False,
+        )
+    return Exported(
+        name, onnx.load_from_string(buf.getvalue()), {k: v.numpy() for k, v in inputs.items()}, model, dynamic_batch
+    )
 
 
 def import_onnx(model, **kwargs):

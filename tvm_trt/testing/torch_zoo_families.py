@@ -8,6 +8,7 @@ norm layers get random affine parameters, BatchNorm statistics are calibrated on
 parameters that initialise to a constant (zero biases and heads, 1e-6 layer scales) are randomised,
 so that no branch of the model is numerically invisible.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -18,8 +19,14 @@ from . import torch_zoo
 # family -> model names; BUILDERS below has one entry per name.
 FAMILIES: Dict[str, List[str]] = {
     "ultralytics": ["yolov8n", "yolo11n"],
-    "timm": ["timm_convnext_atto", "timm_mobilevit_xxs", "timm_efficientformerv2_s0", "timm_coatnet_nano",
-             "timm_efficientvit_b0", "timm_levit_128s"],
+    "timm": [
+        "timm_convnext_atto",
+        "timm_mobilevit_xxs",
+        "timm_efficientformerv2_s0",
+        "timm_coatnet_nano",
+        "timm_efficientvit_b0",
+        "timm_levit_128s",
+    ],
     "clip": ["clip_text", "clip_vision"],
     "t5": ["t5_encoder"],
     "speech": ["wav2vec2", "whisper_encoder"],
@@ -72,8 +79,14 @@ def _hygiene(model, inputs: Dict[str, object], generator) -> None:
         model.train()
         with torch.no_grad():
             for _ in range(2):  # batches of 4: a BatchNorm1d over pooled features needs > 1 value per channel
-                model(**{k: torch.randn((4,) + tuple(v.shape[1:]), generator=generator) if v.is_floating_point()
-                         else v.repeat(4, *[1] * (v.dim() - 1)) for k, v in inputs.items()})
+                model(
+                    **{
+                        k: torch.randn((4,) + tuple(v.shape[1:]), generator=generator)
+                        if v.is_floating_point()
+                        else v.repeat(4, *[1] * (v.dim() - 1))
+                        for k, v in inputs.items()
+                    }
+                )
     model.eval()
 
 
@@ -145,7 +158,7 @@ def _tokens(seq: int = 16, mask: bool = True):
         if not mask:
             return {"input_ids": ids}
         attention = torch.ones(1, seq, dtype=torch.int64)
-        attention[:, seq - seq // 4:] = 0  # padding: the mask arithmetic must be exercised
+        attention[:, seq - seq // 4 :] = 0  # padding: the mask arithmetic must be exercised
         return {"input_ids": ids, "attention_mask": attention}
 
     return inputs_of
@@ -160,8 +173,7 @@ def _pixels(size: int):
     return inputs_of
 
 
-_SMALL_TEXT = dict(hidden_size=64, num_hidden_layers=2, num_attention_heads=4, intermediate_size=128,
-                   vocab_size=1000)
+_SMALL_TEXT = dict(hidden_size=64, num_hidden_layers=2, num_attention_heads=4, intermediate_size=128, vocab_size=1000)
 
 
 def _transformers(cls: str, config: str, **kwargs):
@@ -174,16 +186,38 @@ def _transformers(cls: str, config: str, **kwargs):
 
 
 def _decoder(cls: str, config: str, **kwargs):
-    return _hf(_transformers(cls, config, **_SMALL_TEXT, num_key_value_heads=2, max_position_embeddings=64,
-                             attn_implementation="sdpa", use_cache=False, **kwargs), _tokens())
+    return _hf(
+        _transformers(
+            cls,
+            config,
+            **_SMALL_TEXT,
+            num_key_value_heads=2,
+            max_position_embeddings=64,
+            attn_implementation="sdpa",
+            use_cache=False,
+            **kwargs,
+        ),
+        _tokens(),
+    )
 
 
 def _wav2vec2():
-    return _transformers("Wav2Vec2Model", "Wav2Vec2Config", hidden_size=64, num_hidden_layers=2,
-                         num_attention_heads=2, intermediate_size=128, conv_dim=(32, 32, 32),
-                         conv_kernel=(10, 3, 3), conv_stride=(5, 2, 2), num_conv_pos_embeddings=16,
-                         num_conv_pos_embedding_groups=4, feat_extract_norm="group", do_stable_layer_norm=False,
-                         attn_implementation="eager")
+    return _transformers(
+        "Wav2Vec2Model",
+        "Wav2Vec2Config",
+        hidden_size=64,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        intermediate_size=128,
+        conv_dim=(32, 32, 32),
+        conv_kernel=(10, 3, 3),
+        conv_stride=(5, 2, 2),
+        num_conv_pos_embeddings=16,
+        num_conv_pos_embedding_groups=4,
+        feat_extract_norm="group",
+        do_stable_layer_norm=False,
+        attn_implementation="eager",
+    )
 
 
 def _audio(config, generator):
@@ -195,19 +229,30 @@ def _audio(config, generator):
 def _whisper_encoder():
     import transformers
 
-    config = transformers.WhisperConfig(d_model=64, encoder_layers=2, encoder_attention_heads=2, decoder_layers=1,
-                                        decoder_attention_heads=2, encoder_ffn_dim=128, decoder_ffn_dim=128,
-                                        num_mel_bins=16, max_source_positions=32, vocab_size=1000,
-                                        pad_token_id=0, bos_token_id=1, eos_token_id=2, decoder_start_token_id=1,
-                                        attn_implementation="eager")
+    config = transformers.WhisperConfig(
+        d_model=64,
+        encoder_layers=2,
+        encoder_attention_heads=2,
+        decoder_layers=1,
+        decoder_attention_heads=2,
+        encoder_ffn_dim=128,
+        decoder_ffn_dim=128,
+        num_mel_bins=16,
+        max_source_positions=32,
+        vocab_size=1000,
+        pad_token_id=0,
+        bos_token_id=1,
+        eos_token_id=2,
+        decoder_start_token_id=1,
+        attn_implementation="eager",
+    )
     return transformers.WhisperModel(config).get_encoder()
 
 
 def _mel(config, generator):
     import torch
 
-    return {"input_features": torch.randn(1, config.num_mel_bins, 2 * config.max_source_positions,
-                                          generator=generator)}
+    return {"input_features": torch.randn(1, config.num_mel_bins, 2 * config.max_source_positions, generator=generator)}
 
 
 def _diffusers(kind: str):
@@ -219,18 +264,34 @@ def _diffusers(kind: str):
         _seed_global(generator)
         if kind == "unet":
             model = diffusers.UNet2DConditionModel(
-                sample_size=8, in_channels=4, out_channels=4, layers_per_block=1, block_out_channels=(32, 64),
+                sample_size=8,
+                in_channels=4,
+                out_channels=4,
+                layers_per_block=1,
+                block_out_channels=(32, 64),
                 down_block_types=("CrossAttnDownBlock2D", "DownBlock2D"),
-                up_block_types=("UpBlock2D", "CrossAttnUpBlock2D"), cross_attention_dim=32, attention_head_dim=8,
-                norm_num_groups=8)
-            inputs = {"sample": torch.randn(1, 4, 8, 8, generator=generator),
-                      "timestep": torch.tensor([10], dtype=torch.int64),
-                      "encoder_hidden_states": torch.randn(1, 8, 32, generator=generator)}
+                up_block_types=("UpBlock2D", "CrossAttnUpBlock2D"),
+                cross_attention_dim=32,
+                attention_head_dim=8,
+                norm_num_groups=8,
+            )
+            inputs = {
+                "sample": torch.randn(1, 4, 8, 8, generator=generator),
+                "timestep": torch.tensor([10], dtype=torch.int64),
+                "encoder_hidden_states": torch.randn(1, 8, 32, generator=generator),
+            }
         else:
             model = diffusers.AutoencoderKL(
-                in_channels=3, out_channels=3, latent_channels=4, block_out_channels=(16, 32), layers_per_block=1,
-                down_block_types=("DownEncoderBlock2D",) * 2, up_block_types=("UpDecoderBlock2D",) * 2,
-                norm_num_groups=8, sample_size=16)
+                in_channels=3,
+                out_channels=3,
+                latent_channels=4,
+                block_out_channels=(16, 32),
+                layers_per_block=1,
+                down_block_types=("DownEncoderBlock2D",) * 2,
+                up_block_types=("UpDecoderBlock2D",) * 2,
+                norm_num_groups=8,
+                sample_size=16,
+            )
             inputs = {"sample": torch.randn(1, 3, 16, 16, generator=generator)}
         _hygiene(model, {}, generator)
         return torch_zoo._first_output(model.eval(), list(inputs)), inputs
@@ -257,8 +318,16 @@ def _maxvit(generator):
     _seed_global(generator)
     # torchvision's MaxViT blocks (MBConv + block and grid attention) at a small width and two stages;
     # partition 2 so that 64x64 images tile every stage (64 -> 32 stem -> 16, 8).
-    model = MaxVit(input_size=(64, 64), stem_channels=16, partition_size=2, block_channels=[16, 32],
-                   block_layers=[1, 1], head_dim=8, stochastic_depth_prob=0.0, num_classes=100)
+    model = MaxVit(
+        input_size=(64, 64),
+        stem_channels=16,
+        partition_size=2,
+        block_channels=[16, 32],
+        block_layers=[1, 1],
+        head_dim=8,
+        stochastic_depth_prob=0.0,
+        num_classes=100,
+    )
     inputs = _image(generator)
     _hygiene(model, inputs, generator)
     return model.eval(), inputs
@@ -273,18 +342,46 @@ BUILDERS: Dict[str, Callable] = {
     "timm_coatnet_nano": _timm("coatnet_nano_rw_224", img_size=64),
     "timm_efficientvit_b0": _timm("efficientvit_b0"),
     "timm_levit_128s": _timm("levit_128s", img_size=64),
-    "clip_text": _hf(_transformers("CLIPTextModel", "CLIPTextConfig", **_SMALL_TEXT, max_position_embeddings=32,
-                                   attn_implementation="eager"), _tokens(mask=False)),
-    "clip_vision": _hf(_transformers("CLIPVisionModel", "CLIPVisionConfig", hidden_size=64, num_hidden_layers=2,
-                                     num_attention_heads=4, intermediate_size=128, image_size=32, patch_size=8,
-                                     attn_implementation="eager"), _pixels(32)),
-    "t5_encoder": _hf(_transformers("T5EncoderModel", "T5Config", d_model=64, d_kv=16, d_ff=128, num_layers=2,
-                                    num_heads=4, vocab_size=1000), _tokens()),
+    "clip_text": _hf(
+        _transformers(
+            "CLIPTextModel", "CLIPTextConfig", **_SMALL_TEXT, max_position_embeddings=32, attn_implementation="eager"
+        ),
+        _tokens(mask=False),
+    ),
+    "clip_vision": _hf(
+        _transformers(
+            "CLIPVisionModel",
+            "CLIPVisionConfig",
+            hidden_size=64,
+            num_hidden_layers=2,
+            num_attention_heads=4,
+            intermediate_size=128,
+            image_size=32,
+            patch_size=8,
+            attn_implementation="eager",
+        ),
+        _pixels(32),
+    ),
+    "t5_encoder": _hf(
+        _transformers(
+            "T5EncoderModel", "T5Config", d_model=64, d_kv=16, d_ff=128, num_layers=2, num_heads=4, vocab_size=1000
+        ),
+        _tokens(),
+    ),
     "wav2vec2": _hf(_wav2vec2(), _audio),
     "whisper_encoder": _hf(_whisper_encoder, _mel),
-    "segformer": _hf(_transformers("SegformerForSemanticSegmentation", "SegformerConfig", hidden_sizes=[16, 32, 64, 128],
-                                   depths=[1, 1, 1, 1], num_attention_heads=[1, 2, 2, 4], decoder_hidden_size=64,
-                                   num_labels=10), _pixels(64)),
+    "segformer": _hf(
+        _transformers(
+            "SegformerForSemanticSegmentation",
+            "SegformerConfig",
+            hidden_sizes=[16, 32, 64, 128],
+            depths=[1, 1, 1, 1],
+            num_attention_heads=[1, 2, 2, 4],
+            decoder_hidden_size=64,
+            num_labels=10,
+        ),
+        _pixels(64),
+    ),
     "qwen2": _decoder("Qwen2Model", "Qwen2Config"),
     "mistral": _decoder("MistralModel", "MistralConfig", sliding_window=None),
     "phi3": _decoder("Phi3Model", "Phi3Config", pad_token_id=0),

@@ -9,6 +9,7 @@ values rather than the identity (mean 0, var 1, gamma 1, beta 0, bias 0).
 ONNX export through MXNet is slow (seconds per model); :func:`onnx_path_for` exports each
 (model, batch, image, seed) once into a cache directory and reuses the file afterwards.
 """
+
 from __future__ import annotations
 
 import math
@@ -141,12 +142,19 @@ def transformer_block(seq: int = 128, dim: int = 256, heads: int = 4, ffn: int =
     rng = np.random.default_rng(seed)
     hd = dim // heads
     inits = [
-        _init(rng, "ln1_g", (dim,), 0.1), _init(rng, "ln1_b", (dim,), 0.1),
-        _init(rng, "ln2_g", (dim,), 0.1), _init(rng, "ln2_b", (dim,), 0.1),
-        _init(rng, "wq", (dim, dim)), _init(rng, "wk", (dim, dim)), _init(rng, "wv", (dim, dim)),
-        _init(rng, "wo", (dim, dim)), _init(rng, "bo", (dim,), 0.1),
-        _init(rng, "w1", (dim, ffn)), _init(rng, "b1", (ffn,), 0.1),
-        _init(rng, "w2", (ffn, dim)), _init(rng, "b2", (dim,), 0.1),
+        _init(rng, "ln1_g", (dim,), 0.1),
+        _init(rng, "ln1_b", (dim,), 0.1),
+        _init(rng, "ln2_g", (dim,), 0.1),
+        _init(rng, "ln2_b", (dim,), 0.1),
+        _init(rng, "wq", (dim, dim)),
+        _init(rng, "wk", (dim, dim)),
+        _init(rng, "wv", (dim, dim)),
+        _init(rng, "wo", (dim, dim)),
+        _init(rng, "bo", (dim,), 0.1),
+        _init(rng, "w1", (dim, ffn)),
+        _init(rng, "b1", (ffn,), 0.1),
+        _init(rng, "w2", (ffn, dim)),
+        _init(rng, "b2", (dim,), 0.1),
     ]
     const = {
         "heads_shape": np.array([1, seq, heads, hd], np.int64),
@@ -162,20 +170,35 @@ def transformer_block(seq: int = 128, dim: int = 256, heads: int = 4, ffn: int =
     n = helper.make_node
     nodes = [
         n("LayerNormalization", ["x", "ln1_g", "ln1_b"], ["h"], axis=-1, epsilon=1e-5),
-        n("MatMul", ["h", "wq"], ["q0"]), n("MatMul", ["h", "wk"], ["k0"]), n("MatMul", ["h", "wv"], ["v0"]),
-        n("Reshape", ["q0", "heads_shape"], ["q1"]), n("Transpose", ["q1"], ["q"], perm=[0, 2, 1, 3]),
-        n("Reshape", ["k0", "heads_shape"], ["k1"]), n("Transpose", ["k1"], ["kt"], perm=[0, 2, 3, 1]),
-        n("Reshape", ["v0", "heads_shape"], ["v1"]), n("Transpose", ["v1"], ["v"], perm=[0, 2, 1, 3]),
-        n("MatMul", ["q", "kt"], ["s0"]), n("Mul", ["s0", "scale"], ["s1"]),
+        n("MatMul", ["h", "wq"], ["q0"]),
+        n("MatMul", ["h", "wk"], ["k0"]),
+        n("MatMul", ["h", "wv"], ["v0"]),
+        n("Reshape", ["q0", "heads_shape"], ["q1"]),
+        n("Transpose", ["q1"], ["q"], perm=[0, 2, 1, 3]),
+        n("Reshape", ["k0", "heads_shape"], ["k1"]),
+        n("Transpose", ["k1"], ["kt"], perm=[0, 2, 3, 1]),
+        n("Reshape", ["v0", "heads_shape"], ["v1"]),
+        n("Transpose", ["v1"], ["v"], perm=[0, 2, 1, 3]),
+        n("MatMul", ["q", "kt"], ["s0"]),
+        n("Mul", ["s0", "scale"], ["s1"]),
         n("Softmax", ["s1"], ["p"], axis=-1),
-        n("MatMul", ["p", "v"], ["a0"]), n("Transpose", ["a0"], ["a1"], perm=[0, 2, 1, 3]),
+        n("MatMul", ["p", "v"], ["a0"]),
+        n("Transpose", ["a0"], ["a1"], perm=[0, 2, 1, 3]),
         n("Reshape", ["a1", "flat_shape"], ["a2"]),
-        n("MatMul", ["a2", "wo"], ["o0"]), n("Add", ["o0", "bo"], ["o1"]), n("Add", ["x", "o1"], ["r1"]),
+        n("MatMul", ["a2", "wo"], ["o0"]),
+        n("Add", ["o0", "bo"], ["o1"]),
+        n("Add", ["x", "o1"], ["r1"]),
         n("LayerNormalization", ["r1", "ln2_g", "ln2_b"], ["h2"], axis=-1, epsilon=1e-5),
-        n("MatMul", ["h2", "w1"], ["f0"]), n("Add", ["f0", "b1"], ["f1"]),
-        n("Mul", ["f1", "rsqrt2"], ["g0"]), n("Erf", ["g0"], ["g1"]), n("Add", ["g1", "one"], ["g2"]),
-        n("Mul", ["f1", "g2"], ["g3"]), n("Mul", ["g3", "half"], ["g4"]),
-        n("MatMul", ["g4", "w2"], ["f2"]), n("Add", ["f2", "b2"], ["f3"]), n("Add", ["r1", "f3"], ["y"]),
+        n("MatMul", ["h2", "w1"], ["f0"]),
+        n("Add", ["f0", "b1"], ["f1"]),
+        n("Mul", ["f1", "rsqrt2"], ["g0"]),
+        n("Erf", ["g0"], ["g1"]),
+        n("Add", ["g1", "one"], ["g2"]),
+        n("Mul", ["f1", "g2"], ["g3"]),
+        n("Mul", ["g3", "half"], ["g4"]),
+        n("MatMul", ["g4", "w2"], ["f2"]),
+        n("Add", ["f2", "b2"], ["f3"]),
+        n("Add", ["r1", "f3"], ["y"]),
     ]
     graph = helper.make_graph(
         nodes,
