@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import functools
 import gc
 import importlib.util
 import io
@@ -13,10 +12,10 @@ import sys
 import warnings
 from typing import Any, Mapping, Optional, Tuple, Union
 
-import numpy as np
 
 from ..core.ir import error_line
 from . import trt_parser
+from .onnx_canonical import make_canonical
 from ._common import Params, ShapeDict, _check_shape_names, _copy_proto, _detach_weights
 from ..core.tvm_log import quiet
 
@@ -137,7 +136,7 @@ def from_onnx(
         return _parsed_instead(model, shape_dict, name, err)
     mod, params = _detach_weights(mod, "ONNX")
     if canonicalize:
-        mod, params = _canonicalize(mod, params)
+        mod, params = make_canonical(mod, params)
     return mod, params
 
 
@@ -291,96 +290,3 @@ def _import(importer, model, name: str, simplified: bool, **kwargs):
     hint = "" if simplified else " (imported without simplification; simplify=True may help)"
     where = f" at {op}" if op else ""
     raise ONNXImportError(f"TVM's ONNX importer failed on {name}{where}: {reason}{hint}", op, reason)
-
-
-def _is_weight(value: np.ndarray) -> bool:
-    return value.dtype.kind in "fc" and value.size > 1
-
-
-def _canonicalize(mod, params: Params):
-    """Embed non-weight initializers as constants and rewrite Clip kernels (see from_onnx)."""
-    from tvm import relax
-
-    consts = {k: v for k, v in params.items() if not _is_weight(v)}
-    if consts:
-        mod = relax.transform.BindParams("main", consts)(mod)
-        params = {k: v for k, v in params.items() if k not in consts}
-    if any(_MINMAX_KERNEL.match(gv.name_hint) for gv in mod.get_global_vars()):
-        mod["main"] = _clip_rewriter()(mod).visit_expr(mod["main"])
-        # Drops the kernels and the bound computations that the rewrite left unused.
-        mod = relax.transform.DeadCodeElimination(["main"])(mod)
-    return mod, params
-
-
-# TVM's ONNX importer lowers Clip to call_tir of TE kernels named "maximum" / "minimum"
-# (topi.maximum / topi.minimum: broadcasting elementwise max / min, same as the Relax ops).
-# It guards each bound as where(isnan(b), -/+inf, b); with constant bounds that is folded
-# here with numpy (relax FoldConstant would compile a kernel per guard: seconds per model).
-_MINMAX_KERNEL = re.compile(r"^(maximum|minimum)(_?\d+)?$")
-
-
-@functools.lru_cache(maxsize=None)
-def _clip_rewriter():
-    """A PyExprMutator class (built lazily so that importing this module imports no TVM)."""
-    import tvm
-    from tvm import relax
-    from tvm.relax.expr_functor import PyExprMutator, mutator
-
-    def op_name(expr):
-        if isinstance(expr, relax.Call) and isinstance(expr.op, tvm.ir.Op):
-            return expr.op.name
-        return None
-
-    @mutator
-    class ClipRewriter(PyExprMutator):
-        def _value(self, expr, depth=0):
-            """numpy value of a constant expression built from isnan/where, else None."""
-            if depth > 4:
-                return None
-            if isinstance(expr, tvm.ir.GenericConst):
-                return expr.value.numpy()
-            if isinstance(expr, relax.Var):
-                bound = self.lookup_binding(expr)
-                return None if bound is None else self._value(bound, depth + 1)
-            name = op_name(expr)
-            if name in ("relax.isnan", "relax.where"):
-                args = [self._value(a, depth + 1) for a in expr.args]
-                if any(a is None for a in args):
-                    return None
-                return np.isnan(*args) if name == "relax.isnan" else np.where(*args)
-            return None
-
-        def _scalar(self, expr):
-            value = self._value(expr)
-            if value is not None and value.size == 1 and value.dtype.kind == "f":
-                return float(value.reshape(()))
-            return None
-
-        def _const(self, expr, like):
-            """``expr`` as a relax constant of ``like``'s dtype when it is a known scalar."""
-            value = self._scalar(expr)
-            if value is None or isinstance(expr, tvm.ir.GenericConst):
-                return expr
-            return relax.const(value, like.ty.dtype)
-
-        def visit_call_(self, call):
-            call = self.visit_expr_post_order(call)
-            if op_name(call) != "relax.call_tir":
-                return call
-            gv, args = call.args[0], call.args[1]
-            match = _MINMAX_KERNEL.match(getattr(gv, "name_hint", ""))
-            if not (match and isinstance(args, relax.Tuple) and len(args.fields) == 2):
-                return call
-            x, bound = args.fields
-            if match.group(1) == "maximum":
-                return relax.op.maximum(x, self._const(bound, x))
-            # minimum(maximum(y, lo), hi) with scalar constant bounds -> clip(y, lo, hi)
-            inner = self.lookup_binding(x) if isinstance(x, relax.Var) else None
-            hi = self._scalar(bound)
-            if hi is not None and op_name(inner) == "relax.maximum":
-                lo = self._scalar(inner.args[1])
-                if lo is not None:
-                    return relax.op.clip(inner.args[0], lo, hi)
-            return relax.op.minimum(x, self._const(bound, x))
-
-    return ClipRewriter
