@@ -27,17 +27,9 @@ OPTIONS = dict(use_implicit_batch=False)
 TOLERANCE = 1e-4  # relative to the output's largest magnitude
 PACKAGES = {"ultralytics": "ultralytics", "timm": "timm", "diffusers": "diffusers"}
 
-# model -> "<class>: <what is missing>" for the models that do not meet the bar yet.
-_SYMBOLIC_VAR = (
-    "symbolic var from shape arithmetic: TVM's importer introduces x_0 in the RoPE / grouped-query "
-    "attention shape arithmetic of a static model; the subgraphs touching it are rejected (not a dim "
-    "of any tensor input) and tvm_trt.build then fails in VMShapeLower (x_0 * ... has not been computed)"
-)
-KNOWN_GAPS = {
-    "qwen2": _SYMBOLIC_VAR,
-    "mistral": _SYMBOLIC_VAR,
-    "phi3": _SYMBOLIC_VAR,
-}
+# model -> "<class>: <what is missing>" for the models that do not meet the bar yet (none today: the
+# decoder-only LMs' symbolic vars from shape arithmetic are resolved by partition/known_dims.py).
+KNOWN_GAPS = {}
 
 
 # The families of each test file; every family in exactly one.

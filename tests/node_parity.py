@@ -11,8 +11,8 @@ from __future__ import annotations
 from typing import Dict, Optional, Tuple
 
 _TIR = (
-    "TVM's importer lowers the node (Clip with tensor bounds, Einsum, Tile with a shape input, Conv with "
-    "auto_pad SAME) to a TIR PrimFunc: no Relax op is left to convert"
+    "TVM's importer lowers the node (Clip with tensor bounds, Einsum, Tile with a shape input) to a TIR "
+    "PrimFunc: no Relax op is left to convert"
 )
 _FLOAT64 = "TensorRT has no float64 tensors (its parser narrows DOUBLE to FLOAT; float64 stays in TVM)"
 _NMS = "TVM's all_class_non_max_suppression output (padded, per-class) has no exact TensorRT NMS layer equivalent"
@@ -65,7 +65,6 @@ ALLOWED: Dict[str, Tuple[str, Tuple[str, ...]]] = {
             "test_clip_min_greater_than_max",
             "test_clip_outbounds",
             "test_clip_splitbounds",
-            "test_conv_with_autopad_same",
             "test_einsum_batch_diagonal",
             "test_einsum_batch_matmul",
             "test_einsum_batch_matmul_bfloat16",

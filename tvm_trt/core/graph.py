@@ -8,7 +8,7 @@ walker flattens that nesting into the op calls in order, so codegen (spec) and p
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from typing import Any, Dict, List, Sequence
 
 import tvm
 from tvm import relax
@@ -83,7 +83,11 @@ def walk(func: relax.Function, args: Sequence[Any], visitor: Visitor, top: bool 
             return visitor.get_item(value_of(expr.tuple_value), int(expr.index))
         if isinstance(expr, relax.Call):
             if isinstance(expr.op, relax.Var) and expr.op in local_funcs:
-                return walk(local_funcs[expr.op], [value_of(a) for a in expr.args], visitor, top=False)
+                local = local_funcs[expr.op]
+                dims = caller_dims(local, expr.args)
+                if dims:  # a composite's symbolic vars are its own copies of the enclosing function's
+                    local = local.bind_symbolic_vars(dims)
+                return walk(local, [value_of(a) for a in expr.args], visitor, top=False)
             if isinstance(expr.op, tvm.ir.Op):
                 return visitor.call(expr, [value_of(a) for a in expr.args])
             raise NotImplementedError(f"unexpected call in an offloaded function: {expr.op}")
@@ -99,6 +103,30 @@ def walk(func: relax.Function, args: Sequence[Any], visitor: Visitor, top: bool 
                     visitor.binding = binding.var.name
                 env[binding.var] = value_of(binding.value)
     return value_of(body.body)
+
+
+def _dim_values(expr, ty) -> List:
+    """The dims a tensor or shape value carries in its type (or, for a shape literal, its values)."""
+    if isinstance(expr, relax.ShapeExpr):
+        return list(expr.values)
+    if isinstance(ty, relax.ShapeType):
+        return list(ty.values) if ty.values is not None else []
+    shape = getattr(ty, "shape", None)
+    return list(shape.values) if isinstance(shape, relax.ShapeExpr) else []
+
+
+def caller_dims(func: relax.Function, args) -> Dict[tvm.tirx.Var, tvm.ir.PrimExpr]:
+    """{symbolic var of the function: the caller's dim at the same place of the same argument}."""
+    out: Dict[tvm.tirx.Var, tvm.ir.PrimExpr] = {}
+    for param, arg in zip(func.params, args):
+        theirs = _dim_values(arg, arg.ty)
+        ours = _dim_values(None, param.ty)
+        if len(ours) != len(theirs):
+            continue
+        for own, caller in zip(ours, theirs):
+            if isinstance(own, tvm.tirx.Var) and not own.same_as(caller) and own not in out:
+                out[own] = caller
+    return out
 
 
 def op_calls(func: relax.Function):

@@ -50,7 +50,11 @@ class _Inliner(relax.expr_functor.PyExprMutator):
         call = super().visit_call_(call)
         if isinstance(call.op, relax.GlobalVar) and call.op.name_hint in self.reasons:
             recorder = _Recorder(self.builder_, self.reasons[call.op.name_hint], self.kept)
-            return graph.walk(self.mod_[call.op], list(call.args), recorder)
+            func = self.mod_[call.op]
+            caller_dims = graph.caller_dims(func, call.args)
+            if caller_dims:  # the function's own symbolic vars would leak into the caller unbound
+                func = func.bind_symbolic_vars(caller_dims)
+            return graph.walk(func, list(call.args), recorder)
         return call
 
 
