@@ -14,7 +14,7 @@ from tvm import relax
 
 from ..codegen.build import build
 from ..core import ir
-from ..network.precision import KEEP_FLOAT32
+from ..network.precision import kept_in_float32
 from ..partition import partition_for_tensorrt
 from . import capture
 from .report import DebugReport, measure, over
@@ -176,7 +176,8 @@ def _suggest(report, mod, params, batches, options, expected, max_tries) -> None
 
 def _divergent_ops(layers, tolerance) -> List[str]:
     ops: List[str] = []
+    kept = kept_in_float32()
     for layer in layers:
-        if over(layer, tolerance) and layer.relax_op not in KEEP_FLOAT32 and layer.relax_op not in ops:
+        if over(layer, tolerance) and layer.relax_op not in kept and layer.relax_op not in ops:
             ops.append(layer.relax_op)
     return ops
