@@ -67,6 +67,24 @@ def test_cumsum_gated():
     assert_rejected(mod, "relax.cumsum", "needs TensorRT >= 10.4.0", version=(10, 0, 0))
 
 
+def test_cumsum_offloaded_at_the_installed_api_level():
+    """Position ids from a padding mask (XLM-RoBERTa, OPT): with the default target, the installed TensorRT's
+    API level, which for TensorRT-RTX is read from its network methods (it has ICumulativeLayer)."""
+    from tvm_trt.core import tensorrt
+
+    if tensorrt.flavour() == "tensorrt-rtx":
+        assert tensorrt.capability_version() >= CUMSUM_VERSION
+    check_op(lambda x: R.cumsum(x, axis=1), {"x": ((1, 16), "int64")})
+
+
+def test_api_level_from_network_methods():
+    from tvm_trt.core.tensorrt import api_level
+
+    assert api_level(type("Net", (), {})) == (10, 0, 0)
+    assert api_level(type("Net", (), {"add_cumulative": None})) == (10, 4, 0)
+    assert api_level(type("Net", (), {"add_cumulative": None, "add_squeeze": None})) == (10, 7, 0)
+
+
 def test_cumsum_flattened_rejected():
     mod = make_module(lambda x: R.cumsum(x), {"x": ((2, 6), "float32")})
     assert_rejected(mod, "relax.cumsum", "without an axis", version=CUMSUM_VERSION)

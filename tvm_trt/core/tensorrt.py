@@ -70,14 +70,25 @@ def version() -> Optional[Tuple[int, int, int]]:
     return _parse(mod.__version__) if mod is not None else None
 
 
+# TensorRT 10 releases that added a network method, newest first: TensorRT-RTX's own version numbers say
+# nothing of the TensorRT API level it carries, its methods do.
+_API_MARKERS = (((10, 7, 0), "add_squeeze"), ((10, 4, 0), "add_cumulative"))
+
+
 def capability_version() -> Optional[Tuple[int, int, int]]:
-    """The TensorRT API level used for op gates: TensorRT-RTX 1.x is a TensorRT 10 era library."""
+    """The TensorRT API level used for op gates: for TensorRT-RTX (a TensorRT 10 era library) the newest
+    TensorRT 10 release whose network methods it has (at least 10.0)."""
     mod, flav = _load()
     if mod is None:
         return None
     if flav == "tensorrt-rtx":
-        return (10, 0, 0)
+        return api_level(mod.INetworkDefinition)
     return version()
+
+
+def api_level(network_class) -> Tuple[int, int, int]:
+    """The TensorRT 10 API level of a network class, read from the methods it has."""
+    return next((v for v, method in _API_MARKERS if hasattr(network_class, method)), (10, 0, 0))
 
 
 def strongly_typed_only() -> bool:
