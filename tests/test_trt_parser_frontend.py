@@ -85,6 +85,22 @@ def test_a_model_tvm_refuses_runs_through_the_parser(tmp_path):
     assert model_bytes < (tmp_path / "clip_text.so").stat().st_size < 2 * model_bytes + (1 << 20)
 
 
+def test_a_parsed_function_builds_without_the_fallback():
+    """fallback=False leaves main's call of the parsed function as imported (no rewrite normalises it): the
+    stub still takes its output arguments, from the function's declared result."""
+    pytest.importorskip("onnxruntime")
+    from tvm_trt.testing.torch_zoo import run_onnxruntime
+
+    model, inputs = _clip_text_encoder()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        mod, params = frontend.from_onnx(model, simplify=False)
+    pmod, config = tvm_trt.partition_for_tensorrt(mod, params)
+    vm = relax.VirtualMachine(tvm_trt.build(pmod, "llvm", config, fallback=False), tvm.cpu())
+    got = vm["main"](tvm.runtime.tensor(inputs["input_ids"])).numpy()
+    np.testing.assert_allclose(got, run_onnxruntime(model, inputs), rtol=1e-4, atol=1e-4)
+
+
 def _relu_custom_relu():
     """Relu -> an op of an unknown domain -> Relu: neither TVM's importer nor the parser takes it all."""
     from onnx import TensorProto, helper

@@ -28,7 +28,9 @@ def spec_of(func: relax.Function, symbol: str, config: Dict) -> Tuple[Dict, List
         SPEC_KEY: names,
         "inputs": [{"name": str(p.name), "shape": ir.dims(p.ty), "dtype": str(p.ty.dtype)} for p in func.params],
         "skip_args": [],
-        "outputs": [{"shape": ir.dims(t), "dtype": str(t.dtype)} for t in ir.tensor_types(func.body.body)],
+        # The declared result: the body's call carries no type until the module is normalised (only
+        # the fallback's rewrite of main did that; without it the stub lost its output arguments).
+        "outputs": [{"shape": ir.dims(t), "dtype": str(t.dtype)} for t in ir.tensors_of(func.ret_ty)],
         "nodes": [],
         "results": [],
         "weights": [{"shape": list(model.shape), "dtype": "uint8", "offset": 0}],

@@ -58,7 +58,11 @@ def prim_to_py(v) -> Any:
 
 def tensor_types(expr) -> List[relax.TensorType]:
     """The TensorTypes of an expr's value: one for a tensor, several for a tuple."""
-    ty = expr.ty
+    return tensors_of(expr.ty)
+
+
+def tensors_of(ty) -> List[relax.TensorType]:
+    """The TensorTypes of a type: itself for a tensor, its tensor fields for a tuple."""
     if isinstance(ty, relax.TensorType):
         return [ty]
     if isinstance(ty, relax.TupleType):

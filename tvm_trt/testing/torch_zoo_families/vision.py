@@ -138,3 +138,21 @@ def raft(generator):
     inputs = {name: torch.randn(1, 3, 128, 128, generator=generator) for name in ("image1", "image2")}
     hygiene(model, {}, generator)
     return TwoSteps().eval(), inputs
+
+
+def video_mixed(generator):
+    """One small torchvision VideoResNet whose stages use each 3D convolution kind of the video zoo:
+    full 3x3x3 (R3D), spatial-only 1x3x3 (MC3), and (2+1)D factorised (R(2+1)D); one block per stage."""
+    from torchvision.models.video import resnet
+
+    seed_global(generator)
+    model = resnet.VideoResNet(
+        block=resnet.BasicBlock,
+        conv_makers=[resnet.Conv3DSimple, resnet.Conv3DNoTemporal, resnet.Conv2Plus1D, resnet.Conv2Plus1D],
+        layers=[1, 1, 1, 1],
+        stem=resnet.R2Plus1dStem,
+        num_classes=10,
+    )
+    inputs = image(generator, 32, frames=4)
+    hygiene(model, inputs, generator)
+    return model.eval(), inputs
