@@ -87,7 +87,7 @@ def measure(name: str) -> dict:
         row["stage"] = "done"
     except Exception as e:  # recorded, the survey goes on
         row["error"] = f"{type(e).__name__}: {str(e).strip().splitlines()[0][:300] if str(e).strip() else ''}"
-        row["traceback"] = traceback.format_exc()[-2000:]
+        traceback.print_exc()  # to the child's stderr, not into the results
     row["seconds"] = round(time.time() - start, 1)
     return row
 
