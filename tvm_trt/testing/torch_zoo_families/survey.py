@@ -18,7 +18,6 @@ SURVEY: Dict[str, List[str]] = {
         "mnasnet",
         "regnet_y",
         "lraspp",
-        "raft_small",
     ],
     "timm_more": [
         "timm_hrnet",
@@ -33,7 +32,6 @@ SURVEY: Dict[str, List[str]] = {
         "timm_convmixer",
         "timm_mixer",
         "timm_resmlp",
-        "timm_nfnet",
         "timm_res2net",
         "timm_dla",
         "timm_rexnet",
@@ -43,7 +41,7 @@ SURVEY: Dict[str, List[str]] = {
     ],
     "hf_text": ["albert", "electra", "mobilebert", "bart_encoder", "layoutlm"],
     "hf_decoder": ["llama", "gpt_neox", "bloom", "falcon", "gemma"],
-    "hf_vision": ["vit_mae", "convnextv2", "detr"],
+    "hf_vision": ["vit_mae", "convnextv2"],
     "diffusers_more": ["dit", "controlnet"],
     "ultralytics_more": ["yolov8n_pose", "rtdetr"],
 }
