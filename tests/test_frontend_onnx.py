@@ -147,3 +147,37 @@ def test_gpt2_eager_attention_imports_only_after_slimming(tmp_path):
     mod, params = from_onnx(path)
     (want,) = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"]).run(None, {"ids": ids.numpy()})
     np.testing.assert_allclose(run_llvm(mod, params, ids.numpy()), want, rtol=1e-4, atol=1e-4)
+
+
+def test_shape_operand_initializers_keep_shapes_known():
+    """Shape operands given as int64 initializers (what onnxslim folds them into; Hugging Face SwinV2's
+    normalisation x / expand(norm, shape)): TVM's importer, which makes initializers parameters of main, types
+    the Expand with symbolic dims, the Div after it with no shape, and fails at a Reshape that infers a dim.
+    Embedded as constants while importing, every shape is static; the model's own proto is left as it was."""
+    rng = np.random.default_rng(0)
+    weight = numpy_helper.from_array(rng.standard_normal((4, 4)).astype("float32"), "w")
+    shape = numpy_helper.from_array(np.array([2, 3, 4], "int64"), "shape")
+    flat = numpy_helper.from_array(np.array([-1, 4], "int64"), "flat")
+    nodes = [
+        helper.make_node("MatMul", ["x", "w"], ["xw"]),
+        helper.make_node("ReduceL2", ["xw"], ["norm"], axes=[2], keepdims=1),
+        helper.make_node("Expand", ["norm", "shape"], ["wide"]),
+        helper.make_node("Div", ["xw", "wide"], ["unit"]),
+        helper.make_node("Reshape", ["unit", "flat"], ["y"]),
+    ]
+    graph = helper.make_graph(
+        nodes,
+        "normalised",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [2, 3, 4])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [6, 4])],
+        [weight, shape, flat],
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    before = model.SerializeToString()
+    mod, params = from_onnx(model, simplify=False, tensorrt_parser=False)
+    assert model.SerializeToString() == before
+    assert [tuple(v.shape) for v in params.values()] == [(4, 4)]  # the weight stays a parameter
+    x = rng.standard_normal((2, 3, 4)).astype("float32")
+    vm = relax.VirtualMachine(tvm.compile(relax.transform.BindParams("main", params)(mod), "llvm"), tvm.cpu())
+    want = ort.InferenceSession(before, providers=["CPUExecutionProvider"]).run(None, {"x": x})[0]
+    np.testing.assert_allclose(vm["main"](tvm.runtime.tensor(x)).numpy(), want, rtol=1e-5, atol=1e-5)

@@ -15,7 +15,7 @@ from typing import Any, Mapping, Optional, Tuple, Union
 
 from ..core.ir import error_line
 from . import trt_parser
-from .onnx_canonical import make_canonical
+from .onnx_canonical import make_canonical, shape_operands_as_constants
 from ._common import Params, ShapeDict, _check_shape_names, _copy_proto, _detach_weights
 from ..core.tvm_log import quiet
 
@@ -223,15 +223,16 @@ def _import_model(model, name: str, simplified: bool, shape_dict, dtype):
         del model.graph.input[:]
         model.graph.input.extend(kept)
     try:
-        return _import(
-            _relax_from_onnx,
-            model,
-            name,
-            simplified,
-            shape_dict=shape_dict,
-            dtype_dict=dtype,
-            keep_params_in_input=True,
-        )
+        with shape_operands_as_constants(model):
+            return _import(
+                _relax_from_onnx,
+                model,
+                name,
+                simplified,
+                shape_dict=shape_dict,
+                dtype_dict=dtype,
+                keep_params_in_input=True,
+            )
     finally:
         if len(model.graph.input) != len(saved_inputs):
             del model.graph.input[:]

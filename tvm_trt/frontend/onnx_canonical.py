@@ -4,6 +4,7 @@ clips), so that the module holds only Relax operators where TensorRT can take th
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import re
 
@@ -14,6 +15,38 @@ from ._common import Params
 
 def _is_weight(value: np.ndarray) -> bool:
     return value.dtype.kind in "fc" and value.size > 1
+
+
+@contextlib.contextmanager
+def shape_operands_as_constants(model):
+    """Non-weight initializers (integers, scalars: shapes, axes, repeats) as Constant nodes of ``model``
+    while TVM imports it, restored after. With ``keep_params_in_input`` TVM's importer makes every
+    initializer a parameter of main, and an op whose shape operand is a parameter gets an unknown
+    output shape: a Reshape that infers a dim from it then fails ("Reshape expects the input tensor to
+    have known shape"; onnxslim folds Hugging Face Swin's window shapes into such initializers)."""
+    from onnx import helper, numpy_helper
+
+    graph = model.graph
+    inputs = {i.name for i in graph.input}
+    moved = [t for t in graph.initializer if t.name not in inputs and not _is_weight(numpy_helper.to_array(t))]
+    if not moved:
+        yield model
+        return
+    saved_nodes = list(graph.node)
+    saved_inits = list(graph.initializer)
+    kept = [t for t in saved_inits if all(t is not m for m in moved)]
+    del graph.initializer[:]
+    graph.initializer.extend(kept)
+    constants = [helper.make_node("Constant", [], [t.name], value=t) for t in moved]
+    del graph.node[:]
+    graph.node.extend(constants + saved_nodes)
+    try:
+        yield model
+    finally:
+        del graph.node[:]
+        graph.node.extend(saved_nodes)
+        del graph.initializer[:]
+        graph.initializer.extend(saved_inits)
 
 
 def make_canonical(mod, params: Params):
