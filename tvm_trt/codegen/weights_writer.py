@@ -217,7 +217,7 @@ def lift(mod: tvm.IRModule, symbols: List[str], fallback: bool) -> tvm.IRModule:
     bb = relax.BlockBuilder(mod)
     twins = {}
     for name, (flat, wid) in flats.items():
-        twins[name] = (bb.add_func(flat.with_attr("global_symbol", f"{name}_tvm"), f"{name}_tvm"), wid)
+        twins[name] = (bb.add_func(flat.with_attr("num_input", len(mod[name].params)), f"{name}_tvm"), wid)
     mod = relax.transform.ToNonDataflow()(bb.get())
     main_gv = mod.get_global_var("main")
     mod.update_func(main_gv, _CallSites(mod, consts, twins).visit_expr(mod[main_gv]))
@@ -246,16 +246,16 @@ class _CallSites(relax.expr_functor.PyExprMutator):
         ok = self.builder_.emit(
             relax.op.call_pure_packed(name + OK_SUFFIX, first, ty_args=tvm.ir.PrimType("bool")), "trt_ok"
         )
-        types = [c.ty for c in self.consts[name]]
-        ws = relax.Var("weights", relax.TupleType(types))
-        fetch = relax.op.call_pure_packed(WEIGHTS_FUNC, tvm.ir.StringImm(wid), first, ty_args=relax.TupleType(types))
-        bindings = [relax.VarBinding(ws, fetch)]
-        items = []
-        for i in range(len(types)):
-            w = relax.Var(f"w{i}", types[i])
-            bindings.append(relax.VarBinding(w, relax.TupleGetItem(ws, i)))
-            items.append(w)
+        closure_ty = relax.FuncType([a.ty for a in args], y.ty)
+        bound = relax.Var("twin", closure_ty)
+        fetch = relax.op.call_pure_packed(WEIGHTS_FUNC, tvm.ir.StringImm(wid), first, twin, ty_args=closure_ty)
+        ran = relax.Var("tvm_ran", relax.ObjectType())
         out = relax.Var("tvm_out", y.ty)
-        bindings.append(relax.VarBinding(out, relax.Call(twin, args + items)))
+        # TVM lowers invoke_closure to a call typed R.Any: a match_cast types the result
+        bindings = [
+            relax.VarBinding(bound, fetch),
+            relax.VarBinding(ran, relax.op.invoke_pure_closure(bound, relax.Tuple(args), [ran.ty])),
+            relax.MatchCast(out, ran, y.ty),
+        ]
         branch = relax.If(ok, relax.SeqExpr([], y), relax.SeqExpr([relax.BindingBlock(bindings)], out))
         self.builder_.emit_normalized(relax.VarBinding(binding.var, self.builder_.normalize(branch)))
