@@ -10,9 +10,9 @@ them). The digest (engine cache keys) is computed at compile time. An executable
 process that built it (not exported) finds its arrays in ``in_process``.
 
 The TVM fallback of a subgraph (``tvm_trt.build(fallback=True)``) is the same function flattened,
-its constants made parameters, called from ``main`` with the tuple ``tvm_trt.weights`` returns
-(views of the same bytes on the host, one device copy kept per device otherwise; one call per
-execution of the twin, not one per weight): no second stored copy.
+its constants made parameters, called from ``main`` through the closure ``tvm_trt.weights`` returns:
+the twin with its weights bound once per VM (views of the same bytes on the host, one device copy
+kept per device otherwise; no VM instruction per weight): no second stored copy.
 """
 
 from __future__ import annotations
@@ -226,9 +226,10 @@ def lift(mod: tvm.IRModule, symbols: List[str], fallback: bool) -> tvm.IRModule:
 
 @relax.expr_functor.mutator
 class _CallSites(relax.expr_functor.PyExprMutator):
-    """``y = f(x)`` becomes ``y = f(x); if f_ok(y0): y else f_tvm(x, *tvm_trt.weights(...))``
+    """``y = f(x)`` becomes ``y = f(x); if f_ok(y0): y else tvm_trt.weights(id, y0, f_tvm)(x)``
     (``f_ok``, emitted by codegen beside the stub, is False once the runtime has given the
-    subgraph to TVM; ``y0``, the first output, orders it after the stub)."""
+    subgraph to TVM; ``y0``, the first output, orders it after the stub; ``tvm_trt.weights``
+    returns ``f_tvm`` with the weights bound as its last arguments)."""
 
     def __init__(self, mod, consts, twins):
         super().__init__(mod)

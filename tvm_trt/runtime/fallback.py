@@ -1,12 +1,13 @@
 """TVM fallback: when TensorRT cannot run a subgraph, TVM's compiled code for it does.
 
 A library built with ``fallback=True`` holds, beside each stub, TVM's own compilation of the
-same subgraph, and ``main`` reads ``y = stub(...); if stub_ok(y): y else subgraph_tvm(x, *weights)``.
+same subgraph, and ``main`` reads ``y = stub(x); if stub_ok(y): y else tvm_trt.weights(id, y, subgraph_tvm)(x)``.
 When TensorRT is missing, cannot build the subgraph, or cannot deserialise / execute it here,
 the runtime records why, warns once for that subgraph, clears the subgraph's state byte and
 returns without writing its outputs; from then on neither the stub nor ``stub_ok`` enters
-Python, and the VM runs TVM's code with ``tvm_trt.weights``: one call that returns all the twin's
-weights (views of the library's bytes on the host, one device copy kept per device otherwise).
+Python, and the VM runs TVM's code through ``tvm_trt.weights``: one call that returns the twin with
+all its weights bound, once per VM (views of the library's bytes on the host, one device copy kept
+per device otherwise), so the VM does no work per weight.
 ``TVM_TENSORRT_FALLBACK=0`` turns the warning back into the error. The reference executor never
 falls back: it checks TensorRT's network, explicitly.
 """
