@@ -1,6 +1,7 @@
 """Calls from a library into our Python, counted by runtime_stats()["python_calls"]: one per
 subgraph call on every path (TensorRT, the reference executor, TVM's twin after a fallback), none
-per weight; a stub whose subgraph fell back does not enter Python at all."""
+per weight; a stub whose subgraph fell back does not enter Python at all. And the VM's own work
+per weight on the fallback path: no instruction (the weights are bound to the twin once)."""
 
 import warnings
 
@@ -74,3 +75,22 @@ def test_fallback_one_call_per_subgraph_call_none_per_weight(model, monkeypatch)
     reset()  # the state bytes go back to "TensorRT": the next process-level run tries TensorRT again
     monkeypatch.setenv("TVM_TENSORRT_EXECUTOR", "reference")
     assert _steady_calls(*model)["executions"] == 2 * CALLS
+
+
+def _instructions(text: str, function: str):
+    """The VM instructions of ``function`` in an executable's text form."""
+    body = text.split(f"@{function}:\n", 1)[1].split("\n\n", 1)[0]
+    return [line.split()[1] for line in body.splitlines() if line.strip().startswith("call")]
+
+
+def test_fallback_path_has_no_instruction_per_weight(model):
+    """main calls the twin through one bound closure (no tuple_getitem / kill per weight) and the
+    twin checks its inputs, not its weights (``num_input``): a count, stable where times are not."""
+    ex = model[0]
+    text = ex.as_text()
+    main = _instructions(text, "main")
+    twin = _instructions(text, "tensorrt_0_tvm")
+    assert "vm.builtin.tuple_getitem" not in main
+    assert main.count("tvm_trt.weights") == 2 and main.count("vm.builtin.invoke_closure") == 2
+    # one input (x: 2x8), WEIGHTS_PER_SUBGRAPH weights: only the input is checked
+    assert twin.count("vm.builtin.check_tensor_info") == 1

@@ -10,9 +10,9 @@ them). The digest (engine cache keys) is computed at compile time. An executable
 process that built it (not exported) finds its arrays in ``in_process``.
 
 The TVM fallback of a subgraph (``tvm_trt.build(fallback=True)``) is the same function flattened,
-its constants made parameters, called from ``main`` with the tuple ``tvm_trt.weights`` returns
-(views of the same bytes on the host, one device copy kept per device otherwise; one call per
-execution of the twin, not one per weight): no second stored copy.
+its constants made parameters, called from ``main`` through the closure ``tvm_trt.weights`` returns:
+the twin with its weights bound once per VM (views of the same bytes on the host, one device copy
+kept per device otherwise; no VM instruction per weight): no second stored copy.
 """
 
 from __future__ import annotations
@@ -217,7 +217,7 @@ def lift(mod: tvm.IRModule, symbols: List[str], fallback: bool) -> tvm.IRModule:
     bb = relax.BlockBuilder(mod)
     twins = {}
     for name, (flat, wid) in flats.items():
-        twins[name] = (bb.add_func(flat.with_attr("global_symbol", f"{name}_tvm"), f"{name}_tvm"), wid)
+        twins[name] = (bb.add_func(flat.with_attr("num_input", len(mod[name].params)), f"{name}_tvm"), wid)
     mod = relax.transform.ToNonDataflow()(bb.get())
     main_gv = mod.get_global_var("main")
     mod.update_func(main_gv, _CallSites(mod, consts, twins).visit_expr(mod[main_gv]))
@@ -226,9 +226,10 @@ def lift(mod: tvm.IRModule, symbols: List[str], fallback: bool) -> tvm.IRModule:
 
 @relax.expr_functor.mutator
 class _CallSites(relax.expr_functor.PyExprMutator):
-    """``y = f(x)`` becomes ``y = f(x); if f_ok(y0): y else f_tvm(x, *tvm_trt.weights(...))``
+    """``y = f(x)`` becomes ``y = f(x); if f_ok(y0): y else tvm_trt.weights(id, y0, f_tvm)(x)``
     (``f_ok``, emitted by codegen beside the stub, is False once the runtime has given the
-    subgraph to TVM; ``y0``, the first output, orders it after the stub)."""
+    subgraph to TVM; ``y0``, the first output, orders it after the stub; ``tvm_trt.weights``
+    returns ``f_tvm`` with the weights bound as its last arguments)."""
 
     def __init__(self, mod, consts, twins):
         super().__init__(mod)
@@ -246,16 +247,16 @@ class _CallSites(relax.expr_functor.PyExprMutator):
         ok = self.builder_.emit(
             relax.op.call_pure_packed(name + OK_SUFFIX, first, ty_args=tvm.ir.PrimType("bool")), "trt_ok"
         )
-        types = [c.ty for c in self.consts[name]]
-        ws = relax.Var("weights", relax.TupleType(types))
-        fetch = relax.op.call_pure_packed(WEIGHTS_FUNC, tvm.ir.StringImm(wid), first, ty_args=relax.TupleType(types))
-        bindings = [relax.VarBinding(ws, fetch)]
-        items = []
-        for i in range(len(types)):
-            w = relax.Var(f"w{i}", types[i])
-            bindings.append(relax.VarBinding(w, relax.TupleGetItem(ws, i)))
-            items.append(w)
+        closure_ty = relax.FuncType([a.ty for a in args], y.ty)
+        bound = relax.Var("twin", closure_ty)
+        fetch = relax.op.call_pure_packed(WEIGHTS_FUNC, tvm.ir.StringImm(wid), first, twin, ty_args=closure_ty)
+        ran = relax.Var("tvm_ran", relax.ObjectType())
         out = relax.Var("tvm_out", y.ty)
-        bindings.append(relax.VarBinding(out, relax.Call(twin, args + items)))
+        # TVM lowers invoke_closure to a call typed R.Any: a match_cast types the result
+        bindings = [
+            relax.VarBinding(bound, fetch),
+            relax.VarBinding(ran, relax.op.invoke_pure_closure(bound, relax.Tuple(args), [ran.ty])),
+            relax.MatchCast(out, ran, y.ty),
+        ]
         branch = relax.If(ok, relax.SeqExpr([], y), relax.SeqExpr([relax.BindingBlock(bindings)], out))
         self.builder_.emit_normalized(relax.VarBinding(binding.var, self.builder_.normalize(branch)))

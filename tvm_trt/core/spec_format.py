@@ -16,7 +16,7 @@ DIGEST_ATTR = "tvm_trt.weights_digest"  # sha256 of the weights' bytes, set by t
 RUN_FUNC = "tvm_trt.run"
 LOAD_FUNC = "tvm_trt.load"
 STATE_FUNC = "tvm_trt.state"  # -> address of the subgraph's state byte (1: TensorRT path, 0: TVM's code)
-WEIGHTS_FUNC = "tvm_trt.weights"  # -> the TVM twin's weights as one tuple, on the caller's device
+WEIGHTS_FUNC = "tvm_trt.weights"  # -> the TVM twin with its weights bound, on the caller's device
 OK_SUFFIX = "_ok"  # <symbol>_ok: the TIR guard main asks whether TVM's twin must run
 RAN, NOT_LOADED, DECLINED = 0, 1, 2
 

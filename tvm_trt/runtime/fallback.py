@@ -1,12 +1,13 @@
 """TVM fallback: when TensorRT cannot run a subgraph, TVM's compiled code for it does.
 
 A library built with ``fallback=True`` holds, beside each stub, TVM's own compilation of the
-same subgraph, and ``main`` reads ``y = stub(...); if stub_ok(y): y else subgraph_tvm(x, *weights)``.
+same subgraph, and ``main`` reads ``y = stub(x); if stub_ok(y): y else tvm_trt.weights(id, y, subgraph_tvm)(x)``.
 When TensorRT is missing, cannot build the subgraph, or cannot deserialise / execute it here,
 the runtime records why, warns once for that subgraph, clears the subgraph's state byte and
 returns without writing its outputs; from then on neither the stub nor ``stub_ok`` enters
-Python, and the VM runs TVM's code with ``tvm_trt.weights``: one call that returns all the twin's
-weights (views of the library's bytes on the host, one device copy kept per device otherwise).
+Python, and the VM runs TVM's code through ``tvm_trt.weights``: one call that returns the twin with
+all its weights bound, once per VM (views of the library's bytes on the host, one device copy kept
+per device otherwise), so the VM does no work per weight.
 ``TVM_TENSORRT_FALLBACK=0`` turns the warning back into the error. The reference executor never
 falls back: it checks TensorRT's network, explicitly.
 """
@@ -29,7 +30,10 @@ _lock = threading.Lock()
 # never freed, reset() sets them back to 1.
 _states: Dict[str, np.ndarray] = {}
 _weights: Dict[str, List[np.ndarray]] = {}  # weights id -> host views of the library's bytes
-_tensors: Dict[Tuple, object] = {}  # (weights id, device type, device id) -> the twin's weights (one tuple)
+_tensors: Dict[Tuple, List] = {}  # (weights id, device type, device id) -> the twin's weights
+# (weights id, device type, device id, id of a VM's twin function) -> (that function, it with the
+# weights bound): one small entry per VM that ran the twin, kept for the process like the weights
+_bound: Dict[Tuple, Tuple] = {}
 
 
 class TensorRTFallbackWarning(RuntimeWarning):
@@ -91,29 +95,37 @@ def forget() -> None:
     with _lock:
         _weights.clear()
         _tensors.clear()
+        _bound.clear()
         for state in _states.values():
             state[0] = 1
 
 
-def weights(weights_id, like):
-    """``tvm_trt.weights("<weights id>", like)``: all of a subgraph's weights for TVM's code, as one
-    tuple on ``like``'s device: views of the library's bytes on the host, else one device copy kept.
-    Called once per execution of the twin: it counts them."""
+def weights(weights_id, like, twin):
+    """``tvm_trt.weights("<weights id>", like, twin)``: the VM's function ``twin`` with all of a
+    subgraph's weights bound as its last arguments, on ``like``'s device (views of the library's
+    bytes on the host, else one device copy kept per device). Bound once per VM; called once per
+    execution of the twin: it counts them."""
     device = like.device
-    key = (str(weights_id), device.dlpack_device_type(), device.index)
-    found = _tensors.get(key)
+    key = (str(weights_id), device.dlpack_device_type(), device.index, twin.id_)
+    found = _bound.get(key)
     if found is None:
-        found = _place(key, device)
+        found = _bind(key, twin, device)
     bump("fallback_executions", python_calls=1)
-    return found
+    return found[1]
 
 
-def _place(key, device):
+def _bind(key, twin, device):
     import tvm
     import tvm_ffi
 
-    arrays = _weights.get(key[0], [])
-    host = key[1] in (1, 3)  # kDLCPU, kDLCUDAHost
-    tensors = [tvm.runtime.from_dlpack(a) if host else tvm.runtime.tensor(a, device) for a in arrays]
+    place = key[:3]
+    tensors = _tensors.get(place)
+    if tensors is None:
+        arrays = _weights.get(key[0], [])
+        host = key[1] in (1, 3)  # kDLCPU, kDLCUDAHost
+        tensors = [tvm.runtime.from_dlpack(a) if host else tvm.runtime.tensor(a, device) for a in arrays]
+    bound = tvm_ffi.get_global_func("vm.builtin.make_closure")(twin, *tensors)
     with _lock:
-        return _tensors.setdefault(key, tvm_ffi.convert(tensors))
+        _tensors.setdefault(place, tensors)
+        # ``twin`` is kept with its binding: its id stays unique while the entry lives
+        return _bound.setdefault(key, (twin, bound))
