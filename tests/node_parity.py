@@ -23,7 +23,10 @@ _NARROW_CAST = (
 )
 _VALUE_SHAPES = (
     "a shape computed from input values (starts/ends, ConstantOfShape, Expand, Range, Trilu's k): TVM "
-    "types it with symbolic vars that no tensor input carries"
+    "types it with symbolic vars that no tensor input carries. TensorRT takes it (its int64 inputs become "
+    "shape inputs, host-resident, with value ranges in the profile), but the call is destination-passing: "
+    "the VM must know the output shape first, which TVM gets from a shape_func kernel + tensor_to_shape + "
+    "match_cast (as LegalizeOps does); that rewrite before partitioning is not done yet"
 )
 _NORM_PARAMS = "BatchNormalization whose scale/bias/mean/var are graph inputs: TensorRT's scale layer takes weights"
 _NORM_FLAGS = "GroupNormalization as TVM imports it (center/scale flags TVM itself ignores)"
