@@ -171,17 +171,6 @@ ALLOWED: Dict[str, Tuple[str, Tuple[str, ...]]] = {
             "test_castlike_FLOAT_to_INT4_expanded",
         ),
     ),
-    "dtype bfloat16 is not supported": (
-        _NARROW_CAST,
-        (
-            "test_cast_BFLOAT16_to_FLOAT",
-            "test_cast_FLOAT_to_BFLOAT16",
-            "test_castlike_BFLOAT16_to_FLOAT",
-            "test_castlike_BFLOAT16_to_FLOAT_expanded",
-            "test_castlike_FLOAT_to_BFLOAT16",
-            "test_castlike_FLOAT_to_BFLOAT16_expanded",
-        ),
-    ),
     "relax.dynamic_strided_slice (no TensorRT converter": (
         _VALUE_SHAPES,
         (

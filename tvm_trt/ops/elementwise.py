@@ -153,7 +153,8 @@ def where(ctx, node):
 
 # ---- astype --------------------------------------------------------------------------------
 
-_CASTABLE = NUMERIC + ("bool", "int8")
+# bfloat16 crosses the engine boundary as BF16 bindings; TensorRT casts to/from it round to nearest even.
+_CASTABLE = NUMERIC + ("bool", "int8", "bfloat16")
 
 
 @register_op("relax.astype", check=int8_values_check, min_version=(8, 6, 0), dtypes=_CASTABLE)
