@@ -21,6 +21,10 @@ _INT_ARITHMETIC = "int8/uint8 arithmetic and int32 truncating division: the elem
 _NARROW_CAST = (
     "casts to FP8/FP4/INT4/BF16 (the parser emits them as TensorRT casts): relax.astype does not take them yet"
 )
+_NO_SATURATE = (
+    "Cast with saturate=0 (out of range -> NaN): TVM's importer drops the attribute, so relax.astype "
+    "saturates to +-448 as ONNX's default saturate=1 does (plain TVM gives neither)"
+)
 _VALUE_SHAPES = (
     "a shape computed from input values (starts/ends, ConstantOfShape, Expand, Range, Trilu's k): TVM "
     "types it with symbolic vars that no tensor input carries"
@@ -120,23 +124,11 @@ ALLOWED: Dict[str, Tuple[str, Tuple[str, ...]]] = {
     ),
     "relax.equal (dtype uint8": (_INT_ARITHMETIC, ("test_equal_uint8",)),
     "relax.divide (dtype int32": (_INT_ARITHMETIC, ("test_div_int32_trunc",)),
-    "dtype float8_e4m3fn is not supported": (
-        _NARROW_CAST,
+    "output 0: max abs error 0": (
+        _NO_SATURATE,
         (
-            "test_cast_FLOAT16_to_FLOAT8E4M3FN",
-            "test_cast_FLOAT8E4M3FN_to_FLOAT",
-            "test_cast_FLOAT8E4M3FN_to_FLOAT16",
-            "test_cast_FLOAT_to_FLOAT8E4M3FN",
             "test_cast_no_saturate_FLOAT16_to_FLOAT8E4M3FN",
             "test_cast_no_saturate_FLOAT_to_FLOAT8E4M3FN",
-            "test_castlike_FLOAT16_to_FLOAT8E4M3FN",
-            "test_castlike_FLOAT16_to_FLOAT8E4M3FN_expanded",
-            "test_castlike_FLOAT8E4M3FN_to_FLOAT",
-            "test_castlike_FLOAT8E4M3FN_to_FLOAT16",
-            "test_castlike_FLOAT8E4M3FN_to_FLOAT16_expanded",
-            "test_castlike_FLOAT8E4M3FN_to_FLOAT_expanded",
-            "test_castlike_FLOAT_to_FLOAT8E4M3FN",
-            "test_castlike_FLOAT_to_FLOAT8E4M3FN_expanded",
             "test_castlike_no_saturate_FLOAT16_to_FLOAT8E4M3FN",
             "test_castlike_no_saturate_FLOAT16_to_FLOAT8E4M3FN_expanded",
             "test_castlike_no_saturate_FLOAT_to_FLOAT8E4M3FN",
