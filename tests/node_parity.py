@@ -18,8 +18,14 @@ _FLOAT64 = "TensorRT has no float64 tensors (its parser narrows DOUBLE to FLOAT;
 _NMS = "TVM's all_class_non_max_suppression output (padded, per-class) has no exact TensorRT NMS layer equivalent"
 _INT_POWER = "TensorRT documents no integer POW semantics (rounding, negative exponents)"
 _INT_ARITHMETIC = "int8/uint8 arithmetic and int32 truncating division: the elementwise converters do not take them"
-_NARROW_CAST = (
-    "casts to FP8/FP4/INT4/BF16 (the parser emits them as TensorRT casts): relax.astype does not take them yet"
+_SUB_BYTE_CAST = (
+    "casts to/from FP4 (e2m1) and INT4: TensorRT-RTX builds them only as a Q/DQ of unit scale (it refuses "
+    "ICastLayer on these types), their tensors would cross the engine boundary packed two to a byte, whose "
+    "layout against TVM's sub-byte tensors is unverified, and plain TVM cannot run the node to compare with"
+)
+_NO_SATURATE = (
+    "Cast with saturate=0 (out of range -> NaN): TVM's importer drops the attribute, so relax.astype "
+    "saturates to +-448 as ONNX's default saturate=1 does (plain TVM gives neither)"
 )
 _VALUE_SHAPES = (
     "a shape computed from input values (starts/ends, ConstantOfShape, Expand, Range, Trilu's k): TVM "
@@ -123,23 +129,11 @@ ALLOWED: Dict[str, Tuple[str, Tuple[str, ...]]] = {
     ),
     "relax.equal (dtype uint8": (_INT_ARITHMETIC, ("test_equal_uint8",)),
     "relax.divide (dtype int32": (_INT_ARITHMETIC, ("test_div_int32_trunc",)),
-    "dtype float8_e4m3fn is not supported": (
-        _NARROW_CAST,
+    "output 0: max abs error 0": (
+        _NO_SATURATE,
         (
-            "test_cast_FLOAT16_to_FLOAT8E4M3FN",
-            "test_cast_FLOAT8E4M3FN_to_FLOAT",
-            "test_cast_FLOAT8E4M3FN_to_FLOAT16",
-            "test_cast_FLOAT_to_FLOAT8E4M3FN",
             "test_cast_no_saturate_FLOAT16_to_FLOAT8E4M3FN",
             "test_cast_no_saturate_FLOAT_to_FLOAT8E4M3FN",
-            "test_castlike_FLOAT16_to_FLOAT8E4M3FN",
-            "test_castlike_FLOAT16_to_FLOAT8E4M3FN_expanded",
-            "test_castlike_FLOAT8E4M3FN_to_FLOAT",
-            "test_castlike_FLOAT8E4M3FN_to_FLOAT16",
-            "test_castlike_FLOAT8E4M3FN_to_FLOAT16_expanded",
-            "test_castlike_FLOAT8E4M3FN_to_FLOAT_expanded",
-            "test_castlike_FLOAT_to_FLOAT8E4M3FN",
-            "test_castlike_FLOAT_to_FLOAT8E4M3FN_expanded",
             "test_castlike_no_saturate_FLOAT16_to_FLOAT8E4M3FN",
             "test_castlike_no_saturate_FLOAT16_to_FLOAT8E4M3FN_expanded",
             "test_castlike_no_saturate_FLOAT_to_FLOAT8E4M3FN",
@@ -147,7 +141,7 @@ ALLOWED: Dict[str, Tuple[str, Tuple[str, ...]]] = {
         ),
     ),
     "dtype float4_e2m1fn is not supported": (
-        _NARROW_CAST,
+        _SUB_BYTE_CAST,
         (
             "test_cast_FLOAT16_to_FLOAT4E2M1",
             "test_cast_FLOAT4E2M1_to_FLOAT",
@@ -164,7 +158,7 @@ ALLOWED: Dict[str, Tuple[str, Tuple[str, ...]]] = {
         ),
     ),
     "dtype int4 is not supported": (
-        _NARROW_CAST,
+        _SUB_BYTE_CAST,
         (
             "test_cast_FLOAT16_to_INT4",
             "test_cast_FLOAT_to_INT4",
@@ -172,17 +166,6 @@ ALLOWED: Dict[str, Tuple[str, Tuple[str, ...]]] = {
             "test_castlike_FLOAT16_to_INT4_expanded",
             "test_castlike_FLOAT_to_INT4",
             "test_castlike_FLOAT_to_INT4_expanded",
-        ),
-    ),
-    "dtype bfloat16 is not supported": (
-        _NARROW_CAST,
-        (
-            "test_cast_BFLOAT16_to_FLOAT",
-            "test_cast_FLOAT_to_BFLOAT16",
-            "test_castlike_BFLOAT16_to_FLOAT",
-            "test_castlike_BFLOAT16_to_FLOAT_expanded",
-            "test_castlike_FLOAT_to_BFLOAT16",
-            "test_castlike_FLOAT_to_BFLOAT16_expanded",
         ),
     ),
     "relax.dynamic_strided_slice (no TensorRT converter": (

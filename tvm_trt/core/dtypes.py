@@ -20,6 +20,7 @@ _NP_TO_TRT = {
     "int8": "INT8",
     "uint8": "UINT8",
     "bfloat16": "BF16",
+    "float8_e4m3fn": "FP8",  # TensorRT's FP8 is OCP E4M3 without infinities
 }
 _TRT_TO_NP = {v: k for k, v in _NP_TO_TRT.items()}
 
@@ -36,8 +37,8 @@ def trt_dims(shape: Sequence) -> List[int]:
 def np_dtype(trt_type) -> np.dtype:
     """NumPy dtype of a TensorRT DataType; KeyError for types without one (FP8, INT4, ...)."""
     name = _TRT_TO_NP[trt_type.name]
-    if name == "bfloat16":
+    if name in ("bfloat16", "float8_e4m3fn"):
         import ml_dtypes
 
-        return np.dtype(ml_dtypes.bfloat16)
+        return np.dtype(getattr(ml_dtypes, name))
     return np.dtype(name)

@@ -31,7 +31,12 @@ INT_TYPES = ("int32", "int64")
 ANY_TYPE = FLOAT_TYPES + INT_TYPES + ("bool",)  # ops that only move or compare data
 # Tensor dtypes that came later than the ops: INT64 tensors arrived with TensorRT 10 (before it,
 # shape arithmetic and indices were INT32 only), BOOL tensors with the comparisons of TensorRT 7.
-DTYPE_MIN_VERSION: Dict[str, Tuple[int, int, int]] = {"int64": (10, 0, 0), "bool": (7, 0, 0)}
+DTYPE_MIN_VERSION: Dict[str, Tuple[int, int, int]] = {
+    "int64": (10, 0, 0),
+    "bool": (7, 0, 0),
+    "bfloat16": (9, 0, 0),
+    "float8_e4m3fn": (8, 6, 0),
+}
 
 EXCLUDED_REASON = "excluded by the user (exclude_ops)"
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from ..core import ir
 from ..core.registry import FLOAT_TYPES, INT_TYPES, all_of, no_converter, register_op
 from ._common import int8_values_check
+from .narrow_cast import FP8, cast_fp8, is_fp8
 
 NUMERIC = FLOAT_TYPES + INT_TYPES  # int64: position ids, mask arithmetic (gated to TensorRT >= 10)
 
@@ -153,12 +154,15 @@ def where(ctx, node):
 
 # ---- astype --------------------------------------------------------------------------------
 
-_CASTABLE = NUMERIC + ("bool", "int8")
+# bfloat16 crosses the engine boundary as BF16 bindings; TensorRT casts to/from it round to nearest even.
+_CASTABLE = NUMERIC + ("bool", "int8", "bfloat16", "float8_e4m3fn")
 
 
 @register_op("relax.astype", check=int8_values_check, min_version=(8, 6, 0), dtypes=_CASTABLE)
 def astype(ctx, node):
     x = node.args[0]
+    if FP8 == node.out_dtype or is_fp8(ctx, x):
+        return cast_fp8(ctx, ctx.tensor(x), node.out_dtype)
     out = ctx.cast(x, node.out_dtype)
     return ctx.network.add_identity(x).get_output(0) if out is x else out
 

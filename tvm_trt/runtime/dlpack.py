@@ -22,11 +22,18 @@ class TensorRef(NamedTuple):
         return self.device_type in (KDL_CPU, KDL_CUDA_HOST)
 
 
+def _numpy_dtype(name: str) -> np.dtype:
+    """NumPy's own dtypes, else ml_dtypes' (bfloat16, float8_e4m3fn)."""
+    import ml_dtypes
+
+    return np.dtype(getattr(ml_dtypes, name, name))
+
+
 def as_numpy(ref: TensorRef) -> np.ndarray:
     """A NumPy view of host memory (no copy)."""
     if not ref.on_host:
         raise ValueError("not host memory")
-    dtype = np.dtype(ref.dtype) if ref.dtype != "bfloat16" else np.dtype(__import__("ml_dtypes").bfloat16)
+    dtype = _numpy_dtype(ref.dtype)
     count = int(np.prod(ref.shape, dtype=np.int64))
     if count == 0:
         return np.empty(ref.shape, dtype)
