@@ -15,6 +15,8 @@ from typing import List, Optional, Tuple
 import tvm
 from tvm import relax, tirx
 
+from . import tir_compute
+
 _CALL_TIR = tvm.ir.Op.get("relax.call_tir")
 
 
@@ -75,6 +77,20 @@ def constant_pad(func: tirx.PrimFunc) -> Optional[Tuple[List[int], float]]:
     return widths, float(fill.value)
 
 
+def _recognize(func) -> Optional[tir_compute.Lift]:
+    """The Relax op of a one-store kernel that a recognizer of tir_compute reads, else None."""
+    if not isinstance(func, tirx.PrimFunc):
+        return None
+    stores = _stores(func.body)
+    if len(stores) != 1 or not stores[0].buffer.same_as(func.params[-1]):
+        return None
+    for recognize in tir_compute.RECOGNIZERS:
+        lift = recognize(func, stores[0])
+        if lift is not None:
+            return lift
+    return None
+
+
 @relax.expr_functor.mutator
 class _PadLifter(relax.PyExprMutator):
     def __init__(self, mod: tvm.IRModule):
@@ -93,10 +109,14 @@ class _PadLifter(relax.PyExprMutator):
             if isinstance(func, tirx.PrimFunc) and isinstance(args, relax.Tuple) and len(args.fields) == 1
             else None
         )
-        if pad is None:
+        if pad is not None:
+            self.lifted += 1
+            return relax.op.nn.pad(args.fields[0], pad[0], "constant", pad[1])
+        lift = _recognize(func) if isinstance(args, relax.Tuple) else None
+        if lift is None:
             return call
         self.lifted += 1
-        return relax.op.nn.pad(args.fields[0], pad[0], "constant", pad[1])
+        return lift(list(args.fields))
 
 
 def lift_pads(mod: tvm.IRModule) -> tvm.IRModule:

@@ -1,0 +1,99 @@
+"""relax.einsum -> IEinsumLayer, and the Einsum / Clip / Tile kernels of TVM's ONNX importer lifted
+back to Relax ops before partitioning (whole offload, a TensorRT plan, numbers vs onnxruntime)."""
+
+import numpy as np
+import pytest
+from tvm import relax
+
+from harness import assert_offloaded, assert_rejected, check_op, make_module, run_llvm, run_offloaded
+
+R = relax.op
+onnx = pytest.importorskip("onnx")
+ort = pytest.importorskip("onnxruntime")
+
+
+@pytest.mark.parametrize(
+    "equation,shapes",
+    [
+        pytest.param("bij,bjk->bik", [(2, 3, 4), (2, 4, 5)], id="batch-matmul"),
+        pytest.param("bhqd,bhkd->bhqk", [(1, 2, 4, 8), (1, 2, 6, 8)], id="attention-scores"),
+        pytest.param("ij->ji", [(3, 4)], id="transpose"),
+        pytest.param("ij->i", [(3, 4)], id="sum"),
+        pytest.param("i,i->", [(5,), (5,)], id="inner-product"),
+        pytest.param("i,j->ij", [(3,), (4,)], id="outer-product"),
+    ],
+)
+def test_einsum(equation, shapes):
+    inputs = {f"x{i}": (s, "float32") for i, s in enumerate(shapes)}
+    check_op(lambda *xs: R.einsum(relax.Tuple(list(xs)), equation), inputs)
+
+
+@pytest.mark.parametrize(
+    "equation,shapes,reason",
+    [
+        pytest.param("ii->i", [(3, 3)], "repeats a subscript within an operand", id="diagonal"),
+        pytest.param("...ij->...ji", [(2, 3, 4)], "ellipsis", id="ellipsis"),
+        pytest.param("ij,jk,kl->il", [(2, 3), (3, 4), (4, 5)], "einsum of 3 operands", id="three-operands"),
+        pytest.param("ij,ij->ij", [(2, 3), (1, 3)], "broadcasts subscript 'i'", id="broadcast"),
+    ],
+)
+def test_einsum_refused_stays_in_tvm(equation, shapes, reason):
+    inputs = {f"x{i}": (s, "float32") for i, s in enumerate(shapes)}
+    mod = make_module(lambda *xs: R.einsum(relax.Tuple(list(xs)), equation), inputs)
+    assert_rejected(mod, "relax.einsum", reason, use_implicit_batch=False)
+
+
+def _onnx_model(node, inputs, output, initializers=()):
+    from onnx import TensorProto, helper
+
+    tensor = helper.make_tensor_value_info
+    graph = helper.make_graph(
+        [node],
+        "g",
+        [tensor(name, TensorProto.FLOAT, shape) for name, shape in inputs.items()],
+        [tensor(output, TensorProto.FLOAT, None)],
+        initializer=list(initializers),
+    )
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+
+
+def _case(model, feeds):
+    """TVM's importer leaves call_tir kernels; partitioning lifts them and offloads the graph whole."""
+    from tvm.relax.frontend.onnx import from_onnx
+
+    mod = from_onnx(model)
+    assert "R.call_tir" in mod["main"].script(), "the importer no longer emits a kernel: the case tests nothing"
+    pmod = assert_offloaded(mod, use_implicit_batch=False)
+    want = ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"]).run(None, feeds)
+    args = list(feeds.values())
+    for got in (run_offloaded(pmod, args), run_llvm(mod, args)):
+        np.testing.assert_allclose(got[0], want[0], rtol=1e-5, atol=1e-5)
+
+
+def _rand(*shape):
+    return np.random.default_rng(7).standard_normal(shape).astype("float32")
+
+
+def test_onnx_einsum_kernel_lifted():
+    from onnx import helper
+
+    node = helper.make_node("Einsum", ["q", "k"], ["y"], equation="bhqd,bhkd->bhqk")
+    model = _onnx_model(node, {"q": [1, 2, 4, 8], "k": [1, 2, 6, 8]}, "y")
+    _case(model, {"q": _rand(1, 2, 4, 8), "k": _rand(1, 2, 6, 8)})
+
+
+def test_onnx_clip_with_tensor_bounds_lifted():
+    from onnx import helper
+
+    node = helper.make_node("Clip", ["x", "lo", "hi"], ["y"])
+    model = _onnx_model(node, {"x": [2, 3, 4], "lo": [], "hi": []}, "y")
+    _case(model, {"x": _rand(2, 3, 4), "lo": np.array(-0.5, "float32"), "hi": np.array(0.7, "float32")})
+
+
+def test_onnx_tile_with_constant_repeats_lifted():
+    from onnx import helper, numpy_helper
+
+    reps = numpy_helper.from_array(np.array([2, 1, 3], "int64"), "reps")
+    node = helper.make_node("Tile", ["x", "reps"], ["y"])
+    model = _onnx_model(node, {"x": [2, 3, 4]}, "y", [reps])
+    _case(model, {"x": _rand(2, 3, 4)})
