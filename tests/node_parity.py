@@ -25,7 +25,6 @@ _VALUE_SHAPES = (
     "a shape computed from input values (starts/ends, ConstantOfShape, Expand, Range, Trilu's k): TVM "
     "types it with symbolic vars that no tensor input carries"
 )
-_NORM_PARAMS = "BatchNormalization whose scale/bias/mean/var are graph inputs: TensorRT's scale layer takes weights"
 _NORM_FLAGS = "GroupNormalization as TVM imports it (center/scale flags TVM itself ignores)"
 _ZERO_POINT = "uint8 quantization with a zero point: TensorRT's quantize is symmetric (signed INT8/FP8 only)"
 _CEIL = "ceil-mode pooling whose last window starts in the padding: TensorRT's output size keeps it (ONNX drops it)"
@@ -216,13 +215,6 @@ ALLOWED: Dict[str, Tuple[str, Tuple[str, ...]]] = {
         (
             "test_expand_dim_changed",
             "test_expand_dim_unchanged",
-        ),
-    ),
-    "gamma/beta/mean/var must be constants": (
-        _NORM_PARAMS,
-        (
-            "test_batchnorm_epsilon",
-            "test_batchnorm_example",
         ),
     ),
     "center=False / scale=False": (

@@ -25,6 +25,18 @@ def test_batch_norm():
     check_op(build, {"x": ((2, c, 4, 4), "float32")})
 
 
+@pytest.mark.parametrize("center,scale", [(True, True), (False, False)], ids=["affine", "no_affine"])
+def test_batch_norm_statistics_as_inputs(center, scale):
+    """Tensor gamma/beta/mean/var (ONNX graph inputs) take the elementwise path, not folded weights."""
+    c = 3
+    inputs = {"x": ((2, c, 4, 5), "float32"), **{n: ((c,), "float32") for n in ("g", "b", "m", "v")}}
+    build = lambda x, g, b, m, v: relax.TupleGetItem(  # noqa: E731
+        R.nn.batch_norm(x, g, b, m, R.abs(v), axis=1, epsilon=1e-2, center=center, scale=scale, training=False),
+        0,
+    )
+    check_op(build, inputs)
+
+
 # ---- layer norm -----------------------------------------------------------------------------
 
 

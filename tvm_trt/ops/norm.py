@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..core import ir
 from ..core.dtypes import np_dtype
 from ..core.registry import register_op
 from ._common import axes_mask, batch_axis_rule, norm_axis, rank_of
@@ -14,8 +13,6 @@ from ._common import axes_mask, batch_axis_rule, norm_axis, rank_of
 def _batch_norm_check(call, opts):
     if call.attrs.training:
         return "batch_norm with training=True normalises with batch statistics"
-    if not all(ir.is_constant(a) for a in call.args[1:5]):
-        return "batch_norm gamma/beta/mean/var must be constants"
     if opts.use_implicit_batch and norm_axis(int(call.attrs.axis), rank_of(call.args[0])) == 0:
         return "batch_norm over the batch axis with use_implicit_batch=True"
     return None
@@ -23,11 +20,14 @@ def _batch_norm_check(call, opts):
 
 @register_op("relax.nn.batch_norm", check=_batch_norm_check, tuple_output=True, keep_float32=True)
 def batch_norm(ctx, node):
-    """y = x * scale + shift with per-channel constants (TensorRT fuses it into neighbours)."""
+    """y = x * scale + shift per channel: folded to constants when the statistics are weights
+    (TensorRT fuses it into neighbours), computed with elementwise layers when they are tensors."""
     x, gamma, beta, mean, var = node.args[:5]
     a = node.attrs
     rank = len(x.shape)
     axis = norm_axis(int(a["axis"]), rank)
+    if not all(isinstance(v, np.ndarray) for v in (gamma, beta, mean, var)):
+        return [_batch_norm_from_tensors(ctx, node, axis)]
     gamma = gamma.astype(np.float64) if a.get("scale", True) else np.ones_like(var, np.float64)
     beta = beta.astype(np.float64) if a.get("center", True) else np.zeros_like(var, np.float64)
     scale = gamma / np.sqrt(var.astype(np.float64) + float(a["epsilon"]))
@@ -38,6 +38,20 @@ def batch_norm(ctx, node):
     s = ctx.constant(scale.astype(dtype).reshape(shape))
     b = ctx.constant(shift.astype(dtype).reshape(shape))
     return [ctx.elementwise(ctx.elementwise(x, s, "PROD"), b, "SUM")]
+
+
+def _batch_norm_from_tensors(ctx, node, axis: int):
+    """(x - mean) / sqrt(var + eps) * gamma + beta, as TensorRT's parser does for tensor statistics."""
+    x, gamma, beta, mean, var = node.args[:5]
+    a = node.attrs
+    channel = lambda v: _affine_operand(ctx, v, x, [axis])  # noqa: E731
+    std = ctx.unary(ctx.elementwise(channel(var), ctx.tensor(np.float32(a["epsilon"]), like=x), "SUM"), "SQRT")
+    y = ctx.elementwise(ctx.elementwise(x, channel(mean), "SUB"), std, "DIV")
+    if a.get("scale", True):
+        y = ctx.elementwise(y, channel(gamma), "PROD")
+    if a.get("center", True):
+        y = ctx.elementwise(y, channel(beta), "SUM")
+    return y
 
 
 # ---- layer / group / instance / RMS norm ----------------------------------------------------
