@@ -28,7 +28,6 @@ _VALUE_SHAPES = (
 _NORM_FLAGS = "GroupNormalization as TVM imports it (center/scale flags TVM itself ignores)"
 _ZERO_POINT = "uint8 quantization with a zero point: TensorRT's quantize is symmetric (signed INT8/FP8 only)"
 _CEIL = "ceil-mode pooling whose last window starts in the padding: TensorRT's output size keeps it (ONNX drops it)"
-_SCALAR_MATMUL = "a vector-vector MatMul has a 0-d result, which TensorRT's matrix multiply does not produce"
 _TVM_WRONG = "TVM's importer translates the node wrongly (plain TVM gives the same numbers or shapes)"
 
 # {fragment of the failure: (reason, case names)}
@@ -231,7 +230,6 @@ ALLOWED: Dict[str, Tuple[str, Tuple[str, ...]]] = {
             "test_maxpool_2d_ceil_output_size_reduce_by_one",
         ),
     ),
-    "matmul of two 1-D operands": (_SCALAR_MATMUL, ("test_matmul_1d_1d",)),
     "output 0:": (
         _TVM_WRONG,
         (
