@@ -25,7 +25,6 @@ _VALUE_SHAPES = (
     "a shape computed from input values (starts/ends, ConstantOfShape, Expand, Range, Trilu's k): TVM "
     "types it with symbolic vars that no tensor input carries"
 )
-_NORM_FLAGS = "GroupNormalization as TVM imports it (center/scale flags TVM itself ignores)"
 _ZERO_POINT = "uint8 quantization with a zero point: TensorRT's quantize is symmetric (signed INT8/FP8 only)"
 _CEIL = "ceil-mode pooling whose last window starts in the padding: TensorRT's output size keeps it (ONNX drops it)"
 _TVM_WRONG = "TVM's importer translates the node wrongly (plain TVM gives the same numbers or shapes)"
@@ -214,13 +213,6 @@ ALLOWED: Dict[str, Tuple[str, Tuple[str, ...]]] = {
         (
             "test_expand_dim_changed",
             "test_expand_dim_unchanged",
-        ),
-    ),
-    "center=False / scale=False": (
-        _NORM_FLAGS,
-        (
-            "test_group_normalization_epsilon",
-            "test_group_normalization_example",
         ),
     ),
     "differs from TensorRT's rounding": (
