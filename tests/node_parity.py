@@ -116,7 +116,6 @@ ALLOWED: Dict[str, Tuple[str, Tuple[str, ...]]] = {
         ),
     ),
     "relax.equal (dtype uint8": (_INT_ARITHMETIC, ("test_equal_uint8",)),
-    "relax.divide (dtype int32": (_INT_ARITHMETIC, ("test_div_int32_trunc",)),
     "dtype float8_e4m3fn is not supported": (
         _NARROW_CAST,
         (
