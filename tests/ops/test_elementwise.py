@@ -165,10 +165,11 @@ def test_binary_int64(op):
     check_op(lambda x, y: getattr(R, op)(x, y), _I64, args=[a, b], rtol=0, atol=0)
 
 
-@pytest.mark.parametrize("op", ["mod", "floor_mod", "floor_divide"])
+@pytest.mark.parametrize("op", ["mod", "floor_mod", "floor_divide", "divide"])
 @pytest.mark.parametrize("dtype", ["int32", "int64", "float32", "float16"])
 def test_modulo(op, dtype):
-    """Every sign combination; C's fmod (mod) vs Python's % (floor_mod), b broadcast."""
+    """Every sign combination; C's fmod (mod) vs Python's % (floor_mod), integer divide truncating
+    (ONNX Div) vs floor_divide flooring, b broadcast."""
     a = np.array([[7, -7, 7, -7, 5, 0], [1, 2, -3, 4, -5, 6]], dtype)
     b = np.array([3, 3, -3, -3, 2, 4], dtype)
     if dtype.startswith("float"):
@@ -182,11 +183,6 @@ def test_modulo(op, dtype):
 def test_mod_version_gate():
     mod = make_module(lambda x, y: R.mod(x, y), _I64)
     assert_rejected(mod, "relax.mod", "needs TensorRT >= 8.2.0", version=(8, 0))
-
-
-def test_int_divide_rejected():
-    mod = make_module(lambda x, y: R.divide(x, y), _I64)
-    assert_rejected(mod, "relax.divide", "dtype int64")
 
 
 @pytest.mark.parametrize("op", ["equal", "less", "greater_equal"])

@@ -92,9 +92,15 @@ def test_matmul_implicit_batch_rule(a_shape, b_shape, reason):
     check_op(lambda a, b: R.matmul(a, b), inputs, use_implicit_batch=False)
 
 
-def test_matmul_two_vectors_rejected():
-    mod = make_module(lambda a, b: R.matmul(a, b), {"a": ((6,), "float32"), "b": ((6,), "float32")})
-    assert_rejected(mod, "relax.matmul", "two 1-D operands", use_implicit_batch=False)
+def test_matmul_two_vectors_dot_product():
+    """Two 1-D operands: a 0-d result, which TensorRT gives through a shuffle (no batch axis to keep)."""
+    inputs = {"a": ((6,), "float32"), "b": ((6,), "float32")}
+    mod = make_module(lambda a, b: R.matmul(a, b), inputs)
+    assert_rejected(mod, "relax.matmul", "0-d result", use_implicit_batch=True)
+    check_op(lambda a, b: R.matmul(a, b), inputs, use_implicit_batch=False)
+    k = tvm.tirx.Var("k", "int64")
+    args = random_inputs({"a": ((5,), "float32"), "b": ((5,), "float32")})
+    check_op(lambda a, b: R.matmul(a, b), {"a": ((k,), "float32"), "b": ((k,), "float32")}, args=args)
 
 
 def test_matmul_out_dtype_rejected():

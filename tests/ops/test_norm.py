@@ -25,6 +25,18 @@ def test_batch_norm():
     check_op(build, {"x": ((2, c, 4, 4), "float32")})
 
 
+@pytest.mark.parametrize("center,scale", [(True, True), (False, False)], ids=["affine", "no_affine"])
+def test_batch_norm_statistics_as_inputs(center, scale):
+    """Tensor gamma/beta/mean/var (ONNX graph inputs) take the elementwise path, not folded weights."""
+    c = 3
+    inputs = {"x": ((2, c, 4, 5), "float32"), **{n: ((c,), "float32") for n in ("g", "b", "m", "v")}}
+    build = lambda x, g, b, m, v: relax.TupleGetItem(  # noqa: E731
+        R.nn.batch_norm(x, g, b, m, R.abs(v), axis=1, epsilon=1e-2, center=center, scale=scale, training=False),
+        0,
+    )
+    check_op(build, inputs)
+
+
 # ---- layer norm -----------------------------------------------------------------------------
 
 
@@ -84,7 +96,22 @@ def test_layer_norm_over_batch_axis():
 )
 def test_affine_flags_rejected(op, build):
     # TVM's own lowering applies gamma/beta regardless of center/scale: ambiguous, kept in TVM.
-    assert_rejected(make_module(build, {"x": ((2, 4, 3, 4), "float32")}), op, "center=False / scale=False")
+    assert_rejected(make_module(build, {"x": ((2, 4, 3, 4), "float32")}), op, "TVM itself ignores the flag")
+
+
+@pytest.mark.parametrize("neutral", ["filled", "constant"])
+def test_group_norm_flags_off_with_neutral_affine(neutral):
+    """ONNX GroupNormalization-21 as TVM imports it: center/scale off, gamma/beta from
+    ones_like/zeros_like, the affine applied after; both readings of the flags agree, so it is offloaded."""
+
+    def build(x, s, b):
+        ones = R.ones_like(s) if neutral == "filled" else relax.const(np.ones(4, "float32"))
+        zeros = R.zeros_like(b) if neutral == "filled" else relax.const(np.zeros(4, "float32"))
+        y = R.nn.group_norm(x, ones, zeros, 2, 1, [2, 3], center=False, scale=False)
+        return R.add(R.multiply(y, R.reshape(s, (4, 1, 1))), R.reshape(b, (4, 1, 1)))
+
+    batch = 2 if neutral == "filled" else 3  # distinct networks: each builds its own plan
+    check_op(build, {"x": ((batch, 4, 3, 5), "float32"), "s": ((4,), "float32"), "b": ((4,), "float32")})
 
 
 @pytest.mark.parametrize(

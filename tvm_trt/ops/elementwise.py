@@ -31,13 +31,14 @@ def _binary(op_name: str):
     return convert
 
 
-# Integer divide stays float-only: TVM's integer division rounds differently per op.
+# Integer divide truncates toward zero in TVM (relax.divide, as ONNX's Div) and in TensorRT's DIV
+# (the same exact integer quotient relax.mod relies on below); floor_divide floors in both.
 # int8 as plain values (torch's clamp of int8, ONNX Clip on int8): only ops that cannot overflow.
 for _relax, _trt, _dtypes in [
     ("add", "SUM", NUMERIC),
     ("subtract", "SUB", NUMERIC),
     ("multiply", "PROD", NUMERIC),
-    ("divide", "DIV", FLOAT_TYPES),
+    ("divide", "DIV", NUMERIC),
     ("maximum", "MAX", NUMERIC + ("int8",)),
     ("minimum", "MIN", NUMERIC + ("int8",)),
 ]:

@@ -1,5 +1,6 @@
 """matmul (dense, batch_matmul, matrix-vector): TensorRT broadcasts batch dims once ranks are
-equal; a 1-D operand is a VECTOR operand, whose rank is one less than the other's."""
+equal; a 1-D operand is a VECTOR operand, whose rank is one less than the other's; two 1-D
+operands make a 0-d dot product."""
 
 from __future__ import annotations
 
@@ -12,6 +13,8 @@ def _batch_rule(call, opts):
     """With use_implicit_batch every non-constant input must carry the batch axis (axis 0 of
     the result): an operand shared by all batch elements cannot be fed per batch element."""
     out = ir.dims(call.ty)
+    if not out:
+        return "a 0-d result (two 1-D operands) has no batch axis (use_implicit_batch=True)"
     for name, x in zip(("first", "second"), call.args):
         if is_weight(x, opts):  # constants and dequantized int8 constants (QDQ models)
             continue
@@ -30,8 +33,6 @@ def _matmul_check(call, opts):
     reason = same_out_dtype(call, opts)
     if reason:
         return reason
-    if len(ir.dims(a.ty)) == 1 and len(ir.dims(b.ty)) == 1:
-        return "matmul of two 1-D operands (a 0-d result)"
     if opts.use_implicit_batch:
         return _batch_rule(call, opts)
     return None
@@ -43,6 +44,10 @@ def matmul(ctx, node):
     a, b = (ctx.tensor(v) for v in node.args)
     ops = [trt.MatrixOperation.NONE, trt.MatrixOperation.NONE]
     ranks = [len(a.shape), len(b.shape)]
+    if ranks == [1, 1]:  # a dot product: a row times a vector is 1-element, reshaped to 0-d
+        row = ctx.expand_rank(a, 2)
+        dot = ctx.network.add_matrix_multiply(row, ops[0], b, trt.MatrixOperation.VECTOR).get_output(0)
+        return ctx.reshape(dot, [])
     if 1 in ranks:
         vec = ranks.index(1)  # the vector gets the other operand's batch dims as leading 1s
         ops[vec] = trt.MatrixOperation.VECTOR

@@ -8,14 +8,12 @@ import numpy as np
 from ..core import ir
 from ..core.dtypes import np_dtype
 from ..core.registry import register_op
-from ._common import axes_mask, batch_axis_rule, norm_axis, rank_of
+from ._common import axes_mask, batch_axis_rule, norm_axis, producer, rank_of
 
 
 def _batch_norm_check(call, opts):
     if call.attrs.training:
         return "batch_norm with training=True normalises with batch statistics"
-    if not all(ir.is_constant(a) for a in call.args[1:5]):
-        return "batch_norm gamma/beta/mean/var must be constants"
     if opts.use_implicit_batch and norm_axis(int(call.attrs.axis), rank_of(call.args[0])) == 0:
         return "batch_norm over the batch axis with use_implicit_batch=True"
     return None
@@ -23,11 +21,14 @@ def _batch_norm_check(call, opts):
 
 @register_op("relax.nn.batch_norm", check=_batch_norm_check, tuple_output=True, keep_float32=True)
 def batch_norm(ctx, node):
-    """y = x * scale + shift with per-channel constants (TensorRT fuses it into neighbours)."""
+    """y = x * scale + shift per channel: folded to constants when the statistics are weights
+    (TensorRT fuses it into neighbours), computed with elementwise layers when they are tensors."""
     x, gamma, beta, mean, var = node.args[:5]
     a = node.attrs
     rank = len(x.shape)
     axis = norm_axis(int(a["axis"]), rank)
+    if not all(isinstance(v, np.ndarray) for v in (gamma, beta, mean, var)):
+        return [_batch_norm_from_tensors(ctx, node, axis)]
     gamma = gamma.astype(np.float64) if a.get("scale", True) else np.ones_like(var, np.float64)
     beta = beta.astype(np.float64) if a.get("center", True) else np.zeros_like(var, np.float64)
     scale = gamma / np.sqrt(var.astype(np.float64) + float(a["epsilon"]))
@@ -40,6 +41,20 @@ def batch_norm(ctx, node):
     return [ctx.elementwise(ctx.elementwise(x, s, "PROD"), b, "SUM")]
 
 
+def _batch_norm_from_tensors(ctx, node, axis: int):
+    """(x - mean) / sqrt(var + eps) * gamma + beta, as TensorRT's parser does for tensor statistics."""
+    x, gamma, beta, mean, var = node.args[:5]
+    a = node.attrs
+    channel = lambda v: _affine_operand(ctx, v, x, [axis])  # noqa: E731
+    std = ctx.unary(ctx.elementwise(channel(var), ctx.tensor(np.float32(a["epsilon"]), like=x), "SUM"), "SQRT")
+    y = ctx.elementwise(ctx.elementwise(x, channel(mean), "SUB"), std, "DIV")
+    if a.get("scale", True):
+        y = ctx.elementwise(y, channel(gamma), "PROD")
+    if a.get("center", True):
+        y = ctx.elementwise(y, channel(beta), "SUM")
+    return y
+
+
 # ---- layer / group / instance / RMS norm ----------------------------------------------------
 
 
@@ -47,11 +62,27 @@ def _norm_axes(call):
     return sorted(norm_axis(int(a), rank_of(call.args[0])) for a in call.attrs.axes)
 
 
+def _is_filled_with(expr, value: int, opts) -> bool:
+    """A constant of all ``value``, or the result of ones_like/zeros_like (how TVM's ONNX
+    importer spells an absent GroupNormalization scale/bias)."""
+    if ir.is_constant(expr):
+        return bool(np.all(ir.const_value(expr) == value))
+    call = producer(expr, opts)
+    return call is not None and call.op.name == ("relax.ones_like" if value == 1 else "relax.zeros_like")
+
+
 def _affine_flags(call, opts):
-    # TVM's own legalisation applies gamma and beta whatever these flags say; following either
-    # reading would disagree with the other, so such calls stay in TVM.
-    if not (call.attrs.center and call.attrs.scale):
-        return "center=False / scale=False (TVM itself ignores these flags, so the meaning is ambiguous)"
+    # TVM's own legalisation applies gamma and beta whatever these flags say. Both readings agree
+    # only when the switched-off operand is neutral (ones / zeros); otherwise the call stays in TVM.
+    gamma, beta = call.args[1], call.args[2]
+    if not call.attrs.scale and not _is_filled_with(gamma, 1, opts):
+        return (
+            "scale=False with a gamma that is not all ones (TVM itself ignores the flag, so the meaning is ambiguous)"
+        )
+    if not call.attrs.center and not _is_filled_with(beta, 0, opts):
+        return (
+            "center=False with a beta that is not all zeros (TVM itself ignores the flag, so the meaning is ambiguous)"
+        )
     return None
 
 
@@ -135,8 +166,12 @@ def _channel_norm(ctx, node, groups: int, axes):
     )
     layer.epsilon = float(a["epsilon"])
     layer.num_groups = groups
-    y = ctx.elementwise(layer.get_output(0), _affine_operand(ctx, gamma, x, [1]), "PROD")
-    return ctx.elementwise(y, _affine_operand(ctx, beta, x, [1]), "SUM")
+    y = layer.get_output(0)
+    if a.get("scale", True):  # a switched-off gamma/beta is neutral (the check made sure)
+        y = ctx.elementwise(y, _affine_operand(ctx, gamma, x, [1]), "PROD")
+    if a.get("center", True):
+        y = ctx.elementwise(y, _affine_operand(ctx, beta, x, [1]), "SUM")
+    return y
 
 
 @register_op("relax.nn.group_norm", check=_channel_norm_check, min_version=(8, 6, 0), keep_float32=True)
