@@ -123,6 +123,13 @@ def _run(ex, inputs) -> list:
     return _flatten(vm["main"](*inputs))
 
 
+def case_options(name: str) -> Dict:
+    """The options of ``partition_for_tensorrt`` the case runs with (``node_parity.OPTIONS``)."""
+    import node_parity  # tests/node_parity.py, beside this file
+
+    return dict(node_parity.OPTIONS.get(name, {}))
+
+
 def partition_case(name: str) -> Tuple[str, str]:
     """Import + partition only: ("import" | "partition", error), ("none", "") when nothing is
     offloaded (the module is returned as given: TVM alone compiles it), or ("offloaded", n)."""
@@ -132,7 +139,7 @@ def partition_case(name: str) -> Tuple[str, str]:
     try:
         mod = import_case(cases()[name])
         stage = "partition"
-        pmod, _ = tvm_trt.partition_for_tensorrt(mod)
+        pmod, _ = tvm_trt.partition_for_tensorrt(mod, **case_options(name))
     except Exception as err:
         return stage, f"{type(err).__name__}: {_first_line(err)}"
     n = len(tvm_trt.partition.offloaded_functions(pmod))
@@ -164,9 +171,11 @@ def parser_case(name: str) -> Tuple[str, str]:
     return "whole", ""
 
 
-def not_whole(pmod) -> Optional[str]:
+def not_whole(pmod, options: Optional[Dict] = None, boundary=()) -> Optional[str]:
     """None when a partitioned module leaves no op to TVM in at most one TensorRT subgraph, else
-    what is left and why (the predicates' reasons)."""
+    what is left and why (the predicates' reasons under ``options``). ``boundary``: the vars of
+    the casts partitioning added around a subgraph computed in float32 (truncate_double), which
+    are the subgraph's boundary, not ops left."""
     import tvm
     from tvm import relax
 
@@ -177,12 +186,15 @@ def not_whole(pmod) -> Optional[str]:
     opts = tvm_trt.PartitionOptions(
         version=version,
         use_implicit_batch=partition.resolve_implicit_batch(None, version),
+        truncate_double=bool((options or {}).get("truncate_double")),
         producers=relax.analysis.get_var2val(pmod["main"]),
     )
     left = set()
     for block in pmod["main"].body.blocks:
         for binding in block.bindings:
             v = binding.value
+            if binding.var in boundary:
+                continue
             if isinstance(v, relax.Call) and isinstance(v.op, tvm.ir.Op):
                 left.add(f"{v.op.name} ({partition.check_call(v, opts) or 'accepted, yet not offloaded'})")
     if left:
@@ -231,11 +243,12 @@ def run_case_whole(name: str, side: str) -> Tuple[str, str, Optional[str]]:
             import tvm_trt
 
             stage = "partition"
-            pmod, _ = tvm_trt.partition_for_tensorrt(mod)
+            options = case_options(name)
+            pmod, _, record = tvm_trt.partition.partition_with_record(mod, **options)
             if pmod is mod:  # nothing offloaded: the module is returned as given, TVM's own
                 # what is left once constants are folded, as partitioning saw it
-                return SAME, "nothing offloaded", not_whole(tvm_trt.partition.simplify(mod))
-            mod, left = pmod, not_whole(pmod)
+                return SAME, "nothing offloaded", not_whole(tvm_trt.partition.simplify(mod), options)
+            mod, left = pmod, not_whole(pmod, options, {d.binding for d in record.boundary})
             stage = "compile"
             ex = tvm_trt.build(mod, "llvm")
         stage = "run"

@@ -39,6 +39,7 @@ BAD_VALUES = [
     ("cuda_graphs", "1", "expected true or false"),
     ("share_activation_memory", 0, "expected true or false"),
     ("fallback", "off", "expected true or false"),
+    ("truncate_double", "yes", "option truncate_double='yes': expected true or false"),
 ]
 
 

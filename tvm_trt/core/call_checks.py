@@ -54,9 +54,19 @@ def tensor_arguments(call, opts) -> Optional[str]:
     return None
 
 
+def computed_dtype(dtype, opts) -> str:
+    """The dtype TensorRT computes a tensor of ``dtype`` in: float64 is float32 with truncate_double
+    (partition.truncate_double narrows the subgraph and casts at its boundary)."""
+    dtype = str(dtype)
+    return "float32" if dtype == "float64" and getattr(opts, "truncate_double", False) else dtype
+
+
 def not_float64(ty, call, opts) -> Optional[str]:
-    if ty.dtype == "float64":  # TensorRT's own ONNX parser narrows DOUBLE to FLOAT instead
-        return f"{call.op.name}: float64 tensors (TensorRT has no 64-bit float type)"
+    if computed_dtype(ty.dtype, opts) == "float64":  # TensorRT's own ONNX parser narrows DOUBLE to FLOAT
+        return (
+            f"{call.op.name}: float64 tensors (TensorRT has no 64-bit float type; "
+            "truncate_double=True computes them in float32)"
+        )
     return None
 
 
@@ -65,7 +75,7 @@ def dtype_in(dtypes: Iterable[str]) -> TensorCheck:
     dtypes = tuple(dtypes)
 
     def dtype_accepted(ty, call, opts):
-        if ty.dtype not in dtypes:
+        if computed_dtype(ty.dtype, opts) not in dtypes:
             return f"dtype {ty.dtype} is not supported by the TensorRT converter for {call.op.name}"
         return None
 

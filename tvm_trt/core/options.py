@@ -80,6 +80,9 @@ class CompileOptions:
     int8_calibration_run: Optional[str] = _field(
         None, check.optional(check.string), "set by tvm_trt.calibrate() to collect its scales"
     )
+    truncate_double: bool = _field(
+        False, check.boolean, "float64 subgraphs go to TensorRT computed in float32 (cast at their boundary)"
+    )
     fp32_ops: Tuple[str, ...] = _field(
         (), check.fp32_op_names, "ops kept in float32 inside FP16 engines: Relax op names or tvm_trt.debug layer names"
     )
@@ -193,6 +196,7 @@ class CompileOptions:
             version=opts.version,
             use_implicit_batch=opts.use_implicit_batch,
             exclude_ops=frozenset(opts.exclude_ops),
+            truncate_double=opts.truncate_double,
             producers=producers,
         )
 

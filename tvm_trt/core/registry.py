@@ -50,6 +50,7 @@ class PartitionOptions:
     version: Version = (10, 0, 0)
     use_implicit_batch: bool = False
     exclude_ops: frozenset = frozenset()  # Relax op names the user keeps in TVM (option exclude_ops)
+    truncate_double: bool = False  # float64 tensors are taken, computed in float32 (option truncate_double)
     # var -> bound value in the function being partitioned (TVM's var2val), when known: lets a
     # predicate see which op made an operand (e.g. sum over the axis a stack created)
     producers: Optional[Any] = dataclasses.field(default=None, compare=False, hash=False, repr=False)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Iterable, List, Optional, Sequence
 
 from ..core import ir
+from ..core.call_checks import computed_dtype
 
 
 def norm_axis(axis: int, rank: int) -> int:
@@ -73,8 +74,8 @@ def pair(values) -> List[int]:
 
 def same_out_dtype(call, opts):
     """out_dtype unset or equal to the input dtype (TensorRT keeps the input's type)."""
-    out_dtype = str(call.attrs.out_dtype)
-    if out_dtype not in ("", "void", "None", str(call.args[0].ty.dtype)):
+    out_dtype = computed_dtype(call.attrs.out_dtype, opts)
+    if out_dtype not in ("", "void", "None", computed_dtype(call.args[0].ty.dtype, opts)):
         return f"out_dtype={out_dtype} differs from the input dtype"
     return None
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..core import ir
+from ..core.call_checks import computed_dtype
 from ..core.registry import ANY_TYPE, FLOAT_TYPES, INT_TYPES, register_op
 
 
@@ -22,7 +23,7 @@ def _arange_check(call, opts):
     start, step = (_number(a) for a in (call.args[0], call.args[2]))
     if start is None or step is None:
         return "arange with a run-time start or step (TensorRT's fill takes them as constants here)"
-    if str(call.attrs.dtype) not in FLOAT_TYPES + INT_TYPES:
+    if computed_dtype(call.attrs.dtype, opts) not in FLOAT_TYPES + INT_TYPES:
         return f"arange of dtype {call.attrs.dtype}"
     return None
 

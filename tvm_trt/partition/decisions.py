@@ -33,6 +33,9 @@ class PartitionRecord:
     ops_total: int  # op calls of main after simplification, before partitioning
     decisions: List[Decision]  # offloaded calls by subgraph, then main's TVM calls in order
     subgraph_calls: Dict[str, int]  # how often main calls each tensorrt_N (TVM shares equal ones)
+    # casts partitioning added to main at the boundary of subgraphs computed in float32
+    # (truncate_double): TVM runs them, they are not ops of the model, so neither offloaded nor rejected
+    boundary: List[Decision] = dataclasses.field(default_factory=list)
     # the module whose main the decisions describe: the partitioned one, or where nothing was
     # offloaded the simplified one (partitioning then returns the module as given)
     module: Any = dataclasses.field(default=None, compare=False, repr=False)
@@ -66,6 +69,7 @@ class Recorder:
         self._by_call: Dict[Any, Optional[str]] = {}
         self._by_var: Dict[Any, Optional[str]] = {}
         self._put_back: Dict[Any, str] = {}  # vars re-emitted into main when a subgraph went back
+        self._boundary: Dict[Any, str] = {}  # vars of the casts truncate_double added to main
         self.result: Optional[PartitionRecord] = None  # set by finish()
 
     def begin(self, mod: tvm.IRModule, opts: registry.PartitionOptions) -> None:
@@ -90,6 +94,10 @@ class Recorder:
             self._put_back[var] = reason
             self._put_back[str(var.name)] = reason
 
+    def boundary(self, casts: Dict[Any, str]) -> None:
+        """``casts``: {var of a cast added to main around a subgraph computed in float32: what it casts}."""
+        self._boundary.update(casts)
+
     def finish(self, mod: tvm.IRModule, offloaded: Dict[str, relax.Function], unmatched: str = NOT_MATCHED) -> None:
         """Writes ``result``: the record of the partitioned ``mod`` (``offloaded``: its
         ``tensorrt_N`` functions). ``unmatched``: the reason of calls their predicates accepted
@@ -112,8 +120,11 @@ class Recorder:
                     calls[value.op.name_hint] += 1
         for name, func in offloaded.items():
             decisions += [Decision(op, var, subgraph=name) for op, var in _subgraph_calls(func)]
-        producers = None
+        producers, boundary = None, []
         for var, call in _op_bindings(main):
+            if var in self._boundary:
+                boundary.append(Decision(call.op.name, str(var.name), reason=self._boundary[var], binding=var))
+                continue
             if var in self._put_back:
                 reason = self._put_back[var]
             elif var in self._by_var:
@@ -127,7 +138,9 @@ class Recorder:
                     producers = dataclasses.replace(self.opts, producers=relax.analysis.get_var2val(main))
                 reason = registry.reason(call, producers)
             decisions.append(Decision(call.op.name, str(var.name), reason=reason or unmatched, binding=var))
-        return PartitionRecord(self.ops_total, decisions, {n: max(c, 1) for n, c in calls.items()}, module=mod)
+        return PartitionRecord(
+            self.ops_total, decisions, {n: max(c, 1) for n, c in calls.items()}, boundary, module=mod
+        )
 
 
 def _subgraph_calls(func: relax.Function):

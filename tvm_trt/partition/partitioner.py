@@ -23,7 +23,7 @@ from .dynamic_shapes import (
     upper_bounds,
 )
 from .options import CONFIG_ATTR, NO_MAC_REASON, check_options, check_params
-from . import decisions
+from . import decisions, truncate_double
 from .checks import op_patterns
 from .simplify import simplify
 from .subgraphs import inline_functions, short_label, is_mac_subgraph, offloaded_functions, rename_offloaded
@@ -179,6 +179,10 @@ def partition_with_decisions(mod: tvm.IRModule, params, options: CompileOptions,
             back[name] = NO_MAC_REASON
         elif size < options.min_subgraph_size:
             back[name] = f"in a subgraph of {size} ops < min_subgraph_size={options.min_subgraph_size}"
+        elif options.truncate_double and truncate_double.has_float64(func):
+            reason = truncate_double.blocker(func)
+            if reason:
+                back[name] = reason
     kept: Dict[relax.Var, str] = {}
     if back:
         mod = inline_functions(mod, back, kept)
@@ -197,6 +201,9 @@ def partition_with_decisions(mod: tvm.IRModule, params, options: CompileOptions,
         )
         return given, config, recorder.result
     mod = rename_offloaded(mod)
+    if options.truncate_double:  # float64 subgraphs computed in float32, cast at their boundary
+        mod, casts = truncate_double.truncate(mod, offloaded_functions(mod))
+        recorder.boundary(casts)
     config_json = json.dumps(config, sort_keys=True)
     for name, func in offloaded_functions(mod).items():
         mod[name] = func.with_attr(CONFIG_ATTR, config_json)
