@@ -297,7 +297,7 @@ def test_bitwise_rejected_with_reason():
 
 def test_float64_rejected_with_reason():
     mod = make_module(lambda x, y: R.add(x, y), {"a": ((2, 3), "float64"), "b": ((2, 3), "float64")})
-    assert_rejected(mod, "relax.add", "float64 tensors (TensorRT has no 64-bit float type)")
+    assert_rejected(mod, "relax.add", "float64 tensors (TensorRT has no 64-bit float type; truncate_double=True")
 
 
 def test_integer_power_rejected_with_reason():
