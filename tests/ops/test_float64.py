@@ -10,6 +10,7 @@ import pytest
 import tvm
 from tvm import relax
 from tvm.script import relax as R
+from tvm.script import tirx as T
 
 import tvm_trt
 from tvm_trt import partition as part
@@ -153,12 +154,23 @@ _W64 = np.random.default_rng(2).standard_normal((3, 5))
         ),
         pytest.param(lambda x: R.split(x, 2, axis=1), {"x": ((2, 4), "float64")}, id="tuple-of-float64"),
         pytest.param(lambda x: R.add(x, R.ones_like(x)), {"x": ((2, 3), "float64")}, id="generated-float64"),
+        pytest.param(
+            lambda x: R.clip(x, R.prim_value(T.float64(-0.5)), R.prim_value(T.float64(0.5))),
+            {"x": ((2, 3), "float64")},
+            id="clip-float64-bounds",
+        ),
+        pytest.param(
+            lambda x: R.where(R.greater(x, relax.const(0.0, "float64")), x, relax.const(2.0, "float64")),
+            {"x": ((2, 3), "float64")},
+            id="where-float64-scalars",
+        ),
+        pytest.param(lambda x: R.nn.softmax(R.mean(x, axis=[2])), {"x": ((2, 3, 4), "float64")}, id="reduce-softmax"),
     ],
 )
 def test_float64_ops_vs_llvm(build, inputs):
     """One subgraph, a plan, numbers vs TVM-LLVM's float64 within float32 tolerance, dtypes kept."""
     pmod = check_op(build, inputs, truncate_double=True, **F32_TOL)
-    assert all(_dtypes(f) <= {"float32", "int32"} for f in part.offloaded_functions(pmod).values())
+    assert all(_dtypes(f) <= {"float32", "int32", "bool"} for f in part.offloaded_functions(pmod).values())
 
 
 def test_symbolic_float64_input():
