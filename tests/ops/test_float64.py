@@ -205,10 +205,12 @@ def test_ops_left_in_tvm_keep_float64():
     np.testing.assert_allclose(got, (a + b) * a - b, **F32_TOL)
 
 
-def test_option_reaches_config_and_is_checked():
+def test_option_from_a_config_file_and_checked(tmp_path):
     mod = make_module(lambda a: R.nn.relu(a), {"a": ((2, 3), "float64")})
     assert_rejected(mod, "relax.nn.relu", NO_FLOAT64)
     with pytest.raises(tvm_trt.OptionError, match="truncate_double"):
         tvm_trt.partition_for_tensorrt(mod, truncate_double="yes")
-    options = tvm_trt.CompileOptions.from_json('{"truncate_double": true}')
-    assert options.truncate_double and options.partition_options().truncate_double
+    path = tmp_path / "f64.json"  # what `tvm-trt --config` reads
+    path.write_text('{"truncate_double": true}')
+    pmod, config = tvm_trt.partition_for_tensorrt(mod, **tvm_trt.configs.load(str(path)))
+    assert config["truncate_double"] is True and len(part.offloaded_functions(pmod)) == 1
