@@ -44,7 +44,6 @@ NO_CONVERTER: Dict[str, str] = {
     "relax.argsort": "TensorRT's TopK sorts at most 3840 elements along an axis; Relax's argsort has no such bound",
     "relax.median": "TensorRT has no median; TopK bounds the axis at 3840 elements",
     "relax.cumprod": "TensorRT's ICumulativeLayer only sums",
-    "relax.einsum": "TensorRT's IEinsumLayer is deprecated and takes a subset of equations",
     "relax.vision.roi_align": "TensorRT has ROIAlign only as a plugin, not as a network layer",
     "relax.vision.all_class_non_max_suppression": _PENDING + " (INMSLayer, per-class boxes)",
     "relax.index_tensor": "torch advanced indexing: " + _PENDING + " (gather)",
