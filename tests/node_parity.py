@@ -17,7 +17,6 @@ _DYN_TILE = (
 _FLOAT64 = "TensorRT has no float64 tensors (its parser narrows DOUBLE to FLOAT; float64 stays in TVM)"
 _NMS = "TVM's all_class_non_max_suppression output (padded, per-class) has no exact TensorRT NMS layer equivalent"
 _INT_POWER = "TensorRT documents no integer POW semantics (rounding, negative exponents)"
-_INT_ARITHMETIC = "int8/uint8 arithmetic and int32 truncating division: the elementwise converters do not take them"
 _SUB_BYTE_CAST = (
     "casts to/from FP4 (e2m1) and INT4: TensorRT-RTX builds them only as a Q/DQ of unit scale (it refuses "
     "ICastLayer on these types), their tensors would cross the engine boundary packed two to a byte, whose "
@@ -89,17 +88,6 @@ ALLOWED: Dict[str, Tuple[str, Tuple[str, ...]]] = {
             "test_pow_types_int64_int64",
         ),
     ),
-    "dtype int8 is not supported": (
-        _INT_ARITHMETIC,
-        (
-            "test_add_int8",
-            "test_div_int8",
-            "test_max_int8",
-            "test_min_int8",
-            "test_mul_int8",
-            "test_sub_int8",
-        ),
-    ),
     "relax.quantize (dtype uint8": (
         _ZERO_POINT,
         (
@@ -107,7 +95,6 @@ ALLOWED: Dict[str, Tuple[str, Tuple[str, ...]]] = {
             "test_quantizelinear_axis",
         ),
     ),
-    "relax.equal (dtype uint8": (_INT_ARITHMETIC, ("test_equal_uint8",)),
     "output 0: max abs error 0": (
         _NO_SATURATE,
         (

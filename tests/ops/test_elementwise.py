@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 from tvm import relax
 
-from harness import assert_offloaded, assert_rejected, check_op, make_module
+from harness import assert_offloaded, assert_rejected, check_op, make_module, run_offloaded
 
 R = relax.op
 BINARY = ["add", "subtract", "multiply", "divide", "power", "maximum", "minimum", "floor_divide"]
@@ -250,6 +250,81 @@ def test_int8_clip():
     inputs = {"x": ((6,), "int8"), "lo": ((6,), "int8")}
     check_op(lambda v, m: R.where(R.less(v, m), m, v), inputs, args=[x, lo], rtol=0, atol=0)
     check_op(lambda v, m: R.minimum(R.maximum(v, m), relax.const(np.int8(100))), inputs, args=[x, lo], rtol=0, atol=0)
+
+
+# ---- 8-bit integers as plain values: wrap-around on overflow, as NumPy and ONNX ----------------
+
+_BYTE_OPERANDS = {
+    # overflow both ways (127 + 127, 127 * 127, -128 - 100), -128 / -1, every sign combination
+    "int8": ([-128, -100, 127, 100, -7, 7, 0, 127], [-1, 100, 127, 3, 2, -2, 5, 4]),
+    # wrap below 0 (3 - 5) and above 255 (255 + 1, 200 * 100)
+    "uint8": ([255, 200, 3, 0, 17, 128, 255, 9], [1, 100, 5, 7, 4, 2, 255, 3]),
+}
+
+
+def _byte_reference(op, a, b):
+    """ONNX's semantics computed in int64, then wrapped into the byte type (NumPy's astype wraps)."""
+    a64, b64 = a.astype(np.int64), b.astype(np.int64)
+    exact = {
+        "add": a64 + b64,
+        "subtract": a64 - b64,
+        "multiply": a64 * b64,
+        "divide": np.sign(a64) * np.sign(b64) * (np.abs(a64) // np.abs(b64)),  # truncates toward zero
+        "floor_divide": a64 // b64,
+        "mod": np.fmod(a64, b64),
+        "floor_mod": np.mod(a64, b64),
+        "maximum": np.maximum(a64, b64),
+        "minimum": np.minimum(a64, b64),
+    }[op]
+    return exact.astype(a.dtype)
+
+
+@pytest.mark.parametrize("dtype", ["int8", "uint8"])
+@pytest.mark.parametrize(
+    "op", ["add", "subtract", "multiply", "divide", "floor_divide", "mod", "floor_mod", "maximum", "minimum"]
+)
+def test_byte_arithmetic_wraps(op, dtype):
+    """Computed in a wide type and wrapped exactly before the narrowing cast. Judged against
+    NumPy, not TVM-LLVM: an int8 -128 / -1 may trap in LLVM's code."""
+    a, b = (np.array(v, dtype).reshape(2, 4) for v in _BYTE_OPERANDS[dtype])
+    mod = make_module(lambda x, y: getattr(R, op)(x, y), {"a": ((2, 4), dtype), "b": ((2, 4), dtype)})
+    want = _byte_reference(op, a, b)
+    (got,) = run_offloaded(assert_offloaded(mod), [a, b])
+    assert got.dtype == np.dtype(dtype)
+    np.testing.assert_array_equal(got, want)
+
+
+@pytest.mark.parametrize("dtype", ["int8", "uint8"])
+def test_byte_arithmetic_with_constant(dtype):
+    """A constant operand is taken in the wide type; agrees with TVM-LLVM where nothing traps."""
+    c = relax.const(np.array([100, 7, 1, 90], dtype))
+    x = np.array([[100, 3, 127, 50], [0, 120, 9, 1]], dtype)
+    check_op(lambda v: R.multiply(R.add(v, c), c), {"x": ((2, 4), dtype)}, args=[x], rtol=0, atol=0)
+
+
+@pytest.mark.parametrize("op", COMPARISONS)
+def test_uint8_comparison(op):
+    a = np.array([[0, 255, 128, 7], [200, 1, 1, 255]], "uint8")
+    b = np.array([255, 255, 127, 8], "uint8")
+    check_op(lambda x, y: getattr(R, op)(x, y), {"a": ((2, 4), "uint8"), "b": ((4,), "uint8")}, args=[a, b])
+
+
+def test_int8_variadic_max():
+    """ONNX's Max / Min of int8 as TVM imports them: broadcast_to, stack, reduce."""
+    a = np.array([-128, 5, 127], "int8")
+    b = np.array([[3], [-3]], "int8")
+    inputs = {"a": ((3,), "int8"), "b": ((2, 1), "int8")}
+
+    def build(x, y):
+        parts = [R.broadcast_to(x, (2, 3)), R.broadcast_to(y, (2, 3))]
+        return R.min(R.stack(parts, axis=0), axis=[0])
+
+    check_op(build, inputs, args=[a, b], rtol=0, atol=0)
+
+
+def test_byte_values_need_trt10():
+    mod = make_module(lambda x, y: R.add(x, y), {"a": ((2, 3), "uint8"), "b": ((2, 3), "uint8")})
+    assert_rejected(mod, "relax.add", "uint8 values (not quantized) need TensorRT >= 10.0.0", version=(8, 6, 1))
 
 
 def test_isnan_selects_with_where():
