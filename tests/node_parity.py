@@ -34,7 +34,6 @@ _VALUE_SHAPES = (
     "match_cast (as LegalizeOps does); that rewrite before partitioning is not done yet"
 )
 _ZERO_POINT = "uint8 quantization with a zero point: TensorRT's quantize is symmetric (signed INT8/FP8 only)"
-_CEIL = "ceil-mode pooling whose last window starts in the padding: TensorRT's output size keeps it (ONNX drops it)"
 _TVM_WRONG = "TVM's importer translates the node wrongly (plain TVM gives the same numbers or shapes)"
 
 # {fragment of the failure: (reason, case names)}
@@ -168,13 +167,6 @@ ALLOWED: Dict[str, Tuple[str, Tuple[str, ...]]] = {
         (
             "test_expand_dim_changed",
             "test_expand_dim_unchanged",
-        ),
-    ),
-    "differs from TensorRT's rounding": (
-        _CEIL,
-        (
-            "test_averagepool_2d_ceil_last_window_starts_on_pad",
-            "test_maxpool_2d_ceil_output_size_reduce_by_one",
         ),
     ),
     "output 0:": (
