@@ -16,7 +16,6 @@ _DYN_TILE = (
 )
 _FLOAT64 = "TensorRT has no float64 tensors (its parser narrows DOUBLE to FLOAT; float64 stays in TVM)"
 _NMS = "TVM's all_class_non_max_suppression output (padded, per-class) has no exact TensorRT NMS layer equivalent"
-_INT_POWER = "TensorRT documents no integer POW semantics (rounding, negative exponents)"
 _SUB_BYTE_CAST = (
     "casts to/from FP4 (e2m1) and INT4: TensorRT-RTX builds them only as a Q/DQ of unit scale (it refuses "
     "ICastLayer on these types), their tensors would cross the engine boundary packed two to a byte, whose "
@@ -78,13 +77,6 @@ ALLOWED: Dict[str, Tuple[str, Tuple[str, ...]]] = {
             "test_nonmaxsuppression_suppress_by_IOU_and_scores",
             "test_nonmaxsuppression_two_batches",
             "test_nonmaxsuppression_two_classes",
-        ),
-    ),
-    "integer power": (
-        _INT_POWER,
-        (
-            "test_pow_types_int32_int32",
-            "test_pow_types_int64_int64",
         ),
     ),
     "relax.quantize (dtype uint8": (

@@ -252,6 +252,57 @@ def test_int8_clip():
     check_op(lambda v, m: R.minimum(R.maximum(v, m), relax.const(np.int8(100))), inputs, args=[x, lo], rtol=0, atol=0)
 
 
+# ---- integer power: square and multiply over the exponent's bits -----------------------------
+
+_POWERS = [  # (base, exponent): results that fit the type, every sign, exponents 0 and negative
+    (2, 0),
+    (0, 0),
+    (0, 3),
+    (-3, 3),
+    (-3, 4),
+    (7, 1),
+    (2, 30),
+    (-2, 31),
+    (3, 19),
+    (46340, 2),
+    (10, 9),
+    (-1, 12345),
+    (1, -5),
+    (-1, -3),
+    (-1, -4),
+    (2, -1),
+    (-5, -2),
+    (12, 3),
+]
+
+
+def _int_power_reference(base, exp):
+    """ONNX Runtime's trunc(base ** e) for integers, in Python's exact integers."""
+    if exp >= 0:
+        return base**exp
+    return 1 if base == 1 else ((-1) ** (-exp) if base == -1 else 0)
+
+
+@pytest.mark.parametrize("dtype", ["int32", "int64"])
+def test_integer_power(dtype):
+    pairs = _POWERS + ([(3, 39), (-7, 22), (2, 62)] if dtype == "int64" else [])
+    base = np.array([b for b, _ in pairs], dtype)
+    exp = np.array([e for _, e in pairs], dtype)
+    want = np.array([_int_power_reference(int(b), int(e)) for b, e in pairs], dtype)
+    mod = make_module(lambda x, y: R.power(x, y), {"a": ((len(pairs),), dtype), "b": ((len(pairs),), dtype)})
+    (got,) = run_offloaded(assert_offloaded(mod), [base, exp])
+    np.testing.assert_array_equal(got, want)
+
+
+def test_integer_power_broadcast_constant_exponent():
+    """Bases broadcast against a constant exponent row; agrees with NumPy's power."""
+    base = np.array([[-4], [3], [0]], "int32")
+    exp = np.array([0, 1, 2, 5], "int32")
+    mod = make_module(lambda x: R.power(x, relax.const(exp)), {"a": ((3, 1), "int32")})
+    (got,) = run_offloaded(assert_offloaded(mod), [base])
+    np.testing.assert_array_equal(got, np.power(base, exp))
+
+
 # ---- 8-bit integers as plain values: wrap-around on overflow, as NumPy and ONNX ----------------
 
 _BYTE_OPERANDS = {
@@ -373,8 +424,3 @@ def test_bitwise_rejected_with_reason():
 def test_float64_rejected_with_reason():
     mod = make_module(lambda x, y: R.add(x, y), {"a": ((2, 3), "float64"), "b": ((2, 3), "float64")})
     assert_rejected(mod, "relax.add", "float64 tensors (TensorRT has no 64-bit float type)")
-
-
-def test_integer_power_rejected_with_reason():
-    mod = make_module(lambda x, y: R.power(x, y), {"a": ((2, 3), "int32"), "b": ((2, 3), "int32")})
-    assert_rejected(mod, "relax.power", "integer power: TVM cannot compile it")

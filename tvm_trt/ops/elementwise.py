@@ -88,16 +88,48 @@ for _relax, _trt in [
     register_op(f"relax.{_relax}", check=all_of(_batch_rule, int8_values_check), dtypes=NUMERIC + BYTES)(_binary(_trt))
 
 
-def _float_power(call, opts):
-    if str(call.ty.dtype) in INT_TYPES:
-        return (
-            "integer power: TVM cannot compile it (so no TVM fallback could run the subgraph) and TensorRT "
-            "documents no integer POW semantics (rounding, negative exponents)"
-        )
-    return _batch_rule(call, opts)
+# ---- power: TensorRT's POW for floats. Integers (no documented POW semantics there) by square
+# and multiply over every bit of the exponent in the integer type: exact wherever the result fits
+# it (factors not taken are computed but never selected); past it, TensorRT's integer PROD
+# overflow decides, which wraps as NumPy's does only where TensorRT's does (undocumented).
+# A negative exponent gives trunc(base ** e) as ONNX Runtime computes it: 1 for base 1, +-1 for
+# base -1, else 0 (0 ** negative is undefined: 0 here).
 
 
-register_op("relax.power", check=_float_power, dtypes=NUMERIC)(_binary("POW"))
+def _int_power(ctx, node):
+    base, e = ctx.broadcast_pair(*node.args)
+    dtype = node.out_dtype
+    one, zero = np.asarray(1, dtype), np.asarray(0, dtype)
+
+    def select(cond, a, b):
+        a, b = ctx.broadcast_pair(a, b)
+        rank = max(len(cond.shape), len(a.shape))
+        cond, a, b = (ctx.expand_rank(t, rank) for t in (cond, a, b))
+        return ctx.network.add_select(cond, a, b).get_output(0)
+
+    result, square, rest = None, base, e
+    for i in range(np.iinfo(dtype).bits - 1):  # the sign bit is the negative case below
+        half = ctx.elementwise(rest, 2, "FLOOR_DIV")
+        odd = ctx.elementwise(ctx.elementwise(rest, ctx.elementwise(half, 2, "PROD"), "SUB"), one, "EQUAL")
+        if i == 0:
+            parity, result = odd, select(odd, base, one)
+        else:
+            result = select(odd, ctx.elementwise(result, square, "PROD"), result)
+        square, rest = ctx.elementwise(square, square, "PROD"), half
+    minus_one = ctx.elementwise(base, np.asarray(-1, dtype), "EQUAL")
+    negative = select(
+        ctx.elementwise(base, one, "EQUAL"), one, select(minus_one, select(parity, np.asarray(-1, dtype), one), zero)
+    )
+    return select(ctx.elementwise(e, zero, "LESS"), negative, result)
+
+
+def _power(ctx, node):
+    if node.out_dtype in INT_TYPES:
+        return _int_power(ctx, node)
+    return ctx.elementwise(node.args[0], node.args[1], "POW")
+
+
+register_op("relax.power", check=_batch_rule, dtypes=NUMERIC)(_power)
 
 # floor(a / b) for floats as Relax's floor_divide computes it; integers floored exactly.
 register_op(
