@@ -294,6 +294,15 @@ def test_integer_power(dtype):
     np.testing.assert_array_equal(got, want)
 
 
+@pytest.mark.parametrize("exponent", [1, 2, 7, 13])
+def test_integer_power_scalar_exponent(exponent):
+    """A constant scalar exponent: products of the squares its bits take."""
+    base = np.array([[-4, 3, 0], [2, -1, 5]], "int64")
+    mod = make_module(lambda x: R.power(x, relax.const(exponent, "int64")), {"a": ((2, 3), "int64")})
+    (got,) = run_offloaded(assert_offloaded(mod), [base])
+    np.testing.assert_array_equal(got, np.power(base, exponent))
+
+
 def test_integer_power_broadcast_constant_exponent():
     """Bases broadcast against a constant exponent row; agrees with NumPy's power."""
     base = np.array([[-4], [3], [0]], "int32")

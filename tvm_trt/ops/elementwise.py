@@ -96,8 +96,23 @@ for _relax, _trt in [
 # base -1, else 0 (0 ** negative is undefined: 0 here).
 
 
+def _const_int_power(ctx, base, exponent: int):
+    """base ** exponent for a constant exponent >= 1: the squares its bits take, multiplied."""
+    result, square = None, base
+    while exponent:
+        if exponent & 1:
+            result = square if result is None else ctx.elementwise(result, square, "PROD")
+        exponent >>= 1
+        if exponent:
+            square = ctx.elementwise(square, square, "PROD")
+    return result
+
+
 def _int_power(ctx, node):
-    base, e = ctx.broadcast_pair(*node.args)
+    a, b = node.args
+    if isinstance(b, np.ndarray) and b.size == 1 and b.ndim <= len(a.shape) and b.item() > 0:
+        return _const_int_power(ctx, a, int(b.item()))  # a scalar exponent (x ** 2): a few products
+    base, e = ctx.broadcast_pair(a, b)
     dtype = node.out_dtype
     one, zero = np.asarray(1, dtype), np.asarray(0, dtype)
 
