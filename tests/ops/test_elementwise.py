@@ -369,6 +369,16 @@ def test_uint8_comparison(op):
     check_op(lambda x, y: getattr(R, op)(x, y), {"a": ((2, 4), "uint8"), "b": ((4,), "uint8")}, args=[a, b])
 
 
+def test_uint8_under_fp16():
+    """uint8 held as FLOAT meets the FP16 rewrite (which casts FLOAT tensors to HALF): still exact."""
+    c = relax.const(np.array([100, 7, 1, 90], "uint8"))
+    x = np.array([[100, 3, 127, 50], [0, 120, 9, 255]], "uint8")
+    y = np.array([[200, 3, 129, 250], [0, 1, 9, 255]], "uint8")
+    inputs = {"x": ((2, 4), "uint8"), "y": ((2, 4), "uint8")}
+    check_op(lambda v, w: R.less(R.multiply(R.add(v, w), c), c), inputs, args=[x, y], use_fp16=True)
+    check_op(lambda v, w: R.floor_mod(R.multiply(v, w), c), inputs, args=[x, y], use_fp16=True, rtol=0, atol=0)
+
+
 def test_int8_variadic_max():
     """ONNX's Max / Min of int8 as TVM imports them: broadcast_to, stack, reduce."""
     a = np.array([-128, 5, 127], "int8")

@@ -203,7 +203,11 @@ def _compare(*ops: str, negate: bool = False):
     """OR of the ``ops`` results (e.g. GREATER | EQUAL), optionally negated: exact for NaN too."""
 
     def convert(ctx, node):
-        a, b = node.args
+        a, b = ctx.broadcast_pair(*node.args)
+        floats = {ctx.trt.DataType.FLOAT, ctx.trt.DataType.HALF}
+        if a.dtype != b.dtype and {a.dtype, b.dtype} <= floats:
+            # uint8 values held as FLOAT, some cast to HALF by the FP16 rewrite: both exact in FLOAT
+            a, b = ctx.cast(a, "float32"), ctx.cast(b, "float32")
         out = ctx.elementwise(a, b, ops[0])
         for op in ops[1:]:
             out = ctx.elementwise(out, ctx.elementwise(a, b, op), "OR")
