@@ -21,8 +21,6 @@ _DIAGONAL = (
     "the rule needs the reference executor's einsum checked on diagonals first"
 )
 _NMS = "TVM's all_class_non_max_suppression output (padded, per-class) has no exact TensorRT NMS layer equivalent"
-_INT_POWER = "TensorRT documents no integer POW semantics (rounding, negative exponents)"
-_INT_ARITHMETIC = "int8/uint8 arithmetic and int32 truncating division: the elementwise converters do not take them"
 _SUB_BYTE_CAST = (
     "casts to/from FP4 (e2m1) and INT4: TensorRT-RTX builds them only as a Q/DQ of unit scale (it refuses "
     "ICastLayer on these types), their tensors would cross the engine boundary packed two to a byte, whose "
@@ -40,7 +38,6 @@ _VALUE_SHAPES = (
     "match_cast (as LegalizeOps does); that rewrite before partitioning is not done yet"
 )
 _ZERO_POINT = "uint8 quantization with a zero point: TensorRT's quantize is symmetric (signed INT8/FP8 only)"
-_CEIL = "ceil-mode pooling whose last window starts in the padding: TensorRT's output size keeps it (ONNX drops it)"
 _TVM_WRONG = "TVM's importer translates the node wrongly (plain TVM gives the same numbers or shapes)"
 
 # {fragment of the failure: (reason, case names)}
@@ -62,24 +59,6 @@ ALLOWED: Dict[str, Tuple[str, Tuple[str, ...]]] = {
             "test_nonmaxsuppression_two_classes",
         ),
     ),
-    "integer power": (
-        _INT_POWER,
-        (
-            "test_pow_types_int32_int32",
-            "test_pow_types_int64_int64",
-        ),
-    ),
-    "dtype int8 is not supported": (
-        _INT_ARITHMETIC,
-        (
-            "test_add_int8",
-            "test_div_int8",
-            "test_max_int8",
-            "test_min_int8",
-            "test_mul_int8",
-            "test_sub_int8",
-        ),
-    ),
     "relax.quantize (dtype uint8": (
         _ZERO_POINT,
         (
@@ -87,7 +66,6 @@ ALLOWED: Dict[str, Tuple[str, Tuple[str, ...]]] = {
             "test_quantizelinear_axis",
         ),
     ),
-    "relax.equal (dtype uint8": (_INT_ARITHMETIC, ("test_equal_uint8",)),
     "output 0: max abs error 0": (
         _NO_SATURATE,
         (
@@ -161,13 +139,6 @@ ALLOWED: Dict[str, Tuple[str, Tuple[str, ...]]] = {
         (
             "test_expand_dim_changed",
             "test_expand_dim_unchanged",
-        ),
-    ),
-    "differs from TensorRT's rounding": (
-        _CEIL,
-        (
-            "test_averagepool_2d_ceil_last_window_starts_on_pad",
-            "test_maxpool_2d_ceil_output_size_reduce_by_one",
         ),
     ),
     "output 0:": (

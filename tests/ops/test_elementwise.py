@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 from tvm import relax
 
-from harness import assert_offloaded, assert_rejected, check_op, make_module
+from harness import assert_offloaded, assert_rejected, check_op, make_module, run_offloaded
 
 R = relax.op
 BINARY = ["add", "subtract", "multiply", "divide", "power", "maximum", "minimum", "floor_divide"]
@@ -252,6 +252,151 @@ def test_int8_clip():
     check_op(lambda v, m: R.minimum(R.maximum(v, m), relax.const(np.int8(100))), inputs, args=[x, lo], rtol=0, atol=0)
 
 
+# ---- integer power: square and multiply over the exponent's bits -----------------------------
+
+_POWERS = [  # (base, exponent): results that fit the type, every sign, exponents 0 and negative
+    (2, 0),
+    (0, 0),
+    (0, 3),
+    (-3, 3),
+    (-3, 4),
+    (7, 1),
+    (2, 30),
+    (-2, 31),
+    (3, 19),
+    (46340, 2),
+    (10, 9),
+    (-1, 12345),
+    (1, -5),
+    (-1, -3),
+    (-1, -4),
+    (2, -1),
+    (-5, -2),
+    (12, 3),
+]
+
+
+def _int_power_reference(base, exp):
+    """ONNX Runtime's trunc(base ** e) for integers, in Python's exact integers."""
+    if exp >= 0:
+        return base**exp
+    return 1 if base == 1 else ((-1) ** (-exp) if base == -1 else 0)
+
+
+@pytest.mark.parametrize("dtype", ["int32", "int64"])
+def test_integer_power(dtype):
+    pairs = _POWERS + ([(3, 39), (-7, 22), (2, 62)] if dtype == "int64" else [])
+    base = np.array([b for b, _ in pairs], dtype)
+    exp = np.array([e for _, e in pairs], dtype)
+    want = np.array([_int_power_reference(int(b), int(e)) for b, e in pairs], dtype)
+    mod = make_module(lambda x, y: R.power(x, y), {"a": ((len(pairs),), dtype), "b": ((len(pairs),), dtype)})
+    (got,) = run_offloaded(assert_offloaded(mod), [base, exp])
+    np.testing.assert_array_equal(got, want)
+
+
+@pytest.mark.parametrize("exponent", [1, 2, 7, 13])
+def test_integer_power_scalar_exponent(exponent):
+    """A constant scalar exponent: products of the squares its bits take."""
+    base = np.array([[-4, 3, 0], [2, -1, 5]], "int64")
+    mod = make_module(lambda x: R.power(x, relax.const(exponent, "int64")), {"a": ((2, 3), "int64")})
+    (got,) = run_offloaded(assert_offloaded(mod), [base])
+    np.testing.assert_array_equal(got, np.power(base, exponent))
+
+
+def test_integer_power_broadcast_constant_exponent():
+    """Bases broadcast against a constant exponent row; agrees with NumPy's power."""
+    base = np.array([[-4], [3], [0]], "int32")
+    exp = np.array([0, 1, 2, 5], "int32")
+    mod = make_module(lambda x: R.power(x, relax.const(exp)), {"a": ((3, 1), "int32")})
+    (got,) = run_offloaded(assert_offloaded(mod), [base])
+    np.testing.assert_array_equal(got, np.power(base, exp))
+
+
+# ---- 8-bit integers as plain values: wrap-around on overflow, as NumPy and ONNX ----------------
+
+_BYTE_OPERANDS = {
+    # overflow both ways (127 + 127, 127 * 127, -128 - 100), -128 / -1, every sign combination
+    "int8": ([-128, -100, 127, 100, -7, 7, 0, 127], [-1, 100, 127, 3, 2, -2, 5, 4]),
+    # wrap below 0 (3 - 5) and above 255 (255 + 1, 200 * 100)
+    "uint8": ([255, 200, 3, 0, 17, 128, 255, 9], [1, 100, 5, 7, 4, 2, 255, 3]),
+}
+
+
+def _byte_reference(op, a, b):
+    """ONNX's semantics computed in int64, then wrapped into the byte type (NumPy's astype wraps)."""
+    a64, b64 = a.astype(np.int64), b.astype(np.int64)
+    exact = {
+        "add": a64 + b64,
+        "subtract": a64 - b64,
+        "multiply": a64 * b64,
+        "divide": np.sign(a64) * np.sign(b64) * (np.abs(a64) // np.abs(b64)),  # truncates toward zero
+        "floor_divide": a64 // b64,
+        "mod": np.fmod(a64, b64),
+        "floor_mod": np.mod(a64, b64),
+        "maximum": np.maximum(a64, b64),
+        "minimum": np.minimum(a64, b64),
+    }[op]
+    return exact.astype(a.dtype)
+
+
+@pytest.mark.parametrize("dtype", ["int8", "uint8"])
+@pytest.mark.parametrize(
+    "op", ["add", "subtract", "multiply", "divide", "floor_divide", "mod", "floor_mod", "maximum", "minimum"]
+)
+def test_byte_arithmetic_wraps(op, dtype):
+    """Computed in a wide type and wrapped exactly before the narrowing cast. Judged against
+    NumPy, not TVM-LLVM: an int8 -128 / -1 may trap in LLVM's code."""
+    a, b = (np.array(v, dtype).reshape(2, 4) for v in _BYTE_OPERANDS[dtype])
+    mod = make_module(lambda x, y: getattr(R, op)(x, y), {"a": ((2, 4), dtype), "b": ((2, 4), dtype)})
+    want = _byte_reference(op, a, b)
+    (got,) = run_offloaded(assert_offloaded(mod), [a, b])
+    assert got.dtype == np.dtype(dtype)
+    np.testing.assert_array_equal(got, want)
+
+
+@pytest.mark.parametrize("dtype", ["int8", "uint8"])
+def test_byte_arithmetic_with_constant(dtype):
+    """A constant operand is taken in the wide type; agrees with TVM-LLVM where nothing traps."""
+    c = relax.const(np.array([100, 7, 1, 90], dtype))
+    x = np.array([[100, 3, 127, 50], [0, 120, 9, 1]], dtype)
+    check_op(lambda v: R.multiply(R.add(v, c), c), {"x": ((2, 4), dtype)}, args=[x], rtol=0, atol=0)
+
+
+@pytest.mark.parametrize("op", COMPARISONS)
+def test_uint8_comparison(op):
+    a = np.array([[0, 255, 128, 7], [200, 1, 1, 255]], "uint8")
+    b = np.array([255, 255, 127, 8], "uint8")
+    check_op(lambda x, y: getattr(R, op)(x, y), {"a": ((2, 4), "uint8"), "b": ((4,), "uint8")}, args=[a, b])
+
+
+def test_uint8_under_fp16():
+    """uint8 held as FLOAT meets the FP16 rewrite (which casts FLOAT tensors to HALF): still exact."""
+    c = relax.const(np.array([100, 7, 1, 90], "uint8"))
+    x = np.array([[100, 3, 127, 50], [0, 120, 9, 255]], "uint8")
+    y = np.array([[200, 3, 129, 250], [0, 1, 9, 255]], "uint8")
+    inputs = {"x": ((2, 4), "uint8"), "y": ((2, 4), "uint8")}
+    check_op(lambda v, w: R.less(R.multiply(R.add(v, w), c), c), inputs, args=[x, y], use_fp16=True)
+    check_op(lambda v, w: R.floor_mod(R.multiply(v, w), c), inputs, args=[x, y], use_fp16=True, rtol=0, atol=0)
+
+
+def test_int8_variadic_max():
+    """ONNX's Max / Min of int8 as TVM imports them: broadcast_to, stack, reduce."""
+    a = np.array([-128, 5, 127], "int8")
+    b = np.array([[3], [-3]], "int8")
+    inputs = {"a": ((3,), "int8"), "b": ((2, 1), "int8")}
+
+    def build(x, y):
+        parts = [R.broadcast_to(x, (2, 3)), R.broadcast_to(y, (2, 3))]
+        return R.min(R.stack(parts, axis=0), axis=[0])
+
+    check_op(build, inputs, args=[a, b], rtol=0, atol=0)
+
+
+def test_byte_values_need_trt10():
+    mod = make_module(lambda x, y: R.add(x, y), {"a": ((2, 3), "uint8"), "b": ((2, 3), "uint8")})
+    assert_rejected(mod, "relax.add", "uint8 values (not quantized) need TensorRT >= 10.0.0", version=(8, 6, 1))
+
+
 def test_isnan_selects_with_where():
     """GPT-2's mask clean-up: where(isnan(x), 0, x)."""
     check_op(lambda x: R.where(R.isnan(x), relax.const(0.0), x), {"x": ((2, 6), "float32")})
@@ -298,8 +443,3 @@ def test_bitwise_rejected_with_reason():
 def test_float64_rejected_with_reason():
     mod = make_module(lambda x, y: R.add(x, y), {"a": ((2, 3), "float64"), "b": ((2, 3), "float64")})
     assert_rejected(mod, "relax.add", "float64 tensors (TensorRT has no 64-bit float type; truncate_double=True")
-
-
-def test_integer_power_rejected_with_reason():
-    mod = make_module(lambda x, y: R.power(x, y), {"a": ((2, 3), "int32"), "b": ((2, 3), "int32")})
-    assert_rejected(mod, "relax.power", "integer power: TVM cannot compile it")

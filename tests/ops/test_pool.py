@@ -119,7 +119,38 @@ def test_pool_dilation_rejected():
     assert_rejected(mod, "relax.nn.max_pool2d", "dilated pooling")
 
 
-def test_ceil_mode_window_in_padding_rejected():
-    # TVM drops a last window that would start inside the trailing padding (3 outputs); TensorRT keeps it (4).
-    mod = make_module(lambda x: R.nn.max_pool2d(x, 2, 2, 1, ceil_mode=True), {"x": ((1, 1, 5, 5), "float32")})
-    assert_rejected(mod, "relax.nn.max_pool2d", "ceil_mode output size 3 differs from TensorRT's rounding (4)")
+_MAX = lambda x, **kw: R.nn.max_pool2d(x, **kw)  # noqa: E731
+_AVG_COUNT_PAD = lambda x, **kw: R.nn.avg_pool2d(x, count_include_pad=True, **kw)  # noqa: E731
+_AVG_EXCLUDE_PAD = lambda x, **kw: R.nn.avg_pool2d(x, count_include_pad=False, **kw)  # noqa: E731
+
+
+@pytest.mark.parametrize("make", [_MAX, _AVG_COUNT_PAD, _AVG_EXCLUDE_PAD], ids=["max", "avg-count-pad", "avg-exclude"])
+@pytest.mark.parametrize(
+    "shape,window,strides,padding",
+    [
+        # 5: ceil((5 + 2 - 2) / 2) + 1 = 4 windows, the 4th starting in the padding: 3 (ONNX, PyTorch, Relax)
+        pytest.param((1, 2, 5, 5), 2, 2, 1, id="both-dims-drop"),
+        pytest.param((2, 1, 7, 4), 3, 3, (2, 1, 0, 2), id="asymmetric-pad"),
+    ],
+)
+def test_ceil_mode_last_window_in_padding(make, shape, window, strides, padding):
+    """ONNX drops a ceil-mode last window that starts in the padding, TensorRT's EXPLICIT_ROUND_UP
+    keeps it: rounding down with the post-padding that reaches the last kept window's end."""
+    check_op(
+        lambda x: make(x, pool_size=window, strides=strides, padding=padding, ceil_mode=True), {"x": (shape, "float32")}
+    )
+
+
+def test_ceil_mode_one_dim_drops():
+    """H drops its last window while W keeps a partial one past the padding: rounding down, W's
+    post-padding grows, which average pooling counting padding would count (kept in TVM)."""
+    inputs = {"x": ((1, 2, 5, 8), "float32")}
+    kw = dict(pool_size=(2, 3), strides=2, padding=1, ceil_mode=True)
+    for make in (_MAX, _AVG_EXCLUDE_PAD):
+        check_op(lambda x: make(x, **kw), inputs)  # noqa: B023  (called at once)
+    mod = make_module(lambda x: _AVG_COUNT_PAD(x, **kw), inputs)
+    assert_rejected(mod, "relax.nn.avg_pool2d", "TensorRT's divisor would count the part past it")
+
+
+def test_ceil_mode_last_window_in_padding_1d():
+    check_op(lambda x: R.nn.avg_pool1d(x, 2, 2, 1, ceil_mode=True), {"x": ((1, 3, 5), "float32")})

@@ -164,7 +164,7 @@ def test_fp8_qdq_builds_runs_and_is_gated():
         return relax.op.dequantize(q, s, zp, axis=1, out_dtype="float32")
 
     mod = make_module(build, {"x": ((2, 4, 3), "float32")})
-    assert_rejected(mod, "relax.quantize", "fp8 quantization needs TensorRT >= 8.6.0", version=(8, 5, 1))
+    assert_rejected(mod, "relax.quantize", "float8_e4m3fn tensors need TensorRT >= 8.6.0", version=(8, 5, 1))
     pmod, config = tvm_trt.partition_for_tensorrt(mod)
     funcs = part.offloaded_functions(pmod)
     assert len(funcs) == 1 and not remaining_ops(pmod)

@@ -25,6 +25,16 @@ _NP_TO_TRT = {
 _TRT_TO_NP = {v: k for k, v in _NP_TO_TRT.items()}
 
 
+# TensorRT takes UINT8 tensors only as network inputs and outputs (a UINT8 tensor inside a network
+# fails the build): inside, uint8 values are held as FLOAT, which holds every one exactly.
+_HELD_AS = {"uint8": "float32"}
+
+
+def held_dtype(dtype: str) -> str:
+    """The dtype a network holds values of Relax dtype ``dtype`` in, between its inputs and outputs."""
+    return _HELD_AS.get(str(dtype), str(dtype))
+
+
 def trt_dtype(dtype: str):
     return getattr(tensorrt.trt().DataType, _NP_TO_TRT[str(dtype)])
 

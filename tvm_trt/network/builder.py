@@ -13,7 +13,7 @@ import numpy as np
 
 from ..core import tensorrt, registry, dim_expr
 from ..core.parsed_onnx import SPEC_KEY
-from ..core.dtypes import np_dtype, trt_dims, trt_dtype  # noqa: F401  (converters' helpers, re-exported)
+from ..core.dtypes import held_dtype, np_dtype, trt_dims, trt_dtype  # noqa: F401  (converters' helpers, re-exported)
 from . import precision
 
 
@@ -66,6 +66,8 @@ class ConvertContext:
         array = np.asarray(array, dtype=dtype) if dtype else np.asarray(array)
         if array.dtype == np.float64:
             array = array.astype(np.float32)
+        if array.dtype == np.uint8:  # held as FLOAT inside a network (core.dtypes.held_dtype)
+            array = array.astype(held_dtype("uint8"))
         if array.dtype == np.int64 and not hasattr(self.trt.DataType, "INT64"):  # TensorRT < 9
             array = array.astype(np.int32)
         layer = self.network.add_constant(tuple(array.shape), self.weights(array))
@@ -266,7 +268,8 @@ def build_network(spec: Dict, weights: Sequence[np.ndarray], builder, input_shap
     for i, inp in enumerate(spec["inputs"]):
         shape = input_shapes[i] if input_shapes is not None else trt_dims(inp["shape"])
         tensor = network.add_input(f"input_{i}", trt_dtype(inp.get("io_dtype", inp["dtype"])), tuple(shape))
-        inputs.append(ctx.cast(tensor, inp["dtype"]))  # io_dtype: set by the fp16 rewrite (precision.py)
+        # io_dtype: set by the fp16 rewrite (precision.py); uint8 is held as FLOAT inside
+        inputs.append(ctx.cast(tensor, held_dtype(inp["dtype"])))
         for axis, dim in enumerate(inp["shape"]):  # where each symbolic var can be read at run time
             if dim_expr.is_var(dim):
                 ctx.symbols.setdefault(dim, (tensor, axis))

@@ -81,9 +81,11 @@ def same_out_dtype(call, opts):
 
 
 def int8_values_check(call, opts) -> Optional[str]:
-    """int8 as a plain integer (torch's any/all: bool -> int8 -> max -> bool), not a quantized
-    type: TensorRT 10's strongly typed networks cast to it and reduce over it."""
+    """int8 / uint8 as plain integers (torch's any/all: bool -> int8 -> max -> bool; ONNX's
+    8-bit arithmetic), not a quantized type: TensorRT 10's strongly typed networks cast to and
+    from them, and reduce and compare int8."""
     types = [t for a in call.args for t in ir.tensor_types(a)] + ir.tensor_types(call)
-    if any(str(t.dtype) == "int8" for t in types) and tuple(opts.version) < (10, 0, 0):
-        return "int8 values (not quantized) need TensorRT >= 10.0.0"
+    found = sorted({str(t.dtype) for t in types} & {"int8", "uint8"})
+    if found and tuple(opts.version) < (10, 0, 0):
+        return f"{'/'.join(found)} values (not quantized) need TensorRT >= 10.0.0"
     return None

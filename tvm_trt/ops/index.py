@@ -11,8 +11,8 @@ import numpy as np
 
 from ..core import ir, dim_expr
 from ..core.dtypes import np_dtype
-from ..core.registry import ANY_TYPE, INT_TYPES, register_op
-from ._common import batch_axis_rule, norm_axis, rank_of
+from ..core.registry import ANY_TYPE, INT_TYPES, all_of, register_op
+from ._common import batch_axis_rule, int8_values_check, norm_axis, rank_of
 
 
 def slice_nd(
@@ -178,7 +178,7 @@ def _broadcast_check(call, opts):
     return None
 
 
-@register_op("relax.broadcast_to", check=_broadcast_check, dtypes=ANY_TYPE)
+@register_op("relax.broadcast_to", check=all_of(_broadcast_check, int8_values_check), dtypes=ANY_TYPE + ("int8",))
 def broadcast_to(ctx, node):
     out = list(node.out_shape or node.args[1])  # fused functions may type a symbolic target by rank only
     x = ctx.expand_rank(ctx.tensor(node.args[0]), len(out))

@@ -10,8 +10,8 @@ import re
 import numpy as np
 
 from ..core import ir
-from ..core.registry import ANY_TYPE, register_op
-from ._common import batch_axis_rule, norm_axis, rank_of
+from ..core.registry import ANY_TYPE, all_of, register_op
+from ._common import batch_axis_rule, int8_values_check, norm_axis, rank_of
 from .index import slice_nd
 
 
@@ -65,7 +65,8 @@ def _output_axis_check(what: str):
     return check
 
 
-@register_op("relax.concat", check=_output_axis_check("concat"), dtypes=ANY_TYPE)
+# int8 too: ONNX's variadic Max / Min / Sum import as a stack of the (broadcast) operands reduced
+@register_op("relax.concat", check=all_of(_output_axis_check("concat"), int8_values_check), dtypes=ANY_TYPE + ("int8",))
 def concat(ctx, node):
     tensors = [ctx.tensor(t) for t in node.args[0]]
     layer = ctx.network.add_concatenation(tensors)
@@ -73,7 +74,7 @@ def concat(ctx, node):
     return layer.get_output(0)
 
 
-@register_op("relax.stack", check=_output_axis_check("stack"), dtypes=ANY_TYPE)
+@register_op("relax.stack", check=all_of(_output_axis_check("stack"), int8_values_check), dtypes=ANY_TYPE + ("int8",))
 def stack(ctx, node):
     """A new unit axis on every input, then a concatenation along it."""
     tensors = [ctx.tensor(t) for t in node.args[0]]
