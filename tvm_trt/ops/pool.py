@@ -46,8 +46,10 @@ def _pool_check(call, opts):
     adjusted = _round_down_post(in_shape, out_shape, window, strides, pre, post, a.ceil_mode)
     if adjusted is None:
         for i in range(n):
+            if isinstance(in_shape[i], str):  # symbolic: Relax and TensorRT use the same formula
+                continue
             got = _trt_out_size(in_shape[i], window[i], strides[i], pre[i], post[i], a.ceil_mode)
-            if not isinstance(in_shape[i], str) and got != out_shape[i]:  # a symbolic dim beside it
+            if got != out_shape[i]:  # a symbolic dim beside it
                 return f"ceil_mode output size {out_shape[i]} differs from TensorRT's rounding ({got}), dynamic dims"
         return None
     for i in range(n):
