@@ -5,10 +5,10 @@ import os
 import shutil
 
 import numpy as np
-import onnx
 import pytest
 from cli_runner import cli
-from onnx import TensorProto, helper, numpy_helper
+from conv_relu_onnx import conv_relu_onnx
+from onnx import TensorProto, helper
 from tvm import relax
 
 import tvm_trt
@@ -22,16 +22,7 @@ from tvm_trt.runtime import engine, subgraph
 def files(tmp_path_factory):
     """A conv+relu ONNX model, its compiled library, damaged copies, and inputs."""
     d = tmp_path_factory.mktemp("bad")
-    w = numpy_helper.from_array(np.random.default_rng(0).standard_normal((4, 3, 3, 3)).astype("float32"), "w")
-    nodes = [helper.make_node("Conv", ["x", "w"], ["c"], pads=[1, 1, 1, 1]), helper.make_node("Relu", ["c"], ["y"])]
-    graph = helper.make_graph(
-        nodes,
-        "tiny",
-        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, 8, 8])],
-        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 4, 8, 8])],
-        [w],
-    )
-    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)]), str(d / "tiny.onnx"))
+    conv_relu_onnx(d / "tiny.onnx")
     lib = d / "m.so"
     r = cli("compile", d / "tiny.onnx", "-o", lib, "--target", "llvm")
     assert r.returncode == 0, r.stderr

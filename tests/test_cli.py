@@ -3,26 +3,14 @@ import json
 import time
 
 import numpy as np
-import onnx
 import pytest
 from cli_runner import cli
-from onnx import TensorProto, helper, numpy_helper
+from conv_relu_onnx import conv_relu_onnx
 
 
 @pytest.fixture(scope="module")
 def tiny_onnx(tmp_path_factory):
-    w = numpy_helper.from_array(np.random.default_rng(0).standard_normal((4, 3, 3, 3)).astype("float32"), "w")
-    nodes = [helper.make_node("Conv", ["x", "w"], ["c"], pads=[1, 1, 1, 1]), helper.make_node("Relu", ["c"], ["y"])]
-    graph = helper.make_graph(
-        nodes,
-        "tiny",
-        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, 8, 8])],
-        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 4, 8, 8])],
-        [w],
-    )
-    path = tmp_path_factory.mktemp("model") / "tiny.onnx"
-    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)]), str(path))
-    return str(path)
+    return conv_relu_onnx(tmp_path_factory.mktemp("model") / "tiny.onnx")
 
 
 def test_report_json_svg(tiny_onnx, tmp_path):

@@ -7,9 +7,7 @@ import subprocess
 import sys
 import venv
 
-import numpy as np
-import onnx
-from onnx import TensorProto, helper, numpy_helper
+from conv_relu_onnx import conv_relu_onnx
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -20,19 +18,6 @@ def run(*cmd, cwd, timeout=300):
     proc = subprocess.run([str(c) for c in cmd], cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
     assert proc.returncode == 0, f"{' '.join(map(str, cmd))}\n{proc.stdout[-2000:]}\n{proc.stderr[-3000:]}"
     return proc.stdout
-
-
-def small_onnx(path):
-    w = numpy_helper.from_array(np.random.default_rng(0).standard_normal((8, 3, 3, 3)).astype("float32"), "w")
-    nodes = [helper.make_node("Conv", ["x", "w"], ["c"], pads=[1, 1, 1, 1]), helper.make_node("Relu", ["c"], ["y"])]
-    graph = helper.make_graph(
-        nodes,
-        "small",
-        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, 16, 16])],
-        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 8, 16, 16])],
-        [w],
-    )
-    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)]), str(path))
 
 
 def test_wheel_installs_and_runs_outside_the_checkout(tmp_path):
@@ -51,7 +36,7 @@ def test_wheel_installs_and_runs_outside_the_checkout(tmp_path):
     assert version[0].startswith("tvm-trt ") and version[1].startswith("TVM 0.27")
     assert version[2].startswith("TensorRT: tensorrt-rtx 1."), version
 
-    small_onnx(work / "small.onnx")
+    conv_relu_onnx(work / "small.onnx", channels=8, size=16, name="small")
     report = run(bin_dir / "tvm-trt", "report", "small.onnx", "--config", "jetson-orin", cwd=work)
     assert "2/2 ops (100.0%)" in report, report
     where = run(bin_dir / "python", "-c", "import tvm_trt; print(tvm_trt.__file__)", cwd=work)

@@ -18,7 +18,7 @@ import numpy as np
 import tvm
 from tvm import relax
 
-from .core import int8
+from .core import int8_spec
 from .codegen.build import build
 from .partition import partition_for_tensorrt
 from .runtime import int8_calibration
@@ -43,7 +43,7 @@ def calibrate(
     params: Optional[Dict[str, Any]] = None,
     batches: Iterable[Sequence[np.ndarray]] = (),
     **partition_options: Any,
-) -> Dict[str, int8.Scales]:
+) -> Dict[str, int8_spec.Scales]:
     """Scales for ``partition_for_tensorrt(..., int8_scales=scales)``: ``{subgraph key: {node: {arg: absmax}}}``.
 
     ``batches``: the inputs of ``mod["main"]`` per call (a list of arrays each); pass the same

@@ -10,7 +10,7 @@ import tvm
 from tvm import relax
 
 import tvm_trt
-from tvm_trt.runtime import fallback, reset
+from tvm_trt.runtime import fallback
 
 from harness import make_module
 
@@ -36,16 +36,6 @@ def _model(shape, two_outputs):
 
 def _outputs(value):
     return [value.numpy()] if hasattr(value, "numpy") else [v.numpy() for v in value]
-
-
-@pytest.fixture
-def tensorrt_executor(monkeypatch):
-    """The default executor (TensorRT), not conftest's reference executor: on a CPU it cannot run."""
-    monkeypatch.delenv("TVM_TENSORRT_EXECUTOR", raising=False)
-    monkeypatch.delenv("TVM_TENSORRT_FALLBACK", raising=False)
-    reset()
-    yield
-    reset()
 
 
 @pytest.mark.parametrize("form", FORMS)

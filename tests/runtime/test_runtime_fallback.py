@@ -56,16 +56,6 @@ def _run(path, x):
     return vm["main"](tvm.runtime.tensor(x)).numpy()
 
 
-@pytest.fixture
-def tensorrt_executor(monkeypatch):
-    """The default executor (TensorRT), not conftest's reference executor: on a CPU it cannot run."""
-    monkeypatch.delenv("TVM_TENSORRT_EXECUTOR", raising=False)
-    monkeypatch.delenv("TVM_TENSORRT_FALLBACK", raising=False)
-    reset()
-    yield
-    reset()
-
-
 def test_library_holds_weights_once_in_binary(mlp_libs):
     paths, nbytes, _ = mlp_libs
     for name in ("ours", "no_fallback"):

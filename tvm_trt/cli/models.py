@@ -9,10 +9,10 @@ import io
 import os
 import re
 import sys
-import tempfile
 from typing import Optional
 
 from ..core.ir import error_line
+from ..core.tvm_log import captured_output
 from .common import UsageError
 
 
@@ -71,44 +71,23 @@ def check_onnx_shapes(path: str, shapes) -> None:
             )
 
 
-@contextlib.contextmanager
-def _captured_output():
-    """Python's and the C++ side's stdout/stderr, as text (TVM's importer prints and logs when an
-    operator does not convert); the caller re-emits it when it is not replacing it by one line."""
-    sys.stdout.flush()
-    sys.stderr.flush()
-    saved = [os.dup(1), os.dup(2)]
-    text = []
-    with tempfile.TemporaryFile(mode="w+") as sink:
-        os.dup2(sink.fileno(), 1)
-        os.dup2(sink.fileno(), 2)
-        try:
-            with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
-                yield text
-        finally:
-            gc.collect()  # TVM's BlockBuilder logs when the failed import's builder goes
-            sink.flush()
-            os.dup2(saved[0], 1)
-            os.dup2(saved[1], 2)
-            for fd in saved:
-                os.close(fd)
-            sink.seek(0)
-            text.append(sink.read())
-
-
 def _from_onnx_with_shapes(path: str, shapes, simplify: Optional[bool] = None, tensorrt_parser: Optional[bool] = None):
     """Fixed dims may be overridden (a batch of 8 for a model exported with 1); when TVM's importer
     then cannot convert an operator, one line says which shape did not fit and why."""
     from .. import frontend
 
     failure = None
-    with _captured_output() as captured:
+    # TVM's importer prints and logs when an operator does not convert: kept back, and re-emitted only when
+    # it is not replaced by one line
+    with captured_output((1, 2), python_streams=True) as captured:
         try:
             model = frontend.from_onnx(path, shape=shapes, simplify=simplify, tensorrt_parser=tensorrt_parser)
         except frontend.ONNXImportError as err:  # TVM's importer failed: the error names the op
             failure = (err.reason, err.op)
         except (ValueError, TypeError, RuntimeError) as err:  # TVM's errors derive from these
             failure = (error_line(err), None)
+        finally:
+            gc.collect()  # TVM's BlockBuilder logs when the failed import's builder goes
     noise = "".join(captured)
     if failure is None:
         sys.stderr.write(noise)

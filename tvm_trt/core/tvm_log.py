@@ -6,6 +6,7 @@ Warning: Fast mode segfaults when there are out-of-bounds indices`` for every ga
 internals that says nothing the user can act on. ``quiet_tvm`` captures descriptor 2 for the
 duration of a call and passes TVM's lines to the ``tvm_trt`` logger at debug level
 (``TVM_TENSORRT_LOG_LEVEL=debug`` shows them); any other text goes back to stderr unchanged.
+``captured_output`` is the capture itself, also used where a caller decides what to do with the text.
 """
 
 from __future__ import annotations
@@ -26,6 +27,42 @@ log = logging.getLogger("tvm_trt.tvm")
 
 
 @contextlib.contextmanager
+def captured_output(fds=(2,), python_streams: bool = False):
+    """What the C++ side writes to the descriptors ``fds`` while the block runs (and, with ``python_streams``,
+    what Python writes to ``sys.stdout``/``sys.stderr`` even where those are not the descriptors), as text
+    appended to the yielded list when the block ends. Without usable descriptors (embedded interpreters)
+    nothing is captured and the list stays empty."""
+    text: list = []
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        saved = [os.dup(fd) for fd in fds]
+    except (OSError, ValueError):
+        yield text
+        return
+    with tempfile.TemporaryFile(mode="w+", errors="replace", newline="") as sink:
+        for fd in fds:
+            os.dup2(sink.fileno(), fd)
+        try:
+            with contextlib.ExitStack() as python:
+                if python_streams:
+                    python.enter_context(contextlib.redirect_stdout(sink))
+                    python.enter_context(contextlib.redirect_stderr(sink))
+                yield text
+        finally:
+            try:
+                sys.stdout.flush()
+                sys.stderr.flush()
+                sink.flush()
+            finally:
+                for fd, copy in zip(fds, saved):
+                    os.dup2(copy, fd)
+                    os.close(copy)
+            sink.seek(0)
+            text.append(sink.read())
+
+
+@contextlib.contextmanager
 def quiet_tvm():
     global _depth
     with _lock:
@@ -36,28 +73,13 @@ def quiet_tvm():
             finally:
                 _depth -= 1
             return
+        captured: list = []
         try:
-            sys.stderr.flush()
-            saved = os.dup(2)
-        except (OSError, ValueError):  # no usable descriptor 2 (embedded interpreters): nothing to quiet
-            _depth -= 1
-            yield
-            return
-        sink = tempfile.TemporaryFile(mode="w+b")
-        os.dup2(sink.fileno(), 2)
-        try:
-            yield
+            with captured_output((2,)) as captured:
+                yield
         finally:
-            try:
-                sys.stderr.flush()
-            finally:
-                os.dup2(saved, 2)
-                os.close(saved)
-                _depth -= 1
-            sink.seek(0)
-            text = sink.read().decode(errors="replace")
-            sink.close()
-            _sort(text)
+            _depth -= 1
+            _sort("".join(captured))
 
 
 def _sort(text: str) -> None:

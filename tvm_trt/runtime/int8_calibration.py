@@ -2,9 +2,9 @@
 
 TensorRT 11 and TensorRT-RTX have no implicit INT8 flag nor calibrators: quantization is
 explicit. So the first N calls of a subgraph run a float network whose extra outputs are the
-activation inputs of every conv / matmul (``int8.calibration_spec``), and their
+activation inputs of every conv / matmul (``int8_spec.calibration_spec``), and their
 absolute maxima are recorded. Then the scales are fixed, saved in the engine cache (a later
-process skips calibration) and the subgraph is rebuilt with Q/DQ (``int8.int8_spec``);
+process skips calibration) and the subgraph is rebuilt with Q/DQ (``int8_spec.int8_spec``);
 every later call runs that INT8 engine.
 
 Scales come, in this order, from the partition config (``int8_scales``, from
@@ -23,7 +23,7 @@ from typing import Dict, List, Optional, Tuple
 
 import numpy as np
 
-from ..core import tensorrt, env, int8
+from ..core import tensorrt, env, int8_spec
 from ..network.builder import build_network
 from . import cache, dlpack
 from ..core.options import CompileOptions
@@ -33,7 +33,7 @@ from .engine import BuildSettings, Engine, build_plan
 logger = logging.getLogger("tvm_trt")
 
 # For tvm_trt.calibrate(): {calibration run id: {graph key: scales}} (config "int8_calibration_run").
-COLLECTED: Dict[str, Dict[str, int8.Scales]] = {}
+COLLECTED: Dict[str, Dict[str, int8_spec.Scales]] = {}
 
 
 def _options(config: Dict) -> CompileOptions:
@@ -59,13 +59,13 @@ def calibration_calls(config: Dict, symbol: str) -> int:
 def int8_ahead_of_time(spec: Dict, weights, settings: BuildSettings):
     """(spec, weights, settings) of the plan embedded at compile time: the INT8 network when the
     config carries this subgraph's scales (from tvm_trt.calibrate), else the inputs unchanged."""
-    if not int8_enabled(spec["config"]) or int8.is_quantized(spec):
+    if not int8_enabled(spec["config"]) or int8_spec.is_quantized(spec):
         return spec, weights, settings
-    scales = (spec["config"].get("int8_scales") or {}).get(int8.graph_key(spec, weights))
+    scales = (spec["config"].get("int8_scales") or {}).get(int8_spec.graph_key(spec, weights))
     if not scales:
         return spec, weights, settings
-    spec, weights = int8.int8_spec(spec, weights, scales)
-    return spec, weights, dataclasses.replace(settings, int8=int8.scales_digest(scales))
+    spec, weights = int8_spec.int8_spec(spec, weights, scales)
+    return spec, weights, dataclasses.replace(settings, int8=int8_spec.scales_digest(scales))
 
 
 def calibration_method(config: Dict) -> Optional[float]:
@@ -90,10 +90,10 @@ class Calibration:
     def __init__(self, subgraph):
         self.subgraph = subgraph
         spec = subgraph.spec
-        self.quantized = int8.is_quantized(spec)  # a QDQ model: INT8 as it is
-        self.enabled = int8_enabled(spec["config"]) and not self.quantized and int8.has_calibration_targets(spec)
-        self.graph_key = int8.graph_key(spec, subgraph.weights) if self.enabled else ""
-        self.scales: Optional[int8.Scales] = None
+        self.quantized = int8_spec.is_quantized(spec)  # a QDQ model: INT8 as it is
+        self.enabled = int8_enabled(spec["config"]) and not self.quantized and int8_spec.has_calibration_targets(spec)
+        self.graph_key = int8_spec.graph_key(spec, subgraph.weights) if self.enabled else ""
+        self.scales: Optional[int8_spec.Scales] = None
         self.calls = 0
         self.needed = 0
         self.maxima: Dict[Tuple[int, int], float] = {}
@@ -118,17 +118,17 @@ class Calibration:
         """Build settings of the engines after calibration: INT8 plans have their own cache keys."""
         if not self.enabled or self.scales is None:
             return base
-        return dataclasses.replace(base, int8=int8.scales_digest(self.scales))
+        return dataclasses.replace(base, int8=int8_spec.scales_digest(self.scales))
 
     def network_spec(self, spec, weights):
-        return int8.int8_spec(spec, weights, self.scales)
+        return int8_spec.int8_spec(spec, weights, self.scales)
 
     # --- the scales in the cache directory --------------------------------------------------
     def _cache_key(self) -> str:
         fields = ["int8-scales", self.subgraph.content_hash, tensorrt.flavour() or "", self.percentile]
         return hashlib.sha256(json.dumps(fields).encode()).hexdigest()[:40]
 
-    def _cached(self) -> Optional[int8.Scales]:
+    def _cached(self) -> Optional[int8_spec.Scales]:
         data = cache.load(self._cache_key())
         return json.loads(data) if data is not None else None
 
@@ -150,7 +150,7 @@ class Calibration:
                 self._finish()
 
     def _finish(self) -> None:
-        scales = int8.scales_from_maxima(self.maxima)
+        scales = int8_spec.scales_from_maxima(self.maxima)
         cache.store(self._cache_key(), json.dumps(scales, sort_keys=True).encode())
         run = self.subgraph.spec["config"].get("int8_calibration_run")
         if run:
@@ -165,7 +165,7 @@ class Calibration:
         self.scales = scales
 
     def _calibration_spec(self):
-        spec, self._order = int8.calibration_spec(self.subgraph.spec)
+        spec, self._order = int8_spec.calibration_spec(self.subgraph.spec)
         self._extra_outputs = spec["outputs"][len(self.subgraph.spec["outputs"]) :]
         return spec
 

@@ -10,6 +10,10 @@ from .. import torch_zoo
 from .hygiene import hygiene, seed_global
 
 SMALL_TEXT = dict(hidden_size=64, num_hidden_layers=2, num_attention_heads=4, intermediate_size=128, vocab_size=1000)
+# a small ViT-style image encoder: 32x32 pixels in 8x8 patches
+SMALL_VISION = dict(
+    hidden_size=64, num_hidden_layers=2, num_attention_heads=4, image_size=32, patch_size=8, attn_implementation="eager"
+)
 
 
 def hf(make: Callable, inputs_of: Callable):
