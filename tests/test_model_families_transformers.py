@@ -1,5 +1,6 @@
-"""Model families at TensorRT's parser bar: Hugging Face CLIP / T5 / Wav2Vec2 / Whisper /
-SegFormer / decoder-only LMs, diffusers UNet and VAE, MaxViT (tests/model_families.py says what is checked)."""
+"""Model families at TensorRT's parser bar: Hugging Face CLIP / T5 / Wav2Vec2 / Whisper / SegFormer / vision
+transformers (SwinV2, DINOv2, DETR, ViTMAE) / decoder-only LMs, diffusers UNet, VAE and DiT, MaxViT
+(tests/model_families.py says what is checked)."""
 
 import pytest
 

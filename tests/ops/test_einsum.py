@@ -90,10 +90,18 @@ def test_onnx_clip_with_tensor_bounds_lifted():
     _case(model, {"x": _rand(2, 3, 4), "lo": np.array(-0.5, "float32"), "hi": np.array(0.7, "float32")})
 
 
-def test_onnx_tile_with_constant_repeats_lifted():
+@pytest.mark.parametrize(
+    "shape,reps",
+    [
+        pytest.param([2, 3, 4], [2, 1, 3], id="every-dim"),
+        # topi.tile reads a size-1 dim at index 0 (ViTMAE tiles (1, n, 1) kept-patch ids over the hidden size).
+        pytest.param([1, 4, 1], [1, 1, 64], id="size-1-dims"),
+        pytest.param([3, 1], [2, 5], id="size-1-last-dim"),
+    ],
+)
+def test_onnx_tile_with_constant_repeats_lifted(shape, reps):
     from onnx import helper, numpy_helper
 
-    reps = numpy_helper.from_array(np.array([2, 1, 3], "int64"), "reps")
     node = helper.make_node("Tile", ["x", "reps"], ["y"])
-    model = _onnx_model(node, {"x": [2, 3, 4]}, "y", [reps])
-    _case(model, {"x": _rand(2, 3, 4)})
+    model = _onnx_model(node, {"x": shape}, "y", [numpy_helper.from_array(np.array(reps, "int64"), "reps")])
+    _case(model, {"x": _rand(*shape)})

@@ -5,7 +5,7 @@ TVM 0.27's ONNX importer emits ``Clip`` as ``topi.maximum`` / ``topi.minimum`` k
 body, not its name: one store whose value is
 
 * ``max(a[..], b[..])`` / ``min(..)`` with broadcast indices -> ``relax.maximum`` / ``minimum``;
-* ``x[i0 % n0, i1 % n1, ..]`` over a static output -> ``relax.tile``;
+* ``x[i0 % n0, i1 % n1, ..]`` (``0`` for a size-1 dim) over a static output -> ``relax.tile``;
 * a product of loads indexed by plain axes, summed over the reduction axes -> ``relax.einsum``
   (its equation spelled from the axes).
 """
@@ -65,7 +65,9 @@ def tile(func, store) -> Optional[Lift]:
     axes = list(store.indices)[len(out_shape) - len(in_shape) :]
     for index, axis, n in zip(indices, axes, in_shape):
         mod = isinstance(index, tirx.FloorMod) and index.a.same_as(axis) and isinstance(index.b, tirx.IntImm)
-        if not (mod and int(index.b) == n):
+        # topi.tile reads a size-1 dim as x[.., 0, ..]: TVM simplifies `i % 1` away.
+        zero = n == 1 and isinstance(index, tirx.IntImm) and int(index) == 0
+        if not (zero or (mod and int(index.b) == n)):
             return None
     reps = out_shape[: len(out_shape) - len(in_shape)] + [o // n for o, n in zip(out_shape[-len(in_shape) :], in_shape)]
     if any(o % n for o, n in zip(out_shape[-len(in_shape) :], in_shape)):

@@ -1,6 +1,6 @@
 """More model families for :mod:`torch_zoo`: ultralytics YOLO, timm backbones (hybrid conv/attention
-ones included), Hugging Face CLIP / T5 / speech / SegFormer / decoder-only language models,
-diffusers UNet and VAE, torchvision CNNs and video networks, MaxViT.
+ones included), Hugging Face CLIP / T5 / speech / SegFormer / vision transformers / decoder-only
+language models, diffusers UNet, VAE and DiT, torchvision CNNs and video networks, MaxViT.
 
 Every model is built from code with a small config and random weights (nothing is downloaded), so
 that its whole graph stays in a test on a 2-core machine; :mod:`.hygiene` makes random weights
@@ -35,9 +35,9 @@ FAMILIES: Dict[str, List[str]] = {
     "text_encoders": ["deberta_v2", "xlm_roberta"],
     "speech": ["wav2vec2", "whisper_encoder"],
     "segformer": ["segformer"],
-    "hf_vision": ["swinv2", "dinov2", "detr"],
+    "hf_vision": ["swinv2", "dinov2", "detr", "vit_mae"],
     "decoder_only": ["qwen2", "phi3", "opt"],
-    "diffusers": ["unet2d_condition", "autoencoder_kl"],
+    "diffusers": ["unet2d_condition", "autoencoder_kl", "dit"],
     "video": ["video_resnet_mixed"],
     "maxvit": ["maxvit"],
 }

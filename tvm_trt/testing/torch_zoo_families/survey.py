@@ -41,8 +41,8 @@ SURVEY: Dict[str, List[str]] = {
     ],
     "hf_text": ["albert", "electra", "mobilebert", "bart_encoder", "layoutlm"],
     "hf_decoder": ["llama", "gpt_neox", "bloom", "falcon", "gemma"],
-    "hf_vision": ["vit_mae", "convnextv2"],
-    "diffusers_more": ["dit", "controlnet"],
+    "hf_vision": ["convnextv2"],
+    "diffusers_more": ["controlnet"],
     "ultralytics_more": ["yolov8n_pose", "rtdetr"],
 }
 SURVEY_DECODERS = set(SURVEY["hf_decoder"]) | {"mistral", "opt"}
