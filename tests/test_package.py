@@ -55,3 +55,30 @@ def test_docs_outside_a_checkout_says_so(monkeypatch, capsys):
     assert docs.main([]) == 2
     err = capsys.readouterr().err
     assert len(err.strip().splitlines()) == 1 and "no FILE given" in err
+
+
+def test_subpackages_reachable_after_import_tvm_trt_without_eager_import():
+    """`import tvm_trt; tvm_trt.debug.compare(...)` as the README shows: the lazy subpackages load on
+    first attribute access, not at `import tvm_trt`; an unknown name is still an AttributeError."""
+    code = """
+import sys
+import tvm_trt
+lazy = tvm_trt._LAZY_SUBMODULES
+assert set(lazy) >= {"cli", "debug", "docs", "testing"}, lazy
+eager = [n for n in lazy if f"tvm_trt.{n}" in sys.modules]
+assert not eager, f"imported by import tvm_trt: {eager}"
+assert set(lazy) <= set(dir(tvm_trt))
+assert callable(tvm_trt.debug.compare) and tvm_trt.debug.DebugReport.__name__ == "DebugReport"
+assert sys.modules["tvm_trt.debug"] is tvm_trt.debug
+for name in lazy:
+    assert getattr(tvm_trt, name) is sys.modules[f"tvm_trt.{name}"], name
+try:
+    tvm_trt.nope
+except AttributeError as err:
+    assert str(err) == "module 'tvm_trt' has no attribute 'nope'", err
+else:
+    raise AssertionError("tvm_trt.nope did not raise AttributeError")
+print("ok")
+"""
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0 and r.stdout.strip() == "ok", r.stderr[-2000:]

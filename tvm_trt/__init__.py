@@ -4,6 +4,8 @@ mod, config = tvm_trt.partition_for_tensorrt(mod, params)
 ex = tvm_trt.build(mod, target)
 """
 
+import importlib
+
 from . import configs, frontend, ops, runtime  # noqa: F401  (ops registers the built-in converters)
 from .codegen import relax_ext
 from .codegen.build import build
@@ -35,3 +37,17 @@ __all__ = [
     "runtime_stats",
     "supported_ops",
 ]
+
+# Subpackages reached as attributes but imported on first use (as numpy and scipy do): the precision
+# debugger, the command line, the docs generator and the test zoos are not needed to compile or run.
+_LAZY_SUBMODULES = ("cli", "debug", "docs", "testing")
+
+
+def __getattr__(name):
+    if name in _LAZY_SUBMODULES:
+        return importlib.import_module(f"{__name__}.{name}")  # also sets it as an attribute of the package
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_LAZY_SUBMODULES))
