@@ -75,7 +75,7 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument(
             "--config",
             metavar="NAME|FILE.json",
-            help="partition_for_tensorrt options: a preset (jetson-orin, server) or a JSON file",
+            help="partition_for_tensorrt options: a preset (jetson-orin, rtx-aot, server) or a JSON file",
         )
 
     p = add_parser("report", help="show what TensorRT would take and why the rest stays in TVM")
