@@ -40,6 +40,7 @@ def resnet50(image: int, out: str) -> None:
         "largest errors:", [(layer.name, layer.relax_op, round(layer.max_rel_err, 4)) for layer in report.ranked()[:5]]
     )
     report.plot(os.path.join(out, "debug_precision_resnet50_int8.png"))
+    report.to_json(os.path.join(out, "debug_precision_resnet50_int8.json"))
 
 
 def _export(model, inputs):
