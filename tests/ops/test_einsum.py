@@ -3,9 +3,20 @@ back to Relax ops before partitioning (whole offload, a TensorRT plan, numbers v
 
 import numpy as np
 import pytest
+import tvm
 from tvm import relax
 
-from harness import assert_offloaded, assert_rejected, check_op, make_module, run_llvm, run_offloaded
+import tvm_trt
+from harness import (
+    _plans_made,
+    assert_offloaded,
+    assert_rejected,
+    check_op,
+    make_module,
+    random_inputs,
+    run_llvm,
+    run_offloaded,
+)
 
 R = relax.op
 onnx = pytest.importorskip("onnx")
@@ -31,7 +42,8 @@ def test_einsum(equation, shapes):
 @pytest.mark.parametrize(
     "equation,shapes,reason",
     [
-        pytest.param("ii->i", [(3, 3)], "repeats a subscript within an operand", id="diagonal"),
+        # the diagonal of a size-1 and a size-3 dim: Relax broadcasts it, TensorRT refuses the layer
+        pytest.param("ii->i", [(1, 3)], "broadcasts subscript 'i' (1 vs 3)", id="diagonal-of-unequal-dims"),
         pytest.param("...ij->...ji", [(2, 3, 4)], "ellipsis", id="ellipsis"),
         pytest.param("ij,jk,kl->il", [(2, 3), (3, 4), (4, 5)], "einsum of 3 operands", id="three-operands"),
         pytest.param("ij,ij->ij", [(2, 3), (1, 3)], "broadcasts subscript 'i'", id="broadcast"),
@@ -41,6 +53,62 @@ def test_einsum_refused_stays_in_tvm(equation, shapes, reason):
     inputs = {f"x{i}": (s, "float32") for i, s in enumerate(shapes)}
     mod = make_module(lambda *xs: R.einsum(relax.Tuple(list(xs)), equation), inputs)
     assert_rejected(mod, "relax.einsum", reason, use_implicit_batch=False)
+
+
+# A subscript repeated within one operand takes a diagonal; TensorRT-RTX builds each of these forms.
+DIAGONALS = [
+    pytest.param("ii->i", [(4, 4)], id="diagonal"),
+    pytest.param("ii->", [(4, 4)], id="trace"),
+    pytest.param("ii", [(4, 4)], id="trace-implicit-output"),
+    pytest.param("bii->bi", [(2, 4, 4)], id="batch-diagonal"),
+    pytest.param("bii->b", [(2, 4, 4)], id="batch-trace"),
+    pytest.param("iji->ji", [(3, 5, 3)], id="diagonal-of-outer-dims"),
+    pytest.param("iii->i", [(3, 3, 3)], id="diagonal-of-three-dims"),
+    pytest.param("ii,i->i", [(4, 4), (4,)], id="diagonal-times-vector"),
+    pytest.param("ii,ij->j", [(4, 4), (4, 5)], id="diagonal-contracted"),
+    pytest.param("bii,bi->bi", [(2, 4, 4), (2, 4)], id="batch-diagonal-times-vector"),
+]
+
+
+@pytest.mark.parametrize("equation,shapes", DIAGONALS)
+def test_einsum_diagonal_offloaded(equation, shapes):
+    """Offloaded whole, a plan built, numbers of the built network vs numpy.einsum and TVM-LLVM."""
+    inputs = {f"x{i}": (s, "float32") for i, s in enumerate(shapes)}
+    mod = make_module(lambda *xs: R.einsum(relax.Tuple(list(xs)), equation), inputs)
+    pmod = assert_offloaded(mod, use_implicit_batch=False)
+    args = random_inputs(inputs, seed=3)
+    built_before = _plans_made()
+    got = run_offloaded(pmod, args)[0]
+    assert _plans_made() > built_before, "no TensorRT plan was built"
+    want = np.einsum(equation, *args)
+    assert got.shape == want.shape, (got.shape, want.shape)
+    np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(got, run_llvm(mod, args)[0], rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("dtype", ["float16", "bfloat16"])
+def test_einsum_batch_diagonal_narrow_float(dtype):
+    check_op(lambda x: R.einsum(relax.Tuple([x]), "bii->bi"), {"x": ((2, 4, 4), dtype)}, rtol=1e-2, atol=1e-2)
+
+
+@pytest.mark.parametrize("equation", ["bii->bi", "bii->"], ids=["batch-diagonal", "batch-trace"])
+def test_einsum_diagonal_symbolic_dims(equation):
+    """The batch and the diagonal's size symbolic: one plan runs at two shapes."""
+    n, s = tvm.tirx.Var("n", "int64"), tvm.tirx.Var("s", "int64")
+    mod = make_module(lambda x: R.einsum(relax.Tuple([x]), equation), {"x": ((n, s, s), "float32")})
+    pmod = assert_offloaded(mod, use_implicit_batch=False)
+    vm = relax.VirtualMachine(tvm_trt.build(pmod, "llvm", fallback=False), tvm.cpu())
+    for shape in [(2, 3, 3), (1, 6, 6)]:
+        x = np.random.default_rng(sum(shape)).standard_normal(shape).astype("float32")
+        got = vm["main"](tvm.runtime.tensor(x)).numpy()
+        want = np.einsum(equation, x)
+        assert got.shape == want.shape, (shape, got.shape, want.shape)
+        np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5)
+
+
+def test_einsum_diagonal_below_tensorrt_10_stays_in_tvm():
+    mod = make_module(lambda x: R.einsum(relax.Tuple([x]), "bii->bi"), {"x": ((2, 3, 3), "float32")})
+    assert_rejected(mod, "relax.einsum", "a diagonal): TensorRT < 10.0.0 refuses it", tensorrt_version=(8, 6, 0))
 
 
 def _onnx_model(node, inputs, output, initializers=()):
