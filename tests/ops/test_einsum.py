@@ -173,3 +173,26 @@ def test_onnx_tile_with_constant_repeats_lifted(shape, reps):
     node = helper.make_node("Tile", ["x", "reps"], ["y"])
     model = _onnx_model(node, {"x": shape}, "y", [numpy_helper.from_array(np.array(reps, "int64"), "reps")])
     _case(model, {"x": _rand(*shape)})
+
+
+@pytest.mark.parametrize(
+    "name,shape",
+    [("diagonal", (2, 4, 4)), ("trace", (4, 4)), ("diag", (4, 4))],
+)
+def test_torch_diagonal_and_trace_offloaded(name, shape):
+    """TVM's exported-program frontend emits torch.diagonal / trace / diag as einsum diagonals ('azz->az',
+    'zz->z' + sum): offloaded whole, numbers vs PyTorch."""
+    torch = pytest.importorskip("torch")
+    from tvm.relax.frontend.torch import from_exported_program
+
+    fn = {"diagonal": lambda x: torch.diagonal(x, dim1=1, dim2=2), "trace": torch.trace, "diag": torch.diag}[name]
+
+    class Model(torch.nn.Module):
+        def forward(self, x):
+            return fn(x)
+
+    x = np.random.default_rng(5).standard_normal(shape).astype("float32")
+    mod = from_exported_program(torch.export.export(Model(), (torch.from_numpy(x),)))
+    assert "R.einsum" in mod["main"].script(), "the frontend no longer emits einsum: the case tests nothing"
+    got = run_offloaded(assert_offloaded(mod, use_implicit_batch=False), [x])[0]
+    np.testing.assert_allclose(got, fn(torch.from_numpy(x)).numpy(), rtol=1e-5, atol=1e-5)
