@@ -32,6 +32,13 @@ ort = pytest.importorskip("onnxruntime")
         pytest.param("ij->i", [(3, 4)], id="sum"),
         pytest.param("i,i->", [(5,), (5,)], id="inner-product"),
         pytest.param("i,j->ij", [(3,), (4,)], id="outer-product"),
+        # an ellipsis is spelled out as fresh subscripts, right-aligned across operands as numpy does
+        pytest.param("...ij->...ji", [(2, 3, 4)], id="ellipsis-transpose"),
+        pytest.param("...ij,...jk->...ik", [(5, 2, 3), (5, 3, 4)], id="ellipsis-batch-matmul"),
+        pytest.param("...ij,...jk->...ik", [(6, 2, 2, 3), (2, 3, 4)], id="ellipsis-of-unequal-ranks"),
+        pytest.param("...ij", [(2, 4, 3)], id="ellipsis-implicit-output"),
+        pytest.param("...zz->...z", [(3, 3)], id="ellipsis-of-no-dims-diagonal"),
+        pytest.param("...zz->...z", [(2, 3, 3)], id="ellipsis-diagonal"),
     ],
 )
 def test_einsum(equation, shapes):
@@ -44,7 +51,6 @@ def test_einsum(equation, shapes):
     [
         # the diagonal of a size-1 and a size-3 dim: Relax broadcasts it, TensorRT refuses the layer
         pytest.param("ii->i", [(1, 3)], "broadcasts subscript 'i' (1 vs 3)", id="diagonal-of-unequal-dims"),
-        pytest.param("...ij->...ji", [(2, 3, 4)], "ellipsis", id="ellipsis"),
         pytest.param("ij,jk,kl->il", [(2, 3), (3, 4), (4, 5)], "einsum of 3 operands", id="three-operands"),
         pytest.param("ij,ij->ij", [(2, 3), (1, 3)], "broadcasts subscript 'i'", id="broadcast"),
     ],
@@ -177,15 +183,27 @@ def test_onnx_tile_with_constant_repeats_lifted(shape, reps):
 
 @pytest.mark.parametrize(
     "name,shape",
-    [("diagonal", (2, 4, 4)), ("trace", (4, 4)), ("diag", (4, 4))],
+    [
+        ("diagonal", (2, 4, 4)),
+        ("trace", (4, 4)),
+        ("diag", (4, 4)),
+        ("diagonal-offset", (4, 4)),  # two slices, then '...zz->...z'
+        ("diagonal-non-square", (3, 5)),
+    ],
 )
 def test_torch_diagonal_and_trace_offloaded(name, shape):
     """TVM's exported-program frontend emits torch.diagonal / trace / diag as einsum diagonals ('azz->az',
-    'zz->z' + sum): offloaded whole, numbers vs PyTorch."""
+    'zz->z' + sum, '...zz->...z' after slices): offloaded whole, numbers vs PyTorch."""
     torch = pytest.importorskip("torch")
     from tvm.relax.frontend.torch import from_exported_program
 
-    fn = {"diagonal": lambda x: torch.diagonal(x, dim1=1, dim2=2), "trace": torch.trace, "diag": torch.diag}[name]
+    fn = {
+        "diagonal": lambda x: torch.diagonal(x, dim1=1, dim2=2),
+        "trace": torch.trace,
+        "diag": torch.diag,
+        "diagonal-offset": lambda x: torch.diagonal(x, offset=1),
+        "diagonal-non-square": torch.diagonal,
+    }[name]
 
     class Model(torch.nn.Module):
         def forward(self, x):
