@@ -1,4 +1,4 @@
-"""einsum -> IEinsumLayer. TensorRT takes one or two operands; it refuses broadcast of a size-1 dim.
+"""einsum -> IEinsumLayer, of one or two operands whose subscripts' dims are equal.
 An ellipsis is spelled out as fresh subscripts (``...ij->...ji`` -> ``abij->abji``), so TensorRT
 sees explicit subscripts only. A subscript repeated within one operand takes a diagonal (``ii->i``,
 a trace ``ii->``, ``bii->bi``, ``ii,i->i``): TensorRT 8's einsum refused those, the TensorRT 10 era
@@ -56,8 +56,9 @@ def _einsum_check(call, opts):
     dims = {}
     for subs, x in zip(inputs, operands):
         for letter, dim in zip(subs, ir.dims(x.ty) or ()):
-            # TensorRT refuses a subscript whose dims differ, within an operand (a non-square
-            # diagonal) or across operands (a broadcast).
+            # Unequal dims of one subscript: TensorRT-RTX refuses them within an operand (a diagonal
+            # of a size-1 and a size-n dim); across operands (a size-1 broadcast) it builds them, but
+            # that form is not verified here, so it stays in TVM too.
             if dims.setdefault(letter, dim) != dim:
                 return f"einsum '{given}' broadcasts subscript '{letter}' ({dims[letter]} vs {dim})"
     if opts.use_implicit_batch:
