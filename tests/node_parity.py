@@ -15,11 +15,6 @@ _DYN_TILE = (
     "Tile whose repeats are a graph input: TVM imports it as a dyn_tile kernel whose output shape is "
     "computed from the repeats' values (tensor_to_shape), which no static TensorRT slice takes"
 )
-_DIAGONAL = (
-    "einsum with a subscript repeated within one operand (a diagonal, 'abb->ab'): the einsum predicate "
-    "refuses it as IEinsumLayer's documented limits say, yet TensorRT-RTX 1.7 builds 'abb->ab'; loosening "
-    "the rule needs the reference executor's einsum checked on diagonals first"
-)
 _NMS = "TVM's all_class_non_max_suppression output (padded, per-class) has no exact TensorRT NMS layer equivalent"
 _SUB_BYTE_CAST = (
     "casts to/from FP4 (e2m1) and INT4: TensorRT-RTX builds them only as a Q/DQ of unit scale (it refuses "
@@ -42,7 +37,6 @@ _TVM_WRONG = "TVM's importer translates the node wrongly (plain TVM gives the sa
 
 # {fragment of the failure: (reason, case names)}
 ALLOWED: Dict[str, Tuple[str, Tuple[str, ...]]] = {
-    "repeats a subscript within an operand": (_DIAGONAL, ("test_einsum_batch_diagonal",)),
     "relax.call_tir (no TensorRT converter": (_DYN_TILE, ("test_tile", "test_tile_precomputed")),
     "has no exact TensorRT NMS equivalent": (
         _NMS,

@@ -3,9 +3,20 @@ back to Relax ops before partitioning (whole offload, a TensorRT plan, numbers v
 
 import numpy as np
 import pytest
+import tvm
 from tvm import relax
 
-from harness import assert_offloaded, assert_rejected, check_op, make_module, run_llvm, run_offloaded
+import tvm_trt
+from harness import (
+    _plans_made,
+    assert_offloaded,
+    assert_rejected,
+    check_op,
+    make_module,
+    random_inputs,
+    run_llvm,
+    run_offloaded,
+)
 
 R = relax.op
 onnx = pytest.importorskip("onnx")
@@ -21,6 +32,13 @@ ort = pytest.importorskip("onnxruntime")
         pytest.param("ij->i", [(3, 4)], id="sum"),
         pytest.param("i,i->", [(5,), (5,)], id="inner-product"),
         pytest.param("i,j->ij", [(3,), (4,)], id="outer-product"),
+        # an ellipsis is spelled out as fresh subscripts, right-aligned across operands as numpy does
+        pytest.param("...ij->...ji", [(2, 3, 4)], id="ellipsis-transpose"),
+        pytest.param("...ij,...jk->...ik", [(5, 2, 3), (5, 3, 4)], id="ellipsis-batch-matmul"),
+        pytest.param("...ij,...jk->...ik", [(6, 2, 2, 3), (2, 3, 4)], id="ellipsis-of-unequal-ranks"),
+        pytest.param("...ij", [(2, 4, 3)], id="ellipsis-implicit-output"),
+        pytest.param("...zz->...z", [(3, 3)], id="ellipsis-of-no-dims-diagonal"),
+        pytest.param("...zz->...z", [(2, 3, 3)], id="ellipsis-diagonal"),
     ],
 )
 def test_einsum(equation, shapes):
@@ -31,8 +49,8 @@ def test_einsum(equation, shapes):
 @pytest.mark.parametrize(
     "equation,shapes,reason",
     [
-        pytest.param("ii->i", [(3, 3)], "repeats a subscript within an operand", id="diagonal"),
-        pytest.param("...ij->...ji", [(2, 3, 4)], "ellipsis", id="ellipsis"),
+        # the diagonal of a size-1 and a size-3 dim: Relax broadcasts it, TensorRT refuses the layer
+        pytest.param("ii->i", [(1, 3)], "broadcasts subscript 'i' (1 vs 3)", id="diagonal-of-unequal-dims"),
         pytest.param("ij,jk,kl->il", [(2, 3), (3, 4), (4, 5)], "einsum of 3 operands", id="three-operands"),
         pytest.param("ij,ij->ij", [(2, 3), (1, 3)], "broadcasts subscript 'i'", id="broadcast"),
     ],
@@ -41,6 +59,62 @@ def test_einsum_refused_stays_in_tvm(equation, shapes, reason):
     inputs = {f"x{i}": (s, "float32") for i, s in enumerate(shapes)}
     mod = make_module(lambda *xs: R.einsum(relax.Tuple(list(xs)), equation), inputs)
     assert_rejected(mod, "relax.einsum", reason, use_implicit_batch=False)
+
+
+# A subscript repeated within one operand takes a diagonal; TensorRT-RTX builds each of these forms.
+DIAGONALS = [
+    pytest.param("ii->i", [(4, 4)], id="diagonal"),
+    pytest.param("ii->", [(4, 4)], id="trace"),
+    pytest.param("ii", [(4, 4)], id="trace-implicit-output"),
+    pytest.param("bii->bi", [(2, 4, 4)], id="batch-diagonal"),
+    pytest.param("bii->b", [(2, 4, 4)], id="batch-trace"),
+    pytest.param("iji->ji", [(3, 5, 3)], id="diagonal-of-outer-dims"),
+    pytest.param("iii->i", [(3, 3, 3)], id="diagonal-of-three-dims"),
+    pytest.param("ii,i->i", [(4, 4), (4,)], id="diagonal-times-vector"),
+    pytest.param("ii,ij->j", [(4, 4), (4, 5)], id="diagonal-contracted"),
+    pytest.param("bii,bi->bi", [(2, 4, 4), (2, 4)], id="batch-diagonal-times-vector"),
+]
+
+
+@pytest.mark.parametrize("equation,shapes", DIAGONALS)
+def test_einsum_diagonal_offloaded(equation, shapes):
+    """Offloaded whole, a plan built, numbers of the built network vs numpy.einsum and TVM-LLVM."""
+    inputs = {f"x{i}": (s, "float32") for i, s in enumerate(shapes)}
+    mod = make_module(lambda *xs: R.einsum(relax.Tuple(list(xs)), equation), inputs)
+    pmod = assert_offloaded(mod, use_implicit_batch=False)
+    args = random_inputs(inputs, seed=3)
+    built_before = _plans_made()
+    got = run_offloaded(pmod, args)[0]
+    assert _plans_made() > built_before, "no TensorRT plan was built"
+    want = np.einsum(equation, *args)
+    assert got.shape == want.shape, (got.shape, want.shape)
+    np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(got, run_llvm(mod, args)[0], rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("dtype", ["float16", "bfloat16"])
+def test_einsum_batch_diagonal_narrow_float(dtype):
+    check_op(lambda x: R.einsum(relax.Tuple([x]), "bii->bi"), {"x": ((2, 4, 4), dtype)}, rtol=1e-2, atol=1e-2)
+
+
+@pytest.mark.parametrize("equation", ["bii->bi", "bii->"], ids=["batch-diagonal", "batch-trace"])
+def test_einsum_diagonal_symbolic_dims(equation):
+    """The batch and the diagonal's size symbolic: one plan runs at two shapes."""
+    n, s = tvm.tirx.Var("n", "int64"), tvm.tirx.Var("s", "int64")
+    mod = make_module(lambda x: R.einsum(relax.Tuple([x]), equation), {"x": ((n, s, s), "float32")})
+    pmod = assert_offloaded(mod, use_implicit_batch=False)
+    vm = relax.VirtualMachine(tvm_trt.build(pmod, "llvm", fallback=False), tvm.cpu())
+    for shape in [(2, 3, 3), (1, 6, 6)]:
+        x = np.random.default_rng(sum(shape)).standard_normal(shape).astype("float32")
+        got = vm["main"](tvm.runtime.tensor(x)).numpy()
+        want = np.einsum(equation, x)
+        assert got.shape == want.shape, (shape, got.shape, want.shape)
+        np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5)
+
+
+def test_einsum_diagonal_below_tensorrt_10_stays_in_tvm():
+    mod = make_module(lambda x: R.einsum(relax.Tuple([x]), "bii->bi"), {"x": ((2, 3, 3), "float32")})
+    assert_rejected(mod, "relax.einsum", "a diagonal): TensorRT < 10.0.0 refuses it", tensorrt_version=(8, 6, 0))
 
 
 def _onnx_model(node, inputs, output, initializers=()):
@@ -105,3 +179,38 @@ def test_onnx_tile_with_constant_repeats_lifted(shape, reps):
     node = helper.make_node("Tile", ["x", "reps"], ["y"])
     model = _onnx_model(node, {"x": shape}, "y", [numpy_helper.from_array(np.array(reps, "int64"), "reps")])
     _case(model, {"x": _rand(*shape)})
+
+
+@pytest.mark.parametrize(
+    "name,shape",
+    [
+        ("diagonal", (2, 4, 4)),
+        ("trace", (4, 4)),
+        ("diag", (4, 4)),
+        ("diagonal-offset", (4, 4)),  # two slices, then '...zz->...z'
+        ("diagonal-non-square", (3, 5)),
+    ],
+)
+def test_torch_diagonal_and_trace_offloaded(name, shape):
+    """TVM's exported-program frontend emits torch.diagonal / trace / diag as einsum diagonals ('azz->az',
+    'zz->z' + sum, '...zz->...z' after slices): offloaded whole, numbers vs PyTorch."""
+    torch = pytest.importorskip("torch")
+    from tvm.relax.frontend.torch import from_exported_program
+
+    fn = {
+        "diagonal": lambda x: torch.diagonal(x, dim1=1, dim2=2),
+        "trace": torch.trace,
+        "diag": torch.diag,
+        "diagonal-offset": lambda x: torch.diagonal(x, offset=1),
+        "diagonal-non-square": torch.diagonal,
+    }[name]
+
+    class Model(torch.nn.Module):
+        def forward(self, x):
+            return fn(x)
+
+    x = np.random.default_rng(5).standard_normal(shape).astype("float32")
+    mod = from_exported_program(torch.export.export(Model(), (torch.from_numpy(x),)))
+    assert "R.einsum" in mod["main"].script(), "the frontend no longer emits einsum: the case tests nothing"
+    got = run_offloaded(assert_offloaded(mod, use_implicit_batch=False), [x])[0]
+    np.testing.assert_allclose(got, fn(torch.from_numpy(x)).numpy(), rtol=1e-5, atol=1e-5)

@@ -142,11 +142,24 @@ def test_cumulative_sum(exclusive, reverse):
     np.testing.assert_array_equal(net.run(layer.get_output(0)), expected)
 
 
-def test_einsum():
-    a, b = rand(2, 3, 4), rand(2, 4, 5)
+# Expectations written without einsum (the evaluator uses numpy.einsum): diagonals by np.diagonal / np.trace.
+EINSUMS = {
+    "batch_matmul": ("bij,bjk->bik", [(2, 3, 4), (2, 4, 5)], lambda a, b: a @ b),
+    "diagonal": ("ii->i", [(4, 4)], np.diagonal),
+    "trace": ("ii->", [(4, 4)], np.trace),
+    "batch_diagonal": ("bii->bi", [(2, 4, 4)], lambda a: np.diagonal(a, axis1=1, axis2=2)),
+    "outer_dims_diagonal": ("iji->ji", [(3, 5, 3)], lambda a: np.diagonal(a, axis1=0, axis2=2)),
+    "diagonal_times_vector": ("ii,i->i", [(4, 4), (4,)], lambda a, b: np.diagonal(a) * b),
+}
+
+
+@pytest.mark.parametrize("name", list(EINSUMS))
+def test_einsum(name):
+    equation, shapes, expect = EINSUMS[name]
+    values = [rand(*s) for s in shapes]
     net = Net()
-    layer = net.network.add_einsum([net.input(a), net.input(b)], "bij,bjk->bik")
-    np.testing.assert_allclose(net.run(layer.get_output(0)), a @ b, rtol=1e-5, atol=1e-6)
+    layer = net.network.add_einsum([net.input(v) for v in values], equation)
+    np.testing.assert_allclose(net.run(layer.get_output(0)), expect(*values), rtol=1e-5, atol=1e-5)
 
 
 def test_non_zero_and_assertion():
