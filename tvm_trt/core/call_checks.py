@@ -22,7 +22,18 @@ def tensor_types(call: relax.Call) -> List:
     return [t for a in call.args for t in ir.tensor_types(a)] + ir.tensor_types(call)
 
 
+# Ops whose output dims follow from input *values*: partition.value_shapes computes them in TVM
+# before the call (the destination's shape), TensorRT computes them from its shape inputs.
+VALUE_SHAPED = ("relax.dynamic_strided_slice",)
+
+
+def _value_shaped_output(ty, call) -> bool:
+    return call.op.name in VALUE_SHAPED and any(ty.same_as(t) for t in ir.tensor_types(call))
+
+
 def output_shapes_from_inputs(call, opts) -> Optional[str]:
+    if call.op.name in VALUE_SHAPED:
+        return None
     if any(ir.dims(ty) is None and ir.ndim(ty) >= 0 for ty in ir.tensor_types(call)):
         return (
             f"{call.op.name}: output shape depends on the data (TensorRT needs output shapes computable "
@@ -85,6 +96,8 @@ def dtype_in(dtypes: Iterable[str]) -> TensorCheck:
 def known_dims(ty, call, opts) -> Optional[str]:
     """Known rank, dims TensorRT can express, and with use_implicit_batch a static non-batch shape."""
     shape = ir.dims(ty)
+    if shape is None and ir.ndim(ty) >= 0 and _value_shaped_output(ty, call):
+        return None
     if shape is None:
         return "tensor of unknown rank" if ir.ndim(ty) < 0 else "tensor of unknown shape"
     for axis, d in enumerate(shape):

@@ -81,9 +81,11 @@ class Recorder:
     def check(self, ctx) -> bool:
         """The pattern check of ``FuseOpsByPattern``: may TensorRT take the matched call?"""
         call = ctx.annotated_expr["root"]
-        if call not in self._by_call:
-            self._by_call[call] = registry.reason(call, self.opts)
         var = ctx.value_to_bound_var.get(call)
+        if call not in self._by_call:
+            kept = self.opts.kept or {}
+            name = str(var.name) if var is not None else None
+            self._by_call[call] = kept[name] if name in kept else registry.reason(call, self.opts)
         if var is not None:
             self._by_var[var] = self._by_call[call]
         return self._by_call[call] is None

@@ -23,7 +23,7 @@ from .dynamic_shapes import (
     upper_bounds,
 )
 from .options import CONFIG_ATTR, NO_MAC_REASON, check_options, check_params
-from . import decisions, truncate_double
+from . import decisions, truncate_double, value_shapes
 from .checks import op_patterns
 from .simplify import simplify
 from .subgraphs import inline_functions, short_label, is_mac_subgraph, offloaded_functions, rename_offloaded
@@ -163,8 +163,13 @@ def partition_with_decisions(mod: tvm.IRModule, params, options: CompileOptions,
         recorder.finish(mod, {gv.name_hint: mod[gv] for gv in parsed})
         return mod, config, recorder.result
     given, recorder = mod, decisions.Recorder()
-    mod = offload(simplify(mod), opts, recorder)
+    mod, prologue = value_shapes.prepare(simplify(mod))  # output shapes computed from values: TVM first
+    mod = offload(mod, dataclasses.replace(opts, kept=prologue) if prologue else opts, recorder)
     mod, not_offloadable = drop_shape_params(mod, offloaded_functions(mod))
+    mod, unbound = value_shapes.bind_outputs(
+        mod, {n: f for n, f in offloaded_functions(mod).items() if n not in not_offloadable}
+    )
+    not_offloadable.update(unbound)
     functions = offloaded_functions(mod)
     for name, reason in not_offloadable.items():  # TVM's fused names run to ~1,000 characters: say what it holds
         log.warning("tvm_trt: %s stays in TVM: %s", short_label(functions[name]), reason)
@@ -207,5 +212,7 @@ def partition_with_decisions(mod: tvm.IRModule, params, options: CompileOptions,
     config_json = json.dumps(config, sort_keys=True)
     for name, func in offloaded_functions(mod).items():
         mod[name] = func.with_attr(CONFIG_ATTR, config_json)
+    if prologue:  # the prologues: shape work TVM does for the subgraphs' destinations
+        recorder.boundary(value_shapes.prologue_vars(mod["main"], prologue))
     recorder.finish(mod, offloaded_functions(mod))
     return mod, config, recorder.result

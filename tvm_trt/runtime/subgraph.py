@@ -84,7 +84,9 @@ class Subgraph:
         self._ndims = [len(t["shape"]) for t in tensors]
         self._input_shapes = tuple(self._static_shapes[: self.num_inputs])
         self.fallback_reason: Optional[str] = None  # set once TVM's code runs this subgraph
-        self.dynamic = not is_static(self.spec)
+        # inputs whose values shape a result (a dynamic slice's bounds): TensorRT shape inputs
+        self._value_inputs = [i for i, t in enumerate(self.spec["inputs"]) if t.get("values")]
+        self.dynamic = not is_static(self.spec) or any(s is None for s in self._static_shapes)
         self.profiles = Profiles(self.spec) if self.dynamic else None
         self._lock = threading.Lock()
         self.slots: Dict[Shapes, _Slot] = {}
@@ -176,11 +178,26 @@ class Subgraph:
                 cache.path_for(directory, key) if directory else "no TVM_TENSORRT_CACHE_DIR",
             )
 
+    def _values(self, ref) -> Tuple[int, ...]:
+        if not ref.on_host:
+            raise NotImplementedError(
+                f"subgraph {self.symbol}: shape-input values on the device are not copied to the host yet"
+            )
+        return tuple(int(v) for v in dlpack.as_numpy(ref).reshape(-1))
+
     def slot_for(self, shapes: Shapes) -> _Slot:
         slots = self.slots  # replaced, never mutated: readers need no lock
         slot = slots.get(shapes)
         if slot is not None:
             return slot
+        if self._value_inputs:  # shapes ends with the shape inputs' values: an exact profile
+            with self._lock:
+                self.profiles.bind(shapes[:-1])  # a dim outside a user-given range is still an error
+                settings = self.calibration.settings(BuildSettings.from_env(self.spec["config"]))
+                ranges = [(s, s, s) for s in shapes[:-1]]
+                slot = _Slot(shapes, self.plan_for(shapes, settings, ranges), settings, None, None)
+                self.slots = {**self.slots, shapes: slot}
+                return slot
         single = self.dynamic and not multi_engine()
         if single and slots:
             current = next(iter(slots.values()))
@@ -261,6 +278,8 @@ class Subgraph:
 
     def run_refs(self, inputs, outputs) -> int:
         shapes = tuple(r.shape for r in inputs) if self.dynamic else self._input_shapes
+        if self._value_inputs:  # their values are part of the engine's profile: one engine per values
+            shapes += (tuple(self._values(inputs[i]) for i in self._value_inputs),)
         if executor_mode() == "reference":
             self._run_reference(shapes, inputs, outputs)
         elif self.fallback_reason is not None:  # another thread's call fell back meanwhile
