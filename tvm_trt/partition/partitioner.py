@@ -167,7 +167,7 @@ def partition_with_decisions(mod: tvm.IRModule, params, options: CompileOptions,
     mod = offload(mod, dataclasses.replace(opts, kept=prologue) if prologue else opts, recorder)
     mod, not_offloadable = drop_shape_params(mod, offloaded_functions(mod))
     mod, unbound = value_shapes.bind_outputs(
-        mod, {n: f for n, f in offloaded_functions(mod).items() if n not in not_offloadable}
+        mod, {n: f for n, f in offloaded_functions(mod).items() if n not in not_offloadable}, prologue
     )
     not_offloadable.update(unbound)
     functions = offloaded_functions(mod)

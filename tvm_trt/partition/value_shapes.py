@@ -20,15 +20,16 @@ import tvm
 from tvm import relax, te
 from tvm import tirx as tir
 
-from ..core import ir
+from ..core import graph, ir
 from ..core.call_checks import VALUE_SHAPED
 
 PROLOGUE_REASON = "computes the output shape of {op} ({var}) in TVM: the VM allocates it before the TensorRT call"
 _VAR_PREFIX = "tvm_trt_vshape"
 
 
-def _slice_shape(data, begin, end, strides):
-    """TVM's own output shape of dynamic_strided_slice (its LegalizeOps shape function)."""
+def _slice_shape(extents, begin, end, strides):
+    """TVM's own output shape of dynamic_strided_slice (its LegalizeOps shape function), from the
+    data's extents."""
 
     def _compute(i):
         def canonical(index, extent, stride):
@@ -38,8 +39,8 @@ def _slice_shape(data, begin, end, strides):
             return tir.Min(tir.Max(index, low), high)
 
         extent = tir.const(-1, "int64")
-        for axis in range(data.ndim):
-            extent = tir.Select(i == tir.const(axis, "int64"), data.shape[axis], extent)
+        for axis in range(int(begin.shape[0])):
+            extent = tir.Select(i == tir.const(axis, "int64"), extents[axis], extent)
         b, e, s = canonical(begin[i], extent, strides[i]), canonical(end[i], extent, strides[i]), strides[i]
         return tir.Select(s < 0, tir.ceildiv(b - e, -s), tir.ceildiv(e - b, s))
 
@@ -70,7 +71,13 @@ class _Prepare(relax.expr_functor.PyExprMutator):
         if not _needs_prologue(value):
             return super().visit_var_binding_(binding)
         k, self.count = self.count, self.count + 1
-        shape_tensor = self.builder_.emit(self.builder_.call_te(_slice_shape, *value.args), f"{_VAR_PREFIX}{k}_t")
+        # the extents come from the data's type: the data itself can stay inside the subgraph
+        extents = self.builder_.emit(
+            relax.op.shape_to_tensor(relax.ShapeExpr(value.args[0].ty.shape.values)), f"{_VAR_PREFIX}{k}_x"
+        )
+        shape_tensor = self.builder_.emit(
+            self.builder_.call_te(_slice_shape, extents, *value.args[1:]), f"{_VAR_PREFIX}{k}_t"
+        )
         shape = self.builder_.emit(relax.op.tensor_to_shape(shape_tensor), f"{_VAR_PREFIX}{k}_s")
         rank = ir.ndim(value.ty)
         dims = [tir.Var(f"{_VAR_PREFIX}{k}_{a}", "int64") for a in range(rank)]
@@ -121,68 +128,120 @@ def _kept(main: relax.Function) -> Dict[str, str]:
                     for arg in args:
                         for leaf in arg.fields if isinstance(arg, relax.Tuple) else [arg]:
                             if isinstance(leaf, relax.Var) and leaf in bindings:
-                                # the sliced data itself is TensorRT's input, not shape work
-                                if not _is_data_of_root(leaf, value):
-                                    todo.append(leaf)
-                # the prologue's tensor_to_shape / match_cast follow the kernel
+                                todo.append(leaf)
+                # the prologue's tensor_to_shape follows the kernel
                 kept[str(b.var.name)[: -len("_t")] + "_s"] = reason
     return kept
-
-
-def _is_data_of_root(var, value) -> bool:
-    """The first argument of the shape kernel (the sliced tensor): only its shape is read."""
-    if isinstance(value, relax.Call) and str(value.op) == "relax.call_tir":
-        args = value.args[1]
-        return isinstance(args, relax.Tuple) and len(args.fields) and args.fields[0].same_as(var)
-    return False
 
 
 # ---- after merging ------------------------------------------------------------------------------
 
 
-def bind_outputs(mod: tvm.IRModule, offloaded: Dict[str, relax.Function]) -> Tuple[tvm.IRModule, Dict[str, str]]:
-    """Offloaded functions returning a tensor of unknown dims that main casts to the vars of a
-    prologue: an ``R.Shape`` parameter with those vars, and the result declared with them.
+def bind_outputs(
+    mod: tvm.IRModule, offloaded: Dict[str, relax.Function], kept: Dict[str, str]
+) -> Tuple[tvm.IRModule, Dict[str, str]]:
+    """Offloaded functions whose result dims are unknown because they hold value-shaped ops with
+    a prologue in main: an ``R.Shape`` parameter with the prologues' vars, each such op's result
+    cast to them inside, so the result's type (inferred again) is known to the caller.
     -> (mod, {function: reason} for those whose result dims stay unknown to the caller)."""
-    rejected: Dict[str, str] = {}
-    todo = {n: f for n, f in offloaded.items() if any(ir.dims(t) is None for t in ir.tensor_types(f.body.body))}
+    todo = {n: f for n, f in offloaded.items() if _unknown_dims(f.body.body)}
     if not todo:
-        return mod, rejected
+        return mod, {}
     main = mod["main"]
-    bound = {b.var: b.value for blk in main.body.blocks for b in blk.bindings}
-    targets: Dict[str, List] = {}  # offloaded function -> the types main casts its calls' results to
+    prologues = _prologues(main)
+    calls = {}
     for blk in main.body.blocks:
         for b in blk.bindings:
-            value = b.value
-            if isinstance(b, relax.MatchCast):
-                call = bound.get(value) if isinstance(value, relax.Var) else value
-                if isinstance(call, relax.Call) and isinstance(call.op, relax.GlobalVar) and call.op.name_hint in todo:
-                    targets.setdefault(call.op.name_hint, []).append(b.ty)
-            elif isinstance(value, relax.Call) and isinstance(value.op, relax.GlobalVar) and value.op.name_hint in todo:
-                if not any(isinstance(c, relax.MatchCast) and c.value.same_as(b.var) for c in blk.bindings):
-                    targets.setdefault(value.op.name_hint, []).append(None)
-    new_gvs = {}
+            v = b.value
+            if isinstance(v, relax.Call) and isinstance(v.op, relax.GlobalVar) and v.op.name_hint in todo:
+                calls[v.op.name_hint] = v
+    rejected, new_gvs = {}, {}
     for name, func in todo.items():
-        found = targets.get(name, [None])
-        target = found[0] if len({str(t) for t in found}) == 1 else None
-        if not isinstance(target, relax.TensorType) or not isinstance(func.body.body.ty, relax.TensorType):
+        new = _retyped(func, calls[name].args, prologues) if name in calls else None
+        if new is None or _unknown_dims(new.body.body):
             rejected[name] = (
                 "its output shape depends on input values and the caller does not know it before the call "
                 "(TensorRT needs a destination of known shape)"
             )
             continue
-        dims = list(target.shape.values)
-        shape_param = relax.Var("output_shape", relax.ShapeType(dims))
-        new = relax.Function(
-            list(func.params) + [shape_param], func.body, relax.TensorType(dims, target.dtype), func.is_pure, func.attrs
-        )
         del mod[name]
         builder = relax.BlockBuilder(mod)
-        new_gvs[name] = (builder.add_func(new, name), dims)
+        new_gvs[name] = (builder.add_func(new, name), list(new.params[-1].ty.values))
         mod = builder.get()
     if new_gvs:
-        mod["main"] = _AddShapeArg(mod, new_gvs).visit_expr(mod["main"])
+        mod["main"] = _prologues_first(_AddShapeArg(mod, new_gvs).visit_expr(mod["main"]), kept)
     return mod, rejected
+
+
+def _prologues_first(main: relax.Function, kept: Dict[str, str]) -> relax.Function:
+    """The prologues (and what they read, all kept in TVM: none reads an offloaded result) moved
+    to the front of their blocks: merging may have put a subgraph's call before the match_cast
+    that binds the dims it is now passed."""
+
+    def first(b) -> bool:
+        name = str(b.var.name)
+        return name in kept or name.startswith(_VAR_PREFIX)
+
+    blocks = []
+    for blk in main.body.blocks:
+        bindings = [b for b in blk.bindings if first(b)] + [b for b in blk.bindings if not first(b)]
+        blocks.append(type(blk)(bindings, blk.span))
+    body = relax.SeqExpr(blocks, main.body.body)
+    return relax.Function(main.params, body, main.ret_ty, main.is_pure, main.attrs, main.span)
+
+
+def _unknown_dims(expr) -> bool:
+    return any(ir.dims(t) is None for t in ir.tensor_types(expr))
+
+
+def _prologues(main: relax.Function) -> List[Tuple[List[relax.Expr], List]]:
+    """(value inputs in main, output dims bound by the prologue) of each prologue of main."""
+    bound = {b.var: b for blk in main.body.blocks for b in blk.bindings}
+    found = []
+    for b in bound.values():
+        if not isinstance(b, relax.MatchCast) or not str(b.var.name).startswith(_VAR_PREFIX):
+            continue
+        to_shape = bound.get(b.value)
+        kernel = bound.get(to_shape.value.args[0]) if to_shape is not None else None
+        if kernel is not None and isinstance(kernel.value, relax.Call) and len(kernel.value.args) > 1:
+            found.append((list(kernel.value.args[1].fields[1:]), list(b.ty.values)))
+    return found
+
+
+def _retyped(func: relax.Function, args, prologues) -> relax.Function:
+    """``func`` re-emitted with a trailing ``R.Shape`` param of the prologues' vars whose value
+    inputs it takes, each value-shaped op's result cast to its prologue's vars."""
+    mine = [(vals, dims) for vals, dims in prologues if all(any(v.same_as(a) for a in args) for v in vals)]
+    if not mine:
+        return None
+    params = [relax.Var(str(p.name), p.ty) for p in func.params]
+    main_arg = {p: a for p, a in zip(params, args)}
+    shape_param = relax.Var("output_dims", relax.ShapeType([d for _, ds in mine for d in ds]))
+    dims = {}
+    for ty in [t for p in params for t in ir.tensor_types(p)]:
+        for d in getattr(ty.shape, "values", None) or []:
+            if isinstance(d, tir.Var):
+                dims.setdefault(str(d), d)
+
+    class _Cast(graph.Emitter):
+        def call(self, c, call_args):
+            out = super().call(c, call_args)
+            if c.op.name in VALUE_SHAPED and ir.dims(out.ty) is None:
+                values = [main_arg.get(a) for a in call_args[1:]]
+                for vals, ds in mine:
+                    if all(v is not None and v.same_as(w) for v, w in zip(values, vals)):
+                        return self.builder.match_cast(out, relax.TensorType(ds, out.ty.dtype))
+            return out
+
+    builder = relax.BlockBuilder()
+    with builder.function("f", params + [shape_param], pure=True):
+        with builder.dataflow():
+            out = builder.emit_output(graph.walk(func, params, _Cast(builder, dims)))
+        builder.emit_func_output(out)
+    new = builder.get()["f"]
+    for key, value in func.attrs.items():
+        new = new.with_attr(key, value)
+    return new
 
 
 @relax.expr_functor.mutator
