@@ -149,3 +149,29 @@ def test_onnx_slice_with_input_bounds(starts, ends, axes, steps):
     got = run_offloaded(pmod, list(feeds.values()))[0]
     assert got.shape == want.shape
     np.testing.assert_array_equal(got, want)
+
+
+def test_tvm_twin_runs_it_where_tensorrt_cannot(monkeypatch):
+    """Without a TensorRT GPU (the default executor, on the CPU) the subgraph falls back to TVM's
+    twin, which takes the same shape argument: same numbers as plain TVM, for several bounds."""
+    from tvm_trt.runtime import fallback, reset
+
+    monkeypatch.delenv("TVM_TENSORRT_EXECUTOR", raising=False)
+    monkeypatch.delenv("TVM_TENSORRT_FALLBACK", raising=False)
+    reset()
+    shape = (4, 6)
+    mod = make_module(
+        lambda x, b, e, s: [
+            R.nn.relu(x),
+            R.multiply(R.dynamic_strided_slice(R.nn.relu(x), b, e, s), relax.const(3.0, "float32")),
+        ],
+        _slice_inputs(shape),
+    )
+    ex = tvm_trt.build(assert_offloaded(mod), "llvm")
+    with pytest.warns(fallback.TensorRTFallbackWarning):
+        for bounds in (([0, 0], [4, 6], [1, 1]), ([3, 5], [-5, 0], [-2, -2])):
+            args = _args(shape, *bounds)
+            np.testing.assert_array_equal(run_vm(ex, args)[0], run_llvm(mod, args)[0])
+    stats = tvm_trt.runtime_stats()
+    assert stats["executions"] == 0 and stats["fallback_executions"] == 2
+    reset()
