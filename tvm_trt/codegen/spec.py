@@ -19,6 +19,7 @@ from tvm import relax
 
 from ..core import graph, ir
 from ..core.call_checks import VALUE_SHAPED
+from ..partition.value_dims import value_vars as value_dims_of
 from ..core.spec_format import FORMAT, content_hash, pack, unpack, weight_views, weights_id  # noqa: F401  (re-exported)
 from . import weights_writer
 
@@ -140,4 +141,8 @@ def from_function(func: relax.Function, symbol: str, config: Dict[str, Any]) -> 
         "config": config,
     }
     _mark_value_inputs(spec)
+    for var, (param, element) in value_dims_of(func).items():  # dims TensorRT reads from input values
+        inp = next(i for i in spec["inputs"] if i["name"] == param)
+        inp["values"] = True
+        inp.setdefault("value_dims", [None] * inp["shape"][0])[element] = var
     return spec, builder.weights

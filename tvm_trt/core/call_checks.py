@@ -57,6 +57,12 @@ def tensor_arguments(call, opts) -> Optional[str]:
                 isinstance(value, relax.Var)
                 and not ir.is_tensor(value)
                 and not (isinstance(value.ty, tvm.ir.PrimType) and str(value.name) in dims)
+                # a shape whose dims are vars bound by a match_cast: partitioning resolves them
+                and not (
+                    isinstance(value.ty, relax.ShapeType)
+                    and value.ty.values is not None
+                    and any(not isinstance(v, tvm.ir.prim.expr.IntImm) for v in value.ty.values)
+                )
             ):
                 return (
                     f"{call.op.name} takes a run-time {type(value.ty).__name__} ({value.name}): "
