@@ -175,3 +175,70 @@ def test_tvm_twin_runs_it_where_tensorrt_cannot(monkeypatch):
     stats = tvm_trt.runtime_stats()
     assert stats["executions"] == 0 and stats["fallback_executions"] == 2
     reset()
+
+
+# ---- dims bound from an int64 tensor's values (partition.value_dims) ------------------------------
+
+
+def _onnx_run(model, feeds):
+    from tvm.relax.frontend.onnx import from_onnx
+
+    want = ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"]).run(None, feeds)[0]
+    pmod = assert_offloaded(from_onnx(model))
+    (func,) = tvm_trt.partition.offloaded_functions(pmod).values()
+    assert any(isinstance(p.ty, relax.ShapeType) for p in func.params)  # the caller passes the dims
+    got = run_offloaded(pmod, list(feeds.values()))[0]
+    assert got.shape == want.shape and got.dtype == want.dtype
+    np.testing.assert_array_equal(got, want)
+
+
+@pytest.mark.parametrize(
+    "data_shape,new_shape",
+    [
+        pytest.param((3, 1), [2, 3, 6], id="rank-grows"),
+        pytest.param((1, 4), [5, 4], id="same-rank"),
+        pytest.param((2, 1, 1), [2, 3, 1], id="partial"),
+    ],
+)
+def test_onnx_expand_with_shape_input(data_shape, new_shape):
+    from onnx import TensorProto, helper
+
+    graph = helper.make_graph(
+        [helper.make_node("Expand", ["x", "shape"], ["y"])],
+        "expand",
+        [
+            helper.make_tensor_value_info("x", TensorProto.FLOAT, list(data_shape)),
+            helper.make_tensor_value_info("shape", TensorProto.INT64, [len(new_shape)]),
+        ],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)],
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
+    x = np.random.default_rng(4).standard_normal(data_shape).astype("float32")
+    _onnx_run(model, {"x": x, "shape": np.array(new_shape, "int64")})
+
+
+@pytest.mark.parametrize(
+    "shape,value",
+    [
+        pytest.param([2, 3, 4], 1.5, id="float"),
+        pytest.param([5], -2.0, id="rank-1"),
+        pytest.param([3, 1], 0.0, id="zeros"),
+    ],
+)
+def test_onnx_constant_of_shape_input(shape, value):
+    from onnx import TensorProto, helper, numpy_helper
+
+    node = helper.make_node(
+        "ConstantOfShape", ["shape"], ["c"], value=numpy_helper.from_array(np.array([value], "float32"))
+    )
+    graph = helper.make_graph(
+        [node, helper.make_node("Add", ["c", "b"], ["y"])],
+        "constant_of_shape",
+        [
+            helper.make_tensor_value_info("shape", TensorProto.INT64, [len(shape)]),
+            helper.make_tensor_value_info("b", TensorProto.FLOAT, [1]),
+        ],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)],
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
+    _onnx_run(model, {"shape": np.array(shape, "int64"), "b": np.array([0.25], "float32")})

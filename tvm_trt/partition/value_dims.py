@@ -43,9 +43,15 @@ class _Bind(relax.expr_functor.PyExprMutator):
         super().__init__(mod)
         self.count = 0
         self.cast = cast  # shape vars main already match_casts: TVM's importer bound their dims
+        self.shapes = {}
 
     def visit_var_binding_(self, binding):
-        value = self.visit_expr(binding.value)
+        given = binding.value
+        if isinstance(given, relax.Call) and any(isinstance(x, relax.Var) and x in self.shapes for x in given.args):
+            # uses see the dims themselves: a tensor typed by a shape *var* trips TVM's passes
+            args = [self.shapes.get(x, x) if isinstance(x, relax.Var) else x for x in given.args]
+            given = relax.Call(given.op, args, given.attrs, given.ty_args)
+        value = self.visit_expr(given)
         ty = binding.var.ty
         if (
             _to_shape_arg(value) is None
@@ -54,11 +60,17 @@ class _Bind(relax.expr_functor.PyExprMutator):
             or ty.values is not None
             or ty.ndim < 0
         ):
-            return super().visit_var_binding_(binding)
+            if given.same_as(binding.value):
+                return super().visit_var_binding_(binding)
+            self.set_var_remap(binding.var, self.builder_.emit(value, str(binding.var.name)))
+            return None
         shape = self.builder_.emit(value, str(binding.var.name))
+        self.set_var_remap(binding.var, shape)
         k, self.count = self.count, self.count + 1
         dims = [tir.Var(f"{_PREFIX}{k}_{i}", "int64") for i in range(ty.ndim)]
-        self.set_var_remap(binding.var, self.builder_.match_cast(shape, relax.ShapeType(dims), f"{_PREFIX}{k}"))
+        self.builder_.match_cast(shape, relax.ShapeType(dims), f"{_PREFIX}{k}")
+        self.shapes[binding.var] = relax.ShapeExpr(dims)
+        return None
 
 
 def bind_shapes(mod: tvm.IRModule) -> tvm.IRModule:
