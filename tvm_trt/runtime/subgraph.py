@@ -178,6 +178,12 @@ class Subgraph:
                 cache.path_for(directory, key) if directory else "no TVM_TENSORRT_CACHE_DIR",
             )
 
+    def _with_values(self, shapes: Shapes, inputs) -> Shapes:
+        """Shape inputs' values are part of the engine's profile: the slot key ends with them."""
+        if not self._value_inputs:
+            return shapes
+        return shapes + (tuple(self._values(inputs[i]) for i in self._value_inputs),)
+
     def _values(self, ref) -> Tuple[int, ...]:
         if not ref.on_host:
             raise NotImplementedError(
@@ -278,16 +284,14 @@ class Subgraph:
 
     def run_refs(self, inputs, outputs) -> int:
         shapes = tuple(r.shape for r in inputs) if self.dynamic else self._input_shapes
-        if self._value_inputs:  # their values are part of the engine's profile: one engine per values
-            shapes += (tuple(self._values(inputs[i]) for i in self._value_inputs),)
         if executor_mode() == "reference":
-            self._run_reference(shapes, inputs, outputs)
+            self._run_reference(self._with_values(shapes, inputs), inputs, outputs)
         elif self.fallback_reason is not None:  # another thread's call fell back meanwhile
             count_call()
             return fallback.decline(self)
         else:
-            try:
-                self._run_tensorrt(shapes, inputs, outputs)
+            try:  # (shape-input values on the device: not read yet, TVM's twin runs the call)
+                self._run_tensorrt(self._with_values(shapes, inputs), inputs, outputs)
             except Exception as err:  # noqa: BLE001  (TensorRT's reason travels in the warning)
                 count_call()
                 return fallback.take(self, err)
