@@ -242,3 +242,39 @@ def test_onnx_constant_of_shape_input(shape, value):
     )
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
     _onnx_run(model, {"shape": np.array(shape, "int64"), "b": np.array([0.25], "float32")})
+
+
+def test_expand_twin_runs_it_where_tensorrt_cannot(monkeypatch):
+    """The subgraph keeps its shape argument as dims TVM's own lowering takes: the fallback twin
+    compiles (no warning that it cannot) and runs it when TensorRT cannot."""
+    import warnings
+
+    from onnx import TensorProto, helper
+    from tvm.relax.frontend.onnx import from_onnx
+
+    from tvm_trt.runtime import fallback, reset
+
+    monkeypatch.delenv("TVM_TENSORRT_EXECUTOR", raising=False)
+    monkeypatch.delenv("TVM_TENSORRT_FALLBACK", raising=False)
+    reset()
+    graph = helper.make_graph(
+        [helper.make_node("Expand", ["x", "shape"], ["y"])],
+        "expand",
+        [
+            helper.make_tensor_value_info("x", TensorProto.FLOAT, [3, 1]),
+            helper.make_tensor_value_info("shape", TensorProto.INT64, [2]),
+        ],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)],
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
+    pmod = assert_offloaded(from_onnx(model))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)  # "TVM cannot compile the fallback" would raise
+        ex = tvm_trt.build(pmod, "llvm")
+    x = np.arange(3, dtype="float32").reshape(3, 1)
+    with pytest.warns(fallback.TensorRTFallbackWarning):
+        for cols in (4, 2):
+            got = run_vm(ex, [x, np.array([3, cols], "int64")])[0]
+            np.testing.assert_array_equal(got, np.broadcast_to(x, (3, cols)))
+    assert tvm_trt.runtime_stats()["fallback_executions"] == 2
+    reset()

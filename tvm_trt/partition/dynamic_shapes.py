@@ -97,6 +97,9 @@ def _flatten(func: relax.Function, shapes: Dict[relax.Var, relax.ShapeExpr]) -> 
     params = [relax.Var(str(p.name), p.ty) for p in func.params if p not in shapes]
     args = iter(params)
     values = [shapes[p] if p in shapes else next(args) for p in func.params]
+    # shape params kept (dims bound from tensor values) are used as their dims: TVM's own lowering
+    # (the fallback twin) takes a ShapeExpr target, not a shape variable
+    values = [relax.ShapeExpr(_shape_values(v)) if _shape_values(v) is not None else v for v in values]
     dims = {}
     for ty in [t for p in params for t in ir.tensor_types(p)]:
         for d in getattr(ty.shape, "values", None) or []:
