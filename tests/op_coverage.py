@@ -36,7 +36,6 @@ NO_CONVERTER: Dict[str, str] = {
     "relax.call_tir": "TVM lowered the op to a TIR PrimFunc: no Relax op is left to convert",
     "relax.nonzero": _DATA_SHAPE,
     "relax.unique": _DATA_SHAPE,
-    "relax.dynamic_strided_slice": _DATA_SHAPE + " (begin/end/strides are run-time tensors)",
     "relax.shape_of": _NOT_TENSOR,
     "relax.shape_to_tensor": "turns a TVM shape value into a tensor: it stays with the shape arithmetic in TVM",
     "relax.tensor_to_shape": "turns a tensor into a TVM shape value for TVM's shape arithmetic (match_cast)",

@@ -18,6 +18,8 @@ import tvm
 from tvm import relax
 
 from ..core import graph, ir
+from ..core.call_checks import VALUE_SHAPED
+from ..partition.value_dims import value_vars as value_dims_of
 from ..core.spec_format import FORMAT, content_hash, pack, unpack, weight_views, weights_id  # noqa: F401  (re-exported)
 from . import weights_writer
 
@@ -97,6 +99,16 @@ def _param_refs(func: relax.Function) -> Tuple[List[Dict[str, Any]], List[int]]:
     return refs, tensors
 
 
+def _mark_value_inputs(spec: Dict[str, Any]) -> None:
+    """Inputs read as values that shape a result (a dynamic slice's bounds) are TensorRT shape
+    inputs, whose values its optimization profile fixes: marked ``"values": true``."""
+    for node in spec["nodes"]:
+        if node["op"] in VALUE_SHAPED:
+            for ref in node["args"][1:]:
+                if isinstance(ref, dict) and "input" in ref:
+                    spec["inputs"][ref["input"]]["values"] = True
+
+
 def from_function(func: relax.Function, symbol: str, config: Dict[str, Any]) -> Tuple[Dict, List[np.ndarray]]:
     """-> (spec, weights as NumPy views of the function's constants)."""
     builder = _SpecBuilder()
@@ -108,6 +120,8 @@ def from_function(func: relax.Function, symbol: str, config: Dict[str, Any]) -> 
         if node["tuple_out"]:  # the function returns a tuple-valued op (e.g. split) as it is
             results = [{"node": results[0]["node"], "item": k} for k in range(len(node["out"]))]
     ret_types = ir.tensor_types(func.body.body)
+    if any(ir.dims(t) is None for t in ret_types):  # dims the caller computed (partition.value_shapes)
+        ret_types = ir.tensors_of(func.ret_ty)
     digest = func.attrs.get(weights_writer.DIGEST_ATTR) if func.attrs is not None else None
     offsets, size = weights_writer.layout(builder.weights)
     spec = {
@@ -126,4 +140,9 @@ def from_function(func: relax.Function, symbol: str, config: Dict[str, Any]) -> 
         "weights_digest": str(digest) if digest is not None else weights_writer.digest(builder.weights),
         "config": config,
     }
+    _mark_value_inputs(spec)
+    for var, (param, element) in value_dims_of(func).items():  # dims TensorRT reads from input values
+        inp = next(i for i in spec["inputs"] if i["name"] == param)
+        inp["values"] = True
+        inp.setdefault("value_dims", [None] * inp["shape"][0])[element] = var
     return spec, builder.weights

@@ -22,7 +22,18 @@ def tensor_types(call: relax.Call) -> List:
     return [t for a in call.args for t in ir.tensor_types(a)] + ir.tensor_types(call)
 
 
+# Ops whose output dims follow from input *values*: partition.value_shapes computes them in TVM
+# before the call (the destination's shape), TensorRT computes them from its shape inputs.
+VALUE_SHAPED = ("relax.dynamic_strided_slice",)
+
+
+def _value_shaped_output(ty, call) -> bool:
+    return call.op.name in VALUE_SHAPED and any(ty.same_as(t) for t in ir.tensor_types(call))
+
+
 def output_shapes_from_inputs(call, opts) -> Optional[str]:
+    if call.op.name in VALUE_SHAPED:
+        return None
     if any(ir.dims(ty) is None and ir.ndim(ty) >= 0 for ty in ir.tensor_types(call)):
         return (
             f"{call.op.name}: output shape depends on the data (TensorRT needs output shapes computable "
@@ -46,6 +57,12 @@ def tensor_arguments(call, opts) -> Optional[str]:
                 isinstance(value, relax.Var)
                 and not ir.is_tensor(value)
                 and not (isinstance(value.ty, tvm.ir.PrimType) and str(value.name) in dims)
+                # a shape whose dims are vars bound by a match_cast: partitioning resolves them
+                and not (
+                    isinstance(value.ty, relax.ShapeType)
+                    and value.ty.values is not None
+                    and any(not isinstance(v, tvm.ir.prim.expr.IntImm) for v in value.ty.values)
+                )
             ):
                 return (
                     f"{call.op.name} takes a run-time {type(value.ty).__name__} ({value.name}): "
@@ -85,6 +102,8 @@ def dtype_in(dtypes: Iterable[str]) -> TensorCheck:
 def known_dims(ty, call, opts) -> Optional[str]:
     """Known rank, dims TensorRT can express, and with use_implicit_batch a static non-batch shape."""
     shape = ir.dims(ty)
+    if shape is None and ir.ndim(ty) >= 0 and _value_shaped_output(ty, call):
+        return None
     if shape is None:
         return "tensor of unknown rank" if ir.ndim(ty) < 0 else "tensor of unknown shape"
     for axis, d in enumerate(shape):

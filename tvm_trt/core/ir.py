@@ -38,6 +38,8 @@ def is_tensor(expr) -> bool:
 def dims(ty) -> Optional[List[Dim]]:
     """Shape of a TensorType as ints, with symbolic dims by name; None when the rank is unknown."""
     shape = getattr(ty, "shape", None)
+    if isinstance(shape, relax.Var) and isinstance(shape.ty, relax.ShapeType) and shape.ty.values is not None:
+        return [prim_to_py(v) for v in shape.ty.values]  # typed by a shape var whose dims are known
     if not isinstance(shape, relax.ShapeExpr):
         return None
     return [prim_to_py(v) for v in shape.values]

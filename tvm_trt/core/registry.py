@@ -54,6 +54,9 @@ class PartitionOptions:
     # var -> bound value in the function being partitioned (TVM's var2val), when known: lets a
     # predicate see which op made an operand (e.g. sum over the axis a stack created)
     producers: Optional[Any] = dataclasses.field(default=None, compare=False, hash=False, repr=False)
+    # {name of a binding of main: why it stays in TVM}: shape work the VM needs before a TensorRT
+    # call (partition.value_shapes)
+    kept: Optional[Any] = dataclasses.field(default=None, compare=False, hash=False, repr=False)
 
 
 @dataclasses.dataclass(frozen=True)

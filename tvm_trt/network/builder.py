@@ -146,6 +146,10 @@ class ConvertContext:
             if name not in self.symbols:
                 raise ValueError(f"symbolic dim {name} is not a dim of any input of the subgraph")
             tensor, axis = self.symbols[name]
+            if isinstance(axis, tuple):  # element k of a shape input's values
+                element = self.network.add_slice(tensor, (axis[1],), (1,), (1,)).get_output(0)
+                self._dim_tensors[key] = self.cast(element, str(self.shape_dtype()))
+                return self._dim_tensors[key]
             shape = self.network.add_shape(tensor).get_output(0)
             self._dim_tensors[key] = self.network.add_slice(shape, (axis,), (1,), (1,)).get_output(0)
         return self._dim_tensors[key]
@@ -273,6 +277,9 @@ def build_network(spec: Dict, weights: Sequence[np.ndarray], builder, input_shap
         for axis, dim in enumerate(inp["shape"]):  # where each symbolic var can be read at run time
             if dim_expr.is_var(dim):
                 ctx.symbols.setdefault(dim, (tensor, axis))
+        for k, var in enumerate(inp.get("value_dims") or []):  # vars bound from the input's values
+            if var is not None:
+                ctx.symbols.setdefault(var, (tensor, ("value", k)))
 
     def resolve(ref):
         if "input" in ref:

@@ -223,3 +223,61 @@ def flip(ctx, node):
     start, stride = [0] * len(shape), [1] * len(shape)
     start[axis], stride[axis] = shape[axis] - 1, -1
     return slice_nd(ctx, node.args[0], start, shape, stride)
+
+
+# ---- dynamic_strided_slice(x, begin, end, strides): bounds as int64 tensors ----------------------
+# Its output dims follow from the bounds' values: partition.value_shapes has TVM compute them
+# before the call; here TensorRT computes the same from its shape inputs (the bound tensors).
+
+
+def _dynamic_slice_check(call, opts):
+    rank = len(ir.dims(call.args[0].ty) or [])
+    for name, arg in zip(("begin", "end", "strides"), call.args[1:]):
+        if not ir.is_tensor(arg) or ir.dims(arg.ty) != [rank]:
+            return f"dynamic_strided_slice {name} must be a 1-D tensor of the data's rank ({rank})"
+    if rank == 0:
+        return "dynamic_strided_slice of a scalar"
+    return batch_axis_rule(range(rank), opts, "dynamic_strided_slice")
+
+
+@register_op(
+    "relax.dynamic_strided_slice", check=_dynamic_slice_check, min_version=(10, 0, 0), arities=(4,), dtypes=ANY_TYPE
+)
+def dynamic_strided_slice(ctx, node):
+    """TVM's semantics (its shape function): an index < 0 counts from the end, then clamps to
+    [0, extent] (to [-1, extent - 1] for a negative stride); size = ceildiv(end - begin, stride)."""
+    trt = ctx.trt
+    x = ctx.tensor(node.args[0])
+    rank = len(x.shape)
+    op = trt.ElementWiseOperation
+    itype = ctx.shape_dtype()
+
+    def ew(a, b, kind):
+        return ctx.network.add_elementwise(a, b, getattr(op, kind)).get_output(0)
+
+    def select(cond, a, b):
+        return ctx.network.add_select(cond, a, b).get_output(0)
+
+    def const(v):
+        return ctx.constant(np.full((rank,), v, itype))
+
+    begin, end, stride = (ctx.cast(ctx.tensor(a), str(itype)) for a in node.args[1:4])
+    extent = ctx.cast(ctx.network.add_shape(x).get_output(0), str(itype))
+    zero, one = const(0), const(1)
+    negative = ew(stride, zero, "LESS")
+    low = select(negative, const(-1), zero)
+    high = select(negative, ew(extent, one, "SUB"), extent)
+
+    def canonical(index):
+        index = select(ew(index, zero, "LESS"), ew(index, extent, "SUM"), index)
+        return ew(ew(index, low, "MAX"), high, "MIN")
+
+    def ceildiv(a, b):  # b > 0
+        return ew(ew(ew(a, b, "SUM"), one, "SUB"), b, "FLOOR_DIV")
+
+    b, e = canonical(begin), canonical(end)
+    size = select(negative, ceildiv(ew(b, e, "SUB"), ew(zero, stride, "SUB")), ceildiv(ew(e, b, "SUB"), stride))
+    layer = ctx.network.add_slice(x, (0,) * rank, (1,) * rank, (1,) * rank)
+    for i, value in ((1, b), (2, size), (3, stride)):
+        layer.set_input(i, value)
+    return layer.get_output(0)

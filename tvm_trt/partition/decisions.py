@@ -33,8 +33,9 @@ class PartitionRecord:
     ops_total: int  # op calls of main after simplification, before partitioning
     decisions: List[Decision]  # offloaded calls by subgraph, then main's TVM calls in order
     subgraph_calls: Dict[str, int]  # how often main calls each tensorrt_N (TVM shares equal ones)
-    # casts partitioning added to main at the boundary of subgraphs computed in float32
-    # (truncate_double): TVM runs them, they are not ops of the model, so neither offloaded nor rejected
+    # work TVM does at a subgraph's boundary, neither offloaded nor rejected: casts partitioning added
+    # around subgraphs computed in float32 (truncate_double), and the shape computations a subgraph's
+    # destination is allocated with (value_shapes / value_dims), which the VM needs before the call
     boundary: List[Decision] = dataclasses.field(default_factory=list)
     # the module whose main the decisions describe: the partitioned one, or where nothing was
     # offloaded the simplified one (partitioning then returns the module as given)
@@ -69,7 +70,7 @@ class Recorder:
         self._by_call: Dict[Any, Optional[str]] = {}
         self._by_var: Dict[Any, Optional[str]] = {}
         self._put_back: Dict[Any, str] = {}  # vars re-emitted into main when a subgraph went back
-        self._boundary: Dict[Any, str] = {}  # vars of the casts truncate_double added to main
+        self._boundary: Dict[Any, str] = {}  # vars of boundary work in main (casts, output-shape prologues)
         self.result: Optional[PartitionRecord] = None  # set by finish()
 
     def begin(self, mod: tvm.IRModule, opts: registry.PartitionOptions) -> None:
@@ -81,9 +82,11 @@ class Recorder:
     def check(self, ctx) -> bool:
         """The pattern check of ``FuseOpsByPattern``: may TensorRT take the matched call?"""
         call = ctx.annotated_expr["root"]
-        if call not in self._by_call:
-            self._by_call[call] = registry.reason(call, self.opts)
         var = ctx.value_to_bound_var.get(call)
+        if call not in self._by_call:
+            kept = self.opts.kept or {}
+            name = str(var.name) if var is not None else None
+            self._by_call[call] = kept[name] if name in kept else registry.reason(call, self.opts)
         if var is not None:
             self._by_var[var] = self._by_call[call]
         return self._by_call[call] is None
@@ -95,7 +98,8 @@ class Recorder:
             self._put_back[str(var.name)] = reason
 
     def boundary(self, casts: Dict[Any, str]) -> None:
-        """``casts``: {var of a cast added to main around a subgraph computed in float32: what it casts}."""
+        """``casts``: {var of a boundary binding of main (a cast around a subgraph computed in float32,
+        a subgraph's output-shape computation): what it is}."""
         self._boundary.update(casts)
 
     def finish(self, mod: tvm.IRModule, offloaded: Dict[str, relax.Function], unmatched: str = NOT_MATCHED) -> None:

@@ -10,11 +10,13 @@ import tvm
 from tvm import relax
 
 from ..core import graph, ir, dim_expr
+from . import value_dims
 
 
 def defined_vars(func: relax.Function) -> Set[str]:
-    """Symbolic vars readable at run time: plain dims of the function's tensor parameters."""
-    names = set()
+    """Symbolic vars readable at run time: plain dims of the function's tensor parameters, and
+    elements of the int64 tensors whose values bind them (partition.value_dims)."""
+    names = set(value_dims.value_vars(func))
     for p in func.params:
         for ty in ir.tensor_types(p):
             names.update(d for d in ir.dims(ty) or [] if dim_expr.is_var(d))
@@ -61,6 +63,8 @@ def _inline_shape_params(func: relax.Function) -> Tuple[relax.Function, List[int
         values = _shape_values(param)
         if values is None:
             return func, [], f"parameter {param.name} of type {param.ty} (TensorRT takes tensors)"
+        if any(str(v) in value_dims.value_vars(func) for v in values):
+            continue  # dims bound from tensor values: the param keeps them in the caller's type
         missing = set()
         for v in values:
             missing |= dim_expr.vars_of(ir.prim_to_py(v)) - defined
@@ -93,9 +97,16 @@ def _flatten(func: relax.Function, shapes: Dict[relax.Var, relax.ShapeExpr]) -> 
     params = [relax.Var(str(p.name), p.ty) for p in func.params if p not in shapes]
     args = iter(params)
     values = [shapes[p] if p in shapes else next(args) for p in func.params]
+    # shape params kept (dims bound from tensor values) are used as their dims: TVM's own lowering
+    # (the fallback twin) takes a ShapeExpr target, not a shape variable
+    values = [relax.ShapeExpr(_shape_values(v)) if _shape_values(v) is not None else v for v in values]
     dims = {}
     for ty in [t for p in params for t in ir.tensor_types(p)]:
         for d in getattr(ty.shape, "values", None) or []:
+            if not isinstance(d, tvm.ir.prim.expr.IntImm) and dim_expr.is_var(ir.prim_to_py(d)):
+                dims.setdefault(str(d), d)
+    for p in params:  # shape params kept for dims bound from tensor values
+        for d in _shape_values(p) or []:
             if not isinstance(d, tvm.ir.prim.expr.IntImm) and dim_expr.is_var(ir.prim_to_py(d)):
                 dims.setdefault(str(d), d)
     with builder.function("f", params, pure=True):

@@ -16,6 +16,7 @@ from ..core.option_checks import check_ranges
 from ..core.options import DEFAULTS, CompileOptions
 from ..core.registry import PartitionOptions
 from .dynamic_shapes import (
+    defined_vars,
     drop_shape_params,
     function_dim_vars,
     hide_symbolic_calls,
@@ -23,7 +24,7 @@ from .dynamic_shapes import (
     upper_bounds,
 )
 from .options import CONFIG_ATTR, NO_MAC_REASON, check_options, check_params
-from . import decisions, truncate_double
+from . import decisions, truncate_double, value_dims, value_shapes
 from .checks import op_patterns
 from .simplify import simplify
 from .subgraphs import inline_functions, short_label, is_mac_subgraph, offloaded_functions, rename_offloaded
@@ -50,6 +51,15 @@ def _profile_config(config: Dict[str, Any], mod: tvm.IRModule, dynamic_shapes) -
     bounds = upper_bounds(main) if main is not None else {}
     if bounds:
         config["tir_var_upper_bound"] = bounds
+
+
+def _value_dims_needed(func: relax.Function):
+    """Symbolic vars of ``func`` (its types, its shape params) that no tensor input's dims carry."""
+    names = set(function_dim_vars(func))
+    for p in func.params:
+        if isinstance(p.ty, relax.ShapeType) and p.ty.values is not None:
+            names |= {str(v) for v in p.ty.values if not isinstance(v, tvm.ir.prim.expr.IntImm)}
+    return names - defined_vars(func)
 
 
 def _with_producers(mod: tvm.IRModule, opts: PartitionOptions) -> PartitionOptions:
@@ -163,8 +173,17 @@ def partition_with_decisions(mod: tvm.IRModule, params, options: CompileOptions,
         recorder.finish(mod, {gv.name_hint: mod[gv] for gv in parsed})
         return mod, config, recorder.result
     given, recorder = mod, decisions.Recorder()
-    mod = offload(simplify(mod), opts, recorder)
+    mod, prologue = value_shapes.prepare(simplify(value_dims.bind_shapes(mod)))  # shapes from values: TVM first
+    mod = offload(mod, dataclasses.replace(opts, kept=prologue) if prologue else opts, recorder)
+    mod, to_shapes = value_dims.add_value_params(mod, offloaded_functions(mod), _value_dims_needed)
     mod, not_offloadable = drop_shape_params(mod, offloaded_functions(mod))
+    mod, unbound = value_shapes.bind_outputs(
+        mod, {n: f for n, f in offloaded_functions(mod).items() if n not in not_offloadable}, prologue
+    )
+    not_offloadable.update(unbound)
+    mod = value_dims.declare_results(
+        mod, {n: f for n, f in offloaded_functions(mod).items() if n not in not_offloadable}
+    )
     functions = offloaded_functions(mod)
     for name, reason in not_offloadable.items():  # TVM's fused names run to ~1,000 characters: say what it holds
         log.warning("tvm_trt: %s stays in TVM: %s", short_label(functions[name]), reason)
@@ -207,5 +226,7 @@ def partition_with_decisions(mod: tvm.IRModule, params, options: CompileOptions,
     config_json = json.dumps(config, sort_keys=True)
     for name, func in offloaded_functions(mod).items():
         mod[name] = func.with_attr(CONFIG_ATTR, config_json)
+    if prologue or to_shapes:  # shape work TVM does for the subgraphs' destinations
+        recorder.boundary(value_shapes.prologue_vars(mod["main"], {**prologue, **to_shapes}))
     recorder.finish(mod, offloaded_functions(mod))
     return mod, config, recorder.result

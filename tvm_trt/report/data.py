@@ -221,7 +221,7 @@ def partition_with_report(mod: tvm.IRModule, params: Optional[Dict[str, Any]] = 
         per_op[decision.op]["rejected"] += 1
         rejected.append(RejectedOp(decision.op, decision.var, decision.reason))
         reasons[decision.binding] = decision.reason
-    for decision in record.boundary:  # casts around subgraphs computed in float32: TVM runs them
+    for decision in record.boundary:  # boundary work TVM runs (casts, output-shape prologues)
         reasons[decision.binding] = decision.reason
 
     report = PartitionReport(

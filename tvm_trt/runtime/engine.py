@@ -125,10 +125,15 @@ def builder_config(builder, spec: Dict, max_shapes: Sequence[Shape], settings: B
         config.set_flag(trt.BuilderFlag.FP16)
     builder_knobs.apply(config, settings)
     profile = ranges if ranges is not None and not is_static(spec) else profile_for(spec, max_shapes)
+    values = [i for i, t in enumerate(spec["inputs"]) if t.get("values")]
+    if values:  # shape inputs: max_shapes ends with their values (runtime.subgraph), fixed exactly
+        profile = [(tuple(s),) * 3 for s in max_shapes[: len(spec["inputs"])]]
     if profile:
         opt = builder.create_optimization_profile()
         for i, (lo, mid, hi) in enumerate(profile):
             opt.set_shape(f"input_{i}", lo, mid, hi)
+        for i, v in zip(values, max_shapes[-1] if values else ()):
+            opt.set_shape_input(f"input_{i}", v, v, v)
         config.add_optimization_profile(opt)
     return config
 

@@ -84,7 +84,9 @@ class Subgraph:
         self._ndims = [len(t["shape"]) for t in tensors]
         self._input_shapes = tuple(self._static_shapes[: self.num_inputs])
         self.fallback_reason: Optional[str] = None  # set once TVM's code runs this subgraph
-        self.dynamic = not is_static(self.spec)
+        # inputs whose values shape a result (a dynamic slice's bounds): TensorRT shape inputs
+        self._value_inputs = [i for i, t in enumerate(self.spec["inputs"]) if t.get("values")]
+        self.dynamic = not is_static(self.spec) or any(s is None for s in self._static_shapes)
         self.profiles = Profiles(self.spec) if self.dynamic else None
         self._lock = threading.Lock()
         self.slots: Dict[Shapes, _Slot] = {}
@@ -176,11 +178,32 @@ class Subgraph:
                 cache.path_for(directory, key) if directory else "no TVM_TENSORRT_CACHE_DIR",
             )
 
+    def _with_values(self, shapes: Shapes, inputs) -> Shapes:
+        """Shape inputs' values are part of the engine's profile: the slot key ends with them."""
+        if not self._value_inputs:
+            return shapes
+        return shapes + (tuple(self._values(inputs[i]) for i in self._value_inputs),)
+
+    def _values(self, ref) -> Tuple[int, ...]:
+        if not ref.on_host:
+            raise NotImplementedError(
+                f"subgraph {self.symbol}: shape-input values on the device are not copied to the host yet"
+            )
+        return tuple(int(v) for v in dlpack.as_numpy(ref).reshape(-1))
+
     def slot_for(self, shapes: Shapes) -> _Slot:
         slots = self.slots  # replaced, never mutated: readers need no lock
         slot = slots.get(shapes)
         if slot is not None:
             return slot
+        if self._value_inputs:  # shapes ends with the shape inputs' values: an exact profile
+            with self._lock:
+                self.profiles.bind(shapes[:-1])  # a dim outside a user-given range is still an error
+                settings = self.calibration.settings(BuildSettings.from_env(self.spec["config"]))
+                ranges = [(s, s, s) for s in shapes[:-1]]
+                slot = _Slot(shapes, self.plan_for(shapes, settings, ranges), settings, None, None)
+                self.slots = {**self.slots, shapes: slot}
+                return slot
         single = self.dynamic and not multi_engine()
         if single and slots:
             current = next(iter(slots.values()))
@@ -262,13 +285,13 @@ class Subgraph:
     def run_refs(self, inputs, outputs) -> int:
         shapes = tuple(r.shape for r in inputs) if self.dynamic else self._input_shapes
         if executor_mode() == "reference":
-            self._run_reference(shapes, inputs, outputs)
+            self._run_reference(self._with_values(shapes, inputs), inputs, outputs)
         elif self.fallback_reason is not None:  # another thread's call fell back meanwhile
             count_call()
             return fallback.decline(self)
         else:
-            try:
-                self._run_tensorrt(shapes, inputs, outputs)
+            try:  # (shape-input values on the device: not read yet, TVM's twin runs the call)
+                self._run_tensorrt(self._with_values(shapes, inputs), inputs, outputs)
             except Exception as err:  # noqa: BLE001  (TensorRT's reason travels in the warning)
                 count_call()
                 return fallback.take(self, err)
