@@ -37,6 +37,10 @@ def files(tmp_path_factory):
         if meta:
             shutil.copy(str(lib) + ".json", d / (name + ".json"))
     shutil.copy(_foreign_library(), d / "foreign.so")
+    r = cli("compile", d / "tiny.onnx", "-o", d / "cuda.so", "--target", "cuda", "--arch", "sm_87")
+    assert r.returncode == 0, r.stderr
+    shutil.copy(d / "cuda.so", d / "cuda_bare.so")  # without its .json: only TVM's loader can tell it is CUDA
+    _save_onnx(_tiny_onnx(opset=99), d / "opset99.onnx")
     np.save(d / "x.npy", np.zeros((1, 3, 8, 8), "float32"))
     np.save(d / "x_shape.npy", np.zeros((1, 3, 16, 8), "float32"))
     np.save(d / "x_rank.npy", np.zeros((3, 8, 8), "float32"))
@@ -257,8 +261,33 @@ CLI_CASES = [
 ]
 
 
+# A library compiled for CUDA, on a machine without a CUDA GPU (with one, these libraries run).
+NO_GPU_CASES = [
+    # (id, argv, message)
+    ("cuda-library-no-gpu", ["run", "{d}/cuda.so"], "cuda.so was built for cuda but no CUDA GPU is visible"),
+    (
+        "cuda-library-without-json",
+        ["run", "{d}/cuda_bare.so", "--input", "x={d}/x.npy"],
+        "cuda_bare.so holds CUDA code and has no {d}/cuda_bare.so.json: it needs a CUDA GPU (",
+    ),
+]
+
+
 @pytest.mark.parametrize("argv,environ,message", [c[1:] for c in CLI_CASES], ids=[c[0] for c in CLI_CASES])
 def test_cli_one_line_exit_2(files, monkeypatch, argv, environ, message):
+    _one_line_exit_2(files, monkeypatch, argv, environ, message)
+
+
+@pytest.mark.parametrize("argv,message", [c[1:] for c in NO_GPU_CASES], ids=[c[0] for c in NO_GPU_CASES])
+def test_cli_one_line_exit_2_without_gpu(files, monkeypatch, argv, message):
+    import tvm
+
+    if tvm.cuda(0).exist:
+        pytest.skip("a CUDA GPU is visible: the CUDA library runs")
+    _one_line_exit_2(files, monkeypatch, argv, {}, message)
+
+
+def _one_line_exit_2(files, monkeypatch, argv, environ, message):
     for name, value in environ.items():
         monkeypatch.setenv(name, value)
     monkeypatch.chdir(files)  # module:function cases import from the current directory
@@ -268,6 +297,75 @@ def test_cli_one_line_exit_2(files, monkeypatch, argv, environ, message):
     lines = r.stderr.strip().splitlines()
     assert len(lines) == 1 and message.format(d=files) in lines[0], r.stderr
     assert {p.name: p.stat().st_mtime_ns for p in files.iterdir()} == before  # no file written, changed or lost
+
+
+WARN_CASES = [
+    # (id, argv, message): the command does its work; one warning line says what may be wrong
+    (
+        "version-unreleased",
+        ["report", "{d}/tiny.onnx", "--version", "99.0"],
+        "target TensorRT version 99.0.0: no TensorRT 99 exists yet (newest known: 11.x); ops are gated as for the newest",
+    ),
+    (
+        "version-unreleased-compile",  # partitioned and built: said once
+        ["compile", "{d}/tiny.onnx", "-o", "{d}/v99.so", "--target", "llvm", "--version", "99.0"],
+        "no TensorRT 99 exists yet",
+    ),
+    (
+        "version-unreleased-debug",  # compare partitions again for each fp32_ops it tries: said once
+        ["debug", "{d}/tiny.onnx", "--version", "99.0", "--precision", "fp16"],
+        "no TensorRT 99 exists yet",
+    ),
+    (
+        "onnx-opset-newer",
+        ["report", "{d}/opset99.onnx"],
+        "'opset99.onnx' declares ONNX opset 99, newer than the {newest} this onnx {onnx_version} knows: "
+        "ops may import with older semantics",
+    ),
+]
+
+
+@pytest.mark.parametrize("argv,message", [c[1:] for c in WARN_CASES], ids=[c[0] for c in WARN_CASES])
+def test_cli_one_warning_line_exit_0(files, argv, message):
+    import onnx
+
+    r = cli(*[a.format(d=files) for a in argv])
+    assert r.returncode == 0 and r.stdout, r.stderr
+    lines = r.stderr.strip().splitlines()
+    expected = message.format(d=files, newest=onnx.defs.onnx_opset_version(), onnx_version=onnx.__version__)
+    assert len(lines) == 1 and lines[0].startswith("tvm-trt: warning: ") and expected in lines[0], r.stderr
+
+
+def test_api_warns_at_the_callers_line(files):
+    """version=(99, 0) and an ONNX opset newer than onnx knows: one warning each, one line, reported at the
+    line that called the API (not inside tvm_trt); tvm_trt.build on the returned config does not repeat it."""
+    import warnings
+
+    for call in (
+        lambda: tvm_trt.partition_for_tensorrt(_relu(), version=(99, 0)),
+        lambda: tvm_trt.partition_report(_relu(), version="99.0"),
+    ):
+        with pytest.warns(UserWarning) as record:
+            call()
+        assert [str(w.message) for w in record] == [
+            "target TensorRT version 99.0.0: no TensorRT 99 exists yet (newest known: 11.x); "
+            "ops are gated as for the newest"
+        ]
+        assert record[0].filename == __file__
+    with pytest.warns(UserWarning, match="no TensorRT 99 exists yet"):
+        mod, config = tvm_trt.partition_for_tensorrt(_relu(), version="99.0.1")
+    assert config["tensorrt_version"] == [99, 0, 1]  # taken as given
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always")
+        tvm_trt.build(mod, "llvm", config)
+        tvm_trt.partition_for_tensorrt(_relu(), version=(11, 0))  # the newest known
+    assert not [w for w in record if "exists yet" in str(w.message)]
+
+    with pytest.warns(UserWarning) as record:
+        mod, _ = tvm_trt.frontend.from_onnx(str(files / "opset99.onnx"))
+    assert len(record) == 1 and "declares ONNX opset 99, newer than the" in str(record[0].message)
+    assert "\n" not in str(record[0].message) and record[0].filename == __file__
+    assert mod["main"].params[0].name == "x"  # imported all the same
 
 
 def test_cli_what_the_errors_point_to(files, monkeypatch):
@@ -283,14 +381,20 @@ def test_cli_what_the_errors_point_to(files, monkeypatch):
     assert r.returncode == 0 and "1/1 ops" in r.stdout, r.stderr
 
 
-def _tiny_onnx():
+def _tiny_onnx(opset=13):
     graph = helper.make_graph(
         [helper.make_node("Relu", ["x"], ["y"])],
         "relu",
         [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, 8, 8])],
         [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 3, 8, 8])],
     )
-    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)])
+
+
+def _save_onnx(model, path):
+    import onnx
+
+    onnx.save(model, str(path))
 
 
 def test_load_refuses_a_truncated_library(files):

@@ -172,3 +172,24 @@ def test_report_mxnet_prefix(tmp_path):
     r = cli("report", prefix, "--input-shape", "data=1,3,8,8")
     assert (r.returncode, r.stdout) == (2, ""), r.stderr
     assert r.stderr.count("\n") == 1 and f"MXNet checkpoint '{params}' is not a readable params file" in r.stderr
+
+
+def test_every_subcommand_takes_debug_for_the_traceback(tiny_onnx, tmp_path):
+    """--debug (the README: it shows the traceback) is on every subcommand, debug included: the one line
+    without it, the exception itself with it."""
+    import argparse
+
+    from tvm_trt.cli import entry
+    from tvm_trt.cli.common import UsageError
+
+    sub = next(a for a in entry.build_parser()._actions if isinstance(a, argparse._SubParsersAction))
+    assert sorted(sub.choices) == ["compile", "debug", "report", "run"]
+    for name, parser in sub.choices.items():
+        assert "--debug" in parser._option_string_actions, name
+    np.save(tmp_path / "x.npy", np.zeros((1, 3, 8, 8), "float32"))
+    argv = ("debug", tiny_onnx, "--input", f"nope={tmp_path / 'x.npy'}")
+    r = cli(*argv)
+    assert (r.returncode, r.stdout) == (2, "") and r.stderr.count("\n") == 1, r.stderr
+    assert "tvm-trt debug: error: --input 'nope': the model's inputs are ['x']" in r.stderr
+    with pytest.raises(UsageError, match="--input 'nope': the model's inputs are"):
+        cli(*argv, "--debug")

@@ -82,3 +82,41 @@ print("ok")
 """
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
     assert r.returncode == 0 and r.stdout.strip() == "ok", r.stderr[-2000:]
+
+
+def test_configs_after_a_bare_import_tvm_trt():
+    """`import tvm_trt; tvm_trt.configs.load("jetson-orin")` as the README shows, in a fresh interpreter: the
+    presets load by name, an unknown name and a bad option are one line each, a missing file is an OSError."""
+    code = """
+import tvm_trt
+configs = tvm_trt.configs
+assert "configs" in dir(tvm_trt) and configs.names() == ["jetson-orin", "rtx-aot", "server"], configs.names()
+assert configs.load("jetson-orin")["use_fp16"] is True
+for name in configs.names():
+    tvm_trt.CompileOptions.from_kwargs(f"preset {name}", **configs.load(name))
+try:
+    configs.load("jetson")
+except ValueError as err:
+    assert str(err) == "no config file or preset named 'jetson'; the presets are ['jetson-orin', 'rtx-aot', 'server']", err
+else:
+    raise AssertionError("an unknown preset loaded")
+try:
+    configs.load("missing.json")
+except FileNotFoundError as err:
+    assert err.filename == "missing.json", err
+else:
+    raise AssertionError("a missing config file loaded")
+import json, os, tempfile
+path = os.path.join(tempfile.mkdtemp(), "typo.json")
+with open(path, "w") as f:
+    json.dump({"use_fp17": True}, f)
+try:
+    configs.load(path)
+except ValueError as err:
+    assert str(err) == f"config {path!r}: unknown option 'use_fp17'; did you mean 'use_fp16'?", err
+else:
+    raise AssertionError("a config with a typo loaded")
+print("ok")
+"""
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0 and r.stdout.strip() == "ok", r.stderr[-2000:]

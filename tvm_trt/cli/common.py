@@ -5,19 +5,13 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
-import sys
 from typing import Dict, Optional, Sequence, Tuple
 
 MAX_DIM = 2**31 - 1  # TensorRT's dims are int32 (and no real tensor has 2**31 elements along one axis)
-NEWEST_TENSORRT_MAJOR = 11  # a --version beyond it is most likely a typo
 
 
 class UsageError(Exception):
     """A bad path, shape or option: reported in one line, exit code 2."""
-
-
-def warn(text: str) -> None:
-    print(f"tvm-trt: warning: {text}", file=sys.stderr)
 
 
 def parse_shapes(items: Optional[Sequence[str]]) -> Optional[Dict[str, Tuple[int, ...]]]:
@@ -50,15 +44,9 @@ def parse_version(text: Optional[str]) -> Optional[Tuple[int, int, int]]:
     from ..core.registry import as_version
 
     try:
-        version = as_version(text)
+        return as_version(text)  # one that does not exist yet is warned about where options are checked
     except (TypeError, ValueError):
         raise UsageError(f"bad --version {text!r}: expected MAJOR.MINOR or MAJOR.MINOR.PATCH, e.g. 8.6.1") from None
-    if version[0] > NEWEST_TENSORRT_MAJOR:
-        warn(
-            f"--version {text}: no TensorRT {version[0]} exists yet (newest known: {NEWEST_TENSORRT_MAJOR}.x); "
-            "ops are gated as for the newest"
-        )
-    return version
 
 
 def load_config(name_or_path: Optional[str]) -> Dict:

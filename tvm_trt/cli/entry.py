@@ -111,7 +111,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.set_defaults(func=cmd_run)
 
-    p = sub.add_parser("debug", help="compare every TensorRT layer in FP16/INT8 with TVM float32 (no GPU needed)")
+    p = add_parser("debug", help="compare every TensorRT layer in FP16/INT8 with TVM float32 (no GPU needed)")
     model_args(p)
     p.add_argument(
         "--input",

@@ -13,12 +13,17 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import json
+import os
+import sys
+import warnings
 from typing import Any, Dict, Mapping, Optional, Tuple
 
 from . import env, registry, tensorrt
 from . import option_checks as check
 
 DEFAULT_VERSION = (10, 0, 0)  # when no TensorRT is installed: a TensorRT 10 era target
+NEWEST_TENSORRT_MAJOR = 11  # a target beyond it is most likely a typo (99.0 for 9.0)
+_PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
 IMPLICIT_BATCH_BELOW = (7, 0, 0)  # TensorRT < 7 has only implicit-batch networks
 
 
@@ -26,6 +31,27 @@ def target_version(version) -> Tuple[int, int, int]:
     if version is not None:
         return registry.as_version(version)
     return tensorrt.capability_version() or DEFAULT_VERSION
+
+
+def warn_unreleased(version) -> None:
+    """A target TensorRT newer than any there is: a warning at the caller's line (partitioning goes on, every
+    version gate passes as for the newest), not an error, so a newer TensorRT than this table knows still works."""
+    if version is None or version[0] <= NEWEST_TENSORRT_MAJOR:
+        return
+    warnings.warn(
+        f"target TensorRT version {registry.version_str(version)}: no TensorRT {version[0]} exists yet "
+        f"(newest known: {NEWEST_TENSORRT_MAJOR}.x); ops are gated as for the newest",
+        stacklevel=_caller_level(),
+    )
+
+
+def _caller_level() -> int:
+    """The stacklevel of the first frame outside this package, for a warning raised by our caller
+    (the depth from the public function to the check differs by entry point)."""
+    frame, level = sys._getframe(1), 1  # level 1: the function calling warnings.warn
+    while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE_DIR):
+        frame, level = frame.f_back, level + 1
+    return level
 
 
 def resolve_implicit_batch(use_implicit_batch: Optional[bool], version) -> bool:

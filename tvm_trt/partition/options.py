@@ -19,6 +19,7 @@ from ..core.options import (  # noqa: F401  (the version rules are part of parti
     resolve_implicit_batch,
     target_version,
     user_option_names,
+    warn_unreleased,
 )
 
 CODEGEN = "tensorrt"
@@ -31,8 +32,12 @@ OPTIONS: Dict[str, Any] = {name: getattr(DEFAULTS, name) for name in user_option
 
 def check_options(options: Dict[str, Any], what: str = "partition_for_tensorrt") -> CompileOptions:
     """The CompileOptions of ``options``; an OptionError (TypeError and ValueError) names an unknown
-    option (with a did-you-mean) or a bad value (with what is allowed), in one line."""
-    return CompileOptions.from_kwargs(what, allow_internal=what != "partition_for_tensorrt", **options)
+    option (with a did-you-mean) or a bad value (with what is allowed), in one line; a target TensorRT
+    that does not exist yet is a warning."""
+    checked = CompileOptions.from_kwargs(what, allow_internal=what != "partition_for_tensorrt", **options)
+    if what == "partition_for_tensorrt":  # not again when tvm_trt.build checks the config partitioning returned
+        warn_unreleased(checked.version)
+    return checked
 
 
 def check_params(params, mod=None) -> None:
