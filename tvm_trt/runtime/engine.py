@@ -251,11 +251,10 @@ class Engine:
         self._check_outputs(ctx, inputs, outputs)
         for i, ref in enumerate(outputs):
             ctx.set_tensor_address(f"output_{i}", ref.ptr)
+        first = next(r for r in list(inputs) + list(outputs) if not r.on_host)  # shape inputs are on the host
         if stream is None:
-            first = (inputs or outputs)[0]
             stream = tvm_ffi.get_raw_stream(tvm_ffi.Device(first.device_type, first.device_id))
         if self.share_memory:
-            first = (inputs or outputs)[0]
             contexts.SHARED.bind(ctx, self.engine, tvm_ffi.Device(first.device_type, first.device_id))
         if not ctx.execute_async_v3(stream):
             raise RuntimeError(f"TensorRT failed to execute subgraph {self.symbol}")

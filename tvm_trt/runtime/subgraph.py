@@ -185,11 +185,7 @@ class Subgraph:
         return shapes + (tuple(self._values(inputs[i]) for i in self._value_inputs),)
 
     def _values(self, ref) -> Tuple[int, ...]:
-        if not ref.on_host:
-            raise NotImplementedError(
-                f"subgraph {self.symbol}: shape-input values on the device are not copied to the host yet"
-            )
-        return tuple(int(v) for v in dlpack.as_numpy(ref).reshape(-1))
+        return tuple(int(v) for v in dlpack.to_host(ref).reshape(-1))  # a device tensor: copied (a few ints)
 
     def slot_for(self, shapes: Shapes) -> _Slot:
         slots = self.slots  # replaced, never mutated: readers need no lock
@@ -290,7 +286,7 @@ class Subgraph:
             count_call()
             return fallback.decline(self)
         else:
-            try:  # (shape-input values on the device: not read yet, TVM's twin runs the call)
+            try:
                 self._run_tensorrt(self._with_values(shapes, inputs), inputs, outputs)
             except Exception as err:  # noqa: BLE001  (TensorRT's reason travels in the warning)
                 count_call()
@@ -317,6 +313,11 @@ class Subgraph:
                         CompileOptions.from_json(self.spec["config"]).with_env(),
                     )
                     slot.plan = None  # the engine holds its own copy; the file cache has the plan
+        held = [np.asarray(v, dtype=inputs[i].dtype) for i, v in zip(self._value_inputs, shapes[-1])]
+        if held:  # TensorRT reads shape inputs from host memory: their values, kept alive over the call
+            inputs = list(inputs)
+            for i, values in zip(self._value_inputs, held):
+                inputs[i] = dlpack.host_ref(values)
         slot.engine.execute(inputs, outputs)  # one execution context per thread inside
 
     def _run_reference(self, shapes, inputs, outputs) -> None:
