@@ -128,7 +128,7 @@ ALLOWED: Dict[str, Tuple[str, Tuple[str, ...]]] = {
             "test_triu_zero",
         ),
     ),
-    "relax.broadcast_to (accepted, yet not offloaded)": (
+    "relax.broadcast_to (not matched by the TensorRT patterns)": (
         _VALUE_SHAPES,
         (
             "test_expand_dim_changed",
