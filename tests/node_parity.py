@@ -117,7 +117,7 @@ ALLOWED: Dict[str, Tuple[str, Tuple[str, ...]]] = {
         ),
     ),
     "output 0: shape (2, 1, 6), expected (2, 3, 6)": (_TVM_WRONG, ("test_expand_dim_changed",)),
-    "relax.broadcast_to (accepted, yet not offloaded)": (
+    "relax.broadcast_to (not matched by the TensorRT patterns)": (
         _CONSTANT_OF_SHAPE,
         ("test_constantofshape_float_ones", "test_constantofshape_int_shape_zero", "test_constantofshape_int_zeros"),
     ),

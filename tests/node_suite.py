@@ -171,35 +171,15 @@ def parser_case(name: str) -> Tuple[str, str]:
     return "whole", ""
 
 
-def not_whole(pmod, options: Optional[Dict] = None, boundary=()) -> Optional[str]:
-    """None when a partitioned module leaves no op to TVM in at most one TensorRT subgraph, else
-    what is left and why (the predicates' reasons under ``options``). ``boundary``: the vars of
-    the casts partitioning added around a subgraph computed in float32 (truncate_double), which
-    are the subgraph's boundary, not ops left."""
-    import tvm
-    from tvm import relax
-
-    import tvm_trt
-    from tvm_trt import partition
-
-    version = partition.target_version(None)
-    opts = tvm_trt.PartitionOptions(
-        version=version,
-        use_implicit_batch=partition.resolve_implicit_batch(None, version),
-        truncate_double=bool((options or {}).get("truncate_double")),
-        producers=relax.analysis.get_var2val(pmod["main"]),
-    )
-    left = set()
-    for block in pmod["main"].body.blocks:
-        for binding in block.bindings:
-            v = binding.value
-            if binding.var in boundary:
-                continue
-            if isinstance(v, relax.Call) and isinstance(v.op, tvm.ir.Op):
-                left.add(f"{v.op.name} ({partition.check_call(v, opts) or 'accepted, yet not offloaded'})")
+def not_whole(record) -> Optional[str]:
+    """None when partitioning (its ``PartitionRecord``) left no op to TVM and made at most one
+    TensorRT subgraph, else what is left and why, in the reasons the partitioner recorded. The
+    casts it added around a subgraph computed in float32 (truncate_double) are the subgraph's
+    boundary (``record.boundary``), not ops left."""
+    left = {f"{d.op} ({d.reason})" for d in record.rejected}
     if left:
         return "left in TVM: " + "; ".join(sorted(left))
-    n = len(partition.offloaded_functions(pmod))
+    n = len(record.subgraph_calls)
     return f"{n} TensorRT subgraphs" if n > 1 else None
 
 
@@ -243,12 +223,11 @@ def run_case_whole(name: str, side: str) -> Tuple[str, str, Optional[str]]:
             import tvm_trt
 
             stage = "partition"
-            options = case_options(name)
-            pmod, _, record = tvm_trt.partition.partition_with_record(mod, **options)
-            if pmod is mod:  # nothing offloaded: the module is returned as given, TVM's own
-                # what is left once constants are folded, as partitioning saw it
-                return SAME, "nothing offloaded", not_whole(tvm_trt.partition.simplify(mod), options)
-            mod, left = pmod, not_whole(pmod, options, {d.binding for d in record.boundary})
+            pmod, _, record = tvm_trt.partition.partition_with_record(mod, **case_options(name))
+            if pmod is mod:  # nothing offloaded: the module is returned as given, TVM's own; the
+                # record then describes what is left once constants are folded, as partitioning saw it
+                return SAME, "nothing offloaded", not_whole(record)
+            mod, left = pmod, not_whole(record)
             stage = "compile"
             ex = tvm_trt.build(mod, "llvm")
         stage = "run"

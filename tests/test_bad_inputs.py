@@ -575,7 +575,9 @@ def test_env_checked_where_read(monkeypatch, name, value, read, message):
 def test_env_values_accepted(monkeypatch):
     monkeypatch.setenv("TVM_TENSORRT_USE_FP16", "Off")
     monkeypatch.setenv("TVM_TENSORRT_MAX_WORKSPACE_SIZE", "1<<28")
-    assert engine.BuildSettings.from_env({"use_fp16": True}) == engine.BuildSettings(fp16=False, workspace=1 << 28)
+    assert engine.BuildSettings.from_env({"use_fp16": True}) == engine.BuildSettings(
+        use_fp16=False, max_workspace_size=1 << 28
+    )
 
 
 def test_env_error_reaches_the_caller_of_the_vm(monkeypatch):

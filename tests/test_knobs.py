@@ -88,7 +88,7 @@ BUILT_HERE = [
 )
 def test_builder_knob_builds_a_plan_with_its_own_key(change):
     sub, weights = _subgraph()
-    base = engine.BuildSettings(fp16=False, workspace=1 << 24)
+    base = engine.BuildSettings(use_fp16=False, max_workspace_size=1 << 24)
     settings = dataclasses.replace(base, **change)
     if "compute_capabilities" in change and backend.flavour() != "tensorrt-rtx":
         pytest.skip("compute capabilities of ahead-of-time plans are a TensorRT-RTX API")
@@ -97,7 +97,7 @@ def test_builder_knob_builds_a_plan_with_its_own_key(change):
 
 
 def test_default_knobs_keep_old_cache_keys():
-    base = engine.BuildSettings(fp16=False, workspace=1 << 24)
+    base = engine.BuildSettings(use_fp16=False, max_workspace_size=1 << 24)
     assert base.key_fields() == {}
     assert engine.BuildSettings.from_env({"max_workspace_size": 1 << 24}) == base
 

@@ -99,7 +99,7 @@ def test_defaults_are_written_once():
     for name in ("max_workspace_size", "use_fp16", "remove_no_mac_subgraphs"):
         assert sig[name].default == getattr(defaults, name) == partition.OPTIONS[name]
     assert partition.default_config()["max_workspace_size"] == defaults.max_workspace_size
-    assert engine.BuildSettings.from_env({}).workspace == defaults.max_workspace_size
+    assert engine.BuildSettings.from_env({}).max_workspace_size == defaults.max_workspace_size
 
 
 def test_env_overrides_the_fields_it_names(monkeypatch):
@@ -112,7 +112,7 @@ def test_env_overrides_the_fields_it_names(monkeypatch):
     assert (got.use_fp16, got.max_workspace_size, got.use_int8, got.cuda_graphs) == (True, 1 << 22, False, True)
     assert got.min_subgraph_size == opts.min_subgraph_size  # fields no variable names are kept
     settings = engine.BuildSettings.from_options(opts)
-    assert (settings.fp16, settings.workspace) == (True, 1 << 22)
+    assert (settings.use_fp16, settings.max_workspace_size) == (True, 1 << 22)
 
 
 def test_presets_load_and_validate():

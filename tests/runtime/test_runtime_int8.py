@@ -151,7 +151,7 @@ def test_int8_and_fp16_combine(model, monkeypatch):
     assert _cosine(got, _run(float_ex, TESTS[0])) > 0.99
     subgraph = next(iter(runtime._subgraphs.values()))
     slot = next(iter(subgraph.slots.values()))
-    assert slot.settings.fp16 and slot.settings.int8
+    assert slot.settings.use_fp16 and slot.settings.int8
     network = slot.network[1]
     assert precision.has_half_tensors(network)
     kinds = {network.get_layer(i).type.name for i in range(network.num_layers)}

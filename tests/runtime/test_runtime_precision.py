@@ -44,7 +44,7 @@ def test_fp16_close_to_fp32_and_network_is_half(monkeypatch, cache_dir):
     assert not np.array_equal(fp16, fp32)  # really computed in half precision
     (slot,) = _only_subgraph().slots.values()
     network = slot.network[1]
-    assert slot.settings.fp16 and precision.has_half_tensors(network)
+    assert slot.settings.use_fp16 and precision.has_half_tensors(network)
     assert network.get_input(0).dtype.name == "FLOAT" and network.get_output(0).dtype.name == "FLOAT"
     types = _layer_types(network)
     assert ("CONVOLUTION", "HALF") in types
@@ -55,15 +55,15 @@ def test_fp16_close_to_fp32_and_network_is_half(monkeypatch, cache_dir):
 
 def test_config_use_fp16_is_the_default(monkeypatch):
     monkeypatch.delenv("TVM_TENSORRT_USE_FP16", raising=False)
-    assert engine.BuildSettings.from_env({"use_fp16": True}).fp16
+    assert engine.BuildSettings.from_env({"use_fp16": True}).use_fp16
     monkeypatch.setenv("TVM_TENSORRT_USE_FP16", "0")
-    assert not engine.BuildSettings.from_env({"use_fp16": True}).fp16
+    assert not engine.BuildSettings.from_env({"use_fp16": True}).use_fp16
     pmod, config = tvm_trt.partition_for_tensorrt(conv_softmax(), use_fp16=True)
     monkeypatch.delenv("TVM_TENSORRT_USE_FP16")
     tvm_trt.runtime.reset()
     run_offloaded(pmod, random_inputs(INPUTS))
     (slot,) = _only_subgraph().slots.values()
-    assert slot.settings.fp16 and precision.has_half_tensors(slot.network[1])
+    assert slot.settings.use_fp16 and precision.has_half_tensors(slot.network[1])
 
 
 def test_fp16_rewrite_keeps_io_and_sensitive_ops():
@@ -111,10 +111,10 @@ def test_fp16_rewrite_keeps_io_and_sensitive_ops():
 def test_workspace_env_reaches_builder_config_and_cache_key(monkeypatch, cache_dir):
     config = {"max_workspace_size": 1 << 28}
     monkeypatch.delenv("TVM_TENSORRT_MAX_WORKSPACE_SIZE", raising=False)
-    assert engine.BuildSettings.from_env(config).workspace == 1 << 28
+    assert engine.BuildSettings.from_env(config).max_workspace_size == 1 << 28
     monkeypatch.setenv("TVM_TENSORRT_MAX_WORKSPACE_SIZE", str(1 << 24))
     settings = engine.BuildSettings.from_env(config)
-    assert settings.workspace == 1 << 24
+    assert settings.max_workspace_size == 1 << 24
 
     trt = tensorrt.trt()
     builder = trt.Builder(tensorrt.get_logger())
@@ -122,7 +122,7 @@ def test_workspace_env_reaches_builder_config_and_cache_key(monkeypatch, cache_d
     cfg = engine.builder_config(builder, spec, [(2, 3)], settings)
     assert cfg.get_memory_pool_limit(trt.MemoryPoolType.WORKSPACE) == 1 << 24
 
-    other = engine.BuildSettings(fp16=False, workspace=1 << 25)
+    other = engine.BuildSettings(use_fp16=False, max_workspace_size=1 << 25)
     assert engine.cache_key("h", [(2, 3)], settings) != engine.cache_key("h", [(2, 3)], other)
 
     # Through the runtime: a different workspace is a different plan in the cache.
@@ -136,5 +136,5 @@ def test_workspace_env_reaches_builder_config_and_cache_key(monkeypatch, cache_d
     assert tvm_trt.runtime_stats()["engines_built"] == 1
     assert len(list(cache_dir.glob("*.plan"))) == 2
     (slot,) = _only_subgraph().slots.values()
-    assert slot.settings.workspace == 1 << 25
+    assert slot.settings.max_workspace_size == 1 << 25
     assert subgraph.STATS["engines_loaded_from_cache"] == 0

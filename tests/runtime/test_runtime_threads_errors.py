@@ -87,7 +87,7 @@ def test_build_failure_names_subgraph_and_leaves_no_cache_entry(cache_dir):
     sub, weights = spec.from_function(func, "sg_bad", tvm_trt.partition.default_config())
     subgraph = Subgraph("k", spec.pack(sub)[1], weights)
     with pytest.raises(engine.EngineBuildError, match=r"subgraph sg_bad: .*Dimension mismatch for tensor input_0"):
-        subgraph.plan_for(((8, 3, 7, 7),), engine.BuildSettings(fp16=False, workspace=1 << 20))
+        subgraph.plan_for(((8, 3, 7, 7),), engine.BuildSettings(use_fp16=False, max_workspace_size=1 << 20))
     assert not cache_dir.exists() or not list(cache_dir.iterdir())
 
 
@@ -118,7 +118,7 @@ def test_engine_refused_here_carries_tensorrt_reason():
     pmod, _ = tvm_trt.partition_for_tensorrt(make_module(relax.op.nn.relu, {"x": ((1, 4), "float32")}))
     ((name, func),) = tvm_trt.partition.offloaded_functions(pmod).items()
     sub, weights = spec.from_function(func, name, {"max_workspace_size": 1 << 20})
-    plan = engine.build_plan(sub, weights, ((1, 4),), engine.BuildSettings(fp16=False, workspace=1 << 20))
+    plan = engine.build_plan(sub, weights, ((1, 4),), engine.BuildSettings(use_fp16=False, max_workspace_size=1 << 20))
     with pytest.raises(RuntimeError) as info:
         engine.Engine(plan, name)
     message = str(info.value)

@@ -13,7 +13,7 @@ from . import rescue, weights_writer
 from ..core import precision_gate
 from ..core.ir import error_line
 from ..core.options import CompileOptions
-from ..core.parsed_onnx import is_parsed
+from ..core.parsed_marks import is_parsed
 from ..core.tvm_log import quiet
 from ..partition import CONFIG_ATTR, check_options, offloaded_functions
 

@@ -1,4 +1,4 @@
-"""The spec of a parsed function (``core/parsed_onnx.py``): its inputs and outputs as ours, no op
+"""The spec of a parsed function (``core/parsed_marks.py``): its inputs and outputs as ours, no op
 nodes, and one weight, the ONNX model's bytes (weights included): stored once in the library's
 weights object like any subgraph's weights."""
 
@@ -11,7 +11,7 @@ import numpy as np
 from tvm import relax
 
 from ..core import ir
-from ..core.parsed_onnx import PARSED_ATTR, SPEC_KEY
+from ..core.parsed_marks import PARSED_ATTR, SPEC_KEY
 from ..core.spec_format import FORMAT
 from . import weights_writer
 

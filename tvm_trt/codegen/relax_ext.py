@@ -20,7 +20,7 @@ import tvm_ffi
 from tvm import relax
 
 from ..core import ir
-from ..core.parsed_onnx import is_parsed
+from ..core.parsed_marks import is_parsed
 from ..core.spec_format import OK_SUFFIX
 from .. import partition
 from . import parsed_spec, spec, stubs, weights_writer

@@ -2,7 +2,7 @@
 
 ``from_onnx(..., tensorrt_parser=None)`` offers such a model to ``trt.OnnxParser``; when the
 parser takes every node, the model becomes a module whose ``main`` calls one offloaded
-function, ``tensorrt_0``, whose network is the parser's (``core.parsed_onnx``). Limits:
+function, ``tensorrt_0``, whose network is the parser's (``core.parsed_marks``). Limits:
 TVM cannot run that function (no fallback: on a GPU TensorRT cannot run, it fails); its dynamic
 dims get optimization profiles as ours do, but an output dim the parser cannot tie to an input
 dim must be made static with ``shape=``.
@@ -82,7 +82,7 @@ def from_onnx(model, shape: Optional[ShapeDict], name: str):
     from tvm import relax
 
     from ..core import tensorrt
-    from ..core.parsed_onnx import PARSED_ATTR, PLACEHOLDER
+    from ..core.parsed_marks import PARSED_ATTR, PLACEHOLDER
 
     model = _with_shapes(model, shape)
     data = model.SerializeToString()

@@ -12,7 +12,7 @@ from typing import Any, Dict, List, Optional, Sequence
 import numpy as np
 
 from ..core import tensorrt, registry, dim_expr
-from ..core.parsed_onnx import SPEC_KEY
+from ..core.parsed_marks import SPEC_KEY
 from ..core.dtypes import held_dtype, np_dtype, trt_dims, trt_dtype  # noqa: F401  (converters' helpers, re-exported)
 from . import precision
 
@@ -253,10 +253,10 @@ def _kinds(values) -> str:
 
 def build_network(spec: Dict, weights: Sequence[np.ndarray], builder, input_shapes=None):
     """Adds the spec's ops to a new network. ``input_shapes`` overrides the spec's input dims."""
-    if SPEC_KEY in spec:  # the network is TensorRT's ONNX parser's (core/parsed_onnx.py)
-        from . import parsed_onnx
+    if SPEC_KEY in spec:  # the network is TensorRT's ONNX parser's (core/parsed_marks.py)
+        from . import parsed_network
 
-        return parsed_onnx.build(spec, weights, builder, input_shapes)
+        return parsed_network.build(spec, weights, builder, input_shapes)
     trt = tensorrt.trt()
     flags = 0
     if (

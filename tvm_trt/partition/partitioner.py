@@ -11,7 +11,7 @@ import tvm
 from tvm import relax
 from tvm.relax.transform import FuseOpsByPattern, MergeCompositeFunctions
 
-from ..core import graph, ir, parsed_onnx
+from ..core import graph, ir, parsed_marks
 from ..core.option_checks import check_ranges
 from ..core.options import DEFAULTS, CompileOptions
 from ..core.registry import PartitionOptions
@@ -162,7 +162,7 @@ def partition_with_decisions(mod: tvm.IRModule, params, options: CompileOptions,
     json.dumps(config)  # the config must stay JSON-able: it travels inside the module
     if params:
         mod = relax.transform.BindParams("main", params)(mod)
-    parsed = [gv for gv, f in mod.functions.items() if isinstance(f, relax.Function) and parsed_onnx.is_parsed(f)]
+    parsed = [gv for gv, f in mod.functions.items() if isinstance(f, relax.Function) and parsed_marks.is_parsed(f)]
     if parsed:  # from TensorRT's ONNX parser (frontend/trt_parser.py): already one offloaded function
         mod = tvm.IRModule(dict(mod.functions), attrs=mod.attrs)
         for gv in parsed:

@@ -31,8 +31,8 @@ class BuildSettings:
     """What a plan is built with: CompileOptions fields (same names where they are the same
     thing) after environment overrides. Fields not at their default enter the cache key."""
 
-    fp16: bool  # CompileOptions.use_fp16
-    workspace: int  # CompileOptions.max_workspace_size
+    use_fp16: bool
+    max_workspace_size: int
     int8: str = ""  # digest of the INT8 scales the network is quantized with ("" = float)
     builder_optimization_level: int = DEFAULTS.builder_optimization_level
     hardware_compatibility: str = DEFAULTS.hardware_compatibility
@@ -49,7 +49,7 @@ class BuildSettings:
         options = precision_gate.fit_to_gpu(options.with_env(), gpu_name())  # env overrides, in one place
         knobs = {f.name: getattr(options, f.name) for f in dataclasses.fields(cls) if hasattr(options, f.name)}
         knobs.pop("strip_weights")  # decided per plan (aot.py): only embedded plans are stripped
-        return cls(fp16=options.use_fp16, workspace=options.max_workspace_size, **knobs)
+        return cls(**knobs)
 
     @classmethod
     def from_env(cls, config: Dict) -> "BuildSettings":
@@ -58,11 +58,12 @@ class BuildSettings:
 
     def key_fields(self) -> Dict:
         """The builder knobs not at their default (plans built before they existed keep their keys)."""
-        base = BuildSettings(self.fp16, self.workspace)
+        base = BuildSettings(self.use_fp16, self.max_workspace_size)
         return {
             f.name: _jsonable(getattr(self, f.name))
             for f in dataclasses.fields(self)
-            if f.name not in ("fp16", "workspace", "int8") and getattr(self, f.name) != getattr(base, f.name)
+            if f.name not in ("use_fp16", "max_workspace_size", "int8")
+            and getattr(self, f.name) != getattr(base, f.name)
         }
 
 
@@ -99,8 +100,8 @@ def cache_key(
     fields = {
         "content": content_hash,
         "shapes": [list(s) for s in max_shapes],
-        "fp16": settings.fp16,
-        "workspace": settings.workspace,
+        "fp16": settings.use_fp16,  # the key's own names: plans built before keep their keys
+        "workspace": settings.max_workspace_size,
         "flavour": tensorrt.flavour(),
         "version": list(tensorrt.version() or ()),
         "gpu": gpu or gpu_name(),
@@ -120,8 +121,8 @@ def builder_config(builder, spec: Dict, max_shapes: Sequence[Shape], settings: B
     (``ranges``, else [1, max] on every dynamic dim)."""
     trt = tensorrt.trt()
     config = builder.create_builder_config()
-    config.set_memory_pool_limit(trt.MemoryPoolType.WORKSPACE, settings.workspace)
-    if settings.fp16 and not tensorrt.strongly_typed_only() and hasattr(trt.BuilderFlag, "FP16"):
+    config.set_memory_pool_limit(trt.MemoryPoolType.WORKSPACE, settings.max_workspace_size)
+    if settings.use_fp16 and not tensorrt.strongly_typed_only() and hasattr(trt.BuilderFlag, "FP16"):
         config.set_flag(trt.BuilderFlag.FP16)
     builder_knobs.apply(config, settings)
     profile = ranges if ranges is not None and not is_static(spec) else profile_for(spec, max_shapes)
@@ -140,7 +141,7 @@ def builder_config(builder, spec: Dict, max_shapes: Sequence[Shape], settings: B
 
 def build_plan(spec: Dict, weights, max_shapes: Sequence[Shape], settings: BuildSettings, ranges=None) -> bytes:
     trt = tensorrt.trt()
-    if settings.fp16 and spec.get("precision") != "float16":
+    if settings.use_fp16 and spec.get("precision") != "float16":
         spec, weights = precision.to_fp16(spec, weights)
     with progress.build_progress(spec["symbol"]) as bar:
         builder = trt.Builder(tensorrt.get_logger())

@@ -123,7 +123,7 @@ class Subgraph:
         spec, weights = self.spec, self.weights
         if settings.int8:
             spec, weights = self.calibration.network_spec(spec, weights)
-        if not settings.fp16:
+        if not settings.use_fp16:
             return spec, weights
         if self._fp16 is None or self._fp16[0] != settings.int8:
             self._fp16 = (settings.int8,) + precision.to_fp16(spec, weights)
@@ -167,7 +167,12 @@ class Subgraph:
         else:
             where = "shapes " + ", ".join(str(list(s)) for s in shapes)
         logger.info(
-            "subgraph %s: %s (%s, %s, %.2f s)", self.symbol, event, where, "fp16" if settings.fp16 else "fp32", seconds
+            "subgraph %s: %s (%s, %s, %.2f s)",
+            self.symbol,
+            event,
+            where,
+            "fp16" if settings.use_fp16 else "fp32",
+            seconds,
         )
         if logger.isEnabledFor(logging.DEBUG):
             directory = cache.cache_dir()

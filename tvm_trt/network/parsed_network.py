@@ -1,4 +1,4 @@
-"""The network of a parsed function (``core/parsed_onnx.py``): TensorRT's ONNX parser on the model
+"""The network of a parsed function (``core/parsed_marks.py``): TensorRT's ONNX parser on the model
 bytes the spec's one weight holds, inputs and outputs renamed ``input_i`` / ``output_i`` as ours."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ from typing import Dict
 import numpy as np
 
 from ..core import tensorrt
-from ..core.parsed_onnx import SPEC_KEY
+from ..core.parsed_marks import SPEC_KEY
 
 
 def build(spec: Dict, weights, builder, input_shapes=None):

@@ -1,6 +1,6 @@
 """Offloaded functions whose network is TensorRT's own ONNX parser's (the second front door,
 ``frontend/trt_parser.py``): how they are marked. Their spec (``codegen/parsed_spec.py``) carries
-the ONNX model instead of our op nodes, and ``network/parsed_onnx.py`` rebuilds the network
+the ONNX model instead of our op nodes, and ``network/parsed_network.py`` rebuilds the network
 from it with the parser at run time."""
 
 from __future__ import annotations
