@@ -137,12 +137,15 @@ def add_value_params(mod: tvm.IRModule, offloaded: Dict[str, relax.Function], ne
         new_gvs[name] = (builder.add_func(new, name), tensors)
         mod = builder.get()
     if new_gvs:
-        mod["main"] = _AddArgs(mod, new_gvs).visit_expr(mod["main"])
+        mod["main"] = AppendArgs(mod, new_gvs).visit_expr(mod["main"])
     return mod, boundary
 
 
 @relax.expr_functor.mutator
-class _AddArgs(relax.expr_functor.PyExprMutator):
+class AppendArgs(relax.expr_functor.PyExprMutator):
+    """Calls of the named functions go to their new version with arguments appended:
+    ``functions``: {name: (new GlobalVar, [args to append])}."""
+
     def __init__(self, mod, functions):
         super().__init__(mod)
         self.functions = functions
@@ -150,8 +153,8 @@ class _AddArgs(relax.expr_functor.PyExprMutator):
     def visit_call_(self, call):
         call = super().visit_call_(call)
         if isinstance(call.op, relax.GlobalVar) and call.op.name_hint in self.functions:
-            gv, tensors = self.functions[call.op.name_hint]
-            return relax.Call(gv, list(call.args) + tensors, call.attrs, call.ty_args)
+            gv, extra = self.functions[call.op.name_hint]
+            return relax.Call(gv, list(call.args) + list(extra), call.attrs, call.ty_args)
         return call
 
 

@@ -22,6 +22,7 @@ from tvm import tirx as tir
 
 from ..core import graph, ir
 from ..core.call_checks import VALUE_SHAPED
+from .value_dims import AppendArgs
 
 PROLOGUE_REASON = "computes the output shape of {op} ({var}) in TVM: the VM allocates it before the TensorRT call"
 _VAR_PREFIX = "tvm_trt_vshape"
@@ -166,10 +167,10 @@ def bind_outputs(
             continue
         del mod[name]
         builder = relax.BlockBuilder(mod)
-        new_gvs[name] = (builder.add_func(new, name), list(new.params[-1].ty.values))
+        new_gvs[name] = (builder.add_func(new, name), [relax.ShapeExpr(list(new.params[-1].ty.values))])
         mod = builder.get()
     if new_gvs:
-        mod["main"] = _prologues_first(_AddShapeArg(mod, new_gvs).visit_expr(mod["main"]), kept)
+        mod["main"] = _prologues_first(AppendArgs(mod, new_gvs).visit_expr(mod["main"]), kept)
     return mod, rejected
 
 
@@ -242,20 +243,6 @@ def _retyped(func: relax.Function, args, prologues) -> relax.Function:
     for key, value in func.attrs.items():
         new = new.with_attr(key, value)
     return new
-
-
-@relax.expr_functor.mutator
-class _AddShapeArg(relax.expr_functor.PyExprMutator):
-    def __init__(self, mod, functions):
-        super().__init__(mod)
-        self.functions = functions
-
-    def visit_call_(self, call):
-        call = super().visit_call_(call)
-        if isinstance(call.op, relax.GlobalVar) and call.op.name_hint in self.functions:
-            gv, dims = self.functions[call.op.name_hint]
-            return relax.Call(gv, list(call.args) + [relax.ShapeExpr(dims)], call.attrs, call.ty_args)
-        return call
 
 
 def prologue_vars(main: relax.Function, kept: Dict[str, str]) -> Dict[relax.Var, str]:
