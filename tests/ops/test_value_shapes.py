@@ -278,3 +278,18 @@ def test_expand_twin_runs_it_where_tensorrt_cannot(monkeypatch):
             np.testing.assert_array_equal(got, np.broadcast_to(x, (3, cols)))
     assert tvm_trt.runtime_stats()["fallback_executions"] == 2
     reset()
+
+
+def test_cuda_build_keeps_the_twin_a_vm_function():
+    """For a CUDA target TVM's FuseTIR retypes a private function whose shape parameter only its types
+    use; the twin, called by value from main, must stay the VM function main refers to (else loading
+    the library fails: "Cannot find ffi::Function tensorrt_0_tvm")."""
+    import tvm
+
+    mod = make_module(
+        lambda x, b, e, s: R.multiply(R.dynamic_strided_slice(R.nn.relu(x), b, e, s), relax.const(2.0, "float32")),
+        _slice_inputs((4, 6)),
+    )
+    ex = tvm_trt.build(assert_offloaded(mod), tvm.target.Target({"kind": "cuda", "arch": "sm_90"}, host="llvm"))
+    text = ex.as_text()
+    assert "@tensorrt_0_tvm:" in text and "@tensorrt_0_tvm packed_func" not in text

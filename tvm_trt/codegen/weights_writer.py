@@ -28,6 +28,7 @@ from typing import Dict, List, Sequence, Tuple
 
 import numpy as np
 import tvm
+import tvm_ffi
 from tvm import relax
 
 from ..core import graph, ir
@@ -197,6 +198,10 @@ def flatten(func: relax.Function, name: str) -> Tuple[relax.Function, List[relax
     with bb.function(name, params + list(wvars.values()), private=True):
         with bb.dataflow():
             out = graph.walk(func, params, _Emit())
+            if not tvm_ffi.structural_equal(out.ty, func.ret_ty, map_free_vars=True):
+                # dims the function declares but its ops do not derive (an output shape computed from
+                # values, given as a shape parameter): kept, so TVM's passes keep the signature stable
+                out = bb.match_cast(out, func.ret_ty)
             out = bb.emit_output(out)
         bb.emit_func_output(out)
     return bb.get()[name], consts
@@ -217,7 +222,15 @@ def lift(mod: tvm.IRModule, symbols: List[str], fallback: bool) -> tvm.IRModule:
     bb = relax.BlockBuilder(mod)
     twins = {}
     for name, (flat, wid) in flats.items():
-        twins[name] = (bb.add_func(flat.with_attr("num_input", len(mod[name].params)), f"{name}_tvm"), wid)
+        # fresh symbolic vars: a subgraph typed with main's own (an output shape TVM computes before
+        # the call, partition.value_shapes) would share them with main, which TVM's FuseTIR mishandles
+        # public (a global symbol): TVM's passes may drop parameters of a private function that only its
+        # types use (the R.Shape of a value-shaped output) and retype it, which the VM's call by value
+        # (tvm_trt.weights) would not follow
+        twin = relax.utils.copy_with_new_vars(flat).with_attrs(
+            {"num_input": len(mod[name].params), "global_symbol": f"{name}_tvm"}
+        )
+        twins[name] = (bb.add_func(twin, f"{name}_tvm"), wid)
     mod = relax.transform.ToNonDataflow()(bb.get())
     main_gv = mod.get_global_var("main")
     mod.update_func(main_gv, _CallSites(mod, consts, twins).visit_expr(mod[main_gv]))
