@@ -85,10 +85,11 @@ def encoder(cls: str, config: str, inputs_of: Callable = None, **kwargs):
     return hf(transformers_model(cls, config, **settings), inputs_of or tokens())
 
 
-def wav2vec2():
+def wav2vec2(cls: str = "Wav2Vec2Model", config: str = "Wav2Vec2Config"):
+    """A small wav2vec 2.0-style speech encoder (HuBERT shares the architecture)."""
     return transformers_model(
-        "Wav2Vec2Model",
-        "Wav2Vec2Config",
+        cls,
+        config,
         hidden_size=64,
         num_hidden_layers=2,
         num_attention_heads=2,
@@ -153,3 +154,17 @@ def mae_noise(config, generator):
 
     patches = (config.image_size // config.patch_size) ** 2
     return {"noise": torch.rand(1, patches, generator=generator)}
+
+
+def decoder_ids(seq, generator):
+    """An encoder-decoder's decoder_input_ids (8 tokens, ids of the small vocabulary)."""
+    import torch
+
+    return {"decoder_input_ids": torch.randint(0, 1000, (1, seq // 2), generator=generator)}
+
+
+def spectrogram(config, generator):
+    """An audio spectrogram transformer's (1, frames, mel bins) input."""
+    import torch
+
+    return {"input_values": torch.randn(1, config.max_length, config.num_mel_bins, generator=generator)}
