@@ -16,17 +16,33 @@ SMALL_VISION = dict(
 )
 
 
-def hf(make: Callable, inputs_of: Callable):
-    """A Hugging Face model from ``make()``, its ModelOutput reduced to the first tensor."""
+def hf(make: Callable, inputs_of: Callable, output: int = 0):
+    """A Hugging Face model from ``make()``, its ModelOutput reduced to tensor ``output`` (the first)."""
 
     def build(generator):
         seed_global(generator)
         model = make()
         inputs = inputs_of(model.config, generator)
         hygiene(model, inputs, generator)
+        if output:
+            return _nth_output(model.eval(), list(inputs), output), inputs
         return torch_zoo._first_output(model.eval(), list(inputs)), inputs
 
     return build
+
+
+def _nth_output(model, names, index: int):
+    import torch
+
+    class Wrapped(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.inner = model
+
+        def forward(self, *args):
+            return self.inner(**dict(zip(names, args)), return_dict=False)[index]
+
+    return Wrapped().eval()
 
 
 def tokens(seq: int = 16, mask: bool = True, extra: Callable = None):

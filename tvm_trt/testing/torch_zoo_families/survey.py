@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Callable, Dict, List
 
 from . import diffusion, hf, vision
+from .survey_new import NEW_BUILDERS, NEW_DECODERS, NEW_SURVEY
 
 SURVEY: Dict[str, List[str]] = {
     # Tested before, now covered by a model of the same classes in the tests.
@@ -44,25 +45,9 @@ SURVEY: Dict[str, List[str]] = {
     "hf_vision": ["convnextv2"],
     "diffusers_more": ["controlnet"],
     "ultralytics_more": ["yolov8n_pose", "rtdetr"],
-    # Families no test or survey model covered before (2026-12-05).
-    "new_families": [
-        "tv_efficientnet_b0",
-        "tv_deeplabv3",
-        "tv_swin3d",
-        "timm_pvt_v2",
-        "timm_fastvit",
-        "timm_edgenext",
-        "timm_twins",
-        "ast",
-        "hubert",
-        "t5",
-        "gptj",
-        "esm",
-        "yolos",
-        "mixtral",
-    ],
 }
-SURVEY_DECODERS = set(SURVEY["hf_decoder"]) | {"mistral", "opt", "gptj", "mixtral"}
+SURVEY.update(NEW_SURVEY)
+SURVEY_DECODERS = set(SURVEY["hf_decoder"]) | {"mistral", "opt"} | NEW_DECODERS
 _TINY_VIT = dict(img_size=64, patch_size=16, embed_dim=64, depth=2, num_heads=2)
 
 SURVEY_BUILDERS: Dict[str, Callable] = {
@@ -206,49 +191,7 @@ SURVEY_BUILDERS: Dict[str, Callable] = {
     "yolov8n_seg": vision.ultralytics("yolov8n-seg.yaml", "segment"),
     "yolov8n_pose": vision.ultralytics("yolov8n-pose.yaml", "pose"),
     "rtdetr": vision.ultralytics("rtdetr-l.yaml", "rtdetr"),
-    "tv_efficientnet_b0": vision.torchvision("efficientnet_b0"),
-    "tv_deeplabv3": vision.torchvision(
-        "deeplabv3_mobilenet_v3_large", module="segmentation", weights_backbone=None, num_classes=5
-    ),
-    "tv_swin3d": vision.swin3d,
-    "timm_pvt_v2": vision.timm("pvt_v2_b0"),
-    "timm_fastvit": vision.timm("fastvit_t8"),
-    "timm_edgenext": vision.timm("edgenext_xx_small"),
-    "timm_twins": vision.timm("twins_svt_small", depths=(1, 1, 1, 1)),
-    "ast": hf.hf(
-        hf.transformers_model(
-            "ASTModel",
-            "ASTConfig",
-            **dict(hf.SMALL_TEXT, vocab_size=None),
-            patch_size=16,
-            frequency_stride=10,
-            time_stride=10,
-            max_length=48,
-            num_mel_bins=32,
-            attn_implementation="eager",
-        ),
-        hf.spectrogram,
-    ),
-    "hubert": hf.hf(hf.wav2vec2("HubertModel", "HubertConfig"), hf.audio),
-    "t5": hf.hf(
-        hf.transformers_model(
-            "T5Model", "T5Config", d_model=64, d_kv=16, d_ff=128, num_layers=2, num_heads=4, vocab_size=1000
-        ),
-        hf.tokens(extra=hf.decoder_ids),
-    ),
-    "gptj": hf.decoder("GPTJModel", "GPTJConfig", rotary_dim=8, attn_implementation="eager"),
-    "esm": hf.encoder("EsmModel", "EsmConfig", position_embedding_type="rotary", pad_token_id=1),
-    "yolos": hf.hf(
-        hf.transformers_model(
-            "YolosModel",
-            "YolosConfig",
-            intermediate_size=128,
-            num_detection_tokens=10,
-            **dict(hf.SMALL_VISION, image_size=[32, 32]),
-        ),
-        hf.pixels(32),
-    ),
-    "mixtral": hf.decoder("MixtralModel", "MixtralConfig", num_local_experts=4, num_experts_per_tok=2),
 }
+SURVEY_BUILDERS.update(NEW_BUILDERS)
 # The builders of the tested models promoted from here stay here too (FAMILIES names them).
 assert {n for names in SURVEY.values() for n in names} <= set(SURVEY_BUILDERS)
