@@ -13,7 +13,7 @@ import tvm_trt
 from tvm_trt import frontend
 from tvm_trt.partition import offloaded_functions, tir_kernels
 
-from harness import remaining_ops
+from harness import assert_rejected, remaining_ops
 
 ort = pytest.importorskip("onnxruntime")
 
@@ -83,6 +83,20 @@ def test_border_pad_kernel_is_offloaded(pads, mode):
     pmod, _ = tvm_trt.partition_for_tensorrt(mod, params, use_implicit_batch=False)
     assert _kernel_calls(pmod) == [] and len(offloaded_functions(pmod)) == 1
     x = np.random.default_rng(1).standard_normal((1, 3, 5, 6)).astype("float32")
+    got = relax.VirtualMachine(tvm_trt.build(pmod, "llvm"), tvm.cpu())["main"](tvm.runtime.tensor(x)).numpy()
+    want = ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"]).run(None, {"x": x})[0]
+    np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-6)
+
+
+def test_border_pad_tvm_keeps_builds_and_computes():
+    """A lifted pad the predicate refuses (the batch axis with implicit batch) stays in TVM as
+    relax.nn.pad, with its reason, and TVM's own build of it gives onnxruntime's numbers."""
+    model = _padded_relu([1, 0, 0, 0, 1, 0, 0, 0], 0.0, "edge")
+    mod, params = frontend.from_onnx(model, simplify=False)
+    assert_rejected(mod, "relax.nn.pad", "touches the batch axis", use_implicit_batch=True)
+    pmod, _ = tvm_trt.partition_for_tensorrt(mod, params, use_implicit_batch=True)
+    assert _kernel_calls(pmod) == [] and "relax.nn.pad" in [c.op.name for c in remaining_ops(pmod)]
+    x = np.random.default_rng(2).standard_normal((1, 3, 5, 6)).astype("float32")
     got = relax.VirtualMachine(tvm_trt.build(pmod, "llvm"), tvm.cpu())["main"](tvm.runtime.tensor(x)).numpy()
     want = ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"]).run(None, {"x": x})[0]
     np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-6)
