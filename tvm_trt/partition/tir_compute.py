@@ -1,21 +1,27 @@
 """Relax ops recovered from elementwise, tiling and einsum TIR kernels (see tir_kernels).
 
 TVM 0.27's ONNX importer emits ``Clip`` as ``topi.maximum`` / ``topi.minimum`` kernels, ``Tile`` as
-``topi.tile`` / ``topi.dyn_tile`` and ``Einsum`` as ``topi.einsum``. Each kernel is read by its
-body, not its name: one store whose value is
+``topi.tile`` / ``topi.dyn_tile``, ``Einsum`` as ``topi.einsum`` and ``Pad`` of mode ``reflect`` /
+``edge`` as ``topi.nn.mirror_pad`` / ``topi.nn.replicate_pad``. Each kernel is read by its body, not
+its name: one store whose value is
 
 * ``max(a[..], b[..])`` / ``min(..)`` with broadcast indices -> ``relax.maximum`` / ``minimum``;
 * ``x[i0 % n0, i1 % n1, ..]`` (``0`` for a size-1 dim) over a static output -> ``relax.tile``;
 * a product of loads indexed by plain axes, summed over the reduction axes -> ``relax.einsum``
-  (its equation spelled from the axes).
+  (its equation spelled from the axes);
+* ``x[..]`` at mirrored or clamped indices, body for body the kernel topi builds for some split of
+  each axis's padding into before / after -> ``relax.nn.pad`` (``reflect`` / ``replicate``).
 """
 
 from __future__ import annotations
 
+import itertools
 import string
 from typing import Callable, List, Optional
 
+import numpy as np
 import tvm
+import tvm_ffi
 from tvm import relax, tirx
 
 Lift = Callable[[List[relax.Expr]], relax.Expr]
@@ -127,4 +133,36 @@ def einsum(func, store) -> Optional[Lift]:
     return lambda args: relax.op.einsum(relax.Tuple(args), equation)
 
 
-RECOGNIZERS = (min_max, tile, einsum)
+_BORDER_PADS = (("reflect", "mirror_pad"), ("replicate", "replicate_pad"))
+_MAX_PAD_SPLITS = 256  # before / after splits tried per kernel (pads are a few elements per side)
+
+
+def border_pad(func, store) -> Optional[Lift]:
+    """A reflect / replicate pad: the widths are not in the kernel as such (TVM folds them into the
+    index arithmetic), so each split of the padding is rebuilt with topi and compared body for body."""
+    if len(func.params) != 2 or not _is_load(store.value, func.params[0]):
+        return None
+    data, out = func.params
+    in_shape, out_shape = _static(data.shape), _static(out.shape)
+    if in_shape is None or out_shape is None or len(in_shape) != len(out_shape) or not in_shape:
+        return None
+    totals = [o - i for i, o in zip(in_shape, out_shape)]
+    if min(totals) < 0 or not any(totals) or int(np.prod([t + 1 for t in totals])) > _MAX_PAD_SPLITS:
+        return None
+    from tvm import te, topi
+
+    x = te.placeholder(data.shape, data.dtype, name="x")
+    for before in itertools.product(*[range(t + 1) for t in totals]):
+        after = [t - b for t, b in zip(totals, before)]
+        for mode, kernel in _BORDER_PADS:
+            extra = ("REFLECT",) if mode == "reflect" else ()
+            if mode == "reflect" and any(b >= n or a >= n for b, a, n in zip(before, after, in_shape)):
+                continue  # topi would read outside the input; not a pad this kernel can be
+            built = te.create_prim_func([x, getattr(topi.nn, kernel)(x, list(before), after, *extra)], "int64")
+            if tvm_ffi.structural_equal(func.body, built.body, True):
+                widths = [w for pair in zip(before, after) for w in pair]
+                return lambda args, widths=widths, mode=mode: relax.op.nn.pad(args[0], widths, mode)
+    return None
+
+
+RECOGNIZERS = (min_max, tile, einsum, border_pad)

@@ -5,7 +5,9 @@ TVM 0.27's ONNX importer imports ``Pad`` (constant mode) as ``call_tir`` of a ke
 padded model (EfficientViT's linear attention, shifted windows at small sizes, explicit
 ``F.pad``) was cut in two around each pad. Before partitioning, such calls become ``relax.nn.pad``
 again when the kernel is exactly a constant pad: one store of ``if_then_else(cond, x[i - before],
-value)`` over the output, with constant offsets. Kernels of any other shape are left as they are.
+value)`` over the output, with constant offsets. The other kernels are read by ``tir_compute``
+(clip, tile, einsum, and the reflect / edge pads of ``Pad``); kernels of any other shape are left
+as they are.
 """
 
 from __future__ import annotations

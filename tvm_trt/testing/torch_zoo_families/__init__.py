@@ -28,6 +28,7 @@ FAMILIES: Dict[str, List[str]] = {
         "timm_efficientvit_b0",
         "timm_levit_128s",
         "timm_nfnet",
+        "timm_tresnet",  # reflect pads (anti-aliased downsampling): TIR kernels lifted to relax.nn.pad
     ],
     "torchvision_cnn": ["googlenet", "shufflenet_v2", "raft_small"],
     "clip": ["clip_text", "clip_vision"],

@@ -16,17 +16,33 @@ SMALL_VISION = dict(
 )
 
 
-def hf(make: Callable, inputs_of: Callable):
-    """A Hugging Face model from ``make()``, its ModelOutput reduced to the first tensor."""
+def hf(make: Callable, inputs_of: Callable, output: int = 0):
+    """A Hugging Face model from ``make()``, its ModelOutput reduced to tensor ``output`` (the first)."""
 
     def build(generator):
         seed_global(generator)
         model = make()
         inputs = inputs_of(model.config, generator)
         hygiene(model, inputs, generator)
+        if output:
+            return _nth_output(model.eval(), list(inputs), output), inputs
         return torch_zoo._first_output(model.eval(), list(inputs)), inputs
 
     return build
+
+
+def _nth_output(model, names, index: int):
+    import torch
+
+    class Wrapped(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.inner = model
+
+        def forward(self, *args):
+            return self.inner(**dict(zip(names, args)), return_dict=False)[index]
+
+    return Wrapped().eval()
 
 
 def tokens(seq: int = 16, mask: bool = True, extra: Callable = None):
@@ -85,10 +101,11 @@ def encoder(cls: str, config: str, inputs_of: Callable = None, **kwargs):
     return hf(transformers_model(cls, config, **settings), inputs_of or tokens())
 
 
-def wav2vec2():
+def wav2vec2(cls: str = "Wav2Vec2Model", config: str = "Wav2Vec2Config"):
+    """A small wav2vec 2.0-style speech encoder (HuBERT shares the architecture)."""
     return transformers_model(
-        "Wav2Vec2Model",
-        "Wav2Vec2Config",
+        cls,
+        config,
         hidden_size=64,
         num_hidden_layers=2,
         num_attention_heads=2,
@@ -153,3 +170,17 @@ def mae_noise(config, generator):
 
     patches = (config.image_size // config.patch_size) ** 2
     return {"noise": torch.rand(1, patches, generator=generator)}
+
+
+def decoder_ids(seq, generator):
+    """An encoder-decoder's decoder_input_ids (8 tokens, ids of the small vocabulary)."""
+    import torch
+
+    return {"decoder_input_ids": torch.randint(0, 1000, (1, seq // 2), generator=generator)}
+
+
+def spectrogram(config, generator):
+    """An audio spectrogram transformer's (1, frames, mel bins) input."""
+    import torch
+
+    return {"input_values": torch.randn(1, config.max_length, config.num_mel_bins, generator=generator)}

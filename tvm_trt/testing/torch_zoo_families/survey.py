@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Callable, Dict, List
 
 from . import diffusion, hf, vision
+from .survey_new import NEW_BUILDERS, NEW_DECODERS, NEW_SURVEY
 
 SURVEY: Dict[str, List[str]] = {
     # Tested before, now covered by a model of the same classes in the tests.
@@ -45,7 +46,8 @@ SURVEY: Dict[str, List[str]] = {
     "diffusers_more": ["controlnet"],
     "ultralytics_more": ["yolov8n_pose", "rtdetr"],
 }
-SURVEY_DECODERS = set(SURVEY["hf_decoder"]) | {"mistral", "opt"}
+SURVEY.update(NEW_SURVEY)
+SURVEY_DECODERS = set(SURVEY["hf_decoder"]) | {"mistral", "opt"} | NEW_DECODERS
 _TINY_VIT = dict(img_size=64, patch_size=16, embed_dim=64, depth=2, num_heads=2)
 
 SURVEY_BUILDERS: Dict[str, Callable] = {
@@ -190,5 +192,6 @@ SURVEY_BUILDERS: Dict[str, Callable] = {
     "yolov8n_pose": vision.ultralytics("yolov8n-pose.yaml", "pose"),
     "rtdetr": vision.ultralytics("rtdetr-l.yaml", "rtdetr"),
 }
+SURVEY_BUILDERS.update(NEW_BUILDERS)
 # The builders of the tested models promoted from here stay here too (FAMILIES names them).
 assert {n for names in SURVEY.values() for n in names} <= set(SURVEY_BUILDERS)

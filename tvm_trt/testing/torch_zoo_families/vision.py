@@ -156,3 +156,23 @@ def video_mixed(generator):
     inputs = image(generator, 32, frames=4)
     hygiene(model, inputs, generator)
     return model.eval(), inputs
+
+
+def swin3d(generator):
+    """torchvision's Video Swin (3D shifted windows, relative position bias) at a small width and one
+    block per stage; 4x64x64 clips pad the 8x7x7 windows and shift them (attention masks)."""
+    from torchvision.models.video.swin_transformer import SwinTransformer3d
+
+    seed_global(generator)
+    model = SwinTransformer3d(
+        patch_size=[2, 4, 4],
+        embed_dim=16,
+        depths=[1, 1, 1, 1],
+        num_heads=[1, 2, 2, 4],
+        window_size=[8, 7, 7],
+        stochastic_depth_prob=0.0,
+        num_classes=10,
+    )
+    inputs = image(generator, 64, frames=4)
+    hygiene(model, inputs, generator)
+    return model.eval(), inputs
