@@ -16,6 +16,22 @@ SMALL_VISION = dict(
 )
 
 
+# a DETR-style detector at test size: timm ResNet-18 backbone (random), one encoder and decoder layer
+TINY_DETR = dict(
+    use_timm_backbone=True,
+    backbone="resnet18",
+    use_pretrained_backbone=False,
+    d_model=64,
+    encoder_layers=1,
+    decoder_layers=1,
+    encoder_attention_heads=4,
+    decoder_attention_heads=4,
+    encoder_ffn_dim=128,
+    decoder_ffn_dim=128,
+    num_queries=10,
+)
+
+
 def hf(make: Callable, inputs_of: Callable, output: int = 0):
     """A Hugging Face model from ``make()``, its ModelOutput reduced to tensor ``output`` (the first)."""
 

@@ -171,17 +171,7 @@ NEW_BUILDERS: Dict[str, Callable] = {
         hf.transformers_model(
             "DeformableDetrModel",
             "DeformableDetrConfig",
-            use_timm_backbone=True,
-            backbone="resnet18",
-            use_pretrained_backbone=False,
-            d_model=64,
-            encoder_layers=1,
-            decoder_layers=1,
-            encoder_attention_heads=4,
-            decoder_attention_heads=4,
-            encoder_ffn_dim=128,
-            decoder_ffn_dim=128,
-            num_queries=10,
+            **hf.TINY_DETR,
         ),
         hf.pixels(64),
         output=1,  # last_hidden_state (output 0, the initial reference points, does not see the image)
