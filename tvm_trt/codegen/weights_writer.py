@@ -222,11 +222,10 @@ def lift(mod: tvm.IRModule, symbols: List[str], fallback: bool) -> tvm.IRModule:
     bb = relax.BlockBuilder(mod)
     twins = {}
     for name, (flat, wid) in flats.items():
-        # fresh symbolic vars: a subgraph typed with main's own (an output shape TVM computes before
-        # the call, partition.value_shapes) would share them with main, which TVM's FuseTIR mishandles
-        # public (a global symbol): TVM's passes may drop parameters of a private function that only its
-        # types use (the R.Shape of a value-shaped output) and retype it, which the VM's call by value
-        # (tvm_trt.weights) would not follow
+        # A value-shaped subgraph (partition.value_shapes) is typed with main's symbolic vars and takes an
+        # R.Shape its ops never read. The twin gets vars of its own and is public: TVM's passes may drop
+        # such a parameter of a private function and retype it, and main, which passes the twin by value
+        # to tvm_trt.weights, would keep calling the old one.
         twin = relax.utils.copy_with_new_vars(flat).with_attrs(
             {"num_input": len(mod[name].params), "global_symbol": f"{name}_tvm"}
         )

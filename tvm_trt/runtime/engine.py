@@ -252,13 +252,18 @@ class Engine:
         self._check_outputs(ctx, inputs, outputs)
         for i, ref in enumerate(outputs):
             ctx.set_tensor_address(f"output_{i}", ref.ptr)
-        first = next(r for r in list(inputs) + list(outputs) if not r.on_host)  # shape inputs are on the host
         if stream is None:
-            stream = tvm_ffi.get_raw_stream(tvm_ffi.Device(first.device_type, first.device_id))
+            stream = tvm_ffi.get_raw_stream(_device(inputs, outputs))
         if self.share_memory:
-            contexts.SHARED.bind(ctx, self.engine, tvm_ffi.Device(first.device_type, first.device_id))
+            contexts.SHARED.bind(ctx, self.engine, _device(inputs, outputs))
         if not ctx.execute_async_v3(stream):
             raise RuntimeError(f"TensorRT failed to execute subgraph {self.symbol}")
         if getattr(self._local, "runtime_cache", None) is not None:  # the kernels its first run JIT-compiled
             contexts.save_runtime_cache(self._local.runtime_cache)
             self._local.runtime_cache = None
+
+
+def _device(inputs, outputs):
+    """The GPU the call runs on: its first device tensor (shape inputs are host copies)."""
+    first = next(r for r in (*inputs, *outputs) if not r.on_host)
+    return tvm_ffi.Device(first.device_type, first.device_id)

@@ -318,9 +318,11 @@ class Subgraph:
                         CompileOptions.from_json(self.spec["config"]).with_env(),
                     )
                     slot.plan = None  # the engine holds its own copy; the file cache has the plan
-        held = [np.asarray(v, dtype=inputs[i].dtype) for i, v in zip(self._value_inputs, shapes[-1])]
-        if held:  # TensorRT reads shape inputs from host memory: their values, kept alive over the call
-            inputs = list(inputs)
+        if self._value_inputs:  # TensorRT reads shape inputs from host memory: their values (the key's
+            inputs = list(inputs)  # last entry), held here while the engine runs
+            held = [
+                np.array(v, inputs[i].dtype).reshape(inputs[i].shape) for i, v in zip(self._value_inputs, shapes[-1])
+            ]
             for i, values in zip(self._value_inputs, held):
                 inputs[i] = dlpack.host_ref(values)
         slot.engine.execute(inputs, outputs)  # one execution context per thread inside
